@@ -1,0 +1,99 @@
+//! Stage 1 and the process of `exec`: join the init's namespaces, then run the process.
+
+use super::channel::{Channel, Msg};
+use super::finalize::{self, Finish};
+use super::namespaces;
+use super::{attrs, clone, console, exit_now, Forked};
+use crate::error::{Error, Result, SysContext};
+use nix::sched::setns;
+use oci_spec::runtime::{LinuxNamespaceType as T, Process, Spec};
+use std::convert::Infallible;
+use std::fs::File;
+use std::os::fd::{AsRawFd, RawFd};
+
+pub struct ExecArgs {
+    pub init_pid: i32,
+    pub process: Process,
+    pub spec: Spec,
+    pub console_fd: Option<RawFd>,
+    pub keep_below: RawFd,
+    pub state: serde_json::Value,
+}
+
+pub fn stage1(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
+    chan.expect(Msg::Continue)?;
+    // Open them all first: after joining the mount namespace, /proc is the container's.
+    let mut files = Vec::new();
+    for t in [
+        T::User,
+        T::Mount,
+        T::Uts,
+        T::Ipc,
+        T::Network,
+        T::Cgroup,
+        T::Pid,
+        T::Time,
+    ] {
+        if namespaces::differs(a.init_pid, t) {
+            let p = format!("/proc/{}/ns/{}", a.init_pid, namespaces::proc_name(t));
+            let f = File::open(&p).map_err(|e| Error::io("open namespace", p, e))?;
+            files.push((t, f));
+        }
+    }
+    for (t, f) in &files {
+        setns(f, namespaces::flag(*t)).ctx(|| {
+            format!(
+                "join the container's {} namespace",
+                namespaces::proc_name(*t)
+            )
+        })?;
+    }
+    drop(files);
+    match clone(libc::CLONE_PARENT as libc::c_ulong)? {
+        Forked::Child => super::child_main(chan, |c| run(c, a)),
+        Forked::Parent(pid) => {
+            chan.send(&Msg::Pid(pid))?;
+            exit_now(0)
+        }
+    }
+}
+
+fn run(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
+    // SAFETY: prctl with integer arguments (CVE-2019-5736: keep our exe out of reach).
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    let linux = a
+        .spec
+        .linux()
+        .as_ref()
+        .ok_or_else(|| Error::Config("linux missing".into()))?;
+    if a.process.terminal().unwrap_or(false) {
+        let fd = a
+            .console_fd
+            .ok_or_else(|| Error::Config("--tty requires --console-socket".into()))?;
+        let size = a
+            .process
+            .console_size()
+            .as_ref()
+            .map(|b| (b.height() as u16, b.width() as u16));
+        console::setup(fd, size)?;
+    }
+    attrs::apply_rlimits(&a.process)?;
+    attrs::apply_oom_score_adj(&a.process)?;
+    attrs::apply_scheduler(&a.process)?;
+    attrs::apply_io_priority(&a.process)?;
+    let exec = finalize::resolve(&a.process)?;
+    let filter = match linux.seccomp() {
+        Some(s) => Some(berth_seccomp::compile(s)?),
+        None => None,
+    };
+    finalize::finish(Finish {
+        process: &a.process,
+        linux,
+        exec,
+        keep_below: a.keep_below,
+        report_fd: Some(chan.fd().as_raw_fd()),
+        filter,
+        setgroups_allowed: true,
+        state: a.state.clone(),
+    })
+}

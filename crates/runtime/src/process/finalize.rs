@@ -1,0 +1,207 @@
+//! The last steps of every container process (init after `start`, and each `exec`): close
+//! what must not leak, enter the cwd and verify it, become the user with the configured
+//! capabilities, seccomp, and execve. Nothing here allocates after the filter is loaded
+//! except the error path.
+
+use crate::error::{Error, Result};
+use oci_spec::runtime::{Linux, Process};
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::os::fd::{AsFd, RawFd};
+use std::path::{Path, PathBuf};
+
+pub struct Exec {
+    pub path: CString,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+}
+
+fn c(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::Config(format!("{s:?} contains a NUL byte")))
+}
+
+/// Find the executable as the container will see it; runc's wording on failure.
+pub fn resolve(process: &Process) -> Result<Exec> {
+    let args = process.args().as_deref().unwrap_or(&[]);
+    let argv0 = args
+        .first()
+        .ok_or_else(|| Error::Config("process.args must not be empty".into()))?;
+    let env = process.env().as_deref().unwrap_or(&[]);
+    let path = if argv0.contains('/') {
+        let p = if Path::new(argv0).is_absolute() {
+            PathBuf::from(argv0)
+        } else {
+            process.cwd().join(argv0)
+        };
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_file() => PathBuf::from(argv0),
+            Ok(_) => return Err(Error::Child(format!("exec: {argv0:?}: permission denied"))),
+            Err(e) => {
+                return Err(Error::Child(format!(
+                    "exec: {argv0:?}: stat {argv0}: {}",
+                    no_os_suffix(&e)
+                )))
+            }
+        }
+    } else {
+        let search = env
+            .iter()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        search
+            .split(':')
+            .map(|d| Path::new(if d.is_empty() { "." } else { d }).join(argv0))
+            .find(|p| is_executable(p))
+            .ok_or_else(|| {
+                Error::Child(format!(
+                    "exec: {argv0:?}: executable file not found in $PATH"
+                ))
+            })?
+    };
+    Ok(Exec {
+        path: c(path.to_str().unwrap_or(argv0))?,
+        argv: args.iter().map(|a| c(a)).collect::<Result<_>>()?,
+        envp: env.iter().map(|e| c(e)).collect::<Result<_>>()?,
+    })
+}
+
+fn no_os_suffix(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+pub struct Finish<'a> {
+    pub process: &'a Process,
+    pub linux: &'a Linux,
+    pub exec: Exec,
+    /// fds 3..keep_below stay open (preserved fds and LISTEN_FDS).
+    pub keep_below: RawFd,
+    /// One more fd that must survive to execve (CLOEXEC; used to report exec failure).
+    pub report_fd: Option<RawFd>,
+    pub filter: Option<berth_seccomp::Filter>,
+    pub setgroups_allowed: bool,
+    /// Container state, sent with a seccomp notify fd to the listener.
+    pub state: serde_json::Value,
+}
+
+pub fn finish(mut f: Finish) -> Result<Infallible> {
+    close_fds(f.keep_below, f.report_fd);
+    enter_cwd(f.process.cwd())?;
+    let nnp = f.process.no_new_privileges().unwrap_or(false);
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping caps.
+    if !nnp {
+        load_seccomp(&mut f)?;
+    }
+    if let Some(c) = f.process.capabilities() {
+        super::identity::drop_bounding(c)?;
+    }
+    super::identity::set_user(f.process.user(), f.setgroups_allowed)?;
+    if let Some(c) = f.process.capabilities() {
+        super::identity::set_caps(c)?;
+    } else {
+        caps::clear(None, caps::CapSet::Effective).ok();
+    }
+    if nnp {
+        // SAFETY: prctl with integer arguments.
+        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+            return Err(Error::Child(format!(
+                "set no_new_privs: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        load_seccomp(&mut f)?;
+    }
+    reset_signals();
+    let mut argv: Vec<*const libc::c_char> = f.exec.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = f.exec.envp.iter().map(|a| a.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    // SAFETY: path, argv and envp are NUL-terminated arrays of valid C strings that outlive
+    // the call; execve only returns on failure.
+    unsafe { libc::execve(f.exec.path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    let e = std::io::Error::last_os_error();
+    Err(Error::Child(format!(
+        "exec {:?}: {}",
+        f.exec.path,
+        no_os_suffix(&e)
+    )))
+}
+
+fn load_seccomp(f: &mut Finish) -> Result<()> {
+    let Some(filter) = f.filter.take() else {
+        return Ok(());
+    };
+    if let Some(fd) = filter.load()? {
+        let seccomp = f
+            .linux
+            .seccomp()
+            .as_ref()
+            .expect("filter implies seccomp config");
+        if let Some(listener) = seccomp.listener_path() {
+            let pid = std::process::id() as i32;
+            berth_seccomp::send_notify_fd(
+                listener,
+                seccomp.listener_metadata().as_deref(),
+                pid,
+                &f.state,
+                fd.as_fd(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Close every fd the caller did not ask to pass on, so no host file or directory can be
+/// reached through /proc/self/fd by the container process (CVE-2024-21626 and its kin).
+pub fn close_fds(keep_below: RawFd, report_fd: Option<RawFd>) {
+    let first = keep_below.max(3) as u32;
+    let close = |lo: u32, hi: u32| {
+        if lo <= hi {
+            // SAFETY: close_range only closes descriptors in the range.
+            unsafe { libc::syscall(libc::SYS_close_range, lo, hi, 0) };
+        }
+    };
+    match report_fd {
+        Some(r) if r as u32 >= first => {
+            close(first, r as u32 - 1);
+            close(r as u32 + 1, u32::MAX);
+        }
+        _ => close(first, u32::MAX),
+    }
+}
+
+/// chdir, then insist that the cwd is inside our root: a cwd reached through an fd of a host
+/// directory shows up as "(unreachable)/..." or fails getcwd (CVE-2024-21626).
+fn enter_cwd(cwd: &Path) -> Result<()> {
+    nix::unistd::chdir(cwd).map_err(|e| {
+        Error::Child(format!(
+            "chdir to cwd ({:?}) set in config.json failed: {}",
+            cwd,
+            e.desc().to_lowercase()
+        ))
+    })?;
+    match nix::unistd::getcwd() {
+        Ok(p) if p.is_absolute() && !p.starts_with("(unreachable)") => Ok(()),
+        _ => Err(Error::Child(format!(
+            "current working directory {cwd:?} is outside of the container root"
+        ))),
+    }
+}
+
+fn reset_signals() {
+    // Rust's runtime ignores SIGPIPE, and ignored signals survive execve.
+    // SAFETY: plain signal(2) and sigprocmask calls on valid arguments.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    }
+}

@@ -1,0 +1,230 @@
+//! Stage 1 and the container init of `create` (see the module doc of `process`).
+
+use super::channel::{Channel, Msg};
+use super::finalize::{self, Finish};
+use super::namespaces::{self, Plan};
+use super::{attrs, clone, console, exit_now, Forked};
+use crate::error::{Error, Result, SysContext};
+use crate::hooks;
+use crate::rootfs::Rootfs;
+use nix::sched::{unshare, CloneFlags};
+use oci_spec::runtime::Spec;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+
+/// Everything the children need; they are forks, so this is simply inherited memory.
+pub struct InitArgs {
+    pub id: String,
+    pub spec: Spec,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub plan: Plan,
+    pub cgroup_paths: BTreeMap<String, PathBuf>,
+    pub fifo_fd: RawFd,
+    pub console_fd: Option<RawFd>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    /// fds 3..keep_below are passed to the container (preserved fds, LISTEN_FDS).
+    pub keep_below: RawFd,
+    pub annotations: serde_json::Value,
+    /// Parent-only fds (the state dir lock) that the children must drop at once: an
+    /// inherited flock would keep the container locked for its whole life.
+    pub parent_only: Vec<RawFd>,
+}
+
+impl InitArgs {
+    pub fn hook_state(&self, status: &str, pid: i32) -> serde_json::Value {
+        serde_json::json!({
+            "ociVersion": "1.2.0", "id": self.id, "status": status, "pid": pid,
+            "bundle": self.bundle, "annotations": self.annotations,
+        })
+    }
+}
+
+pub fn stage1(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
+    for fd in &a.parent_only {
+        // SAFETY: closing our inherited copy of a descriptor nothing else in this process uses.
+        unsafe { libc::close(*fd) };
+    }
+    chan.expect(Msg::Continue)?;
+    namespaces::join_all(&a.plan.join)?;
+    if a.plan.new.contains(CloneFlags::CLONE_NEWUSER) {
+        unshare(CloneFlags::CLONE_NEWUSER).ctx(|| "unshare user namespace".into())?;
+        chan.send(&Msg::MapIds)?;
+        chan.expect(Msg::Continue)?;
+        become_root()?;
+    }
+    let rest = a.plan.new - CloneFlags::CLONE_NEWUSER;
+    if !rest.is_empty() {
+        unshare(rest).ctx(|| format!("unshare namespaces {rest:?}"))?;
+    }
+    if let Some(offsets) = a
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.time_offsets().as_ref())
+    {
+        let text: String = offsets
+            .iter()
+            .map(|(clock, o)| {
+                format!(
+                    "{clock} {} {}\n",
+                    o.secs().unwrap_or(0),
+                    o.nanosecs().unwrap_or(0)
+                )
+            })
+            .collect();
+        std::fs::write("/proc/self/timens_offsets", text)
+            .map_err(|e| Error::io("write", "/proc/self/timens_offsets", e))?;
+    }
+    match clone(libc::CLONE_PARENT as libc::c_ulong)? {
+        Forked::Child => super::child_main(chan, |c| init(c, a)),
+        Forked::Parent(pid) => {
+            chan.send(&Msg::Pid(pid))?;
+            exit_now(0)
+        }
+    }
+}
+
+fn become_root() -> Result<()> {
+    use nix::unistd::{setresgid, setresuid, Gid, Uid};
+    setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+        .ctx(|| "setgid 0 in user namespace".into())?;
+    setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+        .ctx(|| "setuid 0 in user namespace".into())
+}
+
+fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
+    use oci_spec::runtime::LinuxNamespaceType as T;
+    // Our host pid, read before /proc is replaced by the container's.
+    let host_pid: i32 = std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|p| p.to_str()?.parse().ok())
+        .unwrap_or(0);
+    let spec = &a.spec;
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| Error::Config("process missing".into()))?;
+    let linux = spec
+        .linux()
+        .as_ref()
+        .ok_or_else(|| Error::Config("linux missing".into()))?;
+    let in_userns = a.plan.has(T::User);
+    let root = Rootfs {
+        spec,
+        rootfs: &a.rootfs,
+        bundle: &a.bundle,
+        in_userns,
+        new_cgroupns: a.plan.new.contains(CloneFlags::CLONE_NEWCGROUP),
+        cgroup_paths: &a.cgroup_paths,
+    };
+    let has_mntns = a.plan.has(T::Mount);
+    if has_mntns {
+        root.prepare()?;
+    }
+    let hooks = spec.hooks().as_ref();
+    #[allow(deprecated)]
+    let runtime_hooks = hooks.is_some_and(|h| {
+        h.prestart().as_ref().is_some_and(|v| !v.is_empty())
+            || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
+    });
+    if runtime_hooks {
+        chan.send(&Msg::RunRuntimeHooks)?;
+        chan.expect(Msg::Continue)?;
+    }
+    if let Some(h) = hooks {
+        hooks::run_all(
+            "createContainer",
+            h.create_container().as_ref(),
+            &a.hook_state("created", host_pid),
+        )?;
+    }
+    if has_mntns {
+        root.enter(a.no_pivot)?;
+        root.finish()?;
+    } else {
+        nix::unistd::chroot(&a.rootfs).ctx(|| format!("chroot {}", a.rootfs.display()))?;
+        nix::unistd::chdir("/").ctx(|| "chdir /".into())?;
+    }
+    if let Some(h) = spec.hostname().as_deref().filter(|h| !h.is_empty()) {
+        nix::unistd::sethostname(h).ctx(|| format!("sethostname {h}"))?;
+    }
+    if let Some(d) = spec.domainname().as_deref().filter(|h| !h.is_empty()) {
+        std::fs::write("/proc/sys/kernel/domainname", d)
+            .map_err(|e| Error::io("set domainname", d, e))?;
+    }
+    if !a.no_new_keyring {
+        join_session_keyring(&a.id);
+    }
+    if process.terminal().unwrap_or(false) {
+        let fd = a.console_fd.ok_or_else(|| {
+            Error::Config("process.terminal is set but no --console-socket was given".into())
+        })?;
+        let size = process
+            .console_size()
+            .as_ref()
+            .map(|b| (b.height() as u16, b.width() as u16));
+        console::setup(fd, size)?;
+    }
+    attrs::apply_rlimits(process)?;
+    attrs::apply_oom_score_adj(process)?;
+    attrs::apply_personality(linux)?;
+    attrs::apply_scheduler(process)?;
+    attrs::apply_io_priority(process)?;
+    let exec = finalize::resolve(process)?;
+    let filter = match linux.seccomp() {
+        Some(s) => Some(berth_seccomp::compile(s)?),
+        None => None,
+    };
+    // From here on no container process may open our /proc/<pid>/exe (CVE-2019-5736).
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    chan.send(&Msg::Ready)?;
+    // Wait for `start`: it writes one byte into the fifo we hold open read-write.
+    let mut b = [0u8; 1];
+    loop {
+        // SAFETY: fifo_fd is open for our whole life (inherited from the parent).
+        match nix::unistd::read(
+            unsafe { std::os::fd::BorrowedFd::borrow_raw(a.fifo_fd) },
+            &mut b,
+        ) {
+            Ok(_) => break,
+            Err(nix::Error::EINTR) => continue,
+            Err(e) => return Err(Error::sys("wait for start", e)),
+        }
+    }
+    let run = || -> Result<Infallible> {
+        if let Some(h) = hooks {
+            hooks::run_all(
+                "startContainer",
+                h.start_container().as_ref(),
+                &a.hook_state("created", host_pid),
+            )?;
+        }
+        finalize::finish(Finish {
+            process,
+            linux,
+            exec,
+            keep_below: a.keep_below,
+            report_fd: None,
+            filter,
+            setgroups_allowed: true,
+            state: a.hook_state("running", host_pid),
+        })
+    };
+    // The creating process is gone; errors now go to the container's stderr.
+    let Err(e) = run();
+    eprintln!("berth-runtime: {e}");
+    exit_now(127)
+}
+
+/// A fresh session keyring per container, so containers do not share the host's keys.
+fn join_session_keyring(id: &str) {
+    let name = std::ffi::CString::new(format!("_ses.{id}")).unwrap_or_default();
+    // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, name) reads a valid C string. Kernels or
+    // seccomp setups without keyrings return an error, which is not fatal (as in runc).
+    unsafe { libc::syscall(libc::SYS_keyctl, 1, name.as_ptr()) };
+}

@@ -110,9 +110,10 @@ impl Bundle {
         c
     }
 
-    /// Run a sub-command with the state root set; stdin closed.
+    /// Run a sub-command with the state root set; stdin closed. Output goes through files,
+    /// not pipes: a container init inherits the runtime's stdio and would hold a pipe open.
     pub fn rt(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).stdin(Stdio::null()).output().unwrap()
+        capture(self.cmd().args(args))
     }
 
     pub fn create(&self) -> Output {
@@ -142,6 +143,30 @@ impl Bundle {
 impl Drop for Bundle {
     fn drop(&mut self) {
         let _ = self.rt(&["delete", "--force", &self.id]);
+    }
+}
+
+/// Run to exit with stdout/stderr in temp files (see `Bundle::rt`).
+pub fn capture(c: &mut Command) -> Output {
+    let out = tempfile::tempfile().unwrap();
+    let err = tempfile::tempfile().unwrap();
+    let status = c
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(err.try_clone().unwrap())
+        .status()
+        .unwrap();
+    let read = |mut f: std::fs::File| {
+        use std::io::{Read, Seek};
+        let mut v = Vec::new();
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.read_to_end(&mut v).unwrap();
+        v
+    };
+    Output {
+        status,
+        stdout: read(out),
+        stderr: read(err),
     }
 }
 

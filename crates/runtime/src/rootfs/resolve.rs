@@ -68,6 +68,17 @@ pub enum Kind {
 /// fd of its parent, resolved again through openat2, so a symlink planted by the image (or
 /// raced in) is followed only within the root.
 pub fn mkdir_all(root: BorrowedFd, path: &Path, kind: Kind) -> Result<OwnedFd> {
+    mkdir_all_at_depth(root, path, kind, 0)
+}
+
+fn mkdir_all_at_depth(root: BorrowedFd, path: &Path, kind: Kind, depth: u32) -> Result<OwnedFd> {
+    if depth > 40 {
+        return Err(Error::io(
+            "resolve in container root",
+            path,
+            std::io::Error::from_raw_os_error(libc::ELOOP),
+        ));
+    }
     let rel = strip_root(path);
     if let Ok(fd) = open_in_root(root, &rel, libc::O_PATH) {
         return Ok(fd);
@@ -118,6 +129,19 @@ pub fn mkdir_all(root: BorrowedFd, path: &Path, kind: Kind) -> Result<OwnedFd> {
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::EEXIST) {
                 return Err(Error::io("create in container root", &cur, e));
+            }
+            // It exists but did not resolve: a dangling symlink. Create its target instead,
+            // still inside the root (an absolute target is taken from the root).
+            if let Ok(target) = nix::fcntl::readlinkat(&pfd, Path::new(c.as_os_str())) {
+                let mut next = if Path::new(&target).is_absolute() {
+                    PathBuf::from(&target)
+                } else {
+                    parent.join(&target)
+                };
+                for rest in &comps[i + 1..] {
+                    next.push(rest.as_os_str());
+                }
+                return mkdir_all_at_depth(root, &next, kind, depth + 1);
             }
         }
     }

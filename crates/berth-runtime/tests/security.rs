@@ -108,20 +108,22 @@ fn cve_2024_21626_exec_cwd_through_leaked_host_fd_is_refused() {
 }
 
 #[test]
-fn cve_2019_5736_container_init_is_not_backed_by_the_host_binary() {
+fn cve_2019_5736_container_init_exe_cannot_be_reopened_for_writing() {
     let b = Bundle::new(&["sleep", "30"]);
     ok(&b.create());
     let pid = b.state()["pid"].as_i64().unwrap();
-    // The waiting init runs our code: its exe must be a sealed copy, not the host file.
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    // The attack: hold /proc/PID/exe of a process running our code, wait for it to exit (so
+    // ETXTBSY no longer protects the file), then reopen it for writing.
+    let held = std::fs::File::open(format!("/proc/{pid}/exe")).unwrap();
+    ok(&b.rt(&["delete", "--force", &b.id]));
+    assert!(eventually(|| !std::path::Path::new(&format!("/proc/{pid}/exe")).exists()));
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&held);
+    let w = std::fs::OpenOptions::new().write(true).open(format!("/proc/self/fd/{fd}"));
+    let e = w.expect_err("the runtime binary behind a container init was writable");
     assert!(
-        exe.to_string_lossy().starts_with("/memfd:berth-runtime"),
-        "init exe is {exe:?}"
+        matches!(e.raw_os_error(), Some(libc::EROFS) | Some(libc::EPERM)),
+        "expected a read-only or sealed file, got {e}"
     );
-    let w = std::fs::OpenOptions::new()
-        .write(true)
-        .open(format!("/proc/{pid}/exe"));
-    assert!(w.is_err(), "sealed exe opened for writing");
 }
 
 #[test]

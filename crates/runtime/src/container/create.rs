@@ -153,19 +153,28 @@ impl Runtime {
         }
 
         let (mut parent, mut child) = channel::pair()?;
-        let stage1 = match clone(0)? {
+        // Fast path (as crun): with nothing to join and no user or time namespace, the init is
+        // cloned straight into its namespaces; otherwise stage 1 prepares them.
+        let direct = init::can_clone_directly(&args.plan);
+        let flags = if direct { init::direct_clone_flags(&args.plan) } else { 0 };
+        let first = match clone(flags)? {
             Forked::Child => {
                 drop(parent);
-                crate::process::child_main(&mut child, |c| init::stage1(c, &args))
+                if direct {
+                    crate::process::child_main(&mut child, |c| init::direct(c, &args))
+                } else {
+                    crate::process::child_main(&mut child, |c| init::stage1(c, &args))
+                }
             }
             Forked::Parent(pid) => pid,
         };
         drop(child);
-        undo.pids.push(stage1);
-        cg.add_task(stage1)?;
+        undo.pids.push(first);
+        cg.add_task(first)?;
         parent.send(&Msg::Continue)?;
+        let stage1 = first;
         let linux = args.spec.linux().as_ref().expect("validated");
-        let mut init_pid = 0;
+        let mut init_pid = if direct { first } else { 0 };
         loop {
             match parent.recv()? {
                 Some(Msg::MapIds) => {

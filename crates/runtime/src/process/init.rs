@@ -43,11 +43,35 @@ impl InitArgs {
     }
 }
 
-pub fn stage1(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
+pub fn can_clone_directly(p: &Plan) -> bool {
+    p.join.is_empty() && !p.new.intersects(CloneFlags::CLONE_NEWUSER | CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))
+}
+
+/// The cgroup namespace is left out: it must be made after the parent moved us into our
+/// cgroup, or the container would see the runtime's cgroup as its root.
+pub fn direct_clone_flags(p: &Plan) -> libc::c_ulong {
+    (p.new - CloneFlags::CLONE_NEWCGROUP).bits() as libc::c_ulong
+}
+
+/// The init of the fast path: already in its namespaces but the cgroup one.
+pub fn direct(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
+    close_parent_only(a);
+    chan.expect(Msg::Continue)?;
+    if a.plan.new.contains(CloneFlags::CLONE_NEWCGROUP) {
+        unshare(CloneFlags::CLONE_NEWCGROUP).ctx(|| "unshare cgroup namespace".into())?;
+    }
+    init(chan, a)
+}
+
+fn close_parent_only(a: &InitArgs) {
     for fd in &a.parent_only {
         // SAFETY: closing our inherited copy of a descriptor nothing else in this process uses.
         unsafe { libc::close(*fd) };
     }
+}
+
+pub fn stage1(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
+    close_parent_only(a);
     chan.expect(Msg::Continue)?;
     namespaces::join_all(&a.plan.join)?;
     if a.plan.new.contains(CloneFlags::CLONE_NEWUSER) {
@@ -153,8 +177,12 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
         nix::unistd::sethostname(h).ctx(|| format!("sethostname {h}"))?;
     }
     if let Some(d) = spec.domainname().as_deref().filter(|h| !h.is_empty()) {
-        std::fs::write("/proc/sys/kernel/domainname", d)
-            .map_err(|e| Error::io("set domainname", d, e))?;
+        // setdomainname(2), not /proc/sys/kernel/domainname: /proc/sys is read-only by now.
+        // SAFETY: setdomainname reads `d.len()` bytes of a valid buffer.
+        if unsafe { libc::setdomainname(d.as_ptr().cast(), d.len()) } != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(Error::io("set domainname", d, e));
+        }
     }
     if !a.no_new_keyring {
         join_session_keyring(&a.id);

@@ -17,6 +17,18 @@ pub fn run_all(kind: &str, hooks: Option<&Vec<Hook>>, state: &serde_json::Value)
     Ok(())
 }
 
+/// poststart and poststop: a failing hook is only a warning, and the remaining hooks still
+/// run (OCI runtime-spec, config.md "Lifecycle hooks").
+pub fn run_all_warn(kind: &str, hooks: Option<&Vec<Hook>>, state: &serde_json::Value) {
+    let Some(hooks) = hooks else { return };
+    let input = serde_json::to_vec(state).unwrap_or_default();
+    for (i, h) in hooks.iter().enumerate() {
+        if let Err(e) = run_one(h, &input) {
+            eprintln!("berth-runtime: warning: error running {kind} hook #{i}: {e}");
+        }
+    }
+}
+
 fn run_one(h: &Hook, input: &[u8]) -> std::result::Result<(), String> {
     let mut cmd = Command::new(h.path());
     let args = h.args().as_deref().unwrap_or(&[]);

@@ -32,6 +32,7 @@ const BPF_MAXINSNS: usize = 4096;
 const INSN_SIZE: usize = std::mem::size_of::<libc::sock_filter>();
 
 /// A compiled seccomp filter, ready to be loaded into the calling thread.
+#[derive(Clone)]
 pub struct Filter {
     program: Vec<libc::sock_filter>,
     /// SECCOMP_FILTER_FLAG_* bits passed to seccomp(2).
@@ -50,6 +51,40 @@ impl fmt::Debug for Filter {
 }
 
 impl Filter {
+    /// Serialize for the on-disk cache (see cache.rs): flags, notify bit, instructions.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(16 + self.program.len() * INSN_SIZE);
+        v.extend_from_slice(b"BSC1");
+        v.extend_from_slice(&(self.flags as u64).to_le_bytes());
+        v.push(self.wants_notify as u8);
+        v.extend_from_slice(&(self.program.len() as u32).to_le_bytes());
+        for i in &self.program {
+            v.extend_from_slice(&i.code.to_le_bytes());
+            v.push(i.jt);
+            v.push(i.jf);
+            v.extend_from_slice(&i.k.to_le_bytes());
+        }
+        v
+    }
+
+    pub(crate) fn from_bytes(b: &[u8]) -> Option<Filter> {
+        if b.len() < 17 || &b[..4] != b"BSC1" {
+            return None;
+        }
+        let flags = u64::from_le_bytes(b[4..12].try_into().ok()?) as libc::c_ulong;
+        let wants_notify = b[12] != 0;
+        let n = u32::from_le_bytes(b[13..17].try_into().ok()?) as usize;
+        let body = &b[17..];
+        if n == 0 || n > 4096 || body.len() != n * 8 {
+            return None;
+        }
+        let program = body
+            .chunks_exact(8)
+            .map(|c| libc::sock_filter { code: u16::from_le_bytes([c[0], c[1]]), jt: c[2], jf: c[3], k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]) })
+            .collect();
+        Some(Filter { program, flags, wants_notify })
+    }
+
     /// True when some rule uses SCMP_ACT_NOTIFY (validate() rejects it as the default
     /// action); load() then returns the notify fd.
     pub fn wants_notify(&self) -> bool {

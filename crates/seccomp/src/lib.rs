@@ -10,6 +10,7 @@
 //! 3. [`Filter::load`] installs it in the calling thread with one seccomp(2) call. The
 //!    caller sets no_new_privs (or holds CAP_SYS_ADMIN) first; this crate never sets it.
 //!    When a rule uses `SCMP_ACT_NOTIFY`, it returns the notify fd.
+//! 3b. [`compile_cached`] keeps compiled programs on disk by profile hash.
 //! 4. [`send_notify_fd`] hands that fd, with the container process state, to the agent
 //!    listening on `linux.seccomp.listenerPath`.
 //!
@@ -20,11 +21,13 @@
 //! syscall, libseccomp keeps the first one. `errnoRet` defaults to EPERM for
 //! `SCMP_ACT_ERRNO` and `SCMP_ACT_TRACE`.
 
+mod cache;
 mod compile;
 mod error;
 mod notify;
 mod validate;
 
+pub use cache::compile_cached;
 pub use compile::{compile, Filter};
 pub use error::{Error, Result};
 pub use notify::{send_notify_fd, OCI_VERSION, SECCOMP_FD_NAME};

@@ -89,6 +89,7 @@ impl Runtime {
         let spec = spec::load(&bundle.join("config.json"))?;
         spec::validate(&spec)?;
         let rootfs = spec::rootfs(&spec, &bundle)?;
+        let filter = self.seccomp_filter(&spec)?;
         let linux = spec.linux().as_ref().expect("validated");
         let plan = Plan::from_spec(linux.namespaces().as_deref().unwrap_or(&[]));
 
@@ -147,6 +148,7 @@ impl Runtime {
             keep_below: 3 + o.preserve_fds + listen_fds,
             annotations,
             parent_only: vec![lock.raw_fd()],
+            filter,
         };
         if listen_fds > 0 {
             add_listen_env(&mut args.spec, listen_fds);

@@ -36,6 +36,7 @@ impl Runtime {
             Some(p) => Some(crate::process::console::connect(p)?),
             None => None,
         };
+        let filter = self.seccomp_filter(&s.config)?;
         let args = ExecArgs {
             init_pid: s.pid,
             process,
@@ -43,6 +44,7 @@ impl Runtime {
             console_fd: console.as_ref().map(|c| c.as_raw_fd()),
             keep_below: 3 + o.preserve_fds + listen_fds(),
             state: s.oci_json(Status::Running),
+            filter,
         };
         let (mut parent, mut child) = channel::pair()?;
         let stage1 = match clone(0)? {

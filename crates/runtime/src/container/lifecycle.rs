@@ -43,13 +43,11 @@ impl Runtime {
         let _ = std::fs::remove_file(&fifo);
         if let Some(h) = s.config.hooks() {
             // Poststart failures are reported but do not stop the container (OCI spec).
-            if let Err(e) = hooks::run_all(
+            hooks::run_all_warn(
                 "poststart",
                 h.poststart().as_ref(),
                 &s.oci_json(Status::Running),
-            ) {
-                eprintln!("berth-runtime: warning: {e}");
-            }
+            );
         }
         Ok(())
     }
@@ -108,13 +106,11 @@ impl Runtime {
         let _ = cg.freeze(FreezerState::Thawed);
         cg.destroy()?;
         if let Some(h) = s.config.hooks() {
-            if let Err(e) = hooks::run_all(
+            hooks::run_all_warn(
                 "poststop",
                 h.poststop().as_ref(),
                 &s.oci_json(Status::Stopped),
-            ) {
-                eprintln!("berth-runtime: warning: {e}");
-            }
+            );
         }
         remove_dir(&dir)
     }

@@ -18,6 +18,7 @@ pub struct ExecArgs {
     pub console_fd: Option<RawFd>,
     pub keep_below: RawFd,
     pub state: serde_json::Value,
+    pub filter: Option<berth_seccomp::Filter>,
 }
 
 pub fn stage1(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
@@ -82,10 +83,7 @@ fn run(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
     attrs::apply_scheduler(&a.process)?;
     attrs::apply_io_priority(&a.process)?;
     let exec = finalize::resolve(&a.process)?;
-    let filter = match linux.seccomp() {
-        Some(s) => Some(berth_seccomp::compile(s)?),
-        None => None,
-    };
+    let filter = a.filter.clone();
     finalize::finish(Finish {
         process: &a.process,
         linux,

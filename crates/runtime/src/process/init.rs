@@ -32,6 +32,8 @@ pub struct InitArgs {
     /// Parent-only fds (the state dir lock) that the children must drop at once: an
     /// inherited flock would keep the container locked for its whole life.
     pub parent_only: Vec<RawFd>,
+    /// Compiled by the parent (from the cache when it can), loaded last by the init.
+    pub filter: Option<berth_seccomp::Filter>,
 }
 
 impl InitArgs {
@@ -163,7 +165,8 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
         hooks::run_all(
             "createContainer",
             h.create_container().as_ref(),
-            &a.hook_state("created", host_pid),
+            // Still inside the create operation: "creating", as for createRuntime (and runc).
+            &a.hook_state("creating", host_pid),
         )?;
     }
     if has_mntns {
@@ -196,6 +199,9 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
             .as_ref()
             .map(|b| (b.height() as u16, b.width() as u16));
         console::setup(fd, size)?;
+        if has_mntns {
+            crate::rootfs::devices::mount_console()?;
+        }
     }
     attrs::apply_rlimits(process)?;
     attrs::apply_oom_score_adj(process)?;
@@ -203,10 +209,7 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
     attrs::apply_scheduler(process)?;
     attrs::apply_io_priority(process)?;
     let exec = finalize::resolve(process)?;
-    let filter = match linux.seccomp() {
-        Some(s) => Some(berth_seccomp::compile(s)?),
-        None => None,
-    };
+    let filter = a.filter.clone();
     // From here on no container process may open our /proc/<pid>/exe (CVE-2019-5736).
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };

@@ -152,3 +152,24 @@ pub fn symlinks(root: BorrowedFd) -> Result<()> {
     }
     Ok(())
 }
+
+/// With `process.terminal`: bind the container's pty (already its stdin) onto /dev/console,
+/// as config-linux.md requires. Run after pivot_root; the target is resolved inside the root
+/// so an image's /dev/console symlink cannot redirect the mount.
+pub fn mount_console() -> Result<()> {
+    let root = nix::fcntl::open(
+        "/",
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| Error::sys("open container root", e))?;
+    let target = mkdir_all(root.as_fd(), Path::new("/dev/console"), Kind::File)?;
+    mount(
+        Some("/proc/self/fd/0"),
+        &fd_path(target.as_fd()),
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|e| Error::sys("bind pty to /dev/console", e))
+}

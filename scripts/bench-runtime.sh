@@ -8,8 +8,8 @@ RUNS=${1:-50}
 for p in hyperfine runc crun time busybox-static; do
   dpkg -s "$p" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p"
 done
-cargo build --release -p berth-runtime >/dev/null
-BERTH=$(pwd)/target/release/berth-runtime
+if [ -z "${BERTH_RUNTIME:-}" ]; then cargo build --release -p berth-runtime >/dev/null; fi
+BERTH=${BERTH_RUNTIME:-$(pwd)/target/release/berth-runtime}
 RUNC=/usr/sbin/runc
 CRUN=/usr/bin/crun
 
@@ -19,7 +19,11 @@ if [ -s /sys/fs/cgroup/unified/cgroup.controllers ] && ! mountpoint -q /sys/fs/c
 fi
 
 W=$(mktemp -d /tmp/berth-bench.XXXXXX)
-trap 'for r in berth runc crun; do for id in $(ls $W/state-$r 2>/dev/null); do :; done; done; rm -rf "$W"' EXIT
+cleanup() {
+  for i in $(seq 200); do mountpoint -q "$W/mnt/$i" 2>/dev/null && umount "$W/mnt/$i"; done
+  rm -rf "$W"
+}
+trap cleanup EXIT
 B=$W/bundle
 mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/sys" "$B/rootfs/dev" "$B/rootfs/etc"
 cp /bin/busybox "$B/rootfs/bin/"
@@ -30,6 +34,7 @@ import json, sys
 p = sys.argv[1]; c = json.load(open(p))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
+c["ociVersion"] = "1.0.2-dev"  # crun 1.8.1 refuses newer versions
 json.dump(c, open(p, "w"))
 PY
 
@@ -49,10 +54,10 @@ report() { # json file
   python3 - "$1" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
-med = {r["command"].split()[0]: r["median"] for r in res}
 names = {}
 for r in res:
-    n = "berth" if "berth-runtime" in r["command"].split()[0] else ("runc" if "runc" in r["command"].split()[0] else "crun")
+    c = r["command"]
+    n = "berth" if "berth-runtime" in c else ("runc" if "/runc " in c else "crun")
     names[n] = r["median"] * 1000
 b = names["berth"]
 print("  " + "  ".join(f"{n}: {v:.2f} ms" for n, v in names.items()) + "  |  " + "  ".join(f"{n}/berth: {v/b:.2f}x" for n, v in names.items() if n != "berth"))
@@ -79,6 +84,14 @@ PY
     for n in "${ORDER[@]}"; do ${RT[$n]} --root "$W/state-$n" delete -f "e-$n" >/dev/null 2>&1 || true; done
   fi
 done
+
+echo "== run with 200 extra tmpfs mounts on the host (latency must not grow with the mount table)"
+mkdir -p "$W/mnt"
+for i in $(seq 200); do mkdir -p "$W/mnt/$i"; mount -t tmpfs none "$W/mnt/$i"; done
+args=(); for n in "${ORDER[@]}"; do args+=("$(cmd $n run)"); done
+hyperfine --warmup 3 --runs "$RUNS" --export-json "$W/mounts.json" "${args[@]}" >/dev/null
+report "$W/mounts.json"
+for i in $(seq 200); do umount "$W/mnt/$i"; done
 
 echo "== peak RSS of the runtime process (run of /bin/true, max over 5)"
 for n in "${ORDER[@]}"; do

@@ -131,6 +131,7 @@ impl Runtime {
             Some(p) => Some(crate::process::console::connect(p)?),
             None => None,
         };
+        let idmapped = crate::rootfs::idmap::prepare(&spec, &bundle)?;
         let listen_fds = listen_fds();
         let annotations = serde_json::to_value(spec.annotations().clone().unwrap_or_default())
             .unwrap_or_default();
@@ -149,6 +150,7 @@ impl Runtime {
             annotations,
             parent_only: vec![lock.raw_fd()],
             filter,
+            idmapped: idmapped.iter().map(|t| t.as_ref().map(|fd| fd.as_raw_fd())).collect(),
         };
         if listen_fds > 0 {
             add_listen_env(&mut args.spec, listen_fds);

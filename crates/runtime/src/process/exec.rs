@@ -90,6 +90,7 @@ fn run(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
         exec,
         keep_below: a.keep_below,
         report_fd: Some(chan.fd().as_raw_fd()),
+        notify_sock: None,
         filter,
         setgroups_allowed: true,
         state: a.state.clone(),

@@ -34,7 +34,8 @@ pub fn resolve(process: &Process) -> Result<Exec> {
             process.cwd().join(argv0)
         };
         match std::fs::metadata(&p) {
-            Ok(m) if m.is_file() => PathBuf::from(argv0),
+            // Like runc (Go's exec.LookPath): a file without any x bit is EACCES up front.
+            Ok(m) if m.is_file() && is_executable(&p) => PathBuf::from(argv0),
             Ok(_) => return Err(Error::Child(format!("exec: {argv0:?}: permission denied"))),
             Err(e) => {
                 return Err(Error::Child(format!(
@@ -85,6 +86,9 @@ pub struct Finish<'a> {
     pub keep_below: RawFd,
     /// One more fd that must survive to execve (CLOEXEC; used to report exec failure).
     pub report_fd: Option<RawFd>,
+    /// The seccomp listener, connected before pivot_root (its path is a host path); used
+    /// instead of connecting to `listenerPath` from inside the container.
+    pub notify_sock: Option<RawFd>,
     pub filter: Option<berth_seccomp::Filter>,
     pub setgroups_allowed: bool,
     /// Container state, sent with a seccomp notify fd to the listener.
@@ -92,7 +96,8 @@ pub struct Finish<'a> {
 }
 
 pub fn finish(mut f: Finish) -> Result<Infallible> {
-    close_fds(f.keep_below, f.report_fd);
+    // The init has no report fd and exec no pre-connected listener: one slot keeps either.
+    close_fds(f.keep_below, f.report_fd.or(f.notify_sock));
     enter_cwd(f.process.cwd())?;
     let nnp = f.process.no_new_privileges().unwrap_or(false);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping caps.
@@ -145,14 +150,31 @@ fn load_seccomp(f: &mut Finish) -> Result<()> {
             .as_ref()
             .expect("filter implies seccomp config");
         if let Some(listener) = seccomp.listener_path() {
-            let pid = std::process::id() as i32;
-            berth_seccomp::send_notify_fd(
-                listener,
-                seccomp.listener_metadata().as_deref(),
-                pid,
-                &f.state,
-                fd.as_fd(),
-            )?;
+            // Our pid as the host sees it (inside a pid namespace getpid() is 1).
+            let pid = f.state["pid"].as_i64().unwrap_or(0) as i32;
+            match f.notify_sock {
+                Some(sock) => berth_seccomp::send_notify_fd_on(
+                    // SAFETY: the socket stays open until finish() execs (kept by close_fds).
+                    unsafe { std::os::fd::BorrowedFd::borrow_raw(sock) },
+                    listener,
+                    seccomp.listener_metadata().as_deref(),
+                    pid,
+                    &f.state,
+                    fd.as_fd(),
+                )?,
+                None => berth_seccomp::send_notify_fd(
+                    listener,
+                    seccomp.listener_metadata().as_deref(),
+                    pid,
+                    &f.state,
+                    fd.as_fd(),
+                )?,
+            }
+            // One state per connection, then the connection is closed (config-linux.md).
+            if let Some(sock) = f.notify_sock.take() {
+                // SAFETY: our own socket, not used after this.
+                unsafe { libc::close(sock) };
+            }
         }
     }
     Ok(())

@@ -34,6 +34,8 @@ pub struct InitArgs {
     pub parent_only: Vec<RawFd>,
     /// Compiled by the parent (from the cache when it can), loaded last by the init.
     pub filter: Option<berth_seccomp::Filter>,
+    /// Idmapped trees made by the parent (see rootfs::idmap), by mount index.
+    pub idmapped: Vec<Option<RawFd>>,
 }
 
 impl InitArgs {
@@ -146,6 +148,7 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
         in_userns,
         new_cgroupns: a.plan.new.contains(CloneFlags::CLONE_NEWCGROUP),
         cgroup_paths: &a.cgroup_paths,
+        idmapped: &a.idmapped,
     };
     let has_mntns = a.plan.has(T::Mount);
     if has_mntns {
@@ -169,6 +172,13 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
             &a.hook_state("creating", host_pid),
         )?;
     }
+    // listenerPath is a path of the runtime's mount namespace: connect while it is reachable.
+    let notify_sock = match linux.seccomp().as_ref().and_then(|s| s.listener_path().as_ref()) {
+        Some(p) if a.filter.as_ref().is_some_and(|f| f.wants_notify()) => {
+            Some(berth_seccomp::connect_listener(p)?)
+        }
+        _ => None,
+    };
     if has_mntns {
         root.enter(a.no_pivot)?;
         root.finish()?;
@@ -241,6 +251,7 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
             exec,
             keep_below: a.keep_below,
             report_fd: None,
+            notify_sock: notify_sock.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
             filter,
             setgroups_allowed: true,
             state: a.hook_state("running", host_pid),

@@ -103,6 +103,19 @@ pub fn create(root: BorrowedFd, n: &Node, in_userns: bool) -> Result<()> {
             if e.raw_os_error() != Some(libc::EEXIST) {
                 return Err(fail("mknod", &e));
             }
+            // An existing node is kept only if it is the requested device (config-linux.md:
+            // a file at the path that does not match MUST be an error).
+            let st = nix::sys::stat::fstatat(
+                &real,
+                cname.as_c_str(),
+                nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+            )
+            .map_err(|e| fail("stat existing", &e))?;
+            let same_kind = st.st_mode & libc::S_IFMT == n.kind;
+            let same_dev = n.kind == libc::S_IFIFO || st.st_rdev == dev;
+            if !same_kind || !same_dev {
+                return Err(fail("exists", &"a different file is already at this path"));
+            }
             return Ok(());
         }
         // mknod is subject to the umask; set the exact mode asked for.

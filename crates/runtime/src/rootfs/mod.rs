@@ -2,6 +2,7 @@
 //! pivot_root and the post-pivot hardening (masked/read-only paths, read-only root, sysctl).
 
 pub mod devices;
+pub mod idmap;
 pub mod mounts;
 pub mod options;
 pub mod paths;
@@ -22,6 +23,8 @@ pub struct Rootfs<'a> {
     pub in_userns: bool,
     pub new_cgroupns: bool,
     pub cgroup_paths: &'a BTreeMap<String, PathBuf>,
+    /// Detached idmapped trees prepared by the parent, by mount index.
+    pub idmapped: &'a [Option<std::os::fd::RawFd>],
 }
 
 impl Rootfs<'_> {
@@ -68,6 +71,7 @@ impl Rootfs<'_> {
             in_userns: self.in_userns,
             new_cgroupns: self.new_cgroupns,
             cgroup_paths: self.cgroup_paths,
+            idmapped: self.idmapped,
         };
         mounts::mount_all(&ctx, mounts)?;
         // Like runc: the default nodes only when /dev is not a bind of some host directory.

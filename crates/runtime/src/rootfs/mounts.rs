@@ -16,6 +16,7 @@ pub struct MountCtx<'a> {
     pub in_userns: bool,
     pub new_cgroupns: bool,
     pub cgroup_paths: &'a BTreeMap<String, PathBuf>,
+    pub idmapped: &'a [Option<std::os::fd::RawFd>],
 }
 
 fn err(m: &Mount, what: &str, e: impl std::fmt::Display) -> Error {
@@ -30,10 +31,27 @@ fn err(m: &Mount, what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 pub fn mount_all(ctx: &MountCtx, mounts: &[Mount]) -> Result<()> {
-    for m in mounts {
-        mount_one(ctx, m)?;
+    for (i, m) in mounts.iter().enumerate() {
+        match ctx.idmapped.get(i).copied().flatten() {
+            Some(tree) => mount_idmapped(ctx, m, tree)?,
+            None => mount_one(ctx, m)?,
+        }
     }
     Ok(())
+}
+
+fn mount_idmapped(ctx: &MountCtx, m: &Mount, tree: std::os::fd::RawFd) -> Result<()> {
+    let is_dir = m.source().as_ref().map(|s| !s.is_file()).unwrap_or(true);
+    let target = mkdir_all(ctx.root, m.destination(), if is_dir { Kind::Dir } else { Kind::File })?;
+    super::idmap::attach(tree, target.as_fd()).map_err(|e| err(m, "attach idmapped mount", e))?;
+    let o = options::parse(m.options().as_deref().unwrap_or(&[]));
+    let extra = o.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+    if !extra.is_empty() {
+        let t = reopen(ctx, m)?;
+        remount(&fd_path(t.as_fd()), extra, ctx.in_userns).map_err(|e| err(m, "remount", e))?;
+    }
+    let o = Options { idmap: false, ..o };
+    after(ctx, m, &o)
 }
 
 fn reopen(ctx: &MountCtx, m: &Mount) -> Result<OwnedFd> {

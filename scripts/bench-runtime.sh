@@ -70,7 +70,8 @@ for scen in run csd seq100 exec; do
     python3 - "$B/config.json" "$W/exec-bundle" <<'PY'
 import json, sys, shutil, os
 c = json.load(open(sys.argv[1])); c["process"]["args"] = ["sleep", "3600"]
-os.makedirs(sys.argv[2], exist_ok=True); os.symlink(os.path.dirname(sys.argv[1]) + "/rootfs", sys.argv[2] + "/rootfs")
+os.makedirs(sys.argv[2], exist_ok=True)
+c["root"]["path"] = os.path.dirname(sys.argv[1]) + "/rootfs"  # runc refuses a symlinked rootfs
 json.dump(c, open(sys.argv[2] + "/config.json", "w"))
 PY
     for n in "${ORDER[@]}"; do ${RT[$n]} --root "$W/state-$n" run -d --bundle "$W/exec-bundle" "e-$n" </dev/null >/dev/null 2>&1; done

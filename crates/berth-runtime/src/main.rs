@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod log;
 mod signals;
+mod tty;
 
 use clap::Parser;
 

@@ -52,7 +52,7 @@ pub fn block() {
 
 /// Wait for `pid` to exit, forwarding signals to it; returns its exit code (128+signal).
 /// Other children (stage-1 leftovers) are reaped on the way.
-pub fn wait_forwarding(pid: i32) -> i32 {
+pub fn wait_forwarding(pid: i32, on_winch: Option<&dyn Fn()>) -> i32 {
     let s = set();
     loop {
         // Reap first: the child may have exited before we got here.
@@ -68,6 +68,9 @@ pub fn wait_forwarding(pid: i32) -> i32 {
         }
         match s.wait() {
             Ok(Signal::SIGCHLD) => continue,
+            // With our own pty, a resize of our terminal is passed to it; the kernel then
+            // signals the container's foreground process group itself.
+            Ok(Signal::SIGWINCH) if on_winch.is_some() => on_winch.expect("checked")(),
             Ok(sig) => {
                 let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
             }

@@ -107,5 +107,5 @@ pub fn exec(rt: &Runtime, a: ExecArgs) -> Result<i32> {
     if a.detach {
         return Ok(0);
     }
-    Ok(signals::wait_forwarding(pid))
+    Ok(signals::wait_forwarding(pid, None))
 }

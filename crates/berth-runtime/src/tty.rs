@@ -34,7 +34,13 @@ impl ConsoleSocket {
         let mut buf = [0u8; 256];
         let mut iov = [IoSliceMut::new(&mut buf)];
         let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-        let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC).map_err(std::io::Error::from)?;
+        let msg = recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .map_err(std::io::Error::from)?;
         for c in msg.cmsgs().map_err(std::io::Error::from)? {
             if let ControlMessageOwned::ScmRights(fds) = c {
                 if let Some(fd) = fds.first() {
@@ -43,7 +49,9 @@ impl ConsoleSocket {
                 }
             }
         }
-        Err(std::io::Error::other("console socket: no pty master received"))
+        Err(std::io::Error::other(
+            "console socket: no pty master received",
+        ))
     }
 }
 

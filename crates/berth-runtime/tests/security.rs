@@ -116,9 +116,14 @@ fn cve_2019_5736_container_init_exe_cannot_be_reopened_for_writing() {
     // ETXTBSY no longer protects the file), then reopen it for writing.
     let held = std::fs::File::open(format!("/proc/{pid}/exe")).unwrap();
     ok(&b.rt(&["delete", "--force", &b.id]));
-    assert!(eventually(|| !std::path::Path::new(&format!("/proc/{pid}/exe")).exists()));
+    assert!(eventually(|| !std::path::Path::new(&format!(
+        "/proc/{pid}/exe"
+    ))
+    .exists()));
     let fd = std::os::fd::AsRawFd::as_raw_fd(&held);
-    let w = std::fs::OpenOptions::new().write(true).open(format!("/proc/self/fd/{fd}"));
+    let w = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/self/fd/{fd}"));
     let e = w.expect_err("the runtime binary behind a container init was writable");
     assert!(
         matches!(e.raw_os_error(), Some(libc::EROFS) | Some(libc::EPERM)),

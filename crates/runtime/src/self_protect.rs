@@ -23,9 +23,9 @@ pub fn ensure_sealed_exe() -> std::io::Result<()> {
             return Ok(());
         }
     }
-    match readonly_view() {
-        Ok(fd) => return exec_fd(&fd),
-        Err(_) => {} // Not allowed to mount (rootless, seccomp): fall back to a copy.
+    // Where we may not mount (rootless, seccomp), fall back to a copy.
+    if let Ok(fd) = readonly_view() {
+        return exec_fd(&fd);
     }
     let src = std::fs::File::open("/proc/self/exe")?;
     let len = src.metadata()?.len() as usize;
@@ -61,12 +61,27 @@ fn readonly_view() -> std::io::Result<OwnedFd> {
     use nix::mount::{mount, umount2, MntFlags, MsFlags};
     let dir = std::path::Path::new("/run");
     let tmp = dir.join(format!(".berth-runtime-exe.{}", std::process::id()));
-    std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
     let res = (|| -> std::io::Result<OwnedFd> {
-        mount(Some("/proc/self/exe"), &tmp, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
-        let r = mount(None::<&str>, &tmp, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY, None::<&str>)
-            .map_err(std::io::Error::from)
-            .and_then(|_| std::fs::File::open(&tmp).map(OwnedFd::from));
+        mount(
+            Some("/proc/self/exe"),
+            &tmp,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )?;
+        let r = mount(
+            None::<&str>,
+            &tmp,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            None::<&str>,
+        )
+        .map_err(std::io::Error::from)
+        .and_then(|_| std::fs::File::open(&tmp).map(OwnedFd::from));
         let _ = umount2(&tmp, MntFlags::MNT_DETACH);
         r
     })();

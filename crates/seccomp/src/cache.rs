@@ -13,7 +13,13 @@ fn key(seccomp: &LinuxSeccomp) -> Option<String> {
     let mut parts = [0u64; 2];
     for (salt, out) in parts.iter_mut().enumerate() {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (salt, env!("CARGO_PKG_VERSION"), std::env::consts::ARCH, &json).hash(&mut h);
+        (
+            salt,
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::ARCH,
+            &json,
+        )
+            .hash(&mut h);
         *out = h.finish();
     }
     Some(format!("{:016x}{:016x}", parts[0], parts[1]))
@@ -21,7 +27,9 @@ fn key(seccomp: &LinuxSeccomp) -> Option<String> {
 
 /// [`compile`], reusing a previous result stored under `dir` when the profile is the same.
 pub fn compile_cached(seccomp: &LinuxSeccomp, dir: &Path) -> Result<Filter> {
-    let Some(k) = key(seccomp) else { return compile(seccomp) };
+    let Some(k) = key(seccomp) else {
+        return compile(seccomp);
+    };
     let path = dir.join(&k);
     if let Ok(bytes) = std::fs::read(&path) {
         if let Some(f) = Filter::from_bytes(&bytes) {

@@ -55,7 +55,7 @@ impl Filter {
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(16 + self.program.len() * INSN_SIZE);
         v.extend_from_slice(b"BSC1");
-        v.extend_from_slice(&(self.flags as u64).to_le_bytes());
+        v.extend_from_slice(&self.flags.to_le_bytes());
         v.push(self.wants_notify as u8);
         v.extend_from_slice(&(self.program.len() as u32).to_le_bytes());
         for i in &self.program {
@@ -71,7 +71,7 @@ impl Filter {
         if b.len() < 17 || &b[..4] != b"BSC1" {
             return None;
         }
-        let flags = u64::from_le_bytes(b[4..12].try_into().ok()?) as libc::c_ulong;
+        let flags: libc::c_ulong = u64::from_le_bytes(b[4..12].try_into().ok()?);
         let wants_notify = b[12] != 0;
         let n = u32::from_le_bytes(b[13..17].try_into().ok()?) as usize;
         let body = &b[17..];
@@ -80,9 +80,18 @@ impl Filter {
         }
         let program = body
             .chunks_exact(8)
-            .map(|c| libc::sock_filter { code: u16::from_le_bytes([c[0], c[1]]), jt: c[2], jf: c[3], k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]) })
+            .map(|c| libc::sock_filter {
+                code: u16::from_le_bytes([c[0], c[1]]),
+                jt: c[2],
+                jf: c[3],
+                k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            })
             .collect();
-        Some(Filter { program, flags, wants_notify })
+        Some(Filter {
+            program,
+            flags,
+            wants_notify,
+        })
     }
 
     /// True when some rule uses SCMP_ACT_NOTIFY (validate() rejects it as the default

@@ -10,7 +10,7 @@
 //! 3. [`Filter::load`] installs it in the calling thread with one seccomp(2) call. The
 //!    caller sets no_new_privs (or holds CAP_SYS_ADMIN) first; this crate never sets it.
 //!    When a rule uses `SCMP_ACT_NOTIFY`, it returns the notify fd.
-//! 3b. [`compile_cached`] keeps compiled programs on disk by profile hash.
+//!    [`compile_cached`] keeps compiled programs on disk by profile hash.
 //! 4. [`send_notify_fd`] hands that fd, with the container process state, to the agent
 //!    listening on `linux.seccomp.listenerPath`.
 //!
@@ -30,5 +30,7 @@ mod validate;
 pub use cache::compile_cached;
 pub use compile::{compile, Filter};
 pub use error::{Error, Result};
-pub use notify::{send_notify_fd, OCI_VERSION, SECCOMP_FD_NAME};
+pub use notify::{
+    connect_listener, send_notify_fd, send_notify_fd_on, OCI_VERSION, SECCOMP_FD_NAME,
+};
 pub use validate::validate;

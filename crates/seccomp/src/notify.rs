@@ -1,7 +1,7 @@
 //! Handing the seccomp notify fd to the agent at `linux.seccomp.listenerPath`.
 
 use std::io::IoSlice;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -44,6 +44,53 @@ pub fn send_notify_fd(
     container_state: &serde_json::Value,
     fd: BorrowedFd,
 ) -> Result<()> {
+    let sock = connect_listener(listener_path)?;
+    send_notify_fd_on(
+        sock.as_fd(),
+        listener_path,
+        metadata,
+        pid,
+        container_state,
+        fd,
+    )
+}
+
+fn notify_err<'a>(listener_path: &'a Path, step: &'static str) -> impl Fn(Errno) -> Error + 'a {
+    move |source| Error::Notify {
+        path: listener_path.to_path_buf(),
+        step,
+        source,
+    }
+}
+
+/// Connect (CLOEXEC) to the agent's unix stream socket. A runtime whose container process
+/// loads its filter after pivot_root connects early, while `listener_path` (a path of the
+/// runtime's mount namespace) is still reachable, and sends later with
+/// [`send_notify_fd_on`].
+pub fn connect_listener(listener_path: &Path) -> Result<OwnedFd> {
+    let addr = UnixAddr::new(listener_path).map_err(notify_err(listener_path, "socket address"))?;
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(notify_err(listener_path, "socket"))?;
+    retry(|| connect(sock.as_raw_fd(), &addr)).map_err(notify_err(listener_path, "connect"))?;
+    Ok(sock)
+}
+
+/// [`send_notify_fd`] over a socket already connected with [`connect_listener`]
+/// (`listener_path` only names it in errors). One state per connection: the caller closes
+/// the socket afterwards.
+pub fn send_notify_fd_on(
+    sock: BorrowedFd,
+    listener_path: &Path,
+    metadata: Option<&str>,
+    pid: i32,
+    container_state: &serde_json::Value,
+    fd: BorrowedFd,
+) -> Result<()> {
     let payload = serde_json::to_vec(&ContainerProcessState {
         oci_version: OCI_VERSION,
         fds: [SECCOMP_FD_NAME],
@@ -51,23 +98,7 @@ pub fn send_notify_fd(
         metadata,
         state: container_state,
     })?;
-    let fail = |step| {
-        move |source| Error::Notify {
-            path: listener_path.to_path_buf(),
-            step,
-            source,
-        }
-    };
-
-    let addr = UnixAddr::new(listener_path).map_err(fail("socket address"))?;
-    let sock = socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(fail("socket"))?;
-    connect(sock.as_raw_fd(), &addr).map_err(fail("connect"))?;
+    let fail = |step| notify_err(listener_path, step);
 
     // The fd rides on the first bytes; on a stream socket the rest may need more sends.
     let fds = [fd.as_raw_fd()];

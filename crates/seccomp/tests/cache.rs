@@ -15,7 +15,11 @@ fn profile() -> oci_spec::runtime::LinuxSeccomp {
 }
 
 fn only_entry(dir: &std::path::Path) -> std::path::PathBuf {
-    let entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    let entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries[0].clone()
 }
@@ -28,7 +32,11 @@ fn cached_filter_is_stored_and_enforced_when_reused() {
     assert_eq!(run_filtered(first, try_mkdir), Outcome::Exited(38));
     let modified = std::fs::metadata(&entry).unwrap().modified().unwrap();
     let second = compile_cached(&profile(), dir.path()).unwrap();
-    assert_eq!(std::fs::metadata(&entry).unwrap().modified().unwrap(), modified, "cache entry was rewritten on a hit");
+    assert_eq!(
+        std::fs::metadata(&entry).unwrap().modified().unwrap(),
+        modified,
+        "cache entry was rewritten on a hit"
+    );
     assert_eq!(run_filtered(second, try_mkdir), Outcome::Exited(38));
 }
 
@@ -40,5 +48,8 @@ fn damaged_cache_entry_is_ignored_and_replaced() {
     std::fs::write(&entry, b"BSC1garbage").unwrap();
     let f = compile_cached(&profile(), dir.path()).unwrap();
     assert_eq!(run_filtered(f, try_mkdir), Outcome::Exited(38));
-    assert!(std::fs::read(&entry).unwrap().len() > 17, "entry not rewritten");
+    assert!(
+        std::fs::read(&entry).unwrap().len() > 17,
+        "entry not rewritten"
+    );
 }

@@ -36,7 +36,8 @@ fn wants_terminal(bundle: &std::path::Path) -> bool {
         .unwrap_or(false)
 }
 
-const DETACHED_TTY: &str = "cannot allocate tty if berth-runtime will detach without setting console socket";
+const DETACHED_TTY: &str =
+    "cannot allocate tty if berth-runtime will detach without setting console socket";
 
 fn protect() -> Result<()> {
     berth_runtime::self_protect::ensure_sealed_exe()
@@ -61,7 +62,11 @@ pub fn run(rt: &Runtime, a: &CreateArgs, detach: bool, keep: bool) -> Result<i32
     if !detach {
         signals::block();
     }
-    let console = if own_tty { Some(tty::ConsoleSocket::bind(&rt.root)?) } else { None };
+    let console = if own_tty {
+        Some(tty::ConsoleSocket::bind(&rt.root)?)
+    } else {
+        None
+    };
     let mut o = opts(a);
     if let Some(c) = &console {
         o.console_socket = Some(c.path().to_path_buf());

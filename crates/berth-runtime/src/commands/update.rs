@@ -3,7 +3,7 @@
 use super::Result;
 use crate::cli::UpdateArgs;
 use berth_runtime::Runtime;
-use oci_spec::runtime::{LinuxBlockIo, LinuxMemory, LinuxPids, LinuxResources};
+use oci_spec::runtime::{LinuxMemory, LinuxPids, LinuxResources};
 
 /// "512m", "1g", "1024", "-1" (unlimited), as runc accepts them.
 pub fn parse_size(s: &str) -> std::result::Result<i64, String> {
@@ -40,7 +40,7 @@ pub fn update(rt: &Runtime, a: &UpdateArgs) -> Result<i32> {
         }
         None => LinuxResources::default(),
     };
-    let mut mem = r.memory().clone().unwrap_or_default();
+    let mut mem = r.memory().unwrap_or_default();
     if let Some(m) = &a.memory {
         mem.set_limit(Some(parse_size(m)?));
     }
@@ -79,7 +79,7 @@ pub fn update(rt: &Runtime, a: &UpdateArgs) -> Result<i32> {
         r.set_pids(Some(pids));
     }
     if let Some(w) = a.blkio_weight {
-        let mut b = r.block_io().clone().unwrap_or_else(LinuxBlockIo::default);
+        let mut b = r.block_io().clone().unwrap_or_default();
         b.set_weight(Some(w));
         r.set_block_io(Some(b));
     }

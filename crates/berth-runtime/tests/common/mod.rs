@@ -80,6 +80,12 @@ impl Bundle {
             .prefix("berth-test-")
             .tempdir()
             .unwrap();
+        Self::in_dir(dir, args, edit)
+    }
+
+    /// Like `with`, in a directory of the caller's choosing (e.g. one that a user
+    /// namespace's root can traverse: /tmp may be 0700).
+    pub fn in_dir(dir: tempfile::TempDir, args: &[&str], edit: impl FnOnce(&mut Value)) -> Bundle {
         busybox_rootfs(&dir.path().join("rootfs"));
         let mut cfg = default_config(args);
         edit(&mut cfg);
@@ -213,4 +219,63 @@ pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Add a namespace to a config: a new one, or (with `path`) one to join.
+pub fn add_ns(cfg: &mut Value, typ: &str, path: Option<&str>) {
+    let nss = cfg["linux"]["namespaces"].as_array_mut().unwrap();
+    nss.retain(|n| n["type"] != typ);
+    match path {
+        Some(p) => nss.push(json!({"type": typ, "path": p})),
+        None => nss.push(json!({"type": typ})),
+    }
+}
+
+/// Remove a namespace type from a config (the container then shares the runtime's).
+pub fn drop_ns(cfg: &mut Value, typ: &str) {
+    cfg["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|n| n["type"] != typ);
+}
+
+/// A host helper process, killed and reaped when dropped.
+pub struct Helper(pub std::process::Child);
+
+impl Helper {
+    pub fn spawn(c: &mut Command) -> Helper {
+        Helper(
+            c.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The namespace link (e.g. "net:[4026531840]") of a host process ("self" for this one).
+pub fn ns_link(pid: &str, ns: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{ns}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Run a one-shot container with `sh -c script` and return its stdout (must succeed).
+#[track_caller]
+pub fn sh_run(script: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let b = Bundle::with(&["sh", "-c", script], edit);
+    ok(&b.run())
 }

@@ -150,7 +150,10 @@ impl Runtime {
             annotations,
             parent_only: vec![lock.raw_fd()],
             filter,
-            idmapped: idmapped.iter().map(|t| t.as_ref().map(|fd| fd.as_raw_fd())).collect(),
+            idmapped: idmapped
+                .iter()
+                .map(|t| t.as_ref().map(|fd| fd.as_raw_fd()))
+                .collect(),
         };
         if listen_fds > 0 {
             add_listen_env(&mut args.spec, listen_fds);
@@ -160,7 +163,11 @@ impl Runtime {
         // Fast path (as crun): with nothing to join and no user or time namespace, the init is
         // cloned straight into its namespaces; otherwise stage 1 prepares them.
         let direct = init::can_clone_directly(&args.plan);
-        let flags = if direct { init::direct_clone_flags(&args.plan) } else { 0 };
+        let flags = if direct {
+            init::direct_clone_flags(&args.plan)
+        } else {
+            0
+        };
         let first = match clone(flags)? {
             Forked::Child => {
                 drop(parent);

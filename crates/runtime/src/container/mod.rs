@@ -24,9 +24,15 @@ impl Runtime {
     }
 
     /// The container's seccomp filter, compiled once per distinct profile and cached.
-    pub(crate) fn seccomp_filter(&self, spec: &oci_spec::runtime::Spec) -> Result<Option<berth_seccomp::Filter>> {
+    pub(crate) fn seccomp_filter(
+        &self,
+        spec: &oci_spec::runtime::Spec,
+    ) -> Result<Option<berth_seccomp::Filter>> {
         match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
-            Some(s) => Ok(Some(berth_seccomp::compile_cached(s, &self.root.join(".cache").join("seccomp"))?)),
+            Some(s) => Ok(Some(berth_seccomp::compile_cached(
+                s,
+                &self.root.join(".cache").join("seccomp"),
+            )?)),
             None => Ok(None),
         }
     }

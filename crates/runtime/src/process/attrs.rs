@@ -141,7 +141,7 @@ pub fn apply_io_priority(p: &Process) -> Result<()> {
         IoprioClassBe => 2,
         IoprioClassIdle => 3,
     };
-    let prio = (class << 13) | (io.priority() as i64 & 0x1fff);
+    let prio = (class << 13) | (io.priority() & 0x1fff);
     // SAFETY: ioprio_set takes integers only (IOPRIO_WHO_PROCESS = 1, pid 0 = self).
     if unsafe { libc::syscall(libc::SYS_ioprio_set, 1, 0, prio) } != 0 {
         return Err(Error::Child(format!(

@@ -48,7 +48,10 @@ impl InitArgs {
 }
 
 pub fn can_clone_directly(p: &Plan) -> bool {
-    p.join.is_empty() && !p.new.intersects(CloneFlags::CLONE_NEWUSER | CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))
+    p.join.is_empty()
+        && !p.new.intersects(
+            CloneFlags::CLONE_NEWUSER | CloneFlags::from_bits_retain(libc::CLONE_NEWTIME),
+        )
 }
 
 /// The cgroup namespace is left out: it must be made after the parent moved us into our
@@ -173,7 +176,11 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
         )?;
     }
     // listenerPath is a path of the runtime's mount namespace: connect while it is reachable.
-    let notify_sock = match linux.seccomp().as_ref().and_then(|s| s.listener_path().as_ref()) {
+    let notify_sock = match linux
+        .seccomp()
+        .as_ref()
+        .and_then(|s| s.listener_path().as_ref())
+    {
         Some(p) if a.filter.as_ref().is_some_and(|f| f.wants_notify()) => {
             Some(berth_seccomp::connect_listener(p)?)
         }

@@ -38,16 +38,37 @@ pub fn prepare(spec: &Spec, bundle: &Path) -> Result<Vec<Option<OwnedFd>>> {
         }
         let field = format!("mounts[{i}]");
         let linux = spec.linux().as_ref();
-        let uid = m.uid_mappings().clone().or_else(|| linux.and_then(|l| l.uid_mappings().clone())).unwrap_or_default();
-        let gid = m.gid_mappings().clone().or_else(|| linux.and_then(|l| l.gid_mappings().clone())).unwrap_or_default();
+        let uid = m
+            .uid_mappings()
+            .clone()
+            .or_else(|| linux.and_then(|l| l.uid_mappings().clone()))
+            .unwrap_or_default();
+        let gid = m
+            .gid_mappings()
+            .clone()
+            .or_else(|| linux.and_then(|l| l.gid_mappings().clone()))
+            .unwrap_or_default();
         if uid.is_empty() || gid.is_empty() {
-            return Err(Error::Config(format!("config.json: {field}: idmap needs uidMappings and gidMappings")));
+            return Err(Error::Config(format!(
+                "config.json: {field}: idmap needs uidMappings and gidMappings"
+            )));
         }
-        let src = m.source().as_ref().ok_or_else(|| Error::Config(format!("config.json: {field}.source: missing")))?;
-        let src = if src.is_absolute() { src.clone() } else { bundle.join(src) };
+        let src = m
+            .source()
+            .as_ref()
+            .ok_or_else(|| Error::Config(format!("config.json: {field}.source: missing")))?;
+        let src = if src.is_absolute() {
+            src.clone()
+        } else {
+            bundle.join(src)
+        };
         let userns = userns_with(&uid, &gid)?;
-        let tree = idmapped_tree(&src, userns.as_raw_fd(), o.recursive_idmap)
-            .map_err(|e| Error::Child(format!("idmapped mount of {} ({field}): {e}", src.display())))?;
+        let tree = idmapped_tree(&src, userns.as_raw_fd(), o.recursive_idmap).map_err(|e| {
+            Error::Child(format!(
+                "idmapped mount of {} ({field}): {e}",
+                src.display()
+            ))
+        })?;
         out.push(Some(tree));
     }
     Ok(out)
@@ -68,7 +89,9 @@ fn userns_with(uid: &[LinuxIdMapping], gid: &[LinuxIdMapping]) -> Result<OwnedFd
             drop(r);
             let res = namespaces::write_id_maps(pid, uid, gid).and_then(|_| {
                 let p = format!("/proc/{pid}/ns/user");
-                std::fs::File::open(&p).map(OwnedFd::from).map_err(|e| Error::io("open", p, e))
+                std::fs::File::open(&p)
+                    .map(OwnedFd::from)
+                    .map_err(|e| Error::io("open", p, e))
             });
             drop(w);
             let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
@@ -78,19 +101,45 @@ fn userns_with(uid: &[LinuxIdMapping], gid: &[LinuxIdMapping]) -> Result<OwnedFd
 }
 
 fn idmapped_tree(src: &Path, userns: RawFd, recursive: bool) -> std::io::Result<OwnedFd> {
-    let c = std::ffi::CString::new(src.as_os_str().as_encoded_bytes()).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
-    let rec = if recursive { libc::AT_RECURSIVE as u32 } else { 0 };
+    let c = std::ffi::CString::new(src.as_os_str().as_encoded_bytes())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    let rec = if recursive {
+        libc::AT_RECURSIVE as u32
+    } else {
+        0
+    };
     // SAFETY: open_tree reads a valid C string and returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c.as_ptr(), OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | rec) };
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | rec,
+        )
+    };
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
     }
     // SAFETY: a fresh fd owned by nobody else.
     let tree = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-    let attr = MountAttr { attr_set: MOUNT_ATTR_IDMAP, attr_clr: 0, propagation: 0, userns_fd: userns as u64 };
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns as u64,
+    };
     let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
     // SAFETY: mount_setattr reads `attr` (size passed) and an empty C string.
-    let rc = unsafe { libc::syscall(libc::SYS_mount_setattr, tree.as_raw_fd(), c"".as_ptr(), flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>()) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -102,7 +151,14 @@ fn idmapped_tree(src: &Path, userns: RawFd, recursive: bool) -> std::io::Result<
 pub fn attach(tree: RawFd, target: std::os::fd::BorrowedFd) -> std::io::Result<()> {
     // SAFETY: move_mount with two fds we own and empty C string paths.
     let rc = unsafe {
-        libc::syscall(libc::SYS_move_mount, tree, c"".as_ptr(), target.as_raw_fd(), c"".as_ptr(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
     };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());

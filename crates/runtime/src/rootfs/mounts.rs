@@ -42,7 +42,11 @@ pub fn mount_all(ctx: &MountCtx, mounts: &[Mount]) -> Result<()> {
 
 fn mount_idmapped(ctx: &MountCtx, m: &Mount, tree: std::os::fd::RawFd) -> Result<()> {
     let is_dir = m.source().as_ref().map(|s| !s.is_file()).unwrap_or(true);
-    let target = mkdir_all(ctx.root, m.destination(), if is_dir { Kind::Dir } else { Kind::File })?;
+    let target = mkdir_all(
+        ctx.root,
+        m.destination(),
+        if is_dir { Kind::Dir } else { Kind::File },
+    )?;
     super::idmap::attach(tree, target.as_fd()).map_err(|e| err(m, "attach idmapped mount", e))?;
     let o = options::parse(m.options().as_deref().unwrap_or(&[]));
     let extra = o.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);

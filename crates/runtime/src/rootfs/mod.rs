@@ -86,6 +86,11 @@ impl Rootfs<'_> {
             devices::symlinks(root.as_fd())?;
         }
         for d in linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]) {
+            // Like runc: /dev/ptmx is always the pts/ptmx symlink (privileged specs list the
+            // host's 5:2 node too, which would collide with it).
+            if d.path() == Path::new("/dev/ptmx") {
+                continue;
+            }
             devices::create(root.as_fd(), &devices::from_spec(d), self.in_userns)?;
         }
         Ok(())

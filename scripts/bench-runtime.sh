@@ -9,7 +9,7 @@ for p in hyperfine runc crun time busybox-static; do
   dpkg -s "$p" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p"
 done
 if [ -z "${BERTH_RUNTIME:-}" ]; then cargo build --release -p berth-runtime >/dev/null; fi
-BERTH=${BERTH_RUNTIME:-$(pwd)/target/release/berth-runtime}
+BERTH=${BERTH_RUNTIME:-$(pwd)/target/x86_64-unknown-linux-gnu/release/berth-runtime}
 RUNC=/usr/sbin/runc
 CRUN=/usr/bin/crun
 

@@ -113,7 +113,7 @@ case "$RUNTIME_ARG" in
       log "cargo build --release -p berth-runtime"
       CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1} cargo build --release -p berth-runtime >"$WORK/build.log" 2>&1 ||
         { tail -30 "$WORK/build.log"; echo "FAIL: cargo build --release -p berth-runtime"; exit 1; }
-      BIN=$REPO/target/release/berth-runtime
+      BIN=$REPO/target/x86_64-unknown-linux-gnu/release/berth-runtime
     fi ;;
   runc) BIN=/usr/sbin/runc ;;
   crun) BIN=/usr/bin/crun ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline quick start: a busybox bundle from busybox-static, run with berth-runtime.
 set -euo pipefail
-RT=${BERTH_RUNTIME:-$(command -v berth-runtime || echo "$(dirname "$0")/../target/release/berth-runtime")}
+RT=${BERTH_RUNTIME:-$(command -v berth-runtime || echo "$(dirname "$0")/../target/x86_64-unknown-linux-gnu/release/berth-runtime")}
 RT=$(readlink -f "$RT")
 dpkg -s busybox-static >/dev/null 2>&1 || apt-get install -y -qq busybox-static
 B=${1:-/tmp/berth-quickstart}

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000}
-RT=${BERTH_RUNTIME:-$(pwd)/target/release/berth-runtime}
+RT=${BERTH_RUNTIME:-$(pwd)/target/x86_64-unknown-linux-gnu/release/berth-runtime}
 [ -x "$RT" ] || cargo build --release -p berth-runtime >/dev/null
 W=$(mktemp -d /tmp/berth-stress.XXXXXX)
 trap 'rm -rf "$W"' EXIT

@@ -11,6 +11,10 @@ mod tty;
 
 use clap::Parser;
 
+fn cli_debug() -> bool {
+    std::env::args().any(|a| a == "--debug")
+}
+
 fn main() {
     let cli = cli::Cli::parse();
     log::init(&cli.global);
@@ -25,5 +29,12 @@ fn main() {
             1
         }
     };
+    if cli_debug() {
+        // Memory is a feature here: --debug reports what this invocation used.
+        if let Ok(st) = std::fs::read_to_string("/proc/self/status") {
+            let pick: Vec<&str> = st.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")).collect();
+            log::debug(&pick.join(" ").split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
     std::process::exit(code);
 }

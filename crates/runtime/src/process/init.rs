@@ -60,14 +60,21 @@ pub fn direct_clone_flags(p: &Plan) -> libc::c_ulong {
     (p.new - CloneFlags::CLONE_NEWCGROUP).bits() as libc::c_ulong
 }
 
-/// The init of the fast path: already in its namespaces but the cgroup one.
+/// The init of the fast path: already in its namespaces but the cgroup one. It builds its
+/// mounts while the parent moves it into its cgroup (the first cgroup.procs write waits for an
+/// RCU grace period, milliseconds on a small VM), and waits for that only before anything
+/// that depends on the cgroup.
 pub fn direct(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
     close_parent_only(a);
+    init(chan, a, true)
+}
+
+fn joined_cgroup(chan: &mut Channel, a: &InitArgs) -> Result<()> {
     chan.expect(Msg::Continue)?;
     if a.plan.new.contains(CloneFlags::CLONE_NEWCGROUP) {
         unshare(CloneFlags::CLONE_NEWCGROUP).ctx(|| "unshare cgroup namespace".into())?;
     }
-    init(chan, a)
+    Ok(())
 }
 
 fn close_parent_only(a: &InitArgs) {
@@ -111,7 +118,7 @@ pub fn stage1(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
             .map_err(|e| Error::io("write", "/proc/self/timens_offsets", e))?;
     }
     match clone(libc::CLONE_PARENT as libc::c_ulong)? {
-        Forked::Child => super::child_main(chan, |c| init(c, a)),
+        Forked::Child => super::child_main(chan, |c| init(c, a, false)),
         Forked::Parent(pid) => {
             chan.send(&Msg::Pid(pid))?;
             exit_now(0)
@@ -127,7 +134,7 @@ fn become_root() -> Result<()> {
         .ctx(|| "setuid 0 in user namespace".into())
 }
 
-fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
+fn init(chan: &mut Channel, a: &InitArgs, cgroup_pending: bool) -> Result<Infallible> {
     use oci_spec::runtime::LinuxNamespaceType as T;
     // Our host pid, read before /proc is replaced by the container's.
     let host_pid: i32 = std::fs::read_link("/proc/self")
@@ -156,6 +163,9 @@ fn init(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
     let has_mntns = a.plan.has(T::Mount);
     if has_mntns {
         root.prepare()?;
+    }
+    if cgroup_pending {
+        joined_cgroup(chan, a)?;
     }
     let hooks = spec.hooks().as_ref();
     #[allow(deprecated)]

@@ -32,8 +32,19 @@ fn main() {
     if cli_debug() {
         // Memory is a feature here: --debug reports what this invocation used.
         if let Ok(st) = std::fs::read_to_string("/proc/self/status") {
-            let pick: Vec<&str> = st.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")).collect();
-            log::debug(&pick.join(" ").split_whitespace().collect::<Vec<_>>().join(" "));
+            let pick: Vec<&str> = st
+                .lines()
+                .filter(|l| {
+                    l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")
+                })
+                .collect();
+            log::debug(
+                &pick
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
         }
     }
     std::process::exit(code);

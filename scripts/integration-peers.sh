@@ -371,8 +371,8 @@ EOF
   m=$(leftover_mounts "$CD"; leftover_mounts "/run/containerd/runc/$CD_NS")
   if [ -z "$m" ]; then pass "containerd: no mounts left"; else fail "containerd: mounts left: $m"; fi
   local st
-  # .cache holds berth-runtime's compiled seccomp filters (shared by all containers of a root)
-  st=$(ls -A "/run/containerd/runc/$CD_NS" 2>/dev/null | grep -vx '.cache')
+  # @cache holds berth-runtime's compiled seccomp filters (shared by all containers of a root)
+  st=$(ls -A "/run/containerd/runc/$CD_NS" 2>/dev/null | grep -vx '@cache')
   if [ -z "$st" ]; then pass "containerd: no container state left in /run/containerd/runc/$CD_NS"; else
     fail "containerd: runtime state left: $st"; fi
   [ -z "$st" ] && rm -rf "/run/containerd/runc/$CD_NS"

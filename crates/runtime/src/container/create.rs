@@ -181,8 +181,15 @@ impl Runtime {
         };
         drop(child);
         undo.pids.push(first);
-        cg.add_task(first)?;
-        parent.send(&Msg::Continue)?;
+        // The fast-path init works while we do this and may already have failed: prefer its
+        // reason over our EPIPE/ESRCH.
+        if let Err(e) = cg
+            .add_task(first)
+            .map_err(Error::from)
+            .and_then(|_| parent.send(&Msg::Continue))
+        {
+            return Err(parent.pending_error().unwrap_or(e));
+        }
         let stage1 = first;
         let linux = args.spec.linux().as_ref().expect("validated");
         let mut init_pid = if direct { first } else { 0 };

@@ -31,7 +31,8 @@ impl Runtime {
         match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
             Some(s) => Ok(Some(berth_seccomp::compile_cached(
                 s,
-                &self.root.join(".cache").join("seccomp"),
+                // '@' cannot appear in a container id, so this never collides with one.
+                &self.root.join("@cache").join("seccomp"),
             )?)),
             None => Ok(None),
         }

@@ -84,6 +84,18 @@ impl Channel {
         }
     }
 
+    /// The error a child already reported, if any, without waiting: used when talking to it
+    /// failed because it died first, so the user sees its reason rather than EPIPE.
+    pub fn pending_error(&mut self) -> Option<Error> {
+        self.0.set_nonblocking(true).ok()?;
+        let r = self.recv();
+        let _ = self.0.set_nonblocking(false);
+        match r {
+            Ok(Some(Msg::Error(e))) => Some(Error::Child(e)),
+            _ => None,
+        }
+    }
+
     pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         use std::os::fd::AsFd;
         self.0.as_fd()

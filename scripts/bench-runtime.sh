@@ -54,11 +54,8 @@ report() { # json file
   python3 - "$1" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
-names = {}
-for r in res:
-    c = r["command"]
-    n = "berth" if "berth-runtime" in c else ("runc" if "/runc " in c else "crun")
-    names[n] = r["median"] * 1000
+# Results come in the order the commands were given: berth, crun, runc.
+names = {n: r["median"] * 1000 for n, r in zip(["berth", "crun", "runc"], res)}
 b = names["berth"]
 print("  " + "  ".join(f"{n}: {v:.2f} ms" for n, v in names.items()) + "  |  " + "  ".join(f"{n}/berth: {v/b:.2f}x" for n, v in names.items() if n != "berth"))
 PY

@@ -10,7 +10,7 @@ use super::options;
 use crate::error::{Error, Result};
 use crate::process::{clone, namespaces, Forked};
 use oci_spec::runtime::{LinuxIdMapping, Spec};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 const OPEN_TREE_CLONE: u32 = 1;
@@ -122,20 +122,32 @@ fn idmapped_tree(src: &Path, userns: RawFd, recursive: bool) -> std::io::Result<
     }
     // SAFETY: a fresh fd owned by nobody else.
     let tree = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    set_attr(tree.as_fd(), MOUNT_ATTR_IDMAP, 0, Some(userns))?;
+    Ok(tree)
+}
+
+/// mount_setattr(2) on a mount fd and everything below it (the `r*` options; for idmap, a
+/// tree cloned without AT_RECURSIVE has nothing below it), optionally with the user namespace
+/// of MOUNT_ATTR_IDMAP. Shared with mounts.rs.
+pub(super) fn set_attr(
+    fd: std::os::fd::BorrowedFd,
+    set: u64,
+    clr: u64,
+    userns: Option<RawFd>,
+) -> std::io::Result<()> {
     let attr = MountAttr {
-        attr_set: MOUNT_ATTR_IDMAP,
-        attr_clr: 0,
+        attr_set: set,
+        attr_clr: clr,
         propagation: 0,
-        userns_fd: userns as u64,
+        userns_fd: userns.map_or(0, |u| u as u64),
     };
-    let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
-    // SAFETY: mount_setattr reads `attr` (size passed) and an empty C string.
+    // SAFETY: mount_setattr reads `attr` (its size is passed) and an empty C string path.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
+            fd.as_raw_fd(),
             c"".as_ptr(),
-            flags,
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
             &attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
         )
@@ -143,7 +155,7 @@ fn idmapped_tree(src: &Path, userns: RawFd, recursive: bool) -> std::io::Result<
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    Ok(tree)
+    Ok(())
 }
 
 /// In the init: attach a prepared tree onto the resolved target fd (no path lookup, so no

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use nix::mount::{mount, MsFlags};
 use oci_spec::runtime::Mount;
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 pub struct MountCtx<'a> {
@@ -191,7 +191,7 @@ pub fn remount(target: &Path, flags: MsFlags, keep_locked: bool) -> nix::Result<
 
 /// Propagation changes and recursive attributes, applied to the new mount.
 fn after(ctx: &MountCtx, m: &Mount, o: &Options) -> Result<()> {
-    if o.propagation.is_empty() && o.rec_attr_set == 0 && o.rec_attr_clr == 0 && !o.idmap {
+    if o.propagation.is_empty() && o.rec_attr_set == 0 && o.rec_attr_clr == 0 {
         return Ok(());
     }
     let t = reopen(ctx, m)?;
@@ -206,48 +206,8 @@ fn after(ctx: &MountCtx, m: &Mount, o: &Options) -> Result<()> {
         .map_err(|e| err(m, "set propagation", e))?;
     }
     if o.rec_attr_set != 0 || o.rec_attr_clr != 0 {
-        set_attr(t.as_fd(), o.rec_attr_set, o.rec_attr_clr, 0)
+        super::idmap::set_attr(t.as_fd(), o.rec_attr_set, o.rec_attr_clr, None)
             .map_err(|e| err(m, "mount_setattr", e))?;
-    }
-    if o.idmap {
-        return Err(err(
-            m,
-            "idmap",
-            "idmapped mounts are not supported by berth-runtime yet",
-        ));
-    }
-    Ok(())
-}
-
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
-fn set_attr(fd: BorrowedFd, set: u64, clr: u64, userns: u64) -> std::io::Result<()> {
-    let a = MountAttr {
-        attr_set: set,
-        attr_clr: clr,
-        propagation: 0,
-        userns_fd: userns,
-    };
-    let empty = c"";
-    // SAFETY: mount_setattr reads `a` (size given) and an empty C string path.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd.as_raw_fd(),
-            empty.as_ptr(),
-            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-            &a as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
     }
     Ok(())
 }

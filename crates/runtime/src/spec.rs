@@ -10,8 +10,14 @@ use std::path::{Path, PathBuf};
 
 /// Parse config.json; serde errors carry the JSON path of the bad field.
 pub fn load(path: &Path) -> Result<Spec> {
+    load_with_bytes(path).map(|(s, _)| s)
+}
+
+/// The parsed config and the bytes it came from (kept in the state dir as is).
+pub fn load_with_bytes(path: &Path) -> Result<(Spec, Vec<u8>)> {
     let data = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    parse(&data).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    let spec = parse(&data).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    Ok((spec, data))
 }
 
 pub(crate) fn parse(data: &[u8]) -> std::result::Result<Spec, String> {

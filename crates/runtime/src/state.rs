@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 pub const STATE_FILE: &str = "state.json";
 pub const FIFO_FILE: &str = "exec.fifo";
+/// The config.json the container was created from, byte for byte (hooks, exec defaults):
+/// later edits of the bundle do not change a container. Parsed only by the commands that
+/// need it, so `state` and `list` stay cheap.
+pub const CONFIG_FILE: &str = "config.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,8 +54,6 @@ pub struct State {
     /// Cgroup directories by controller ("" = unified).
     #[serde(default)]
     pub cgroup_paths: BTreeMap<String, PathBuf>,
-    /// The config the container was created from (hooks, process defaults for exec).
-    pub config: oci_spec::runtime::Spec,
     /// Set by `start` once the user process has been released.
     #[serde(default)]
     pub started: bool,
@@ -67,6 +69,10 @@ impl State {
             .map_err(|e| Error::io("write", &tmp, e))?;
         let dst = dir.join(STATE_FILE);
         std::fs::rename(&tmp, &dst).map_err(|e| Error::io("rename", &dst, e))
+    }
+
+    pub fn config(&self, dir: &Path) -> Result<oci_spec::runtime::Spec> {
+        crate::spec::load(&dir.join(CONFIG_FILE))
     }
 
     pub fn load(dir: &Path) -> Result<State> {

@@ -19,7 +19,7 @@ fn build(rt: &Runtime, a: &ExecArgs) -> Result<Process> {
         return Err("exec: no command given (args cannot be empty)".into());
     }
     let st = rt.load(&a.id)?;
-    let mut p = st.config.process().clone().unwrap_or_default();
+    let mut p = rt.config(&st)?.process().clone().unwrap_or_default();
     p.set_args(Some(a.command.clone()));
     p.set_terminal(Some(a.tty));
     let mut env = p.env().clone().unwrap_or_default();

@@ -86,7 +86,7 @@ impl Runtime {
         validate_id(&o.id)?;
         let bundle =
             std::fs::canonicalize(&o.bundle).map_err(|e| Error::io("bundle", &o.bundle, e))?;
-        let spec = spec::load(&bundle.join("config.json"))?;
+        let (spec, config_bytes) = spec::load_with_bytes(&bundle.join("config.json"))?;
         spec::validate(&spec)?;
         let rootfs = spec::rootfs(&spec, &bundle)?;
         let filter = self.seccomp_filter(&spec)?;
@@ -237,9 +237,10 @@ impl Runtime {
             owner: String::new(),
             annotations: args.spec.annotations().clone().unwrap_or_default(),
             cgroup_paths: cg.paths(),
-            config: args.spec,
             started: false,
         };
+        let cfg = dir.join(state::CONFIG_FILE);
+        std::fs::write(&cfg, &config_bytes).map_err(|e| Error::io("write", &cfg, e))?;
         st.save(&dir)?;
         if let Some(p) = &o.pid_file {
             write_pid_file(p, init_pid)?;

@@ -36,11 +36,12 @@ impl Runtime {
             Some(p) => Some(crate::process::console::connect(p)?),
             None => None,
         };
-        let filter = self.seccomp_filter(&s.config)?;
+        let config = s.config(&self.dir(id))?;
+        let filter = self.seccomp_filter(&config)?;
         let args = ExecArgs {
             init_pid: s.pid,
             process,
-            spec: s.config.clone(),
+            spec: config,
             console_fd: console.as_ref().map(|c| c.as_raw_fd()),
             keep_below: 3 + o.preserve_fds + listen_fds(),
             state: s.oci_json(Status::Running),

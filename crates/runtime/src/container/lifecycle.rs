@@ -41,7 +41,12 @@ impl Runtime {
         (&f).write_all(&[0])
             .map_err(|e| Error::io("write", &fifo, e))?;
         let _ = std::fs::remove_file(&fifo);
-        if let Some(h) = s.config.hooks() {
+        // A missing or unreadable config must not strand the container: warn, skip hooks.
+        let config = s
+            .config(&self.dir(id))
+            .map_err(|e| eprintln!("berth-runtime: warning: hooks skipped: {e}"))
+            .ok();
+        if let Some(h) = config.as_ref().and_then(|c| c.hooks().as_ref()) {
             // Poststart failures are reported but do not stop the container (OCI spec).
             hooks::run_all_warn(
                 "poststart",
@@ -105,7 +110,12 @@ impl Runtime {
         let _ = cg.kill_all(libc::SIGKILL);
         let _ = cg.freeze(FreezerState::Thawed);
         cg.destroy()?;
-        if let Some(h) = s.config.hooks() {
+        // A missing or unreadable config must not strand the container: warn, skip hooks.
+        let config = s
+            .config(&self.dir(id))
+            .map_err(|e| eprintln!("berth-runtime: warning: hooks skipped: {e}"))
+            .ok();
+        if let Some(h) = config.as_ref().and_then(|c| c.hooks().as_ref()) {
             hooks::run_all_warn(
                 "poststop",
                 h.poststop().as_ref(),

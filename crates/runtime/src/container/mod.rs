@@ -59,6 +59,11 @@ impl Runtime {
         })
     }
 
+    /// The config a container was created from.
+    pub fn config(&self, s: &State) -> Result<oci_spec::runtime::Spec> {
+        s.config(&self.dir(&s.id))
+    }
+
     pub fn status(&self, s: &State) -> Status {
         s.status(&self.dir(&s.id))
     }

@@ -9,14 +9,19 @@ mod log;
 mod signals;
 mod tty;
 
-use clap::Parser;
-
 fn cli_debug() -> bool {
     std::env::args().any(|a| a == "--debug")
 }
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = match cli::parse() {
+        Ok(Some(cli)) => cli,
+        Ok(None) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("berth-runtime: {e}");
+            std::process::exit(1);
+        }
+    };
     log::init(&cli.global);
     log::debug(&format!(
         "berth-runtime {}",

@@ -170,19 +170,52 @@ fn v2(b: &Bundle, args: &[&str]) -> Output {
     capture(&mut c)
 }
 
-/// Force-deletes through the v2 view (the host view cannot see that container's cgroup).
-struct V2Cleanup<'a>(&'a Bundle);
+/// Force-deletes through the v2 view (the host view cannot see that container's cgroup), and
+/// gives back the controllers the runtime enabled on the way down: on a real v2 host that is
+/// right, but here the hierarchy is the host's, and a controller left enabled in its
+/// subtree_control can no longer be bound to a v1 hierarchy (as the benchmarks do for crun).
+struct V2Cleanup<'a>(&'a Bundle, Vec<(std::path::PathBuf, String)>);
+
+impl<'a> V2Cleanup<'a> {
+    fn new(b: &'a Bundle) -> Self {
+        let dirs = [
+            Path::new(UNIFIED).join("berth"),
+            Path::new(UNIFIED).to_path_buf(),
+        ];
+        V2Cleanup(
+            b,
+            dirs.into_iter()
+                .map(|d| {
+                    let before = std::fs::read_to_string(d.join("cgroup.subtree_control"))
+                        .unwrap_or_default();
+                    (d, before)
+                })
+                .collect(),
+        )
+    }
+}
 
 impl Drop for V2Cleanup<'_> {
     fn drop(&mut self) {
         let _ = v2(self.0, &["delete", "--force", &self.0.id]);
+        // Leaf first: a parent cannot drop a controller its children still enable.
+        for (dir, before) in &self.1 {
+            let now =
+                std::fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
+            for c in now
+                .split_whitespace()
+                .filter(|c| !before.split_whitespace().any(|b| b == *c))
+            {
+                let _ = std::fs::write(dir.join("cgroup.subtree_control"), format!("-{c}"));
+            }
+        }
     }
 }
 
 #[test]
 fn container_runs_on_a_pure_cgroup2_hierarchy() {
     let b = Bundle::new(&["sleep", "30"]);
-    let _cleanup = V2Cleanup(&b);
+    let _cleanup = V2Cleanup::new(&b);
     let state = || -> Value { serde_json::from_str(&ok(&v2(&b, &["state", &b.id]))).unwrap() };
     ok(&v2(
         &b,

@@ -121,9 +121,23 @@ fn cve_2019_5736_container_init_exe_cannot_be_reopened_for_writing() {
     ))
     .exists()));
     let fd = std::os::fd::AsRawFd::as_raw_fd(&held);
-    let w = std::fs::OpenOptions::new()
-        .write(true)
-        .open(format!("/proc/self/fd/{fd}"));
+    let reopen = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(format!("/proc/self/fd/{fd}"))
+    };
+    // ETXTBSY only says that some process (another test's runtime) still executes this
+    // binary, and the kernel checks it before the mount: wait until it is free.
+    let mut w = reopen();
+    for _ in 0..500 {
+        match &w {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                w = reopen();
+            }
+            _ => break,
+        }
+    }
     let e = w.expect_err("the runtime binary behind a container init was writable");
     assert!(
         matches!(e.raw_os_error(), Some(libc::EROFS) | Some(libc::EPERM)),

@@ -38,6 +38,17 @@ impl Runtime {
         };
         let config = s.config(&self.dir(id))?;
         let filter = self.seccomp_filter(&config)?;
+        let listener = config
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().as_ref())
+            .and_then(|s| s.listener_path().clone());
+        let notify_sock = match &listener {
+            Some(p) if filter.as_ref().is_some_and(|f| f.wants_notify()) => {
+                Some(berth_seccomp::connect_listener(p)?)
+            }
+            _ => None,
+        };
         let args = ExecArgs {
             init_pid: s.pid,
             process,
@@ -46,6 +57,7 @@ impl Runtime {
             keep_below: 3 + o.preserve_fds + listen_fds(),
             state: s.oci_json(Status::Running),
             filter,
+            notify_sock: notify_sock.as_ref().map(|s| s.as_raw_fd()),
         };
         let (mut parent, mut child) = channel::pair()?;
         let stage1 = match clone(0)? {
@@ -80,6 +92,10 @@ impl Runtime {
             }
         };
         reap(stage1);
+        if notify_sock.is_some() {
+            // It waits for its host pid to tell the seccomp listener (see process::exec).
+            parent.send(&Msg::Pid(pid))?;
+        }
         // The process holds its end until execve succeeds (CLOEXEC): EOF means it is running.
         match parent.recv()? {
             None => Ok(pid),

@@ -19,6 +19,9 @@ pub struct ExecArgs {
     pub keep_below: RawFd,
     pub state: serde_json::Value,
     pub filter: Option<berth_seccomp::Filter>,
+    /// The seccomp listener, connected by the parent in the host's mount namespace (its path
+    /// is a host path). When set, the parent also sends this process its host pid.
+    pub notify_sock: Option<RawFd>,
 }
 
 pub fn stage1(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
@@ -84,15 +87,28 @@ fn run(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
     attrs::apply_io_priority(&a.process)?;
     let exec = finalize::resolve(&a.process)?;
     let filter = a.filter.clone();
+    let mut state = a.state.clone();
+    if a.notify_sock.is_some() {
+        // The listener is told which process the notify fd belongs to: this one, as the
+        // host sees it (inside the container's pid namespace we only know our local pid).
+        match chan.recv()? {
+            Some(Msg::Pid(p)) => state["pid"] = p.into(),
+            other => {
+                return Err(Error::State(format!(
+                    "protocol: expected our pid, got {other:?}"
+                )))
+            }
+        }
+    }
     finalize::finish(Finish {
         process: &a.process,
         linux,
         exec,
         keep_below: a.keep_below,
         report_fd: Some(chan.fd().as_raw_fd()),
-        notify_sock: None,
+        notify_sock: a.notify_sock,
         filter,
         setgroups_allowed: true,
-        state: a.state.clone(),
+        state,
     })
 }

@@ -96,8 +96,7 @@ pub struct Finish<'a> {
 }
 
 pub fn finish(mut f: Finish) -> Result<Infallible> {
-    // The init has no report fd and exec no pre-connected listener: one slot keeps either.
-    close_fds(f.keep_below, f.report_fd.or(f.notify_sock));
+    close_fds(f.keep_below, &[f.report_fd, f.notify_sock]);
     enter_cwd(f.process.cwd())?;
     let nnp = f.process.no_new_privileges().unwrap_or(false);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping caps.
@@ -182,21 +181,29 @@ fn load_seccomp(f: &mut Finish) -> Result<()> {
 
 /// Close every fd the caller did not ask to pass on, so no host file or directory can be
 /// reached through /proc/self/fd by the container process (CVE-2024-21626 and its kin).
-pub fn close_fds(keep_below: RawFd, report_fd: Option<RawFd>) {
-    let first = keep_below.max(3) as u32;
+pub fn close_fds(keep_below: RawFd, keep: &[Option<RawFd>]) {
     let close = |lo: u32, hi: u32| {
         if lo <= hi {
             // SAFETY: close_range only closes descriptors in the range.
             unsafe { libc::syscall(libc::SYS_close_range, lo, hi, 0) };
         }
     };
-    match report_fd {
-        Some(r) if r as u32 >= first => {
-            close(first, r as u32 - 1);
-            close(r as u32 + 1, u32::MAX);
+    let first = keep_below.max(3) as u32;
+    let mut kept: Vec<u32> = keep
+        .iter()
+        .flatten()
+        .map(|&fd| fd as u32)
+        .filter(|&fd| fd >= first)
+        .collect();
+    kept.sort_unstable();
+    let mut lo = first;
+    for fd in kept {
+        if fd > lo {
+            close(lo, fd - 1);
         }
-        _ => close(first, u32::MAX),
+        lo = fd + 1;
     }
+    close(lo, u32::MAX);
 }
 
 /// chdir, then insist that the cwd is inside our root: a cwd reached through an fd of a host

@@ -54,6 +54,14 @@ fn run_one(h: &Hook, input: &[u8]) -> std::result::Result<(), String> {
         .timeout()
         .filter(|t| *t > 0)
         .map(|t| Instant::now() + Duration::from_secs(t as u64));
+    if deadline.is_none() {
+        // No timeout: just wait, no polling.
+        return match child.wait() {
+            Ok(st) if st.success() => Ok(()),
+            Ok(st) => Err(format!("{}: {st}", h.path().display())),
+            Err(e) => Err(e.to_string()),
+        };
+    }
     loop {
         match child.try_wait() {
             Ok(Some(st)) if st.success() => return Ok(()),

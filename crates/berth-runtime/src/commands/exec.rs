@@ -11,8 +11,7 @@ fn build(rt: &Runtime, a: &ExecArgs) -> Result<Process> {
     if let Some(p) = &a.process {
         let data =
             std::fs::read(p).map_err(|e| format!("read process file {}: {e}", p.display()))?;
-        let de = &mut serde_json::Deserializer::from_slice(&data);
-        return serde_path_to_error_free(de)
+        return serde_json::from_slice::<Process>(&data)
             .map_err(|e| format!("process file {}: {e}", p.display()).into());
     }
     if a.command.is_empty() {
@@ -51,22 +50,20 @@ fn build(rt: &Runtime, a: &ExecArgs) -> Result<Process> {
             let name = c.trim_start_matches("CAP_");
             let cap =
                 Capability::from_str(name).map_err(|_| format!("unknown capability {c:?}"))?;
-            for set in [
-                caps.bounding().clone(),
-                caps.effective().clone(),
-                caps.permitted().clone(),
-            ]
-            .iter()
-            .enumerate()
-            {
-                let mut s = set.1.clone().unwrap_or_default();
+            let add = |set: &Option<oci_spec::runtime::Capabilities>| {
+                let mut s = set.clone().unwrap_or_default();
                 s.insert(cap);
-                match set.0 {
-                    0 => caps.set_bounding(Some(s)),
-                    1 => caps.set_effective(Some(s)),
-                    _ => caps.set_permitted(Some(s)),
-                };
-            }
+                Some(s)
+            };
+            // As runc: an added capability goes into the bounding, effective and permitted sets.
+            let (bounding, effective, permitted) = (
+                add(caps.bounding()),
+                add(caps.effective()),
+                add(caps.permitted()),
+            );
+            caps.set_bounding(bounding);
+            caps.set_effective(effective);
+            caps.set_permitted(permitted);
         }
         p.set_capabilities(Some(caps));
     }
@@ -74,13 +71,6 @@ fn build(rt: &Runtime, a: &ExecArgs) -> Result<Process> {
         p.set_no_new_privileges(Some(true));
     }
     Ok(p)
-}
-
-fn serde_path_to_error_free(
-    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
-) -> std::result::Result<Process, String> {
-    use serde::Deserialize;
-    Process::deserialize(de).map_err(|e| e.to_string())
 }
 
 pub fn exec(rt: &Runtime, a: ExecArgs) -> Result<i32> {

@@ -39,12 +39,7 @@ pub fn effective_resources(spec: &Spec) -> Option<LinuxResources> {
     }
     devs.push(rule(C, Some(136), None, "rwm"));
     for d in linux.devices().as_deref().unwrap_or(&[]) {
-        let typ = if d.typ() == LinuxDeviceType::B {
-            B
-        } else {
-            d.typ()
-        };
-        devs.push(rule(typ, Some(d.major()), Some(d.minor()), "rwm"));
+        devs.push(rule(d.typ(), Some(d.major()), Some(d.minor()), "rwm"));
     }
     r.set_devices(Some(devs));
     Some(r)

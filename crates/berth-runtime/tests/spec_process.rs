@@ -384,7 +384,6 @@ fn preserve_fds_passes_exactly_the_requested_fds() {
 
 #[test]
 fn seccomp_notify_fd_and_state_go_to_the_listener_path() {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("seccomp.sock");
     let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
@@ -396,42 +395,9 @@ fn seccomp_notify_fd_and_state_go_to_the_listener_path() {
     ok(&b.create());
     let pid = b.state()["pid"].as_i64().unwrap();
     ok(&b.rt(&["start", &b.id]));
-    listener.set_nonblocking(true).unwrap();
-    let mut conn = None;
-    assert!(
-        eventually(|| {
-            conn = listener.accept().ok().map(|(s, _)| s);
-            conn.is_some()
-        }),
-        "the runtime never connected to the listener"
-    );
-    let conn = conn.unwrap();
-    conn.set_nonblocking(false).unwrap();
-    let mut buf = vec![0u8; 8192];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .unwrap();
-    let n = msg.bytes;
-    let fds: Vec<i32> = msg
-        .cmsgs()
-        .unwrap()
-        .filter_map(|c| match c {
-            ControlMessageOwned::ScmRights(f) => Some(f),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    assert_eq!(fds.len(), 1, "no seccomp fd attached");
+    let (v, fd) = receive_notify(&listener);
     // Closing the notify fd makes the blocked mkdir fail (ENOSYS) so the container ends.
-    // SAFETY: the fd was just received and is owned by nobody else.
-    drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[0]) });
-    let v: serde_json::Value = serde_json::from_slice(&buf[..n]).expect("state is not JSON");
+    drop(fd);
     assert_eq!(v["fds"], json!(["seccompFd"]), "{v}");
     assert_eq!(v["metadata"], "meta-data", "{v}");
     assert_eq!(v["pid"], pid, "pid must be the host pid: {v}");

@@ -279,3 +279,44 @@ pub fn sh_run(script: &str, edit: impl FnOnce(&mut Value)) -> String {
     let b = Bundle::with(&["sh", "-c", script], edit);
     ok(&b.run())
 }
+
+/// Accept one seccomp-listener connection and return the state JSON and the notify fd.
+pub fn receive_notify(
+    listener: &std::os::unix::net::UnixListener,
+) -> (serde_json::Value, std::os::fd::OwnedFd) {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    listener.set_nonblocking(true).unwrap();
+    let mut conn = None;
+    assert!(
+        eventually(|| {
+            conn = listener.accept().ok().map(|(s, _)| s);
+            conn.is_some()
+        }),
+        "nobody connected to the listener"
+    );
+    let conn = conn.unwrap();
+    conn.set_nonblocking(false).unwrap();
+    let mut buf = vec![0u8; 8192];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    let n = msg.bytes;
+    let fd = msg
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            ControlMessageOwned::ScmRights(f) => f.first().copied(),
+            _ => None,
+        })
+        .expect("no fd attached");
+    // SAFETY: the fd was just received and is owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    (serde_json::from_slice(&buf[..n]).unwrap(), fd)
+}

@@ -41,11 +41,7 @@ impl Runtime {
         (&f).write_all(&[0])
             .map_err(|e| Error::io("write", &fifo, e))?;
         let _ = std::fs::remove_file(&fifo);
-        // A missing or unreadable config must not strand the container: warn, skip hooks.
-        let config = s
-            .config(&self.dir(id))
-            .map_err(|e| eprintln!("berth-runtime: warning: hooks skipped: {e}"))
-            .ok();
+        let config = self.config_for_hooks(&s);
         if let Some(h) = config.as_ref().and_then(|c| c.hooks().as_ref()) {
             // Poststart failures are reported but do not stop the container (OCI spec).
             hooks::run_all_warn(
@@ -110,11 +106,7 @@ impl Runtime {
         let _ = cg.kill_all(libc::SIGKILL);
         let _ = cg.freeze(FreezerState::Thawed);
         cg.destroy()?;
-        // A missing or unreadable config must not strand the container: warn, skip hooks.
-        let config = s
-            .config(&self.dir(id))
-            .map_err(|e| eprintln!("berth-runtime: warning: hooks skipped: {e}"))
-            .ok();
+        let config = self.config_for_hooks(&s);
         if let Some(h) = config.as_ref().and_then(|c| c.hooks().as_ref()) {
             hooks::run_all_warn(
                 "poststop",
@@ -123,6 +115,13 @@ impl Runtime {
             );
         }
         remove_dir(&dir)
+    }
+
+    /// A missing or unreadable config must not strand the container: warn and skip hooks.
+    fn config_for_hooks(&self, s: &State) -> Option<oci_spec::runtime::Spec> {
+        self.config(s)
+            .map_err(|e| eprintln!("berth-runtime: warning: hooks skipped: {e}"))
+            .ok()
     }
 
     fn stop_init(&self, s: &State, cg: &Manager) -> Result<()> {

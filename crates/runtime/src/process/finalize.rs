@@ -151,24 +151,20 @@ fn load_seccomp(f: &mut Finish) -> Result<()> {
         if let Some(listener) = seccomp.listener_path() {
             // Our pid as the host sees it (inside a pid namespace getpid() is 1).
             let pid = f.state["pid"].as_i64().unwrap_or(0) as i32;
-            match f.notify_sock {
-                Some(sock) => berth_seccomp::send_notify_fd_on(
-                    // SAFETY: the socket stays open until finish() execs (kept by close_fds).
-                    unsafe { std::os::fd::BorrowedFd::borrow_raw(sock) },
-                    listener,
-                    seccomp.listener_metadata().as_deref(),
-                    pid,
-                    &f.state,
-                    fd.as_fd(),
-                )?,
-                None => berth_seccomp::send_notify_fd(
-                    listener,
-                    seccomp.listener_metadata().as_deref(),
-                    pid,
-                    &f.state,
-                    fd.as_fd(),
-                )?,
-            }
+            // init and exec connect before leaving the host's mount namespace, where the
+            // listener's path lives.
+            let sock = f
+                .notify_sock
+                .ok_or_else(|| Error::State("seccomp listener was not connected".into()))?;
+            berth_seccomp::send_notify_fd_on(
+                // SAFETY: the socket stays open until finish() execs (kept by close_fds).
+                unsafe { std::os::fd::BorrowedFd::borrow_raw(sock) },
+                listener,
+                seccomp.listener_metadata().as_deref(),
+                pid,
+                &f.state,
+                fd.as_fd(),
+            )?;
             // One state per connection, then the connection is closed (config-linux.md).
             if let Some(sock) = f.notify_sock.take() {
                 // SAFETY: our own socket, not used after this.

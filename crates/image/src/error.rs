@@ -1,0 +1,43 @@
+//! Errors of the image crate: each names the input (reference, digest, path) it is about.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid reference format {reference:?}: {why}")]
+    InvalidReference {
+        reference: String,
+        why: &'static str,
+    },
+    #[error("invalid digest {digest:?}: {why}")]
+    InvalidDigest { digest: String, why: &'static str },
+    #[error("digest mismatch for {expected}: content has {actual}")]
+    DigestMismatch { expected: String, actual: String },
+    #[error("size mismatch for {digest}: expected {expected} bytes, got {actual}")]
+    SizeMismatch {
+        digest: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("blob {0} not found")]
+    BlobNotFound(String),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            what,
+            path: path.into(),
+            source,
+        }
+    }
+}

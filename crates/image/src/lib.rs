@@ -1,0 +1,24 @@
+//! # berth-image
+//!
+//! Images for Berth, the way Docker users know them.
+//!
+//! - [`reference`]: `busybox`, `host:5000/team/app:1.2`, `name@sha256:...` parsed and
+//!   normalized exactly as Docker does (`busybox` = `docker.io/library/busybox:latest`).
+//! - [`digest`]: content digests (`sha256:<64 hex>`), validated, and a hasher to verify
+//!   content while it streams.
+//! - [`store`]: the content-addressed blob store under the data root (`blobs/sha256/<hex>`,
+//!   partial writes in `ingest/`), written atomically: a blob is visible only once its digest
+//!   and size have been verified and it has been fsynced and renamed into place.
+//!
+//! Still to come in this crate (issue 3): the registry client, the SQLite metadata shared
+//! with the engine, layer unpack into chain-ID snapshots, and overlay mounts.
+
+pub mod digest;
+pub mod error;
+pub mod reference;
+pub mod store;
+
+pub use digest::Digest;
+pub use error::{Error, Result};
+pub use reference::Reference;
+pub use store::ContentStore;

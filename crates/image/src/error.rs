@@ -19,6 +19,10 @@ pub enum Error {
         expected: u64,
         actual: u64,
     },
+    #[error("refusing hostile layer: {0}")]
+    HostileLayer(String),
+    #[error("not supported yet: {0}")]
+    Unsupported(String),
     #[error("blob {0} not found")]
     BlobNotFound(String),
     #[error("{what} {path}: {source}")]

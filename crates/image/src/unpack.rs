@@ -1,0 +1,543 @@
+//! Layer unpack: a (compressed) tar stream written into a snapshot directory, with OCI
+//! whiteouts turned into overlayfs form, and hostile archives refused.
+//!
+//! Every path is resolved with `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` relative to
+//! the snapshot's directory fd: a `..` entry, an absolute path, or a symlink (made by this or
+//! an earlier entry) that would lead a write or a hard link outside the snapshot fails with
+//! EXDEV and the whole layer is refused. `unpack_new` removes the half-made snapshot then.
+
+use crate::error::{Error, Result};
+use std::ffi::{CString, OsStr};
+use std::io::Read;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+/// OCI whiteout prefix and the opaque-directory marker.
+const WHITEOUT: &str = ".wh.";
+const OPAQUE: &str = ".wh..wh..opq";
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Refuse a layer whose entries add up to more than this many bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_bytes: 64 << 30,
+        }
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub entries: u64,
+    pub bytes: u64,
+}
+
+fn hostile(why: impl Into<String>) -> Error {
+    Error::HostileLayer(why.into())
+}
+
+/// The stream's compression, from its first bytes.
+pub fn decompress<'a, R: Read + 'a>(mut r: R) -> Result<Box<dyn Read + 'a>> {
+    let mut magic = [0u8; 4];
+    let mut n = 0;
+    while n < 4 {
+        match r
+            .read(&mut magic[n..])
+            .map_err(|e| Error::io("read layer", "", e))?
+        {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let head = std::io::Cursor::new(magic[..n].to_vec()).chain(r);
+    if n >= 2 && magic[..2] == [0x1f, 0x8b] {
+        Ok(Box::new(flate2::read::GzDecoder::new(head)))
+    } else if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        Err(Error::Unsupported("zstd-compressed layers".into()))
+    } else {
+        Ok(Box::new(head))
+    }
+}
+
+/// Unpack into a directory that must not exist yet; on any error it is removed again.
+pub fn unpack_new(layer: impl Read, dir: &Path, opts: &Options) -> Result<Stats> {
+    std::fs::create_dir(dir).map_err(|e| Error::io("create snapshot", dir, e))?;
+    let res = unpack(layer, dir, opts);
+    if res.is_err() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    res
+}
+
+/// Unpack `layer` (plain, gzip) into the existing directory `dir`.
+pub fn unpack(layer: impl Read, dir: &Path, opts: &Options) -> Result<Stats> {
+    let root = open_dir(dir)?;
+    let mut archive = tar::Archive::new(decompress(layer)?);
+    let mut stats = Stats::default();
+    let mut dir_times = Vec::new();
+    for entry in archive
+        .entries()
+        .map_err(|e| Error::io("read layer", dir, e))?
+    {
+        let mut entry = entry.map_err(|e| Error::io("read layer entry", dir, e))?;
+        let raw = entry.path_bytes().into_owned();
+        let rel = clean_path(&raw)?;
+        let Some(rel) = rel else { continue }; // the root itself ("./")
+        stats.entries += 1;
+        stats.bytes += entry.header().size().unwrap_or(0);
+        if stats.bytes > opts.max_bytes {
+            return Err(hostile(format!(
+                "layer is larger than the limit of {} bytes",
+                opts.max_bytes
+            )));
+        }
+        let name = rel
+            .file_name()
+            .expect("cleaned paths have a last component")
+            .to_owned();
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let pfd = mkdir_parents(root.as_fd_ref(), parent)?;
+        let name_b = name.as_bytes();
+        if name_b == OPAQUE.as_bytes() {
+            set_xattr(pfd.as_fd_ref(), None, "trusted.overlay.opaque", b"y")?;
+            continue;
+        }
+        if let Some(hidden) = name_b.strip_prefix(WHITEOUT.as_bytes()) {
+            let hidden = OsStr::from_bytes(hidden);
+            remove_any(pfd.as_fd_ref(), hidden)?;
+            // overlayfs whiteout: a 0:0 character device with no permissions.
+            mknod(pfd.as_fd_ref(), hidden, libc::S_IFCHR, 0)?;
+            continue;
+        }
+        let h = entry.header().clone();
+        let mode = h.mode().unwrap_or(0o644) & 0o7777;
+        use tar::EntryType as T;
+        match h.entry_type() {
+            T::Directory => {
+                match mkdirat(pfd.as_fd_ref(), &name, 0o700) {
+                    Ok(()) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                        if !is_dir(pfd.as_fd_ref(), &name) {
+                            remove_any(pfd.as_fd_ref(), &name)?;
+                            mkdirat(pfd.as_fd_ref(), &name, 0o700)
+                                .map_err(|e| Error::io("mkdir", &rel, e))?;
+                        }
+                    }
+                    Err(e) => return Err(Error::io("mkdir", &rel, e)),
+                }
+                dir_times.push((rel.clone(), h.mtime().unwrap_or(0)));
+            }
+            T::Regular | T::Continuous => {
+                remove_any(pfd.as_fd_ref(), &name)?;
+                let fd = openat(
+                    pfd.as_fd_ref(),
+                    &name,
+                    libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+                    0o600,
+                )
+                .map_err(|e| Error::io("create", &rel, e))?;
+                let mut f = std::fs::File::from(fd);
+                std::io::copy(&mut entry, &mut f).map_err(|e| Error::io("write", &rel, e))?;
+            }
+            T::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| hostile(format!("symlink {} without a target", rel.display())))?
+                    .into_owned();
+                remove_any(pfd.as_fd_ref(), &name)?;
+                let t = CString::new(target).map_err(|_| hostile("NUL in a symlink target"))?;
+                let n = cstr(&name)?;
+                // SAFETY: valid C strings and a directory fd we own.
+                if unsafe { libc::symlinkat(t.as_ptr(), pfd.as_raw_fd(), n.as_ptr()) } != 0 {
+                    return Err(Error::io("symlink", &rel, std::io::Error::last_os_error()));
+                }
+            }
+            T::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| {
+                        hostile(format!("hard link {} without a target", rel.display()))
+                    })?
+                    .into_owned();
+                let trel = clean_path(&target)?
+                    .ok_or_else(|| hostile(format!("hard link {} to the root", rel.display())))?;
+                let tparent =
+                    mkdir_parents(root.as_fd_ref(), trel.parent().unwrap_or(Path::new("")))?;
+                let tname = cstr(trel.file_name().expect("cleaned"))?;
+                remove_any(pfd.as_fd_ref(), &name)?;
+                let n = cstr(&name)?;
+                // SAFETY: linkat between directory fds we own, names are C strings; no
+                // AT_SYMLINK_FOLLOW, so a symlink target is linked itself, not followed.
+                if unsafe {
+                    libc::linkat(
+                        tparent.as_raw_fd(),
+                        tname.as_ptr(),
+                        pfd.as_raw_fd(),
+                        n.as_ptr(),
+                        0,
+                    )
+                } != 0
+                {
+                    return Err(Error::io(
+                        "hard link",
+                        &rel,
+                        std::io::Error::last_os_error(),
+                    ));
+                }
+                continue; // a hard link shares the target's metadata
+            }
+            T::Char | T::Block | T::Fifo => {
+                let kind = match h.entry_type() {
+                    T::Char => libc::S_IFCHR,
+                    T::Block => libc::S_IFBLK,
+                    _ => libc::S_IFIFO,
+                };
+                let dev = libc::makedev(
+                    h.device_major().ok().flatten().unwrap_or(0),
+                    h.device_minor().ok().flatten().unwrap_or(0),
+                );
+                remove_any(pfd.as_fd_ref(), &name)?;
+                mknod(pfd.as_fd_ref(), &name, kind | 0o600, dev)?;
+            }
+            // Metadata-only or unknown entry kinds (pax/gnu headers are consumed by `tar`).
+            _ => continue,
+        }
+        let is_link = h.entry_type() == T::Symlink;
+        chown(
+            pfd.as_fd_ref(),
+            &name,
+            h.uid().unwrap_or(0) as u32,
+            h.gid().unwrap_or(0) as u32,
+            &rel,
+        )?;
+        if !is_link {
+            chmod(pfd.as_fd_ref(), &name, mode, &rel)?;
+        }
+        if let Ok(Some(exts)) = entry.pax_extensions() {
+            for ext in exts.flatten() {
+                if let Some(key) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") {
+                    let key = String::from_utf8_lossy(key).into_owned();
+                    set_xattr(pfd.as_fd_ref(), Some(&name), &key, ext.value_bytes())?;
+                }
+            }
+        }
+        if h.entry_type() != T::Directory {
+            set_mtime(pfd.as_fd_ref(), &name, h.mtime().unwrap_or(0) as i64, &rel)?;
+        }
+    }
+    // Directory times last: creating their entries changed them.
+    for (rel, mtime) in dir_times.iter().rev() {
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let pfd = mkdir_parents(root.as_fd_ref(), parent)?;
+        set_mtime(
+            pfd.as_fd_ref(),
+            rel.file_name().expect("cleaned"),
+            *mtime as i64,
+            rel,
+        )?;
+    }
+    Ok(stats)
+}
+
+/// An entry's path relative to the layer root; `None` for the root itself. Absolute paths
+/// and `..` are refused outright (OCI layers never need them).
+fn clean_path(raw: &[u8]) -> Result<Option<PathBuf>> {
+    let p = Path::new(OsStr::from_bytes(raw));
+    if p.is_absolute() {
+        return Err(hostile(format!("absolute path {}", p.display())));
+    }
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(hostile(format!("path with '..': {}", p.display())))
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(hostile(format!("absolute path {}", p.display())))
+            }
+        }
+    }
+    Ok(if out.as_os_str().is_empty() {
+        None
+    } else {
+        Some(out)
+    })
+}
+
+trait FdRef {
+    fn as_fd_ref(&self) -> BorrowedFd<'_>;
+}
+
+impl FdRef for OwnedFd {
+    fn as_fd_ref(&self) -> BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.as_fd()
+    }
+}
+
+fn cstr(s: &OsStr) -> Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| hostile("NUL in a path"))
+}
+
+fn open_dir(p: &Path) -> Result<OwnedFd> {
+    let c = cstr(p.as_os_str())?;
+    // SAFETY: open with a valid C string; a new fd or -1.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::io("open", p, std::io::Error::last_os_error()));
+    }
+    // SAFETY: fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// openat2 beneath `dir`: EXDEV whenever resolution would leave it.
+fn openat(dir: BorrowedFd, name: &OsStr, flags: i32, mode: u32) -> std::io::Result<OwnedFd> {
+    let c = CString::new(name.as_bytes())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: open_how is plain old data; zero is its default.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (flags | libc::O_CLOEXEC) as u64;
+    how.mode = if flags & libc::O_CREAT != 0 {
+        mode as u64
+    } else {
+        0
+    };
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: valid C string and open_how with its size.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+fn mkdirat(dir: BorrowedFd, name: &OsStr, mode: u32) -> std::io::Result<()> {
+    let c = CString::new(name.as_bytes())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: valid C string and directory fd.
+    if unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), mode) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Each parent component is made (as a directory) or resolved beneath the root; a symlink
+/// that leads out is refused rather than followed.
+fn mkdir_parents(root: BorrowedFd, parent: &Path) -> Result<OwnedFd> {
+    let mut cur = PathBuf::new();
+    for c in parent.components() {
+        cur.push(c);
+        match openat(root, cur.as_os_str(), libc::O_PATH | libc::O_DIRECTORY, 0) {
+            Ok(_) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+                return Err(hostile(format!(
+                    "{} leads outside the layer through a symlink",
+                    cur.display()
+                )))
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                let up = cur.parent().unwrap_or(Path::new(""));
+                let ufd = if up.as_os_str().is_empty() {
+                    dup(root)?
+                } else {
+                    openat(root, up.as_os_str(), libc::O_PATH | libc::O_DIRECTORY, 0)
+                        .map_err(|e| Error::io("open", up, e))?
+                };
+                match mkdirat(ufd.as_fd_ref(), cur.file_name().expect("component"), 0o755) {
+                    Ok(()) => {}
+                    // A dangling symlink sits there: refuse rather than guess where it points.
+                    Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                        return Err(hostile(format!(
+                            "{} is a symlink that does not stay inside the layer",
+                            cur.display()
+                        )))
+                    }
+                    Err(e) => return Err(Error::io("mkdir", &cur, e)),
+                }
+            }
+            Err(e) => return Err(Error::io("open", &cur, e)),
+        }
+    }
+    if cur.as_os_str().is_empty() {
+        return dup(root);
+    }
+    openat(root, cur.as_os_str(), libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|e| {
+        match e.raw_os_error() {
+            Some(libc::EXDEV) => hostile(format!(
+                "{} leads outside the layer through a symlink",
+                cur.display()
+            )),
+            _ => Error::io("open", &cur, e),
+        }
+    })
+}
+
+fn dup(fd: BorrowedFd) -> Result<OwnedFd> {
+    fd.try_clone_to_owned().map_err(|e| Error::io("dup", "", e))
+}
+
+fn is_dir(dir: BorrowedFd, name: &OsStr) -> bool {
+    let Ok(c) = CString::new(name.as_bytes()) else {
+        return false;
+    };
+    // SAFETY: stat buffer we own; valid C string.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstatat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        ) == 0
+            && st.st_mode & libc::S_IFMT == libc::S_IFDIR
+    }
+}
+
+/// Remove whatever is at `name` (file, link, or a whole directory tree), if anything.
+fn remove_any(dir: BorrowedFd, name: &OsStr) -> Result<()> {
+    let c = cstr(name)?;
+    // SAFETY: unlinkat on a directory fd with a valid C string.
+    if unsafe { libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), 0) } == 0 {
+        return Ok(());
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::ENOENT) => Ok(()),
+        Some(libc::EISDIR) => {
+            // Through /proc/self/fd of our O_PATH fd: the tree is inside the layer.
+            let p = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd())).join(name);
+            std::fs::remove_dir_all(&p).map_err(|e| Error::io("remove", p, e))
+        }
+        _ => Err(Error::io(
+            "remove",
+            Path::new(name),
+            std::io::Error::last_os_error(),
+        )),
+    }
+}
+
+fn mknod(dir: BorrowedFd, name: &OsStr, mode: u32, dev: libc::dev_t) -> Result<()> {
+    let c = cstr(name)?;
+    // SAFETY: mknodat on a directory fd with a valid C string.
+    if unsafe { libc::mknodat(dir.as_raw_fd(), c.as_ptr(), mode, dev) } != 0 {
+        return Err(Error::io(
+            "mknod",
+            Path::new(name),
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+fn chown(dir: BorrowedFd, name: &OsStr, uid: u32, gid: u32, rel: &Path) -> Result<()> {
+    let c = cstr(name)?;
+    // SAFETY: fchownat without following symlinks, valid C string.
+    if unsafe {
+        libc::fchownat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            uid,
+            gid,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } != 0
+    {
+        return Err(Error::io("chown", rel, std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn chmod(dir: BorrowedFd, name: &OsStr, mode: u32, rel: &Path) -> Result<()> {
+    let c = cstr(name)?;
+    // SAFETY: fchmodat on a non-symlink entry we just made; valid C string.
+    if unsafe { libc::fchmodat(dir.as_raw_fd(), c.as_ptr(), mode, 0) } != 0 {
+        return Err(Error::io("chmod", rel, std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn set_mtime(dir: BorrowedFd, name: &OsStr, secs: i64, rel: &Path) -> Result<()> {
+    let c = cstr(name)?;
+    let ts = [
+        libc::timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        },
+        libc::timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        },
+    ];
+    // SAFETY: utimensat with two timespecs we own, not following symlinks.
+    if unsafe {
+        libc::utimensat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            ts.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } != 0
+    {
+        return Err(Error::io(
+            "set times of",
+            rel,
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+/// Set an xattr on `name` in `dir` (or on `dir` itself), never following a symlink.
+fn set_xattr(dir: BorrowedFd, name: Option<&OsStr>, key: &str, value: &[u8]) -> Result<()> {
+    let mut p = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    if let Some(n) = name {
+        p.push(n);
+    }
+    let cp = cstr(p.as_os_str())?;
+    let ck = CString::new(key).map_err(|_| hostile("NUL in an xattr name"))?;
+    // On the directory itself the path is our fd's /proc link, which must be followed (it
+    // is an fd we resolved beneath the root); on an entry, the entry itself is never followed.
+    let set = if name.is_some() {
+        libc::lsetxattr
+    } else {
+        libc::setxattr
+    };
+    // SAFETY: (l)setxattr with valid C strings and a value slice we own.
+    if unsafe {
+        set(
+            cp.as_ptr(),
+            ck.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    } != 0
+    {
+        return Err(Error::io(
+            "set xattr",
+            PathBuf::from(key),
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! Layer unpack on a real filesystem (run as root: devices, ownership, trusted xattrs).
+
+use berth_image::unpack::{unpack, unpack_new, Options};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+use tar::{EntryType, Header};
+
+fn header(path: &str, typ: EntryType, size: u64, mode: u32) -> Header {
+    let mut h = Header::new_gnu();
+    // Raw name bytes: the tar crate's setters refuse `..`, and hostile tests need them.
+    let name = &mut h.as_old_mut().name;
+    name.fill(0);
+    name[..path.len()].copy_from_slice(path.as_bytes());
+    h.set_entry_type(typ);
+    h.set_size(size);
+    h.set_mode(mode);
+    h.set_mtime(1_000_000_000);
+    h
+}
+
+fn add(b: &mut tar::Builder<Vec<u8>>, path: &str, typ: EntryType, link: Option<&str>, data: &[u8]) {
+    let mut h = header(
+        path,
+        typ,
+        data.len() as u64,
+        if typ == EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        },
+    );
+    if let Some(l) = link {
+        let ln = &mut h.as_old_mut().linkname;
+        ln.fill(0);
+        ln[..l.len()].copy_from_slice(l.as_bytes());
+    }
+    h.set_cksum();
+    b.append(&h, data).unwrap();
+}
+
+fn layer(f: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    f(&mut b);
+    b.into_inner().unwrap()
+}
+
+fn xattr(p: &Path, key: &str) -> Option<Vec<u8>> {
+    let cp = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    let ck = std::ffi::CString::new(key).unwrap();
+    let mut buf = [0u8; 256];
+    // SAFETY: lgetxattr into a buffer we own, with its length.
+    let n =
+        unsafe { libc::lgetxattr(cp.as_ptr(), ck.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (n >= 0).then(|| buf[..n as usize].to_vec())
+}
+
+#[test]
+fn files_links_devices_and_metadata_are_kept() {
+    let data = layer(|b| {
+        let mut h = header("etc", EntryType::Directory, 0, 0o750);
+        h.set_uid(1000);
+        h.set_gid(1001);
+        h.set_cksum();
+        b.append(&h, &[][..]).unwrap();
+        let mut h = header("etc/conf", EntryType::Regular, 5, 0o640);
+        h.set_mtime(1_234_567_890);
+        h.set_cksum();
+        b.append(&h, &b"hello"[..]).unwrap();
+        add(b, "etc/rel-link", EntryType::Symlink, Some("conf"), b"");
+        add(
+            b,
+            "etc/abs-link",
+            EntryType::Symlink,
+            Some("/etc/conf"),
+            b"",
+        );
+        add(b, "etc/hard", EntryType::Link, Some("etc/conf"), b"");
+        add(b, "fifo", EntryType::Fifo, None, b"");
+        let mut h = header("null", EntryType::Char, 0, 0o666);
+        h.set_device_major(1).unwrap();
+        h.set_device_minor(3).unwrap();
+        h.set_cksum();
+        b.append(&h, &[][..]).unwrap();
+        b.append_pax_extensions([("SCHILY.xattr.user.berth", &b"yes"[..])])
+            .unwrap();
+        add(b, "with-xattr", EntryType::Regular, None, b"x");
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    let st = unpack_new(&data[..], &root, &Options::default()).unwrap();
+    assert_eq!(st.entries, 8);
+    let m = std::fs::metadata(root.join("etc")).unwrap();
+    assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o750, 1000, 1001));
+    let m = std::fs::metadata(root.join("etc/conf")).unwrap();
+    assert_eq!(
+        (m.mode() & 0o7777, m.mtime(), m.nlink()),
+        (0o640, 1_234_567_890, 2)
+    );
+    assert_eq!(std::fs::read(root.join("etc/hard")).unwrap(), b"hello");
+    assert_eq!(
+        std::fs::read_link(root.join("etc/rel-link")).unwrap(),
+        Path::new("conf")
+    );
+    assert_eq!(
+        std::fs::read_link(root.join("etc/abs-link")).unwrap(),
+        Path::new("/etc/conf")
+    );
+    assert!(std::fs::symlink_metadata(root.join("fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    let n = std::fs::metadata(root.join("null")).unwrap();
+    assert!(n.file_type().is_char_device());
+    assert_eq!(n.rdev(), libc::makedev(1, 3));
+    assert_eq!(
+        xattr(&root.join("with-xattr"), "user.berth").as_deref(),
+        Some(&b"yes"[..])
+    );
+}
+
+#[test]
+fn whiteouts_become_overlayfs_whiteouts_and_opaque_dirs() {
+    let data = layer(|b| {
+        add(b, "etc/.wh.issue.net", EntryType::Regular, None, b"");
+        add(
+            b,
+            "usr/share/doc/.wh..wh..opq",
+            EntryType::Regular,
+            None,
+            b"",
+        );
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    unpack_new(&data[..], &root, &Options::default()).unwrap();
+    let w = std::fs::symlink_metadata(root.join("etc/issue.net")).unwrap();
+    assert!(
+        w.file_type().is_char_device() && w.rdev() == 0,
+        "not an overlay whiteout"
+    );
+    assert!(!root.join("etc/.wh.issue.net").exists());
+    assert_eq!(
+        xattr(&root.join("usr/share/doc"), "trusted.overlay.opaque").as_deref(),
+        Some(&b"y"[..])
+    );
+    assert!(!root.join("usr/share/doc/.wh..wh..opq").exists());
+}
+
+#[test]
+fn gzip_layers_are_decompressed() {
+    let data = layer(|b| add(b, "a", EntryType::Regular, None, b"gz"));
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &data).unwrap();
+    let gz = enc.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    unpack_new(&gz[..], &root, &Options::default()).unwrap();
+    assert_eq!(std::fs::read(root.join("a")).unwrap(), b"gz");
+}
+
+/// A hostile layer is refused with a clear error, and the snapshot is gone.
+fn refused(data: &[u8], opts: &Options, why: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    let e = unpack_new(data, &root, opts)
+        .expect_err("hostile layer accepted")
+        .to_string();
+    assert!(e.contains("hostile layer") && e.contains(why), "{e}");
+    assert!(!root.exists(), "half-made snapshot left behind");
+}
+
+#[test]
+fn dotdot_path_is_refused() {
+    let outside = std::env::temp_dir().join(format!("berth-dotdot-{}", std::process::id()));
+    refused(
+        &layer(|b| {
+            add(
+                b,
+                &format!("../../../../../../..{}", outside.display()),
+                EntryType::Regular,
+                None,
+                b"x",
+            )
+        }),
+        &Options::default(),
+        "'..'",
+    );
+    assert!(!outside.exists());
+}
+
+#[test]
+fn absolute_path_is_refused() {
+    refused(
+        &layer(|b| add(b, "/tmp/berth-absolute", EntryType::Regular, None, b"x")),
+        &Options::default(),
+        "absolute path",
+    );
+    assert!(!Path::new("/tmp/berth-absolute").exists());
+}
+
+#[test]
+fn write_through_a_symlink_made_by_an_earlier_entry_is_refused() {
+    let target = tempfile::tempdir().unwrap();
+    let t = target.path().to_str().unwrap().to_string();
+    refused(
+        &layer(|b| {
+            add(b, "esc", EntryType::Symlink, Some(&t), b"");
+            add(b, "esc/planted", EntryType::Regular, None, b"x");
+        }),
+        &Options::default(),
+        "esc",
+    );
+    refused(
+        &layer(|b| {
+            add(b, "up", EntryType::Symlink, Some("../../../../../.."), b"");
+            add(b, "up/tmp/planted", EntryType::Regular, None, b"x");
+        }),
+        &Options::default(),
+        "up",
+    );
+    assert!(!target.path().join("planted").exists());
+}
+
+#[test]
+fn write_through_a_symlink_from_an_earlier_layer_is_refused() {
+    let target = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    let first = layer(|b| {
+        add(
+            b,
+            "esc",
+            EntryType::Symlink,
+            Some(target.path().to_str().unwrap()),
+            b"",
+        )
+    });
+    unpack_new(&first[..], &root, &Options::default()).unwrap();
+    let second = layer(|b| add(b, "esc/planted", EntryType::Regular, None, b"x"));
+    let e = unpack(&second[..], &root, &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("hostile layer"), "{e}");
+    assert!(!target.path().join("planted").exists());
+}
+
+#[test]
+fn hard_link_outside_the_layer_is_refused() {
+    refused(
+        &layer(|b| add(b, "h", EntryType::Link, Some("../../../../etc/passwd"), b"")),
+        &Options::default(),
+        "'..'",
+    );
+    refused(
+        &layer(|b| {
+            add(b, "etcl", EntryType::Symlink, Some("/etc"), b"");
+            add(b, "h", EntryType::Link, Some("etcl/passwd"), b"");
+        }),
+        &Options::default(),
+        "etcl",
+    );
+}
+
+#[test]
+fn layer_over_the_size_limit_is_refused() {
+    let data = layer(|b| {
+        add(b, "a", EntryType::Regular, None, &[0u8; 600]);
+        add(b, "b", EntryType::Regular, None, &[0u8; 600]);
+    });
+    refused(&data, &Options { max_bytes: 1000 }, "limit of 1000 bytes");
+}

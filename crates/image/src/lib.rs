@@ -10,12 +10,12 @@
 //!   partial writes in `ingest/`), written atomically: a blob is visible only once its digest
 //!   and size have been verified and it has been fsynced and renamed into place.
 //!
-//! - [`unpack`]: a layer (plain or gzip tar) written into a snapshot directory, whiteouts in
+//! - [`unpack`]: a layer (plain, gzip or zstd tar) written into a snapshot directory, whiteouts in
 //!   overlayfs form, hostile archives (`..`, absolute paths, symlink or hard-link escapes,
 //!   oversize) refused with nothing left behind.
 //!
 //! Still to come in this crate (issue 3): the registry client, the SQLite metadata shared
-//! with the engine, zstd layers, chain-ID snapshots and overlay mounts.
+//! with the engine, and the registry client.
 
 pub mod digest;
 pub mod error;

@@ -58,7 +58,8 @@ pub fn decompress<'a, R: Read + 'a>(mut r: R) -> Result<Box<dyn Read + 'a>> {
     if n >= 2 && magic[..2] == [0x1f, 0x8b] {
         Ok(Box::new(flate2::read::GzDecoder::new(head)))
     } else if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
-        Err(Error::Unsupported("zstd-compressed layers".into()))
+        let d = zstd::stream::read::Decoder::new(head).map_err(|e| Error::io("start zstd decoder", "", e))?;
+        Ok(Box::new(d))
     } else {
         Ok(Box::new(head))
     }
@@ -74,7 +75,7 @@ pub fn unpack_new(layer: impl Read, dir: &Path, opts: &Options) -> Result<Stats>
     res
 }
 
-/// Unpack `layer` (plain, gzip) into the existing directory `dir`.
+/// Unpack `layer` (plain, gzip or zstd) into the existing directory `dir`.
 pub fn unpack(layer: impl Read, dir: &Path, opts: &Options) -> Result<Stats> {
     let root = open_dir(dir)?;
     let mut archive = tar::Archive::new(decompress(layer)?);

@@ -158,6 +158,16 @@ fn gzip_layers_are_decompressed() {
     assert_eq!(std::fs::read(root.join("a")).unwrap(), b"gz");
 }
 
+#[test]
+fn zstd_layers_are_decompressed() {
+    let data = layer(|b| add(b, "z", EntryType::Regular, None, b"zstd"));
+    let z = zstd::encode_all(&data[..], 3).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    unpack_new(&z[..], &root, &Options::default()).unwrap();
+    assert_eq!(std::fs::read(root.join("z")).unwrap(), b"zstd");
+}
+
 /// A hostile layer is refused with a clear error, and the snapshot is gone.
 fn refused(data: &[u8], opts: &Options, why: &str) {
     let dir = tempfile::tempdir().unwrap();

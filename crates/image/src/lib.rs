@@ -13,6 +13,9 @@
 //! - [`unpack`]: a layer (plain, gzip or zstd tar) written into a snapshot directory, whiteouts in
 //!   overlayfs form, hostile archives (`..`, absolute paths, symlink or hard-link escapes,
 //!   oversize) refused with nothing left behind.
+//! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images
+//!   (unpacked once, verified against its diff ID, published atomically), and the overlayfs
+//!   mount of a layer stack plus a writable upper dir as a container root.
 //!
 //! Still to come in this crate (issue 3): the registry client, the SQLite metadata shared
 //! with the engine, and the registry client.
@@ -20,6 +23,7 @@
 pub mod digest;
 pub mod error;
 pub mod reference;
+pub mod snapshot;
 pub mod store;
 pub mod unpack;
 

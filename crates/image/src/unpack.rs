@@ -58,7 +58,8 @@ pub fn decompress<'a, R: Read + 'a>(mut r: R) -> Result<Box<dyn Read + 'a>> {
     if n >= 2 && magic[..2] == [0x1f, 0x8b] {
         Ok(Box::new(flate2::read::GzDecoder::new(head)))
     } else if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
-        let d = zstd::stream::read::Decoder::new(head).map_err(|e| Error::io("start zstd decoder", "", e))?;
+        let d = zstd::stream::read::Decoder::new(head)
+            .map_err(|e| Error::io("start zstd decoder", "", e))?;
         Ok(Box::new(d))
     } else {
         Ok(Box::new(head))
@@ -77,8 +78,43 @@ pub fn unpack_new(layer: impl Read, dir: &Path, opts: &Options) -> Result<Stats>
 
 /// Unpack `layer` (plain, gzip or zstd) into the existing directory `dir`.
 pub fn unpack(layer: impl Read, dir: &Path, opts: &Options) -> Result<Stats> {
+    unpack_hashed(layer, dir, opts).map(|(s, _)| s)
+}
+
+/// As [`unpack`], also returning the digest of the uncompressed tar (the layer's diff ID),
+/// computed in the same pass.
+pub fn unpack_hashed(
+    layer: impl Read,
+    dir: &Path,
+    opts: &Options,
+) -> Result<(Stats, crate::Digest)> {
+    let mut hashing = HashingReader {
+        inner: decompress(layer)?,
+        verifier: crate::digest::Verifier::new(crate::digest::Algorithm::Sha256),
+    };
+    let stats = unpack_tar(&mut hashing, dir, opts)?;
+    // The tar end-of-archive padding belongs to the diff ID too.
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| Error::io("read layer", dir, e))?;
+    Ok((stats, hashing.verifier.finish()))
+}
+
+struct HashingReader<R> {
+    inner: R,
+    verifier: crate::digest::Verifier,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.verifier.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats> {
     let root = open_dir(dir)?;
-    let mut archive = tar::Archive::new(decompress(layer)?);
+    let mut archive = tar::Archive::new(tar_stream);
     let mut stats = Stats::default();
     let mut dir_times = Vec::new();
     for entry in archive

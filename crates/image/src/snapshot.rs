@@ -1,0 +1,151 @@
+//! Snapshots: each layer unpacked once, into a directory named by its chain ID, and shared by
+//! every image that has the same layers below it. A container root is an overlayfs of those
+//! directories plus a writable upper dir.
+//!
+//! Layout under the store root: `snapshots/<chain-id hex>/` (complete, never written again)
+//! and `staging/` (unpacks in progress; renamed into place when complete and verified, so a
+//! crash leaves no half snapshot under a chain ID; two processes unpacking the same layer both
+//! succeed and one copy is kept).
+
+use crate::digest::{Digest, Verifier};
+use crate::error::{Error, Result};
+use crate::unpack::{self, Options};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Chain IDs of a layer stack (OCI image spec): ChainID(L0) = DiffID(L0),
+/// ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).
+pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
+    let mut out: Vec<Digest> = Vec::with_capacity(diff_ids.len());
+    for d in diff_ids {
+        let next = match out.last() {
+            None => d.clone(),
+            Some(prev) => {
+                let mut v = Verifier::new(crate::digest::Algorithm::Sha256);
+                v.update(format!("{prev} {d}").as_bytes());
+                v.finish()
+            }
+        };
+        out.push(next);
+    }
+    out
+}
+
+pub struct Snapshotter {
+    root: PathBuf,
+}
+
+impl Snapshotter {
+    pub fn open(root: impl Into<PathBuf>) -> Result<Snapshotter> {
+        let root = root.into();
+        for d in [root.join("snapshots"), root.join("staging")] {
+            std::fs::create_dir_all(&d).map_err(|e| Error::io("create", d, e))?;
+        }
+        Ok(Snapshotter { root })
+    }
+
+    pub fn path(&self, chain_id: &Digest) -> PathBuf {
+        self.root.join("snapshots").join(chain_id.hex())
+    }
+
+    pub fn exists(&self, chain_id: &Digest) -> bool {
+        self.path(chain_id).is_dir()
+    }
+
+    /// The snapshot of `chain_id`, unpacking `layer` (compressed or not) only when it does not
+    /// exist yet; the layer's uncompressed content must hash to `diff_id`.
+    pub fn ensure(
+        &self,
+        chain_id: &Digest,
+        diff_id: &Digest,
+        layer: impl Read,
+        opts: &Options,
+    ) -> Result<PathBuf> {
+        let dst = self.path(chain_id);
+        if dst.is_dir() {
+            return Ok(dst);
+        }
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let staging = self.root.join("staging").join(format!(
+            "{}.{}.{}",
+            chain_id.hex(),
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir(&staging).map_err(|e| Error::io("create", &staging, e))?;
+        let done = unpack::unpack_hashed(layer, &staging, opts).and_then(|(_, actual)| {
+            if &actual != diff_id {
+                return Err(Error::DigestMismatch {
+                    expected: diff_id.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+            Ok(())
+        });
+        if let Err(e) = done {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        match std::fs::rename(&staging, &dst) {
+            Ok(()) => Ok(dst),
+            // Someone else finished the same layer first: theirs is identical, keep it.
+            Err(_) if dst.is_dir() => {
+                let _ = std::fs::remove_dir_all(&staging);
+                Ok(dst)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                Err(Error::io("publish snapshot", dst, e))
+            }
+        }
+    }
+
+    /// Mount the overlay of `chain` (bottom layer first) with `upper`/`work` at `target`.
+    pub fn mount(&self, chain: &[Digest], upper: &Path, work: &Path, target: &Path) -> Result<()> {
+        let mut lowers = Vec::with_capacity(chain.len());
+        for c in chain.iter().rev() {
+            let p = self.path(c);
+            if !p.is_dir() {
+                return Err(Error::BlobNotFound(format!("snapshot {c}")));
+            }
+            lowers.push(p.to_string_lossy().into_owned());
+        }
+        for d in [upper, work, target] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
+        }
+        let data = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lowers.join(":"),
+            upper.display(),
+            work.display()
+        );
+        let c = |s: &str| {
+            std::ffi::CString::new(s).map_err(|_| Error::Unsupported("NUL in a path".into()))
+        };
+        let (src, fstype, tgt, opts) = (
+            c("overlay")?,
+            c("overlay")?,
+            c(&target.to_string_lossy())?,
+            c(&data)?,
+        );
+        // SAFETY: mount(2) with valid C strings that outlive the call.
+        if unsafe {
+            libc::mount(
+                src.as_ptr(),
+                tgt.as_ptr(),
+                fstype.as_ptr(),
+                0,
+                opts.as_ptr().cast(),
+            )
+        } != 0
+        {
+            return Err(Error::io(
+                "mount overlay at",
+                target,
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -23,6 +23,12 @@ pub enum Error {
     HostileLayer(String),
     #[error("not supported yet: {0}")]
     Unsupported(String),
+    #[error("invalid manifest: {0}")]
+    BadManifest(String),
+    #[error("invalid platform {0:?}: want os/arch[/variant], e.g. linux/arm64")]
+    InvalidPlatform(String),
+    #[error("no image for platform {want} (available: {available})")]
+    NoPlatform { want: String, available: String },
     #[error("blob {0} not found")]
     BlobNotFound(String),
     #[error("{what} {path}: {source}")]

@@ -6,6 +6,8 @@
 //!   normalized exactly as Docker does (`busybox` = `docker.io/library/busybox:latest`).
 //! - [`digest`]: content digests (`sha256:<64 hex>`), validated, and a hasher to verify
 //!   content while it streams.
+//! - [`manifest`]: OCI and Docker schema 2 manifests and indexes by media type, and the
+//!   platform picked from an index (`--platform os/arch[/variant]`, the host's by default).
 //! - [`store`]: the content-addressed blob store under the data root (`blobs/sha256/<hex>`,
 //!   partial writes in `ingest/`), written atomically: a blob is visible only once its digest
 //!   and size have been verified and it has been fsynced and renamed into place.
@@ -22,6 +24,7 @@
 
 pub mod digest;
 pub mod error;
+pub mod manifest;
 pub mod reference;
 pub mod snapshot;
 pub mod store;

@@ -88,14 +88,20 @@ fn platform_is_selected_from_an_index() {
         e.contains("linux/s390x") && e.contains("linux/arm64") && e.contains("linux/amd64"),
         "{e}"
     );
-    assert_eq!(
-        select(&idx, &Platform::host())
-            .unwrap()
-            .digest()
-            .to_string(),
-        D3,
-        "this test host is linux/amd64"
-    );
+    let host = match std::env::consts::ARCH {
+        "x86_64" => Some(D3),
+        "aarch64" => Some(D2),
+        _ => None,
+    };
+    if let Some(want) = host {
+        assert_eq!(
+            select(&idx, &Platform::host())
+                .unwrap()
+                .digest()
+                .to_string(),
+            want
+        );
+    }
 }
 
 #[test]

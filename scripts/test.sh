@@ -4,13 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(busybox-static libseccomp-dev pkg-config procps)
+need=(busybox-static libseccomp-dev pkg-config procps docker-registry skopeo)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  # docker-registry ships a service; the tests start their own registries, so keep the
+  # package from starting one (and from failing on its broken default config).
+  made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+  fi
   apt-get update -qq || true
-  apt-get install -y -qq "${missing[@]}"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 cargo fmt --all -- --check

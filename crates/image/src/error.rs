@@ -29,6 +29,8 @@ pub enum Error {
     InvalidPlatform(String),
     #[error("no image for platform {want} (available: {available})")]
     NoPlatform { want: String, available: String },
+    #[error("registry: {0}")]
+    Registry(String),
     #[error("blob {0} not found")]
     BlobNotFound(String),
     #[error("{what} {path}: {source}")]

@@ -15,8 +15,10 @@
 //! - [`unpack`]: a layer (plain, gzip or zstd tar) written into a snapshot directory, whiteouts in
 //!   overlayfs form, hostile archives (`..`, absolute paths, symlink or hard-link escapes,
 //!   oversize) refused with nothing left behind.
+//! - [`pull`]: reference -> manifest (via the platform's index entry) -> config and layers in
+//!   the store -> chain-ID snapshots.
 //! - [`registry`]: registry endpoints (Hub, loopback over HTTP, insecure list, certs.d) and
-//!   `WWW-Authenticate` challenge parsing; the HTTP client itself is next.
+//!   `WWW-Authenticate` challenges, and the blocking pull client (Bearer/Basic, retries).
 //! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images
 //!   (unpacked once, verified against its diff ID, published atomically), and the overlayfs
 //!   mount of a layer stack plus a writable upper dir as a container root.
@@ -27,6 +29,7 @@
 pub mod digest;
 pub mod error;
 pub mod manifest;
+pub mod pull;
 pub mod reference;
 pub mod registry;
 pub mod snapshot;

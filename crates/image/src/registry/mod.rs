@@ -1,6 +1,8 @@
-//! The registry client (OCI distribution spec / Docker Registry HTTP API v2). So far: the
-//! parts that need no network, the authentication challenge parser and the endpoint rules.
-//! The HTTP client, token flows, blob streaming and push come next (issue 3).
+//! The registry client (OCI distribution spec / Docker Registry HTTP API v2): endpoint rules,
+//! authentication challenges, and a blocking pull client (manifests, blobs into the content
+//! store, Bearer and Basic auth, retries). Push, Range resumes, mirrors and certs.d CAs come
+//! next (issue 3).
 
 pub mod auth;
+pub mod client;
 pub mod endpoint;

@@ -17,7 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get update -qq || true
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+  if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 cargo fmt --all -- --check

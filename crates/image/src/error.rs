@@ -31,6 +31,8 @@ pub enum Error {
     NoPlatform { want: String, available: String },
     #[error("registry: {0}")]
     Registry(String),
+    #[error("image metadata: {0}")]
+    Metadata(String),
     #[error("blob {0} not found")]
     BlobNotFound(String),
     #[error("{what} {path}: {source}")]

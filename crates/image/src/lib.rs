@@ -15,6 +15,8 @@
 //! - [`unpack`]: a layer (plain, gzip or zstd tar) written into a snapshot directory, whiteouts in
 //!   overlayfs form, hostile archives (`..`, absolute paths, symlink or hard-link escapes,
 //!   oversize) refused with nothing left behind.
+//! - [`metadata`]: image names and their manifest/config/chain records in one SQLite
+//!   database (WAL) that the engine will share.
 //! - [`pull`]: reference -> manifest (via the platform's index entry) -> config and layers in
 //!   the store -> chain-ID snapshots.
 //! - [`registry`]: registry endpoints (Hub, loopback over HTTP, insecure list, certs.d) and
@@ -29,6 +31,7 @@
 pub mod digest;
 pub mod error;
 pub mod manifest;
+pub mod metadata;
 pub mod pull;
 pub mod reference;
 pub mod registry;

@@ -1,0 +1,32 @@
+//! One file per command group.
+
+mod image;
+
+use crate::cli::{Cli, Cmd};
+use crate::env::Env;
+
+pub fn run(cli: Cli) -> Result<i32, String> {
+    let env = Env::new(cli.root);
+    match cli.cmd {
+        Cmd::Pull {
+            reference,
+            quiet,
+            platform,
+        } => image::pull(&env, &reference, quiet, platform.as_deref()),
+        Cmd::Images {
+            quiet,
+            digests,
+            no_trunc,
+        } => image::images(&env, quiet, digests, no_trunc),
+        Cmd::Tag { source, target } => image::tag(&env, &source, &target),
+        Cmd::Rmi { references } => image::rmi(&env, &references),
+        Cmd::Version => {
+            println!("berth version {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+        Cmd::Help => {
+            println!("{}", crate::cli::help());
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Fixtures for Berth's tests, made offline on this machine: a real registry (Debian's
+//! docker-registry) on 127.0.0.1, stopped by PID when dropped, and a busybox image built from
+//! busybox-static as an OCI layout, pushed with skopeo.
+
+use berth_image::Digest;
+use serde_json::json;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub struct Registry {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Start Debian's docker-registry on a free loopback port, storage in a temp dir.
+    pub fn start() -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(
+            &cfg,
+            format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n", dir.path().join("data").display()),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry must be installed (apt-get install docker-registry)");
+        let r = Registry {
+            child,
+            port,
+            _dir: dir,
+        };
+        let url = format!("http://127.0.0.1:{port}/v2/");
+        for _ in 0..200 {
+            if ureq::get(&url).call().is_ok() {
+                return r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("registry did not come up on port {port}");
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A one-layer busybox image as an OCI layout (tag `v1`), built from busybox-static.
+pub fn busybox_layout(dir: &Path) {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_path("bin/").unwrap();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_mode(0o755);
+    h.set_size(0);
+    h.set_cksum();
+    b.append(&h, &[][..]).unwrap();
+    let bb = std::fs::read("/bin/busybox").expect("busybox-static must be installed");
+    let mut h = tar::Header::new_gnu();
+    h.set_path("bin/busybox").unwrap();
+    h.set_mode(0o755);
+    h.set_size(bb.len() as u64);
+    h.set_cksum();
+    b.append(&h, &bb[..]).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_path("bin/sh").unwrap();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_link_name("busybox").unwrap();
+    h.set_size(0);
+    h.set_cksum();
+    b.append(&h, &[][..]).unwrap();
+    let tar = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    let gz = gz.finish().unwrap();
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |data: &[u8]| {
+        let d = Digest::sha256_of(data);
+        std::fs::write(blobs.join(d.hex()), data).unwrap();
+        d
+    };
+    let layer = put(&gz);
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": [Digest::sha256_of(&tar).to_string()]}
+    }))
+    .unwrap();
+    let config_d = put(&config);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d.to_string(), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer.to_string(), "size": gz.len()}]
+    }))
+    .unwrap();
+    let manifest_d = put(&manifest);
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": manifest_d.to_string(), "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "v1"}}]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+/// Copy the layout's `v1` into a registry with skopeo (plain HTTP).
+pub fn push(layout: &Path, dest: &str) {
+    let st = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg(format!("docker://{dest}"))
+        .stdout(Stdio::null())
+        .status()
+        .expect("skopeo must be installed (apt-get install skopeo)");
+    assert!(st.success(), "skopeo copy to {dest} failed");
+}

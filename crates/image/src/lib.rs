@@ -6,6 +6,7 @@
 //!   normalized exactly as Docker does (`busybox` = `docker.io/library/busybox:latest`).
 //! - [`digest`]: content digests (`sha256:<64 hex>`), validated, and a hasher to verify
 //!   content while it streams.
+//! - [`gc`]: blobs and snapshots no image name refers to any more, removed.
 //! - [`manifest`]: OCI and Docker schema 2 manifests and indexes by media type, and the
 //!   platform picked from an index (`--platform os/arch[/variant]`, the host's by default).
 //! - [`store`]: the content-addressed blob store under the data root (`blobs/sha256/<hex>`,
@@ -30,6 +31,7 @@
 
 pub mod digest;
 pub mod error;
+pub mod gc;
 pub mod manifest;
 pub mod metadata;
 pub mod pull;

@@ -45,6 +45,10 @@ impl Snapshotter {
         Ok(Snapshotter { root })
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn path(&self, chain_id: &Digest) -> PathBuf {
         self.root.join("snapshots").join(chain_id.hex())
     }

@@ -25,6 +25,10 @@ impl ContentStore {
         Ok(ContentStore { root })
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
         self.root
             .join("blobs")

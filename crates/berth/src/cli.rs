@@ -26,6 +26,15 @@ pub enum Cmd {
     Rmi {
         references: Vec<String>,
     },
+    Login {
+        server: Option<String>,
+        username: Option<String>,
+        password: Option<String>,
+        password_stdin: bool,
+    },
+    Logout {
+        server: Option<String>,
+    },
     Version,
     Help,
 }
@@ -37,6 +46,8 @@ Commands:
   images [-q] [--digests] [--no-trunc]                          list images
   tag SOURCE TARGET                                             give an image another name
   rmi NAME...                                                   remove image names
+  login [-u USER] [-p PASS | --password-stdin] [SERVER]         store registry credentials
+  logout [SERVER]                                               remove them
   version                                                       show the version
 
 Data lives under --root, else $BERTH_ROOT, else /var/lib/berth.
@@ -53,6 +64,7 @@ pub fn parse() -> Result<Cli, String> {
     let mut pos: Vec<String> = Vec::new();
     let (mut quiet, mut digests, mut no_trunc) = (false, false, false);
     let mut platform = None;
+    let (mut username, mut password, mut password_stdin) = (None, None, false);
     let e = |e: lexopt::Error| e.to_string();
     while let Some(arg) = p.next().map_err(e)? {
         match arg {
@@ -73,6 +85,13 @@ pub fn parse() -> Result<Cli, String> {
             Long("digests") => digests = true,
             Long("no-trunc") => no_trunc = true,
             Long("platform") => platform = Some(p.value().map_err(e)?.string().map_err(e)?),
+            Short('u') | Long("username") => {
+                username = Some(p.value().map_err(e)?.string().map_err(e)?)
+            }
+            Short('p') | Long("password") => {
+                password = Some(p.value().map_err(e)?.string().map_err(e)?)
+            }
+            Long("password-stdin") => password_stdin = true,
             Value(v) => {
                 let v = v.string().map_err(e)?;
                 if name.is_none() {
@@ -116,6 +135,13 @@ pub fn parse() -> Result<Cli, String> {
             return Err("\"berth rmi\" requires at least 1 argument.\nSee 'berth --help'.".into())
         }
         Some("version") => Cmd::Version,
+        Some("login") => Cmd::Login {
+            server: pos.pop(),
+            username,
+            password,
+            password_stdin,
+        },
+        Some("logout") => Cmd::Logout { server: pos.pop() },
         Some(other) => {
             return Err(format!(
                 "unknown command: berth {other}\nSee 'berth --help'."

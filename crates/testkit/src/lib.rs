@@ -16,6 +16,15 @@ pub struct Registry {
 impl Registry {
     /// Start Debian's docker-registry on a free loopback port, storage in a temp dir.
     pub fn start() -> Registry {
+        Self::start_with(None)
+    }
+
+    /// As [`Registry::start`], requiring Basic auth for `user`/`password` (htpasswd, bcrypt).
+    pub fn start_with_htpasswd(user: &str, password: &str) -> Registry {
+        Self::start_with(Some((user, password)))
+    }
+
+    fn start_with(auth: Option<(&str, &str)>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -28,6 +37,23 @@ impl Registry {
             format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n", dir.path().join("data").display()),
         )
         .unwrap();
+        if let Some((user, password)) = auth {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd (apache2-utils) must be installed");
+            std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+            let mut c = std::fs::OpenOptions::new().append(true).open(&cfg).unwrap();
+            std::io::Write::write_all(
+                &mut c,
+                format!(
+                    "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+                    dir.path().join("htpasswd").display()
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        }
         let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
         let child = Command::new("docker-registry")
             .arg("serve")
@@ -43,7 +69,11 @@ impl Registry {
         };
         let url = format!("http://127.0.0.1:{port}/v2/");
         for _ in 0..200 {
-            if ureq::get(&url).call().is_ok() {
+            // Up means answering at all: 200, or 401 when auth is on.
+            if matches!(
+                ureq::get(&url).call(),
+                Ok(_) | Err(ureq::Error::Status(401, _))
+            ) {
                 return r;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -117,8 +147,14 @@ pub fn busybox_layout(dir: &Path) {
 
 /// Copy the layout's `v1` into a registry with skopeo (plain HTTP).
 pub fn push(layout: &Path, dest: &str) {
+    push_as(layout, dest, None)
+}
+
+/// As [`push`], with `user:password` credentials.
+pub fn push_as(layout: &Path, dest: &str, creds: Option<&str>) {
     let st = Command::new("skopeo")
         .args(["copy", "--quiet", "--dest-tls-verify=false"])
+        .args(creds.map(|c| format!("--dest-creds={c}")))
         .arg(format!("oci:{}:v1", layout.display()))
         .arg(format!("docker://{dest}"))
         .stdout(Stdio::null())

@@ -41,7 +41,12 @@ pub fn pull(
         );
     }
     let before = md.get(&r.to_string()).map_err(s)?;
-    let client = Client::new(Vec::new(), None);
+    let creds = berth_image::registry::credentials::load(
+        &berth_image::registry::credentials::config_path(),
+        r.domain(),
+    )
+    .map_err(s)?;
+    let client = Client::new(Vec::new(), creds);
     let pulled = berth_image::pull::pull(&client, &r, &store, &snaps, &platform).map_err(s)?;
     md.tag(&ImageRecord {
         name: r.to_string(),

@@ -1,6 +1,7 @@
 //! One file per command group.
 
 mod image;
+mod login;
 
 use crate::cli::{Cli, Cmd};
 use crate::env::Env;
@@ -20,6 +21,13 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         } => image::images(&env, quiet, digests, no_trunc),
         Cmd::Tag { source, target } => image::tag(&env, &source, &target),
         Cmd::Rmi { references } => image::rmi(&env, &references),
+        Cmd::Login {
+            server,
+            username,
+            password,
+            password_stdin,
+        } => login::login(server.as_deref(), username, password, password_stdin),
+        Cmd::Logout { server } => login::logout(server.as_deref()),
         Cmd::Version => {
             println!("berth version {}", env!("CARGO_PKG_VERSION"));
             Ok(0)

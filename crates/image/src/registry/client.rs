@@ -58,7 +58,12 @@ impl Client {
     }
 
     /// GET with auth negotiation and retries; returns the successful response.
-    fn get(&self, r: &Reference, url: &str, accept: Option<&str>) -> Result<ureq::Response> {
+    fn get(
+        &self,
+        r: Option<&Reference>,
+        url: &str,
+        accept: Option<&str>,
+    ) -> Result<ureq::Response> {
         let mut authz: Option<String> = None;
         let mut attempt = 0;
         loop {
@@ -108,7 +113,7 @@ impl Client {
     }
 
     /// The Authorization header value for a challenge.
-    fn authorize(&self, r: &Reference, challenges: &[Challenge]) -> Result<String> {
+    fn authorize(&self, r: Option<&Reference>, challenges: &[Challenge]) -> Result<String> {
         let basic = |c: &Credentials| {
             format!(
                 "Basic {}",
@@ -123,8 +128,11 @@ impl Client {
             let scope = c
                 .param("scope")
                 .map(str::to_string)
-                .unwrap_or_else(|| format!("repository:{}:pull", r.path()));
-            let mut req = self.agent.get(realm).query("scope", &scope);
+                .or_else(|| r.map(|r| format!("repository:{}:pull", r.path())));
+            let mut req = self.agent.get(realm);
+            if let Some(scope) = &scope {
+                req = req.query("scope", scope);
+            }
             if let Some(s) = c.param("service") {
                 req = req.query("service", s);
             }
@@ -152,18 +160,24 @@ impl Client {
         }
         if challenges.iter().any(|c| c.scheme == "basic") {
             let cr = self.credentials.as_ref().ok_or_else(|| {
-                Error::Registry(format!("{}: credentials needed (berth login)", r.domain()))
+                Error::Registry("unauthorized: credentials needed (berth login)".to_string())
             })?;
             return Ok(basic(cr));
         }
         Err(Error::Registry(format!(
-            "{}: unsupported authentication challenge {:?}",
-            r.domain(),
+            "unsupported authentication challenge {:?}",
             challenges
                 .first()
                 .map(|c| c.scheme.as_str())
                 .unwrap_or("none")
         )))
+    }
+
+    /// Check that the registry accepts our credentials (what `login` does before storing them).
+    pub fn ping(&self, registry: &str) -> Result<()> {
+        let probe: Reference = format!("{registry}/berth-login-check").parse()?;
+        let url = format!("{}/v2/", self.endpoint(&probe).base);
+        self.get(None, &url, None).map(|_| ())
     }
 
     /// The manifest of `r` (by digest if it has one, else by tag), verified against the
@@ -176,7 +190,7 @@ impl Client {
             .or_else(|| r.tag().map(str::to_string))
             .unwrap_or_else(|| "latest".into());
         let url = format!("{}/v2/{}/manifests/{what}", ep.base, r.path());
-        let resp = self.get(r, &url, Some(&ACCEPTED.join(", ")))?;
+        let resp = self.get(Some(r), &url, Some(&ACCEPTED.join(", ")))?;
         let media_type = resp.header("content-type").map(str::to_string);
         let mut bytes = Vec::new();
         resp.into_reader()
@@ -212,7 +226,7 @@ impl Client {
         }
         let ep = self.endpoint(r);
         let url = format!("{}/v2/{}/blobs/{d}", ep.base, r.path());
-        let resp = self.get(r, &url, None)?;
+        let resp = self.get(Some(r), &url, None)?;
         let mut w = store.writer(d, size)?;
         std::io::copy(&mut resp.into_reader(), &mut w)
             .map_err(|e| net(format!("download {d}"), e))?;

@@ -5,4 +5,5 @@
 
 pub mod auth;
 pub mod client;
+pub mod credentials;
 pub mod endpoint;

@@ -1,0 +1,67 @@
+//! `login` and `logout`: credentials checked against the registry, then kept in Docker's
+//! config.json (shared with the docker CLI).
+
+use berth_image::reference::DEFAULT_DOMAIN;
+use berth_image::registry::client::{Client, Credentials};
+use berth_image::registry::credentials;
+
+fn server_name(server: Option<&str>) -> String {
+    let s = server.unwrap_or(DEFAULT_DOMAIN);
+    let s = s
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    match s {
+        "index.docker.io" | "index.docker.io/v1" | "registry-1.docker.io" => {
+            DEFAULT_DOMAIN.to_string()
+        }
+        s => s.to_string(),
+    }
+}
+
+pub fn login(
+    server: Option<&str>,
+    username: Option<String>,
+    password: Option<String>,
+    password_stdin: bool,
+) -> Result<i32, String> {
+    let registry = server_name(server);
+    let username = username
+        .ok_or("login: a username is required (-u); interactive prompts are not supported yet")?;
+    let password = match (password, password_stdin) {
+        (Some(_), true) => {
+            return Err("--password and --password-stdin are mutually exclusive".into())
+        }
+        (Some(p), false) => p,
+        (None, true) => {
+            let mut p = String::new();
+            std::io::stdin()
+                .read_line(&mut p)
+                .map_err(|e| format!("read password from stdin: {e}"))?;
+            p.trim_end_matches(['\n', '\r']).to_string()
+        }
+        (None, false) => {
+            return Err("login: a password is required (-p or --password-stdin)".into())
+        }
+    };
+    let creds = Credentials { username, password };
+    Client::new(Vec::new(), Some(creds.clone()))
+        .ping(&registry)
+        .map_err(|e| format!("login to {registry} failed: {e}"))?;
+    credentials::store(&credentials::config_path(), &registry, Some(&creds))
+        .map_err(|e| e.to_string())?;
+    println!("Login Succeeded");
+    Ok(0)
+}
+
+pub fn logout(server: Option<&str>) -> Result<i32, String> {
+    let registry = server_name(server);
+    if credentials::store(&credentials::config_path(), &registry, None)
+        .map_err(|e| e.to_string())?
+    {
+        println!("Removing login credentials for {registry}");
+    } else {
+        println!("Not logged in to {registry}");
+    }
+    Ok(0)
+}

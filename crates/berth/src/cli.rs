@@ -35,6 +35,9 @@ pub enum Cmd {
     Logout {
         server: Option<String>,
     },
+    Inspect {
+        references: Vec<String>,
+    },
     Version,
     Help,
 }
@@ -48,6 +51,7 @@ Commands:
   rmi NAME...                                                   remove image names
   login [-u USER] [-p PASS | --password-stdin] [SERVER]         store registry credentials
   logout [SERVER]                                               remove them
+  image inspect NAME...                                         image details (Docker's JSON shape)
   version                                                       show the version
 
 Data lives under --root, else $BERTH_ROOT, else /var/lib/berth.
@@ -142,6 +146,28 @@ pub fn parse() -> Result<Cli, String> {
             password_stdin,
         },
         Some("logout") => Cmd::Logout { server: pos.pop() },
+        Some("image") if pos.first().map(String::as_str) == Some("inspect") && pos.len() > 1 => {
+            Cmd::Inspect {
+                references: pos.split_off(1),
+            }
+        }
+        Some("image") if pos.first().map(String::as_str) == Some("ls") => Cmd::Images {
+            quiet,
+            digests,
+            no_trunc,
+        },
+        Some("image") if pos.first().map(String::as_str) == Some("pull") && pos.len() == 2 => {
+            Cmd::Pull {
+                reference: pos.remove(1),
+                quiet,
+                platform,
+            }
+        }
+        Some("image") => {
+            return Err(
+                "usage: berth image inspect NAME... | ls | pull NAME\nSee 'berth --help'.".into(),
+            )
+        }
         Some(other) => {
             return Err(format!(
                 "unknown command: berth {other}\nSee 'berth --help'."

@@ -72,6 +72,31 @@ fn pull_images_tag_and_rmi_work_like_docker() {
     assert_eq!(id.len(), 12, "{id}");
     assert!(list.contains(&id));
 
+    let inspect: serde_json::Value =
+        serde_json::from_str(&out(&berth(root.path(), &["image", "inspect", &name]))).unwrap();
+    let img = &inspect[0];
+    assert!(
+        img["Id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("sha256:{id}")),
+        "{img}"
+    );
+    assert_eq!(img["RepoTags"][0], name.as_str());
+    assert!(
+        img["RepoDigests"][0].as_str().unwrap().contains("@sha256:"),
+        "{img}"
+    );
+    assert_eq!(img["Os"], "linux");
+    assert_eq!(img["Config"]["Cmd"][0], "sh");
+    assert_eq!(img["RootFS"]["Layers"].as_array().unwrap().len(), 1);
+    assert!(
+        img["Size"].as_u64().unwrap() > 500_000,
+        "busybox alone is larger: {img}"
+    );
+    let o = berth(root.path(), &["image", "inspect", "nosuch"]);
+    assert_eq!(o.status.code(), Some(1));
+
     out(&berth(root.path(), &["tag", &name, "mine:latest"]));
     let list = out(&berth(root.path(), &["images"]));
     assert!(

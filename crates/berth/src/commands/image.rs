@@ -213,3 +213,58 @@ pub fn rmi(env: &Env, refs: &[String]) -> Result<i32, String> {
     }
     Ok(code)
 }
+
+/// `docker image inspect`'s JSON for the fields Berth has.
+pub fn inspect(env: &Env, refs: &[String]) -> Result<i32, String> {
+    let (md, store, snaps) = (
+        env.metadata().map_err(s)?,
+        env.store().map_err(s)?,
+        env.snapshots().map_err(s)?,
+    );
+    let all = md.list().map_err(s)?;
+    let mut out = Vec::new();
+    for name in refs {
+        let r: Reference = name.parse().map_err(s)?;
+        let rec = md
+            .get(&r.to_string())
+            .map_err(s)?
+            .ok_or_else(|| format!("No such image: {name}"))?;
+        let cfg: serde_json::Value =
+            serde_json::from_slice(&store.read(&rec.config).map_err(s)?).map_err(s)?;
+        let tags: Vec<String> = all
+            .iter()
+            .filter(|o| o.config == rec.config)
+            .map(|o| o.name.clone())
+            .collect();
+        let repo_digests: Vec<String> = all
+            .iter()
+            .filter(|o| o.config == rec.config)
+            .map(|o| {
+                format!(
+                    "{}@{}",
+                    o.name.rsplit_once(':').map_or(o.name.as_str(), |(n, _)| n),
+                    o.manifest
+                )
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let size: u64 = rec.chain.iter().map(|c| dir_size(&snaps.path(c))).sum();
+        out.push(serde_json::json!({
+            "Id": rec.config.to_string(),
+            "RepoTags": tags,
+            "RepoDigests": repo_digests,
+            "Created": cfg["created"],
+            "Author": cfg["author"],
+            "Architecture": cfg["architecture"],
+            "Variant": cfg["variant"],
+            "Os": cfg["os"],
+            "Config": cfg["config"],
+            "Size": size,
+            "RootFS": {"Type": "layers", "Layers": cfg["rootfs"]["diff_ids"]},
+            "Metadata": {"LastTagTime": rec.created},
+        }));
+    }
+    println!("{}", serde_json::to_string_pretty(&out).map_err(s)?);
+    Ok(0)
+}

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             password_stdin,
         } => login::login(server.as_deref(), username, password, password_stdin),
         Cmd::Logout { server } => login::logout(server.as_deref()),
+        Cmd::Inspect { references } => image::inspect(&env, &references),
         Cmd::Version => {
             println!("berth version {}", env!("CARGO_PKG_VERSION"));
             Ok(0)

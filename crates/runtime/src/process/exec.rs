@@ -63,6 +63,21 @@ pub fn stage1(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
 }
 
 fn run(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
+    // First, so the parent's message is never left unread if a later step fails (a unix
+    // socket closed with unread data resets the peer and our error report would be lost).
+    let mut state = a.state.clone();
+    if a.notify_sock.is_some() {
+        // The listener is told which process the notify fd belongs to: this one, as the
+        // host sees it (inside the container's pid namespace we only know our local pid).
+        match chan.recv()? {
+            Some(Msg::Pid(p)) => state["pid"] = p.into(),
+            other => {
+                return Err(Error::State(format!(
+                    "protocol: expected our pid, got {other:?}"
+                )))
+            }
+        }
+    }
     // SAFETY: prctl with integer arguments (CVE-2019-5736: keep our exe out of reach).
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     let linux = a
@@ -87,19 +102,6 @@ fn run(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
     attrs::apply_io_priority(&a.process)?;
     let exec = finalize::resolve(&a.process)?;
     let filter = a.filter.clone();
-    let mut state = a.state.clone();
-    if a.notify_sock.is_some() {
-        // The listener is told which process the notify fd belongs to: this one, as the
-        // host sees it (inside the container's pid namespace we only know our local pid).
-        match chan.recv()? {
-            Some(Msg::Pid(p)) => state["pid"] = p.into(),
-            other => {
-                return Err(Error::State(format!(
-                    "protocol: expected our pid, got {other:?}"
-                )))
-            }
-        }
-    }
     finalize::finish(Finish {
         process: &a.process,
         linux,

@@ -161,12 +161,13 @@ fn init(chan: &mut Channel, a: &InitArgs, cgroup_pending: bool) -> Result<Infall
         idmapped: &a.idmapped,
     };
     let has_mntns = a.plan.has(T::Mount);
-    if has_mntns {
-        root.prepare()?;
-    }
+    let prepared = if has_mntns { root.prepare() } else { Ok(()) };
+    // Take the parent's Continue even when the mounts failed: a unix socket closed with an
+    // unread message makes the parent's read fail with ECONNRESET, losing our error report.
     if cgroup_pending {
         joined_cgroup(chan, a)?;
     }
+    prepared?;
     let hooks = spec.hooks().as_ref();
     #[allow(deprecated)]
     let runtime_hooks = hooks.is_some_and(|h| {

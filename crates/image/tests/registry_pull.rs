@@ -58,3 +58,51 @@ fn pull_of_an_unknown_tag_or_repository_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn a_registry_that_fails_twice_then_recovers_is_retried() {
+    let reg = Registry::start();
+    let layout = tempfile::tempdir().unwrap();
+    busybox_layout(layout.path());
+    push(
+        layout.path(),
+        &format!("127.0.0.1:{}/test/busybox:v1", reg.port),
+    );
+    let proxy = berth_testkit::FlakyProxy::start(reg.port, 2);
+    let data = tempfile::tempdir().unwrap();
+    let store = ContentStore::open(data.path().join("content")).unwrap();
+    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let r: Reference = format!("127.0.0.1:{}/test/busybox:v1", proxy.port)
+        .parse()
+        .unwrap();
+    let p = pull(
+        &Client::new(vec![], None),
+        &r,
+        &store,
+        &snaps,
+        &Platform::host(),
+    )
+    .unwrap();
+    assert_eq!(p.chain.len(), 1);
+    assert_eq!(
+        proxy
+            .served_errors
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+
+    let broken = berth_testkit::FlakyProxy::start(reg.port, usize::MAX);
+    let r: Reference = format!("127.0.0.1:{}/test/busybox:v1", broken.port)
+        .parse()
+        .unwrap();
+    let e = pull(
+        &Client::new(vec![], None),
+        &r,
+        &store,
+        &snaps,
+        &Platform::host(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("HTTP 500"), "{e}");
+}

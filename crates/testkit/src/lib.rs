@@ -162,3 +162,61 @@ pub fn push_as(layout: &Path, dest: &str, creds: Option<&str>) {
         .expect("skopeo must be installed (apt-get install skopeo)");
     assert!(st.success(), "skopeo copy to {dest} failed");
 }
+
+/// A loopback HTTP proxy in front of a registry that answers the first `fail_first` requests
+/// with 500 and relays the rest: a registry having a bad moment.
+pub struct FlakyProxy {
+    pub port: u16,
+    pub served_errors: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FlakyProxy {
+    pub fn start(upstream: u16, fail_first: usize) -> FlakyProxy {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let errors = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = errors.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut client) = conn else { continue };
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    // Read one request head.
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match client.read(&mut b) {
+                            Ok(1) => head.push(b[0]),
+                            _ => return,
+                        }
+                    }
+                    if counter.load(Ordering::SeqCst) < fail_first {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        let _ = client.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        return;
+                    }
+                    let Ok(mut up) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                        return;
+                    };
+                    if up.write_all(&head).is_err() {
+                        return;
+                    }
+                    let (mut c2, mut u2) = (client.try_clone().unwrap(), up.try_clone().unwrap());
+                    let t = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut c2, &mut u2);
+                        let _ = u2.shutdown(std::net::Shutdown::Write);
+                    });
+                    let _ = std::io::copy(&mut up, &mut client);
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    let _ = t.join();
+                });
+            }
+        });
+        FlakyProxy {
+            port,
+            served_errors: errors,
+        }
+    }
+}

@@ -172,6 +172,20 @@ pub struct FlakyProxy {
 
 impl FlakyProxy {
     pub fn start(upstream: u16, fail_first: usize) -> FlakyProxy {
+        Self::start_with(upstream, fail_first, None)
+    }
+
+    /// Relays responses 16 KiB at a time with a pause in between: a slow link, so a test can
+    /// kill a client in the middle of a download.
+    pub fn slow(upstream: u16, pause: std::time::Duration) -> FlakyProxy {
+        Self::start_with(upstream, 0, Some(pause))
+    }
+
+    fn start_with(
+        upstream: u16,
+        fail_first: usize,
+        pause: Option<std::time::Duration>,
+    ) -> FlakyProxy {
         use std::io::{Read, Write};
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -208,7 +222,20 @@ impl FlakyProxy {
                         let _ = std::io::copy(&mut c2, &mut u2);
                         let _ = u2.shutdown(std::net::Shutdown::Write);
                     });
-                    let _ = std::io::copy(&mut up, &mut client);
+                    match pause {
+                        None => {
+                            let _ = std::io::copy(&mut up, &mut client);
+                        }
+                        Some(p) => {
+                            let mut buf = vec![0u8; 16 << 10];
+                            while let Ok(n) = up.read(&mut buf) {
+                                if n == 0 || client.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                                std::thread::sleep(p);
+                            }
+                        }
+                    }
                     let _ = client.shutdown(std::net::Shutdown::Both);
                     let _ = t.join();
                 });

@@ -40,6 +40,8 @@ pub fn pull(
             r.path().strip_prefix("library/").unwrap_or(r.path())
         );
     }
+    // Partial downloads of pulls that were killed are of no use to anyone.
+    let _ = store.clean_ingest();
     let before = md.get(&r.to_string()).map_err(s)?;
     let creds = berth_image::registry::credentials::load(
         &berth_image::registry::credentials::config_path(),

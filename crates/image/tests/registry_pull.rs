@@ -106,3 +106,61 @@ fn a_registry_that_fails_twice_then_recovers_is_retried() {
     .to_string();
     assert!(e.contains("HTTP 500"), "{e}");
 }
+
+#[test]
+fn platform_is_chosen_from_a_pushed_index() {
+    let reg = Registry::start();
+    let layout = tempfile::tempdir().unwrap();
+    berth_testkit::two_platform_layout(layout.path());
+    let name = format!("127.0.0.1:{}/test/multi:v1", reg.port);
+    berth_testkit::push_with(layout.path(), &name, &["--all".to_string()]);
+    let data = tempfile::tempdir().unwrap();
+    let store = ContentStore::open(data.path().join("content")).unwrap();
+    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let client = Client::new(vec![], None);
+    let r: Reference = name.parse().unwrap();
+    let arch_of = |p: &str| {
+        let pulled = pull(&client, &r, &store, &snaps, &p.parse().unwrap()).unwrap();
+        std::fs::read_to_string(snaps.path(&pulled.chain[0]).join("arch")).unwrap()
+    };
+    assert_eq!(arch_of("linux/arm64"), "arm64");
+    assert_eq!(arch_of("linux/amd64"), "amd64");
+    let e = pull(&client, &r, &store, &snaps, &"linux/s390x".parse().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("linux/s390x") && e.contains("linux/arm64"),
+        "{e}"
+    );
+}
+
+#[test]
+fn docker_media_types_pull_like_oci_ones() {
+    let reg = Registry::start();
+    let layout = tempfile::tempdir().unwrap();
+    busybox_layout(layout.path());
+    let name = format!("127.0.0.1:{}/test/docker-format:v1", reg.port);
+    berth_testkit::push_with(
+        layout.path(),
+        &name,
+        &["--format".to_string(), "v2s2".to_string()],
+    );
+    let data = tempfile::tempdir().unwrap();
+    let store = ContentStore::open(data.path().join("content")).unwrap();
+    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let r: Reference = name.parse().unwrap();
+    let p = pull(
+        &Client::new(vec![], None),
+        &r,
+        &store,
+        &snaps,
+        &Platform::host(),
+    )
+    .unwrap();
+    let manifest = String::from_utf8(store.read(&p.manifest).unwrap()).unwrap();
+    assert!(
+        manifest.contains("application/vnd.docker.distribution.manifest.v2+json"),
+        "{manifest}"
+    );
+    assert!(snaps.path(&p.chain[0]).join("bin/busybox").exists());
+}

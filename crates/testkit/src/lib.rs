@@ -89,8 +89,14 @@ impl Drop for Registry {
     }
 }
 
-/// A one-layer busybox image as an OCI layout (tag `v1`), built from busybox-static.
-pub fn busybox_layout(dir: &Path) {
+/// One gzip layer from (path, contents, mode) files, plus its image config and manifest,
+/// stored as blobs under `dir`; returns the manifest's digest and size.
+fn image(
+    dir: &Path,
+    arch: &str,
+    files: &[(&str, &[u8], u32)],
+    symlinks: &[(&str, &str)],
+) -> (Digest, usize) {
     let mut b = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
     h.set_path("bin/").unwrap();
@@ -99,50 +105,94 @@ pub fn busybox_layout(dir: &Path) {
     h.set_size(0);
     h.set_cksum();
     b.append(&h, &[][..]).unwrap();
-    let bb = std::fs::read("/bin/busybox").expect("busybox-static must be installed");
-    let mut h = tar::Header::new_gnu();
-    h.set_path("bin/busybox").unwrap();
-    h.set_mode(0o755);
-    h.set_size(bb.len() as u64);
-    h.set_cksum();
-    b.append(&h, &bb[..]).unwrap();
-    let mut h = tar::Header::new_gnu();
-    h.set_path("bin/sh").unwrap();
-    h.set_entry_type(tar::EntryType::Symlink);
-    h.set_link_name("busybox").unwrap();
-    h.set_size(0);
-    h.set_cksum();
-    b.append(&h, &[][..]).unwrap();
+    for (path, data, mode) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_path(path).unwrap();
+        h.set_mode(*mode);
+        h.set_size(data.len() as u64);
+        h.set_cksum();
+        b.append(&h, *data).unwrap();
+    }
+    for (path, target) in symlinks {
+        let mut h = tar::Header::new_gnu();
+        h.set_path(path).unwrap();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_link_name(target).unwrap();
+        h.set_size(0);
+        h.set_cksum();
+        b.append(&h, &[][..]).unwrap();
+    }
     let tar = b.into_inner().unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, &tar).unwrap();
     let gz = gz.finish().unwrap();
-    let blobs = dir.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).unwrap();
-    let put = |data: &[u8]| {
-        let d = Digest::sha256_of(data);
-        std::fs::write(blobs.join(d.hex()), data).unwrap();
-        d
-    };
-    let layer = put(&gz);
+    let layer = put(dir, &gz);
     let config = serde_json::to_vec(&json!({
-        "architecture": "amd64", "os": "linux",
+        "architecture": arch, "os": "linux",
         "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"]},
         "rootfs": {"type": "layers", "diff_ids": [Digest::sha256_of(&tar).to_string()]}
     }))
     .unwrap();
-    let config_d = put(&config);
+    let config_d = put(dir, &config);
     let manifest = serde_json::to_vec(&json!({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d.to_string(), "size": config.len()},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer.to_string(), "size": gz.len()}]
     }))
     .unwrap();
-    let manifest_d = put(&manifest);
+    (put(dir, &manifest), manifest.len())
+}
+
+fn put(dir: &Path, data: &[u8]) -> Digest {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let d = Digest::sha256_of(data);
+    std::fs::write(blobs.join(d.hex()), data).unwrap();
+    d
+}
+
+fn write_index(dir: &Path, media_type: &str, digest: &Digest, size: usize) {
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let index = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "digest": manifest_d.to_string(), "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "v1"}}]});
+    let index = json!({"schemaVersion": 2, "manifests": [{"mediaType": media_type,
+        "digest": digest.to_string(), "size": size, "annotations": {"org.opencontainers.image.ref.name": "v1"}}]});
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+/// A one-layer busybox image as an OCI layout (tag `v1`), built from busybox-static.
+pub fn busybox_layout(dir: &Path) {
+    let bb = std::fs::read("/bin/busybox").expect("busybox-static must be installed");
+    let (d, n) = image(
+        dir,
+        "amd64",
+        &[("bin/busybox", &bb, 0o755)],
+        &[("bin/sh", "busybox")],
+    );
+    write_index(dir, "application/vnd.oci.image.manifest.v1+json", &d, n);
+}
+
+/// An image index (tag `v1`) for linux/amd64 (busybox) and linux/arm64 (a marker file only:
+/// nothing arm64 can run here, it is there to be selected). Push it with `--all`.
+pub fn two_platform_layout(dir: &Path) {
+    let bb = std::fs::read("/bin/busybox").expect("busybox-static must be installed");
+    let (amd, amd_n) = image(
+        dir,
+        "amd64",
+        &[("bin/busybox", &bb, 0o755), ("arch", b"amd64", 0o644)],
+        &[("bin/sh", "busybox")],
+    );
+    let (arm, arm_n) = image(dir, "arm64", &[("arch", b"arm64", 0o644)], &[]);
+    let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd.to_string(), "size": amd_n, "platform": {"os": "linux", "architecture": "amd64"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm.to_string(), "size": arm_n, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}
+    ]}))
+    .unwrap();
+    let idx = put(dir, &index);
+    write_index(
+        dir,
+        "application/vnd.oci.image.index.v1+json",
+        &idx,
+        index.len(),
+    );
 }
 
 /// Copy the layout's `v1` into a registry with skopeo (plain HTTP).
@@ -152,9 +202,22 @@ pub fn push(layout: &Path, dest: &str) {
 
 /// As [`push`], with `user:password` credentials.
 pub fn push_as(layout: &Path, dest: &str, creds: Option<&str>) {
+    push_with(
+        layout,
+        dest,
+        &creds
+            .map(|c| format!("--dest-creds={c}"))
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// As [`push`], with extra skopeo flags (`--all` for an index, `--format v2s2` for Docker
+/// media types).
+pub fn push_with(layout: &Path, dest: &str, extra: &[String]) {
     let st = Command::new("skopeo")
         .args(["copy", "--quiet", "--dest-tls-verify=false"])
-        .args(creds.map(|c| format!("--dest-creds={c}")))
+        .args(extra)
         .arg(format!("oci:{}:v1", layout.display()))
         .arg(format!("docker://{dest}"))
         .stdout(Stdio::null())

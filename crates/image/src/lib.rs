@@ -18,8 +18,8 @@
 //!   oversize) refused with nothing left behind.
 //! - [`metadata`]: image names and their manifest/config/chain records in one SQLite
 //!   database (WAL) that the engine will share.
-//! - [`pull`]: reference -> manifest (via the platform's index entry) -> config and layers in
-//!   the store -> chain-ID snapshots.
+//! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then each
+//!   layer downloaded, stored and unpacked into its chain-ID snapshot in one pass.
 //! - [`registry`]: registry endpoints (Hub, loopback over HTTP, insecure list, certs.d) and
 //!   `WWW-Authenticate` challenges, and the blocking pull client (Bearer/Basic, retries).
 //! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images

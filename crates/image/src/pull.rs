@@ -67,19 +67,45 @@ pub fn pull(
             continue; // shared with an image already here: no download at all
         }
         let d = digest_of(layer)?;
-        client.blob(r, &d, Some(layer.size()), store)?;
-        let path = store.blob_path(&d);
-        let f = std::fs::File::open(&path).map_err(|e| Error::io("open", path, e))?;
-        snaps.ensure(
-            &chain[i],
-            &diff_ids[i],
-            std::io::BufReader::with_capacity(1 << 20, f),
-            &Options::default(),
-        )?;
+        if store.contains(&d) {
+            let path = store.blob_path(&d);
+            let f = std::fs::File::open(&path).map_err(|e| Error::io("open", path, e))?;
+            snaps.ensure(
+                &chain[i],
+                &diff_ids[i],
+                std::io::BufReader::with_capacity(1 << 20, f),
+                &Options::default(),
+            )?;
+            continue;
+        }
+        // Download, store and unpack in one pass: every byte the unpacker reads is also
+        // written to the blob (verified and published when complete).
+        let mut tee = Tee {
+            inner: client.blob_reader(r, &d)?,
+            out: store.writer(&d, Some(layer.size()))?,
+        };
+        snaps.ensure(&chain[i], &diff_ids[i], &mut tee, &Options::default())?;
+        std::io::copy(&mut tee, &mut std::io::sink())
+            .map_err(|e| Error::io("download", format!("{d}"), e))?;
+        tee.out.commit()?;
     }
     Ok(Pulled {
         manifest: fetched.digest,
         config,
         chain,
     })
+}
+
+/// Reads from a download and copies what it reads into the blob being written.
+struct Tee<R> {
+    inner: R,
+    out: crate::store::BlobWriter,
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        std::io::Write::write_all(&mut self.out, &buf[..n])?;
+        Ok(n)
+    }
 }

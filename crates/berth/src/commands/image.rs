@@ -42,6 +42,7 @@ pub fn pull(
     }
     // Partial downloads of pulls that were killed are of no use to anyone.
     let _ = store.clean_ingest();
+    let _ = snaps.clean_staging();
     let before = md.get(&r.to_string()).map_err(s)?;
     let creds = berth_image::registry::credentials::load(
         &berth_image::registry::credentials::config_path(),

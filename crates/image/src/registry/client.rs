@@ -214,6 +214,12 @@ impl Client {
     }
 
     /// Stream blob `d` of `r` into the store (nothing is done when it is already there).
+    /// The body of blob `d`, to be read (and verified) by the caller.
+    pub fn blob_reader(&self, r: &Reference, d: &Digest) -> Result<Box<dyn std::io::Read + Send>> {
+        let url = format!("{}/v2/{}/blobs/{d}", self.endpoint(r).base, r.path());
+        Ok(Box::new(self.get(Some(r), &url, None)?.into_reader()))
+    }
+
     pub fn blob(
         &self,
         r: &Reference,

@@ -35,8 +35,19 @@ pub fn pull(
     let mut parsed = manifest::parse(fetched.media_type.as_deref(), &fetched.bytes)?;
     if let Manifest::Index(idx) = &parsed {
         let d = digest_of(manifest::select(idx, platform)?)?;
-        fetched = client.manifest(r, Some(&d.to_string()))?;
-        store.put(&fetched.digest, &fetched.bytes)?;
+        // Content by digest never changes: a platform manifest we have is not fetched again.
+        fetched = match store.read(&d) {
+            Ok(bytes) => crate::registry::client::FetchedManifest {
+                bytes,
+                media_type: None,
+                digest: d,
+            },
+            Err(_) => {
+                let f = client.manifest(r, Some(&d.to_string()))?;
+                store.put(&f.digest, &f.bytes)?;
+                f
+            }
+        };
         parsed = manifest::parse(fetched.media_type.as_deref(), &fetched.bytes)?;
     }
     let Manifest::Image(m) = parsed else {

@@ -164,3 +164,37 @@ fn docker_media_types_pull_like_oci_ones() {
     );
     assert!(snaps.path(&p.chain[0]).join("bin/busybox").exists());
 }
+
+#[test]
+fn pulling_an_image_already_present_makes_one_manifest_request_and_no_blob_request() {
+    let reg = Registry::start();
+    let layout = tempfile::tempdir().unwrap();
+    berth_testkit::two_platform_layout(layout.path());
+    berth_testkit::push_with(
+        layout.path(),
+        &format!("127.0.0.1:{}/test/multi:v1", reg.port),
+        &["--all".to_string()],
+    );
+    let proxy = berth_testkit::FlakyProxy::start(reg.port, 0);
+    let data = tempfile::tempdir().unwrap();
+    let store = ContentStore::open(data.path().join("content")).unwrap();
+    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let r: Reference = format!("127.0.0.1:{}/test/multi:v1", proxy.port)
+        .parse()
+        .unwrap();
+    let client = Client::new(vec![], None);
+    pull(&client, &r, &store, &snaps, &Platform::host()).unwrap();
+    let first = proxy.requests.lock().unwrap().len();
+    assert!(
+        first >= 4,
+        "index, manifest, config and a layer: {:?}",
+        proxy.requests.lock().unwrap()
+    );
+    pull(&client, &r, &store, &snaps, &Platform::host()).unwrap();
+    let again: Vec<String> = proxy.requests.lock().unwrap()[first..].to_vec();
+    assert_eq!(
+        again,
+        vec!["GET /v2/test/multi/manifests/v1".to_string()],
+        "{again:?}"
+    );
+}

@@ -231,6 +231,8 @@ pub fn push_with(layout: &Path, dest: &str, extra: &[String]) {
 pub struct FlakyProxy {
     pub port: u16,
     pub served_errors: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Every request seen, as "METHOD path".
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl FlakyProxy {
@@ -255,10 +257,13 @@ impl FlakyProxy {
         let port = listener.local_addr().unwrap().port();
         let errors = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = errors.clone();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut client) = conn else { continue };
                 let counter = counter.clone();
+                let seen = seen.clone();
                 std::thread::spawn(move || {
                     // Read one request head.
                     let mut head = Vec::new();
@@ -269,6 +274,15 @@ impl FlakyProxy {
                             _ => return,
                         }
                     }
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    seen.lock().unwrap().push(
+                        line.rsplit_once(' ')
+                            .map_or(line.clone(), |(l, _)| l.to_string()),
+                    );
                     if counter.load(Ordering::SeqCst) < fail_first {
                         counter.fetch_add(1, Ordering::SeqCst);
                         let _ = client.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -277,6 +291,8 @@ impl FlakyProxy {
                     let Ok(mut up) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
                         return;
                     };
+                    // One request per connection, so every request passes through the code above.
+                    let head = [&head[..head.len() - 2], b"Connection: close\r\n\r\n"].concat();
                     if up.write_all(&head).is_err() {
                         return;
                     }
@@ -307,6 +323,7 @@ impl FlakyProxy {
         FlakyProxy {
             port,
             served_errors: errors,
+            requests,
         }
     }
 }

@@ -32,6 +32,7 @@
 pub mod digest;
 pub mod error;
 pub mod gc;
+mod leftovers;
 pub mod manifest;
 pub mod metadata;
 pub mod pull;

@@ -107,21 +107,7 @@ impl Snapshotter {
 
     /// Remove unpacks left by processes that died (their pid is part of the name).
     pub fn clean_staging(&self) -> Result<usize> {
-        let dir = self.root.join("staging");
-        let mut removed = 0;
-        for e in std::fs::read_dir(&dir)
-            .map_err(|e| Error::io("read", &dir, e))?
-            .flatten()
-        {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid: Option<i32> = name.split('.').nth(1).and_then(|p| p.parse().ok());
-            // SAFETY: kill with signal 0 only checks whether the process exists.
-            let alive = pid.is_some_and(|p| unsafe { libc::kill(p, 0) } == 0);
-            if !alive && std::fs::remove_dir_all(e.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        crate::leftovers::remove_dead(&self.root.join("staging"))
     }
 
     /// Mount the overlay of `chain` (bottom layer first) with `upper`/`work` at `target`.

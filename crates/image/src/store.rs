@@ -82,21 +82,7 @@ impl ContentStore {
 
     /// Remove writes abandoned by processes that died (their pid is part of the name).
     pub fn clean_ingest(&self) -> Result<usize> {
-        let dir = self.root.join("ingest");
-        let mut removed = 0;
-        for e in std::fs::read_dir(&dir)
-            .map_err(|e| Error::io("read", &dir, e))?
-            .flatten()
-        {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid: Option<i32> = name.split('.').nth(1).and_then(|p| p.parse().ok());
-            // SAFETY: kill with signal 0 only checks whether the process exists.
-            let alive = pid.is_some_and(|p| unsafe { libc::kill(p, 0) } == 0);
-            if !alive && std::fs::remove_file(e.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        crate::leftovers::remove_dead(&self.root.join("ingest"))
     }
 }
 

@@ -9,6 +9,14 @@ use berth_image::{ContentStore, Reference};
 use berth_testkit::{busybox_layout, push, Registry};
 use std::path::Path;
 
+/// An empty content store and snapshotter in a temp dir (kept alive by the returned guard).
+fn local() -> (tempfile::TempDir, ContentStore, Snapshotter) {
+    let data = tempfile::tempdir().unwrap();
+    let store = ContentStore::open(data.path().join("content")).unwrap();
+    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    (data, store, snaps)
+}
+
 #[test]
 fn pull_from_a_real_registry_fills_the_store_and_a_snapshot() {
     let reg = Registry::start();
@@ -17,9 +25,7 @@ fn pull_from_a_real_registry_fills_the_store_and_a_snapshot() {
     let name = format!("127.0.0.1:{}/test/busybox:v1", reg.port);
     push(layout.path(), &name);
 
-    let data = tempfile::tempdir().unwrap();
-    let store = ContentStore::open(data.path().join("content")).unwrap();
-    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let (_data, store, snaps) = local();
     let client = Client::new(vec![], None);
     let r: Reference = name.parse().unwrap();
     let p = pull(&client, &r, &store, &snaps, &Platform::host()).unwrap();
@@ -43,9 +49,7 @@ fn pull_from_a_real_registry_fills_the_store_and_a_snapshot() {
 #[test]
 fn pull_of_an_unknown_tag_or_repository_is_a_clear_error() {
     let reg = Registry::start();
-    let data = tempfile::tempdir().unwrap();
-    let store = ContentStore::open(data.path().join("content")).unwrap();
-    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let (_data, store, snaps) = local();
     let client = Client::new(vec![], None);
     let r: Reference = format!("127.0.0.1:{}/no/such:tag", reg.port)
         .parse()
@@ -69,9 +73,7 @@ fn a_registry_that_fails_twice_then_recovers_is_retried() {
         &format!("127.0.0.1:{}/test/busybox:v1", reg.port),
     );
     let proxy = berth_testkit::FlakyProxy::start(reg.port, 2);
-    let data = tempfile::tempdir().unwrap();
-    let store = ContentStore::open(data.path().join("content")).unwrap();
-    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let (_data, store, snaps) = local();
     let r: Reference = format!("127.0.0.1:{}/test/busybox:v1", proxy.port)
         .parse()
         .unwrap();
@@ -114,9 +116,7 @@ fn platform_is_chosen_from_a_pushed_index() {
     berth_testkit::two_platform_layout(layout.path());
     let name = format!("127.0.0.1:{}/test/multi:v1", reg.port);
     berth_testkit::push_with(layout.path(), &name, &["--all".to_string()]);
-    let data = tempfile::tempdir().unwrap();
-    let store = ContentStore::open(data.path().join("content")).unwrap();
-    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let (_data, store, snaps) = local();
     let client = Client::new(vec![], None);
     let r: Reference = name.parse().unwrap();
     let arch_of = |p: &str| {
@@ -145,9 +145,7 @@ fn docker_media_types_pull_like_oci_ones() {
         &name,
         &["--format".to_string(), "v2s2".to_string()],
     );
-    let data = tempfile::tempdir().unwrap();
-    let store = ContentStore::open(data.path().join("content")).unwrap();
-    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let (_data, store, snaps) = local();
     let r: Reference = name.parse().unwrap();
     let p = pull(
         &Client::new(vec![], None),
@@ -176,9 +174,7 @@ fn pulling_an_image_already_present_makes_one_manifest_request_and_no_blob_reque
         &["--all".to_string()],
     );
     let proxy = berth_testkit::FlakyProxy::start(reg.port, 0);
-    let data = tempfile::tempdir().unwrap();
-    let store = ContentStore::open(data.path().join("content")).unwrap();
-    let snaps = Snapshotter::open(data.path().join("snapshots")).unwrap();
+    let (_data, store, snaps) = local();
     let r: Reference = format!("127.0.0.1:{}/test/multi:v1", proxy.port)
         .parse()
         .unwrap();

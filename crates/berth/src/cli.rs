@@ -1,178 +1,162 @@
-//! Arguments, shaped like the docker CLI's for the commands Berth has so far.
+//! Arguments, shaped like the docker CLI's: the same command names, aliases and flags.
+//! One `Args` struct per command keeps each command's options next to its name.
 
-use lexopt::prelude::*;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+#[derive(Parser, Debug)]
+#[command(
+    name = "berth",
+    about = "Berth: containers on one Linux kernel, managed the Docker way",
+    disable_version_flag = true
+)]
 pub struct Cli {
+    /// Data root (default $BERTH_ROOT, else /var/lib/berth)
+    #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    pub cmd: Cmd,
+    /// Print the version and exit
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+    #[command(subcommand)]
+    pub cmd: Option<Cmd>,
 }
 
+#[derive(Subcommand, Debug)]
 pub enum Cmd {
-    Pull {
-        reference: String,
-        quiet: bool,
-        platform: Option<String>,
-    },
-    Images {
-        quiet: bool,
-        digests: bool,
-        no_trunc: bool,
-    },
-    Tag {
-        source: String,
-        target: String,
-    },
-    Rmi {
-        references: Vec<String>,
-    },
-    Login {
-        server: Option<String>,
-        username: Option<String>,
-        password: Option<String>,
-        password_stdin: bool,
-    },
-    Logout {
-        server: Option<String>,
-    },
-    Inspect {
-        references: Vec<String>,
-    },
+    /// Download an image from a registry
+    Pull(PullArgs),
+    /// List images
+    Images(ImagesArgs),
+    /// Give an image another name
+    Tag(TagArgs),
+    /// Remove image names
+    Rmi(RmiArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCmd),
+    /// Store credentials for a registry
+    Login(LoginArgs),
+    /// Remove stored credentials for a registry
+    Logout(LogoutArgs),
+    /// Show the version
     Version,
-    Help,
 }
 
-const HELP: &str = "Usage: berth [--root DIR] COMMAND
-
-Commands:
-  pull [-q] [--platform os/arch[/variant]] NAME[:TAG|@DIGEST]   pull an image from a registry
-  images [-q] [--digests] [--no-trunc]                          list images
-  tag SOURCE TARGET                                             give an image another name
-  rmi NAME...                                                   remove image names
-  login [-u USER] [-p PASS | --password-stdin] [SERVER]         store registry credentials
-  logout [SERVER]                                               remove them
-  image inspect NAME...                                         image details (Docker's JSON shape)
-  version                                                       show the version
-
-Data lives under --root, else $BERTH_ROOT, else /var/lib/berth.
-(Containers, volumes and networks come next; the OCI runtime is berth-runtime.)";
-
-pub fn help() -> &'static str {
-    HELP
+#[derive(Subcommand, Debug)]
+pub enum ImageCmd {
+    /// Download an image from a registry
+    Pull(PullArgs),
+    /// List images
+    #[command(alias = "list")]
+    Ls(ImagesArgs),
+    /// Image details as JSON (Docker's shape)
+    Inspect(InspectArgs),
+    /// Give an image another name
+    Tag(TagArgs),
+    /// Remove image names
+    #[command(alias = "remove")]
+    Rm(RmiArgs),
 }
 
-pub fn parse() -> Result<Cli, String> {
-    let mut p = lexopt::Parser::from_env();
-    let mut root = None;
-    let mut name: Option<String> = None;
-    let mut pos: Vec<String> = Vec::new();
-    let (mut quiet, mut digests, mut no_trunc) = (false, false, false);
-    let mut platform = None;
-    let (mut username, mut password, mut password_stdin) = (None, None, false);
-    let e = |e: lexopt::Error| e.to_string();
-    while let Some(arg) = p.next().map_err(e)? {
-        match arg {
-            Long("root") => root = Some(PathBuf::from(p.value().map_err(e)?)),
-            Long("help") | Short('h') => {
-                return Ok(Cli {
-                    root,
-                    cmd: Cmd::Help,
-                })
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    /// NAME[:TAG|@DIGEST]
+    pub reference: String,
+    /// Print only the image name
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// os/arch[/variant] to pull from a multi-platform index (default: this host's)
+    #[arg(long)]
+    pub platform: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImagesArgs {
+    /// Only show image IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Show digests
+    #[arg(long)]
+    pub digests: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    pub source: String,
+    pub target: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RmiArgs {
+    #[arg(required = true, value_name = "IMAGE")]
+    pub references: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    #[arg(required = true, value_name = "IMAGE")]
+    pub references: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// Registry (default docker.io)
+    pub server: Option<String>,
+    #[arg(short, long)]
+    pub username: Option<String>,
+    #[arg(short, long)]
+    pub password: Option<String>,
+    /// Read the password from standard input
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    pub server: Option<String>,
+}
+
+/// Parse the command line. Help and version requests are `Ok(None)` once printed; usage
+/// errors become one line for `main` to print as `Error: ...`, like the other errors.
+pub fn parse() -> Result<Option<Cli>, String> {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => Ok(Some(cli)),
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                print!("{}", e.render());
+                Ok(None)
             }
-            Long("version") | Short('v') if name.is_none() => {
-                return Ok(Cli {
-                    root,
-                    cmd: Cmd::Version,
-                })
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                eprint!("{}", e.render());
+                Err("a subcommand is needed".into())
             }
-            Short('q') | Long("quiet") => quiet = true,
-            Long("digests") => digests = true,
-            Long("no-trunc") => no_trunc = true,
-            Long("platform") => platform = Some(p.value().map_err(e)?.string().map_err(e)?),
-            Short('u') | Long("username") => {
-                username = Some(p.value().map_err(e)?.string().map_err(e)?)
+            ErrorKind::InvalidSubcommand => {
+                let what = e
+                    .get(clap::error::ContextKind::InvalidSubcommand)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                Err(format!(
+                    "unknown command: berth {what}\nSee 'berth --help'."
+                ))
             }
-            Short('p') | Long("password") => {
-                password = Some(p.value().map_err(e)?.string().map_err(e)?)
+            _ => {
+                // clap's message up to its usage block, on one line.
+                let text = e.render().to_string();
+                let what: Vec<&str> = text
+                    .lines()
+                    .map(str::trim)
+                    .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                    .collect();
+                let what = what.join(" ");
+                Err(format!(
+                    "{}\nSee 'berth --help'.",
+                    what.trim_start_matches("error: ")
+                ))
             }
-            Long("password-stdin") => password_stdin = true,
-            Value(v) => {
-                let v = v.string().map_err(e)?;
-                if name.is_none() {
-                    name = Some(v);
-                } else {
-                    pos.push(v);
-                }
-            }
-            other => return Err(other.unexpected().to_string()),
-        }
+        },
     }
-    let one = |cmd: &str, pos: &mut Vec<String>| -> Result<String, String> {
-        if pos.len() != 1 {
-            return Err(format!(
-                "\"berth {cmd}\" requires exactly 1 argument.\nSee 'berth --help'."
-            ));
-        }
-        Ok(pos.remove(0))
-    };
-    let cmd = match name.as_deref() {
-        None => Cmd::Help,
-        Some("pull") => Cmd::Pull {
-            reference: one("pull", &mut pos)?,
-            quiet,
-            platform,
-        },
-        Some("images") => Cmd::Images {
-            quiet,
-            digests,
-            no_trunc,
-        },
-        Some("tag") if pos.len() == 2 => Cmd::Tag {
-            source: pos.remove(0),
-            target: pos.remove(0),
-        },
-        Some("tag") => {
-            return Err("\"berth tag\" requires exactly 2 arguments.\nSee 'berth --help'.".into())
-        }
-        Some("rmi") if !pos.is_empty() => Cmd::Rmi { references: pos },
-        Some("rmi") => {
-            return Err("\"berth rmi\" requires at least 1 argument.\nSee 'berth --help'.".into())
-        }
-        Some("version") => Cmd::Version,
-        Some("login") => Cmd::Login {
-            server: pos.pop(),
-            username,
-            password,
-            password_stdin,
-        },
-        Some("logout") => Cmd::Logout { server: pos.pop() },
-        Some("image") if pos.first().map(String::as_str) == Some("inspect") && pos.len() > 1 => {
-            Cmd::Inspect {
-                references: pos.split_off(1),
-            }
-        }
-        Some("image") if pos.first().map(String::as_str) == Some("ls") => Cmd::Images {
-            quiet,
-            digests,
-            no_trunc,
-        },
-        Some("image") if pos.first().map(String::as_str) == Some("pull") && pos.len() == 2 => {
-            Cmd::Pull {
-                reference: pos.remove(1),
-                quiet,
-                platform,
-            }
-        }
-        Some("image") => {
-            return Err(
-                "usage: berth image inspect NAME... | ls | pull NAME\nSee 'berth --help'.".into(),
-            )
-        }
-        Some(other) => {
-            return Err(format!(
-                "unknown command: berth {other}\nSee 'berth --help'."
-            ))
-        }
-    };
-    Ok(Cli { root, cmd })
 }

@@ -7,8 +7,12 @@ mod commands;
 mod env;
 
 fn main() {
-    let code = match cli::parse().and_then(commands::run) {
-        Ok(code) => code,
+    let code = match cli::parse() {
+        Ok(None) => 0,
+        Ok(Some(cli)) => commands::run(cli).unwrap_or_else(|e| {
+            eprintln!("Error: {e}");
+            1
+        }),
         Err(e) => {
             eprintln!("Error: {e}");
             1

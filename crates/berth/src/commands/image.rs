@@ -1,5 +1,6 @@
 //! `pull`, `images`, `tag`, `rmi`.
 
+use crate::cli::{ImagesArgs, PullArgs};
 use crate::env::Env;
 use berth_image::manifest::Platform;
 use berth_image::metadata::ImageRecord;
@@ -17,14 +18,10 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-pub fn pull(
-    env: &Env,
-    reference: &str,
-    quiet: bool,
-    platform: Option<&str>,
-) -> Result<i32, String> {
-    let r: Reference = reference.parse().map_err(s)?;
-    let platform: Platform = match platform {
+pub fn pull(env: &Env, a: &PullArgs) -> Result<i32, String> {
+    let quiet = a.quiet;
+    let r: Reference = a.reference.parse().map_err(s)?;
+    let platform: Platform = match a.platform.as_deref() {
         Some(p) => p.parse().map_err(s)?,
         None => Platform::host(),
     };
@@ -117,7 +114,8 @@ fn dir_size(p: &std::path::Path) -> u64 {
     total
 }
 
-pub fn images(env: &Env, quiet: bool, digests: bool, no_trunc: bool) -> Result<i32, String> {
+pub fn images(env: &Env, a: &ImagesArgs) -> Result<i32, String> {
+    let (quiet, digests, no_trunc) = (a.quiet, a.digests, a.no_trunc);
     let (md, snaps) = (env.metadata().map_err(s)?, env.snapshots().map_err(s)?);
     let list = md.list().map_err(s)?;
     let id = |r: &ImageRecord| {

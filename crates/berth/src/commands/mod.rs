@@ -1,41 +1,39 @@
-//! One file per command group.
+//! One file per command group; each takes its parsed arguments and the data root.
 
 mod image;
 mod login;
 
-use crate::cli::{Cli, Cmd};
+use crate::cli::{Cli, Cmd, ImageCmd};
 use crate::env::Env;
 
 pub fn run(cli: Cli) -> Result<i32, String> {
     let env = Env::new(cli.root);
-    match cli.cmd {
-        Cmd::Pull {
-            reference,
-            quiet,
-            platform,
-        } => image::pull(&env, &reference, quiet, platform.as_deref()),
-        Cmd::Images {
-            quiet,
-            digests,
-            no_trunc,
-        } => image::images(&env, quiet, digests, no_trunc),
-        Cmd::Tag { source, target } => image::tag(&env, &source, &target),
-        Cmd::Rmi { references } => image::rmi(&env, &references),
-        Cmd::Login {
-            server,
-            username,
-            password,
-            password_stdin,
-        } => login::login(server.as_deref(), username, password, password_stdin),
-        Cmd::Logout { server } => login::logout(server.as_deref()),
-        Cmd::Inspect { references } => image::inspect(&env, &references),
-        Cmd::Version => {
-            println!("berth version {}", env!("CARGO_PKG_VERSION"));
-            Ok(0)
+    let Some(cmd) = cli.cmd else {
+        if cli.version {
+            return version();
         }
-        Cmd::Help => {
-            println!("{}", crate::cli::help());
-            Ok(0)
-        }
+        use clap::CommandFactory;
+        println!("{}", crate::cli::Cli::command().render_help());
+        return Ok(0);
+    };
+    match cmd {
+        Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => image::pull(&env, &a),
+        Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => image::images(&env, &a),
+        Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => image::tag(&env, &a.source, &a.target),
+        Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => image::rmi(&env, &a.references),
+        Cmd::Image(ImageCmd::Inspect(a)) => image::inspect(&env, &a.references),
+        Cmd::Login(a) => login::login(
+            a.server.as_deref(),
+            a.username,
+            a.password,
+            a.password_stdin,
+        ),
+        Cmd::Logout(a) => login::logout(a.server.as_deref()),
+        Cmd::Version => version(),
     }
+}
+
+fn version() -> Result<i32, String> {
+    println!("berth version {}", env!("CARGO_PKG_VERSION"));
+    Ok(0)
 }

@@ -2,6 +2,7 @@
 
 mod image;
 mod login;
+mod pull;
 
 use crate::cli::{Cli, Cmd, ImageCmd};
 use crate::env::Env;
@@ -17,7 +18,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         return Ok(0);
     };
     match cmd {
-        Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => image::pull(&env, &a),
+        Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&env, &a),
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => image::images(&env, &a),
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => image::tag(&env, &a.source, &a.target),
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => image::rmi(&env, &a.references),

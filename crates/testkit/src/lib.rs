@@ -273,6 +273,12 @@ impl FlakyProxy {
                             Ok(1) => head.push(b[0]),
                             _ => return,
                         }
+                        // A TLS handshake (clients try HTTPS first on loopback): answer as Go's
+                        // plain-HTTP server does, so the client moves on to plain HTTP.
+                        if head == [0x16] {
+                            let _ = client.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+                            return;
+                        }
                     }
                     let line = String::from_utf8_lossy(&head)
                         .lines()

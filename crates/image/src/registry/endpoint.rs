@@ -86,11 +86,13 @@ mod tests {
     use crate::registry::config::Insecure;
 
     fn bases(registry: &str, insecure: &[&str]) -> Vec<String> {
-        let mut c = RegistryConfig::default();
-        c.insecure = insecure
-            .iter()
-            .map(|s| Insecure::Name(s.to_string()))
-            .collect();
+        let c = RegistryConfig {
+            insecure: insecure
+                .iter()
+                .map(|s| Insecure::Name(s.to_string()))
+                .collect(),
+            ..Default::default()
+        };
         candidates(registry, &c)
             .into_iter()
             .map(|e| e.base)

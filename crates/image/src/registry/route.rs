@@ -7,7 +7,7 @@
 
 use super::agents::Agents;
 use super::endpoint::{self, Endpoint};
-use super::tls::certificate_problem;
+use super::tls::{certificate_problem, CertProblem};
 use crate::error::{Error, Result};
 use crate::reference::Reference;
 use std::collections::HashMap;
@@ -27,7 +27,7 @@ pub struct Routes {
 enum Ping {
     /// Any HTTP status: the address speaks the protocol; 2xx and 401 mean a registry.
     Answered(u16),
-    Failed(ureq::Error),
+    Failed(Box<ureq::Error>),
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -58,7 +58,7 @@ impl Routes {
             {
                 Ok(resp) => Ping::Answered(resp.status()),
                 Err(ureq::Error::Status(code, _)) => Ping::Answered(code),
-                Err(e) => Ping::Failed(e),
+                Err(e) => Ping::Failed(Box::new(e)),
             },
         )
     }
@@ -86,17 +86,24 @@ impl Routes {
                 Ping::Failed(e) => {
                     if let Some(problem) = certificate_problem(&e) {
                         let dir = endpoint::certs_dir(&config.certs_d(), registry);
-                        return Err(Error::Registry(format!(
-                            "{registry}: {}: {problem}; to trust the registry's CA, put it in {}/ca.crt \
-                             (or list {registry} in insecure-registries in {})",
-                            ep.base,
-                            dir.display(),
-                            config.file().display()
-                        )));
+                        let dir = dir.display();
+                        return Err(Error::Registry(match problem {
+                            CertProblem::Server(why) => format!(
+                                "{registry} at {}: {why}; to trust the registry's CA, put it in \
+                                 {dir}/ca.crt (or list {registry} in insecure-registries in {})",
+                                ep.base,
+                                config.file().display()
+                            ),
+                            CertProblem::Client(why) => format!(
+                                "{registry} at {}: {why}; if it needs a client certificate, put \
+                                 it in {dir}/client.cert and its key in {dir}/client.key",
+                                ep.base
+                            ),
+                        }));
                     }
                     if last && is_tls_failure(&e) {
                         return Err(Error::Registry(format!(
-                            "{registry}: {} does not speak HTTPS ({e}); plain HTTP is used only \
+                            "{registry} at {} does not speak HTTPS ({e}); plain HTTP is used only \
                              for loopback registries and those listed in insecure-registries in {}",
                             ep.base,
                             config.file().display()

@@ -172,9 +172,16 @@ impl ServerCertVerifier for AnyCertificate {
     }
 }
 
-/// The certificate problem behind a failed request, if that is what failed it (an unknown
-/// CA, a name mismatch, an expired certificate, a client certificate refused).
-pub fn certificate_problem(e: &ureq::Error) -> Option<String> {
+/// A certificate problem that failed a request.
+pub enum CertProblem {
+    /// The registry's certificate did not verify (unknown CA, wrong name, expired).
+    Server(String),
+    /// The registry refused the handshake: most likely it wants a client certificate.
+    Client(String),
+}
+
+/// The certificate problem behind a failed request, if that is what failed it.
+pub fn certificate_problem(e: &ureq::Error) -> Option<CertProblem> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
@@ -184,12 +191,12 @@ pub fn certificate_problem(e: &ureq::Error) -> Option<String> {
         });
         match tls {
             Some(rustls::Error::InvalidCertificate(c)) => {
-                return Some(match c {
+                return Some(CertProblem::Server(match c {
                     rustls::CertificateError::UnknownIssuer => {
                         "certificate signed by unknown authority".to_string()
                     }
                     other => format!("invalid certificate: {other:?}"),
-                })
+                }))
             }
             Some(rustls::Error::AlertReceived(a))
                 if matches!(
@@ -200,7 +207,9 @@ pub fn certificate_problem(e: &ureq::Error) -> Option<String> {
                         | rustls::AlertDescription::HandshakeFailure
                 ) =>
             {
-                return Some(format!("the registry refused the TLS handshake ({a:?}): does it need a client certificate?"))
+                return Some(CertProblem::Client(format!(
+                    "the registry refused the TLS handshake ({a:?})"
+                )))
             }
             Some(_) => return None,
             None => cur = err.source(),

@@ -53,7 +53,7 @@ impl Routes {
         Ok(
             match agent
                 .get(&format!("{base}/v2/"))
-                .timeout(Duration::from_secs(30))
+                .timeout(Duration::from_secs(10))
                 .call()
             {
                 Ok(resp) => Ping::Answered(resp.status()),
@@ -85,12 +85,14 @@ impl Routes {
                 }
                 Ping::Failed(e) => {
                     if let Some(problem) = certificate_problem(&e) {
-                        let dir = endpoint::certs_dir(&config.certs_d(), registry);
+                        // The agent's key: for Docker Hub, the API host rather than docker.io.
+                        let key = endpoint::authority(&ep.base);
+                        let dir = endpoint::certs_dir(&config.certs_d(), key);
                         let dir = dir.display();
                         return Err(Error::Registry(match problem {
                             CertProblem::Server(why) => format!(
                                 "{registry} at {}: {why}; to trust the registry's CA, put it in \
-                                 {dir}/ca.crt (or list {registry} in insecure-registries in {})",
+                                 {dir}/ca.crt (or list {key} in insecure-registries in {})",
                                 ep.base,
                                 config.file().display()
                             ),

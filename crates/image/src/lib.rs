@@ -20,8 +20,10 @@
 //!   database (WAL) that the engine will share.
 //! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then each
 //!   layer downloaded, stored and unpacked into its chain-ID snapshot in one pass.
-//! - [`registry`]: registry endpoints (Hub, loopback over HTTP, insecure list, certs.d) and
-//!   `WWW-Authenticate` challenges, and the blocking pull client (Bearer/Basic, retries).
+//! - [`registry`]: how registries are reached (registries.json: insecure registries and
+//!   mirrors; HTTPS with the system roots plus certs.d CAs and client certificates, plain HTTP
+//!   only for loopback and insecure ones), `WWW-Authenticate` challenges, and the blocking pull
+//!   client (Bearer/Basic, retries, mirrors first).
 //! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images
 //!   (unpacked once, verified against its diff ID, published atomically), and the overlayfs
 //!   mount of a layer stack plus a writable upper dir as a container root.

@@ -25,16 +25,58 @@ impl Registry {
     }
 
     fn start_with(auth: Option<(&str, &str)>) -> Registry {
+        Self::start_opts(&Options {
+            htpasswd: auth,
+            ..Options::default()
+        })
+    }
+
+    /// As [`Registry::start`], over HTTPS with `tls`'s server certificate (for 127.0.0.1 and
+    /// localhost), optionally with Basic auth and requiring a client certificate signed by
+    /// `tls`'s CA.
+    pub fn start_tls(tls: &Tls, htpasswd: Option<(&str, &str)>, client_certs: bool) -> Registry {
+        Self::start_opts(&Options {
+            htpasswd,
+            tls: Some((tls, client_certs)),
+            ..Options::default()
+        })
+    }
+
+    /// As [`Registry::start`], listening on `ip` (a non-loopback address, see
+    /// [`non_loopback_ip`]) instead of 127.0.0.1.
+    pub fn start_on(ip: std::net::IpAddr) -> Registry {
+        Self::start_opts(&Options {
+            ip: Some(ip),
+            ..Options::default()
+        })
+    }
+
+    fn start_opts(o: &Options) -> Registry {
+        let auth = o.htpasswd;
+        let ip = o.ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+        let addr = std::net::SocketAddr::new(ip, 0);
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+        let port = std::net::TcpListener::bind(addr)
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        let host = std::net::SocketAddr::new(ip, port);
         let cfg = dir.path().join("config.yml");
+        let mut http = format!("http:\n  addr: {host}\n  secret: berth-test-secret\n");
+        if let Some((tls, client_certs)) = o.tls {
+            http += &format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                tls.server_cert().display(),
+                tls.server_key().display()
+            );
+            if client_certs {
+                http += &format!("    clientcas:\n      - {}\n", tls.ca_cert().display());
+            }
+        }
         std::fs::write(
             &cfg,
-            format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n", dir.path().join("data").display()),
+            format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{http}", dir.path().join("data").display()),
         )
         .unwrap();
         if let Some((user, password)) = auth {
@@ -67,12 +109,12 @@ impl Registry {
             port,
             _dir: dir,
         };
-        let url = format!("http://127.0.0.1:{port}/v2/");
+        let url = format!("http://{host}/v2/");
         for _ in 0..200 {
-            // Up means answering at all: 200, or 401 when auth is on.
+            // Up means answering at all: 200, 401 when auth is on, 400 for plain HTTP to TLS.
             if matches!(
                 ureq::get(&url).call(),
-                Ok(_) | Err(ureq::Error::Status(401, _))
+                Ok(_) | Err(ureq::Error::Status(401 | 400, _))
             ) {
                 return r;
             }
@@ -80,6 +122,116 @@ impl Registry {
         }
         panic!("registry did not come up on port {port}");
     }
+}
+
+#[derive(Default)]
+struct Options<'a> {
+    htpasswd: Option<(&'a str, &'a str)>,
+    tls: Option<(&'a Tls, bool)>,
+    ip: Option<std::net::IpAddr>,
+}
+
+/// A test CA, a server certificate it signed for `IP:127.0.0.1` and `DNS:localhost`, and a
+/// client certificate it signed, made with the openssl CLI in a temp dir (PEM files).
+pub struct Tls {
+    dir: tempfile::TempDir,
+}
+
+impl Tls {
+    pub fn make() -> Tls {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .output()
+                .expect("openssl must be installed");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Berth test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ]);
+        std::fs::write(
+            d.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+        for (name, cn) in [("server", "127.0.0.1"), ("client", "berth-test-client")] {
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                &format!("/CN={cn}"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+            ]);
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{name}.ext"),
+                "-out",
+                &format!("{name}.crt"),
+            ]);
+        }
+        Tls { dir }
+    }
+
+    pub fn ca_cert(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+    pub fn server_cert(&self) -> std::path::PathBuf {
+        self.dir.path().join("server.crt")
+    }
+    pub fn server_key(&self) -> std::path::PathBuf {
+        self.dir.path().join("server.key")
+    }
+    pub fn client_cert(&self) -> std::path::PathBuf {
+        self.dir.path().join("client.crt")
+    }
+    pub fn client_key(&self) -> std::path::PathBuf {
+        self.dir.path().join("client.key")
+    }
+}
+
+/// An address of this host that is not loopback (the first of `hostname -I`), if it has one.
+pub fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let out = Command::new("hostname").arg("-I").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|s| s.parse::<std::net::IpAddr>().ok())
+        .find(|ip| ip.is_ipv4() && !ip.is_loopback())
 }
 
 impl Drop for Registry {
@@ -246,14 +398,29 @@ impl FlakyProxy {
         Self::start_with(upstream, 0, Some(pause))
     }
 
+    /// A plain relay (no errors) listening on `ip`, to see which requests arrive at an
+    /// address that is not loopback.
+    pub fn relay_on(ip: std::net::IpAddr, upstream: u16) -> FlakyProxy {
+        Self::start_at(ip, upstream, 0, None)
+    }
+
     fn start_with(
+        upstream: u16,
+        fail_first: usize,
+        pause: Option<std::time::Duration>,
+    ) -> FlakyProxy {
+        Self::start_at([127, 0, 0, 1].into(), upstream, fail_first, pause)
+    }
+
+    fn start_at(
+        ip: std::net::IpAddr,
         upstream: u16,
         fail_first: usize,
         pause: Option<std::time::Duration>,
     ) -> FlakyProxy {
         use std::io::{Read, Write};
         use std::sync::atomic::Ordering;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let errors = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = errors.clone();
@@ -272,6 +439,12 @@ impl FlakyProxy {
                         match client.read(&mut b) {
                             Ok(1) => head.push(b[0]),
                             _ => return,
+                        }
+                        // A TLS handshake (clients try HTTPS first on loopback): answer as Go's
+                        // plain-HTTP server does, so the client moves on to plain HTTP.
+                        if head == [0x16] {
+                            let _ = client.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+                            return;
                         }
                     }
                     let line = String::from_utf8_lossy(&head)

@@ -45,7 +45,9 @@ pub fn login(
         }
     };
     let creds = Credentials { username, password };
-    Client::new(Vec::new(), Some(creds.clone()))
+    let config =
+        berth_image::registry::config::RegistryConfig::load().map_err(|e| e.to_string())?;
+    Client::from_config(config, Some(creds.clone()))
         .ping(&registry)
         .map_err(|e| format!("login to {registry} failed: {e}"))?;
     credentials::store(&credentials::config_path(), &registry, Some(&creds))

@@ -39,7 +39,8 @@ pub fn pull(env: &Env, a: &PullArgs) -> Result<i32, String> {
         r.domain(),
     )
     .map_err(s)?;
-    let client = Client::new(Vec::new(), creds);
+    let config = berth_image::registry::config::RegistryConfig::load().map_err(s)?;
+    let client = Client::from_config(config, creds);
     let pulled = berth_image::pull::pull(&client, &r, &store, &snaps, &platform).map_err(s)?;
     md.tag(&ImageRecord {
         name: r.to_string(),

@@ -1,10 +1,15 @@
 //! A blocking registry client for pulls: manifests by tag or digest, blobs streamed into the
 //! content store and verified there. Authentication follows the challenge of a 401:
 //! anonymous or credentialed Bearer tokens (GET on the realm), or Basic. Transient failures
-//! (5xx, connection errors) are retried with a short exponential back-off.
+//! (5xx, connection errors) are retried with a short exponential back-off. Where requests go
+//! (mirrors first, HTTPS or HTTP, which TLS setup) is [`super::route`]'s and
+//! [`super::agents`]'s business.
 
+use super::agents::Agents;
 use super::auth::{self, Challenge};
-use super::endpoint::{endpoint, Endpoint};
+use super::config::{Insecure, RegistryConfig};
+use super::endpoint::Endpoint;
+use super::route::Routes;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::manifest::ACCEPTED;
@@ -21,8 +26,9 @@ pub struct Credentials {
 }
 
 pub struct Client {
-    agent: ureq::Agent,
-    insecure: Vec<String>,
+    /// Requests go through the agent of their `host[:port]` (its certs.d TLS setup).
+    agent: Agents,
+    routes: Routes,
     credentials: Option<Credentials>,
     retries: u32,
 }
@@ -39,22 +45,33 @@ fn net(what: String, e: impl std::fmt::Display) -> Error {
 }
 
 impl Client {
+    /// A client with the default config directory's certs.d, no mirrors, and `insecure`
+    /// registry names (registries.json is not read: see [`Client::from_config`]).
     pub fn new(insecure: Vec<String>, credentials: Option<Credentials>) -> Client {
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(15))
-            .timeout_read(Duration::from_secs(60))
-            .redirects(5)
-            .build();
+        let mut config = RegistryConfig::defaults_in(&RegistryConfig::default_dir());
+        config.insecure = insecure.into_iter().map(Insecure::Name).collect();
+        Self::from_config(config, credentials)
+    }
+
+    /// A client following `config` (registries.json and certs.d, see
+    /// [`RegistryConfig::load`]).
+    pub fn from_config(config: RegistryConfig, credentials: Option<Credentials>) -> Client {
+        let agent = Agents::new(std::sync::Arc::new(config));
         Client {
+            routes: Routes::new(agent.clone()),
             agent,
-            insecure,
             credentials,
             retries: 4,
         }
     }
 
-    fn endpoint(&self, r: &Reference) -> Endpoint {
-        endpoint(r, &self.insecure)
+    /// Where `r`'s requests go: the mirror or registry its manifest came from, else the
+    /// registry itself.
+    fn endpoint(&self, r: &Reference) -> Result<Endpoint> {
+        match self.routes.source(r) {
+            Some(ep) => Ok(ep),
+            None => self.routes.upstream(r.domain()),
+        }
     }
 
     /// GET with auth negotiation and retries; returns the successful response.
@@ -176,14 +193,33 @@ impl Client {
     /// Check that the registry accepts our credentials (what `login` does before storing them).
     pub fn ping(&self, registry: &str) -> Result<()> {
         let probe: Reference = format!("{registry}/berth-login-check").parse()?;
-        let url = format!("{}/v2/", self.endpoint(&probe).base);
+        let url = format!("{}/v2/", self.endpoint(&probe)?.base);
         self.get(None, &url, None).map(|_| ())
     }
 
     /// The manifest of `r` (by digest if it has one, else by tag), verified against the
-    /// digest when one was asked for.
+    /// digest when one was asked for. The registry's live mirrors are asked first, in order;
+    /// whichever answers also serves `r`'s blobs.
     pub fn manifest(&self, r: &Reference, by: Option<&str>) -> Result<FetchedManifest> {
-        let ep = self.endpoint(r);
+        for mirror in self.routes.mirrors(r) {
+            // Any failure of a mirror (missing image, bad content) falls back, as in Docker.
+            if let Ok(m) = self.manifest_at(&mirror, r, by) {
+                self.routes.remember(r, &mirror);
+                return Ok(m);
+            }
+        }
+        let ep = self.endpoint(r)?;
+        let m = self.manifest_at(&ep, r, by)?;
+        self.routes.remember(r, &ep);
+        Ok(m)
+    }
+
+    fn manifest_at(
+        &self,
+        ep: &Endpoint,
+        r: &Reference,
+        by: Option<&str>,
+    ) -> Result<FetchedManifest> {
         let what = by
             .map(str::to_string)
             .or_else(|| r.digest().map(|d| d.to_string()))
@@ -216,7 +252,7 @@ impl Client {
     /// Stream blob `d` of `r` into the store (nothing is done when it is already there).
     /// The body of blob `d`, to be read (and verified) by the caller.
     pub fn blob_reader(&self, r: &Reference, d: &Digest) -> Result<Box<dyn std::io::Read + Send>> {
-        let url = format!("{}/v2/{}/blobs/{d}", self.endpoint(r).base, r.path());
+        let url = format!("{}/v2/{}/blobs/{d}", self.endpoint(r)?.base, r.path());
         Ok(Box::new(self.get(Some(r), &url, None)?.into_reader()))
     }
 
@@ -230,7 +266,7 @@ impl Client {
         if store.contains(d) {
             return Ok(());
         }
-        let ep = self.endpoint(r);
+        let ep = self.endpoint(r)?;
         let url = format!("{}/v2/{}/blobs/{d}", ep.base, r.path());
         let resp = self.get(Some(r), &url, None)?;
         let mut w = store.writer(d, size)?;

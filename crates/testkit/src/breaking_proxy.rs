@@ -9,8 +9,13 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
 enum Fault {
-    /// Cut the first `times` GET bodies of at least `min_len` bytes after half of them.
-    Cut { min_len: u64, times: usize },
+    /// Cut the first `times` GET bodies of at least `min_len` bytes after half of them;
+    /// with `ignore_ranges`, `Range` headers are dropped (a server without range support).
+    Cut {
+        min_len: u64,
+        times: usize,
+        ignore_ranges: bool,
+    },
     /// Replace the Content-Type and/or the body of answers to GETs whose path has `path`.
     Rewrite {
         path: String,
@@ -31,7 +36,27 @@ impl BreakingProxy {
     /// Cut the body of the first `times` GET responses of at least `min_len` bytes half-way
     /// (the connection is then closed); everything else passes.
     pub fn cut_bodies(upstream: u16, min_len: u64, times: usize) -> BreakingProxy {
-        Self::start(upstream, Fault::Cut { min_len, times })
+        Self::start(
+            upstream,
+            Fault::Cut {
+                min_len,
+                times,
+                ignore_ranges: false,
+            },
+        )
+    }
+
+    /// As [`BreakingProxy::cut_bodies`], in front of a server that ignores `Range` (the
+    /// header is not passed on, so every answer is the whole blob with 200).
+    pub fn cut_bodies_ignoring_ranges(upstream: u16, min_len: u64, times: usize) -> BreakingProxy {
+        Self::start(
+            upstream,
+            Fault::Cut {
+                min_len,
+                times,
+                ignore_ranges: true,
+            },
+        )
     }
 
     /// Answer GETs whose path contains `path` with `content_type` and/or `body` instead of
@@ -118,8 +143,27 @@ fn relay(
     let mut first = text.lines().next().unwrap_or("").split_whitespace();
     let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
     let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+    let mut fwd = String::new();
+    for l in text.trim_end().lines() {
+        let is_range = l
+            .split_once(':')
+            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("range"));
+        if !(is_range
+            && matches!(
+                fault,
+                Fault::Cut {
+                    ignore_ranges: true,
+                    ..
+                }
+            ))
+        {
+            fwd.push_str(l);
+            fwd.push_str("\r\n");
+        }
+    }
     // One request per connection, so each one passes through here.
-    up.write_all(&[&head[..head.len() - 2], b"Connection: close\r\n\r\n"].concat())?;
+    fwd.push_str("Connection: close\r\n\r\n");
+    up.write_all(fwd.as_bytes())?;
     let (mut c2, mut u2) = (client.try_clone()?, up.try_clone()?);
     let body = std::thread::spawn(move || {
         let _ = std::io::copy(&mut c2, &mut u2);
@@ -129,7 +173,9 @@ fn relay(
     let rtext = String::from_utf8_lossy(&resp_head).into_owned();
     let len: Option<u64> = header(&rtext, "content-length").and_then(|v| v.parse().ok());
     let cut = match fault {
-        Fault::Cut { min_len, times } if method == "GET" && len.is_some_and(|l| l >= *min_len) => {
+        Fault::Cut { min_len, times, .. }
+            if method == "GET" && len.is_some_and(|l| l >= *min_len) =>
+        {
             cuts.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 (n < *times).then_some(n + 1)
             })

@@ -20,8 +20,11 @@
 //!   database (WAL) that the engine will share.
 //! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then each
 //!   layer downloaded, stored and unpacked into its chain-ID snapshot in one pass.
-//! - [`registry`]: registry endpoints (Hub, loopback over HTTP, insecure list, certs.d) and
-//!   `WWW-Authenticate` challenges, and the blocking pull client (Bearer/Basic, retries).
+//! - [`registry`]: registry endpoints (Hub, loopback over HTTP, insecure list, certs.d),
+//!   `WWW-Authenticate` challenges and Bearer tokens (GET, OAuth2 POST password/refresh
+//!   token), one blocking request path (auth, scope-keyed token cache, retries), blob
+//!   downloads resumed with `Range`, and push (HEAD, cross-repository mount, monolithic and
+//!   chunked uploads, manifest PUT).
 //! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images
 //!   (unpacked once, verified against its diff ID, published atomically), and the overlayfs
 //!   mount of a layer stack plus a writable upper dir as a container root.

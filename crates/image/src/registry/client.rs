@@ -239,6 +239,8 @@ impl Client {
         }
     }
 
+    // ureq's own error type is large, but it is matched on right away, once per request.
+    #[allow(clippy::result_large_err)]
     fn call(
         &self,
         req: &Request,

@@ -213,6 +213,32 @@ fn pushing_under_another_repository_mounts_the_blobs() {
 }
 
 #[test]
+fn a_mount_the_registry_cannot_do_falls_back_to_an_upload() {
+    let reg = registry_with_busybox();
+    let host = format!("127.0.0.1:{}", reg.port);
+    let (l, p) = pulled(&host, None);
+    let to = r(&format!("{host}/fallback/busybox:v1"));
+    let mounts: HashMap<Digest, String> = mount_sources(&l.md, &l.store, &to)
+        .unwrap()
+        .into_keys()
+        .map(|d| (d, "nowhere/at-all".to_string()))
+        .collect();
+    let client = Client::new(vec![], None);
+    let (d, layers) = push_plain(
+        &client,
+        &l,
+        &to,
+        &p.manifest,
+        &mounts,
+        &PushOptions::default(),
+    );
+    assert_eq!(layers, vec![LayerPushed::Uploaded]);
+    assert_eq!(d, p.manifest);
+    let fresh = local();
+    pull(&client, &to, &fresh.store, &fresh.snaps, &Platform::host()).unwrap();
+}
+
+#[test]
 fn chunked_upload_forced_on_a_small_image_works() {
     let reg = registry_with_busybox();
     let proxy = FlakyProxy::start(reg.port, 0);
@@ -294,4 +320,35 @@ fn push_to_a_token_registry_with_credentials_works() {
     let fresh = local();
     let back = pull(&client, &to, &fresh.store, &fresh.snaps, &Platform::host()).unwrap();
     assert_eq!(back.manifest, p.manifest);
+}
+
+#[test]
+fn push_with_a_read_only_token_is_refused_as_access_denied() {
+    let plain = registry_with_busybox();
+    let (l, p) = pulled(&format!("127.0.0.1:{}", plain.port), None);
+    let mut opts = berth_testkit::TokenOptions::user("berth", "s3cret");
+    opts.pull_only = true;
+    let tokens = berth_testkit::TokenServer::start(opts);
+    let reg = Registry::start_with_token(&tokens);
+    let to = r(&format!("127.0.0.1:{}/team/busybox:v1", reg.port));
+    let creds = Credentials {
+        username: "berth".into(),
+        password: "s3cret".into(),
+        identity_token: None,
+    };
+    let e = push(
+        &Client::new(vec![], Some(creds)),
+        &to,
+        &l.store,
+        &p.manifest,
+        &HashMap::new(),
+        &PushOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("access denied") && e.contains("repository:team/busybox"),
+        "{e}"
+    );
 }

@@ -23,6 +23,8 @@ pub struct TokenOptions {
     pub anonymous_pull: bool,
     /// Answer OAuth2 POSTs (else 405, so clients must fall back to GET).
     pub offer_post: bool,
+    /// Grant users pull only (a read-only account): pushes are refused by the registry.
+    pub pull_only: bool,
 }
 
 impl TokenOptions {
@@ -31,6 +33,7 @@ impl TokenOptions {
             users: vec![(user.to_string(), password.to_string())],
             anonymous_pull: false,
             offer_post: true,
+            pull_only: false,
         }
     }
 }
@@ -282,7 +285,7 @@ fn serve(sh: &Shared, mut conn: TcpStream) -> std::io::Result<()> {
             let (kind, name, actions) = (it.next()?, it.next()?, it.next()?);
             let actions: Vec<&str> = actions
                 .split(',')
-                .filter(|a| user.is_some() || *a == "pull")
+                .filter(|a| (user.is_some() && !sh.opts.pull_only) || *a == "pull")
                 .collect();
             Some(serde_json::json!({"type": kind, "name": name, "actions": actions}))
         })

@@ -302,6 +302,19 @@ impl Client {
                     st.challenges.insert(req.registry.clone(), c.clone());
                 }
                 Err(ureq::Error::Status(401, resp)) => {
+                    let header = resp.header("www-authenticate").unwrap_or("").to_string();
+                    let refused_scope = auth::parse(&header)
+                        .into_iter()
+                        .find(|c| c.param("error") == Some("insufficient_scope"));
+                    if let Some(c) = refused_scope {
+                        return Err(Error::Registry(format!(
+                            "{}: access denied (401, insufficient scope{})",
+                            req.url,
+                            c.param("scope")
+                                .map(|s| format!(": {s}"))
+                                .unwrap_or_default()
+                        )));
+                    }
                     let why = error_message(resp);
                     return Err(Error::Registry(format!(
                         "{}: unauthorized (401){}{}",
@@ -432,13 +445,24 @@ impl Client {
 
     /// The size of blob `d` in repository `r` when the registry has it there (HEAD).
     pub fn blob_exists(&self, r: &Reference, d: &Digest) -> Result<Option<u64>> {
+        self.blob_exists_for(r, d, pull_scope(r))
+    }
+
+    /// As [`Client::blob_exists`], under the token scope the caller needs next (a push asks
+    /// for `pull,push` once and uses that token for the whole upload).
+    pub(crate) fn blob_exists_for(
+        &self,
+        r: &Reference,
+        d: &Digest,
+        scope: String,
+    ) -> Result<Option<u64>> {
         let ep = self.endpoint(r);
         let req = Request::new(
             "HEAD",
             format!("{}/v2/{}/blobs/{d}", ep.base, r.path()),
             &ep.registry,
         )
-        .scope(push_scope(r));
+        .scope(scope);
         match self.send(&req) {
             Ok(resp) => Ok(Some(
                 resp.header("content-length")

@@ -169,7 +169,11 @@ impl Uploader<'_> {
     }
 
     fn blob(&mut self, d: &Digest, size: u64, mount_from: Option<&str>) -> Result<LayerPushed> {
-        if self.client.blob_exists(self.r, d)?.is_some() {
+        if self
+            .client
+            .blob_exists_for(self.r, d, push_scope(self.r))?
+            .is_some()
+        {
             return Ok(LayerPushed::Exists);
         }
         let path = self.store.blob_path(d);

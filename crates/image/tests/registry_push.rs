@@ -239,6 +239,34 @@ fn a_mount_the_registry_cannot_do_falls_back_to_an_upload() {
 }
 
 #[test]
+fn a_registry_that_fails_twice_during_a_push_is_retried() {
+    let reg = registry_with_busybox();
+    let (l, p) = pulled(&format!("127.0.0.1:{}", reg.port), None);
+    let flaky = FlakyProxy::start(reg.port, 2);
+    let to = r(&format!("127.0.0.1:{}/retried/busybox:v1", flaky.port));
+    let (d, _) = push_plain(
+        &Client::new(vec![], None),
+        &l,
+        &to,
+        &p.manifest,
+        &HashMap::new(),
+        &PushOptions::default(),
+    );
+    assert_eq!(d, p.manifest);
+    let reqs = flaky.requests.lock().unwrap().clone();
+    assert_eq!(
+        flaky
+            .served_errors
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    assert!(
+        reqs[..3].iter().all(|q| q.starts_with("HEAD ")),
+        "the failed HEAD was asked again: {reqs:?}"
+    );
+}
+
+#[test]
 fn chunked_upload_forced_on_a_small_image_works() {
     let reg = registry_with_busybox();
     let proxy = FlakyProxy::start(reg.port, 0);

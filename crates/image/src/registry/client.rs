@@ -474,3 +474,20 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_can_be_shared_by_threads_and_scopes_name_the_repository() {
+        fn shared<T: Send + Sync + Clone>() {}
+        shared::<Client>();
+        let r: Reference = "127.0.0.1:5000/team/app:1".parse().unwrap();
+        assert_eq!(pull_scope(&r), "repository:team/app:pull");
+        assert_eq!(push_scope(&r), "repository:team/app:pull,push");
+        assert!(Request::new("PUT", String::new(), "r").idempotent());
+        assert!(!Request::new("POST", String::new(), "r").idempotent());
+        assert!(!Request::new("PATCH", String::new(), "r").idempotent());
+    }
+}

@@ -226,3 +226,36 @@ fn parse(realm: &str, resp: ureq::Response) -> Result<Token> {
         refresh: v["refresh_token"].as_str().map(str::to_string),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(t: &str, life: u64, refresh: Option<&str>) -> Token {
+        Token {
+            token: t.into(),
+            expires: Instant::now() + Duration::from_secs(life),
+            refresh: refresh.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn tokens_are_kept_per_registry_and_scope_until_they_expire() {
+        let mut c = TokenCache::default();
+        let pull = ("r:5000".to_string(), "repository:a:pull".to_string());
+        let push = ("r:5000".to_string(), "repository:a:pull,push".to_string());
+        let other = ("s:5000".to_string(), "repository:a:pull".to_string());
+        c.insert(pull.clone(), token("p", 60, None));
+        c.insert(push.clone(), token("pp", 60, Some("rt")));
+        c.insert(other.clone(), token("o", 0, None));
+        assert_eq!(c.get(&pull).as_deref(), Some("p"));
+        assert_eq!(c.get(&push).as_deref(), Some("pp"));
+        assert_eq!(c.get(&other), None, "expired");
+        assert_eq!(c.refresh_token("r:5000").as_deref(), Some("rt"));
+        c.forget("r:5000", Some("repository:a:pull"));
+        assert_eq!(c.get(&pull), None);
+        assert_eq!(c.get(&push).as_deref(), Some("pp"), "other scopes stay");
+        c.forget("r:5000", None);
+        assert_eq!(c.get(&push), None);
+    }
+}

@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Cmd {
     /// Download an image from a registry
     Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
     /// List images
     Images(ImagesArgs),
     /// Give an image another name
@@ -68,6 +70,15 @@ pub struct PullArgs {
     /// os/arch[/variant] to pull from a multi-platform index (default: this host's)
     #[arg(long)]
     pub platform: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// NAME[:TAG]
+    pub reference: String,
+    /// Print only the manifest digest
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

@@ -31,6 +31,13 @@ pub enum Error {
     NoPlatform { want: String, available: String },
     #[error("registry: {0}")]
     Registry(String),
+    /// A registry (or token server) answered with an error status.
+    #[error("registry: {url}: HTTP {status}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
     #[error("image metadata: {0}")]
     Metadata(String),
     #[error("blob {0} not found")]

@@ -22,8 +22,10 @@
 //!   layer downloaded, stored and unpacked into its chain-ID snapshot in one pass.
 //! - [`registry`]: how registries are reached (registries.json: insecure registries and
 //!   mirrors; HTTPS with the system roots plus certs.d CAs and client certificates, plain HTTP
-//!   only for loopback and insecure ones), `WWW-Authenticate` challenges, and the blocking pull
-//!   client (Bearer/Basic, retries, mirrors first).
+//!   only for loopback and insecure ones), `WWW-Authenticate` challenges and Bearer tokens
+//!   (GET, OAuth2 POST password/refresh token), one blocking request path (auth, scope-keyed
+//!   token cache, retries, mirrors first), blob downloads resumed with `Range`, and push
+//!   (HEAD, cross-repository mount, monolithic and chunked uploads, manifest PUT).
 //! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images
 //!   (unpacked once, verified against its diff ID, published atomically), and the overlayfs
 //!   mount of a layer stack plus a writable upper dir as a container root.

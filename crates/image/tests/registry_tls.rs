@@ -99,6 +99,7 @@ fn basic_auth_over_tls() {
         Some(Credentials {
             username: "berth".into(),
             password: p.into(),
+            identity_token: None,
         })
     };
     let e = Client::from_config(cfg(), creds("wrong"))

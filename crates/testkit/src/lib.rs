@@ -7,26 +7,51 @@ use serde_json::json;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+mod breaking_proxy;
+mod token_server;
+pub use breaking_proxy::BreakingProxy;
+pub use token_server::{TokenOptions, TokenServer};
+
 pub struct Registry {
     child: Child,
     pub port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Registry {
     /// Start Debian's docker-registry on a free loopback port, storage in a temp dir.
     pub fn start() -> Registry {
-        Self::start_with(None)
+        Self::start_with(None, "")
+    }
+
+    /// As [`Registry::start`], taking Bearer tokens signed by `tokens` (`auth: token:`).
+    pub fn start_with_token(tokens: &TokenServer) -> Registry {
+        Self::start_with(None, &tokens.registry_config())
+    }
+
+    /// The registry's storage directory (`docker/registry/v2/...`), to damage on purpose.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Where the registry keeps blob `d`'s bytes.
+    pub fn blob_data_path(&self, d: &Digest) -> std::path::PathBuf {
+        self.data_dir()
+            .join("docker/registry/v2/blobs/sha256")
+            .join(&d.hex()[..2])
+            .join(d.hex())
+            .join("data")
     }
 
     /// As [`Registry::start`], requiring Basic auth for `user`/`password` (htpasswd, bcrypt).
     pub fn start_with_htpasswd(user: &str, password: &str) -> Registry {
-        Self::start_with(Some((user, password)))
+        Self::start_with(Some((user, password)), "")
     }
 
-    fn start_with(auth: Option<(&str, &str)>) -> Registry {
+    fn start_with(auth: Option<(&str, &str)>, extra_config: &str) -> Registry {
         Self::start_opts(&Options {
             htpasswd: auth,
+            extra_config,
             ..Options::default()
         })
     }
@@ -76,7 +101,7 @@ impl Registry {
         }
         std::fs::write(
             &cfg,
-            format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{http}", dir.path().join("data").display()),
+            format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{http}{}", dir.path().join("data").display(), o.extra_config),
         )
         .unwrap();
         if let Some((user, password)) = auth {
@@ -104,11 +129,7 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("docker-registry must be installed (apt-get install docker-registry)");
-        let r = Registry {
-            child,
-            port,
-            _dir: dir,
-        };
+        let r = Registry { child, port, dir };
         let url = format!("http://{host}/v2/");
         for _ in 0..200 {
             // Up means answering at all: 200, 401 when auth is on, 400 for plain HTTP to TLS.
@@ -129,6 +150,8 @@ struct Options<'a> {
     htpasswd: Option<(&'a str, &'a str)>,
     tls: Option<(&'a Tls, bool)>,
     ip: Option<std::net::IpAddr>,
+    /// More registry config (YAML, top level), e.g. `auth: token:`.
+    extra_config: &'a str,
 }
 
 /// A test CA, a server certificate it signed for `IP:127.0.0.1` and `DNS:localhost`, and a

@@ -1,5 +1,6 @@
 //! `login` and `logout`: credentials checked against the registry, then kept in Docker's
-//! config.json (shared with the docker CLI).
+//! config.json (shared with the docker CLI); a token server's refresh token is stored as
+//! `identitytoken` instead of the password.
 
 use berth_image::reference::DEFAULT_DOMAIN;
 use berth_image::registry::client::{Client, Credentials};
@@ -44,12 +45,21 @@ pub fn login(
             return Err("login: a password is required (-p or --password-stdin)".into())
         }
     };
-    let creds = Credentials { username, password };
+    let mut creds = Credentials {
+        username,
+        password,
+        identity_token: None,
+    };
     let config =
         berth_image::registry::config::RegistryConfig::load().map_err(|e| e.to_string())?;
-    Client::from_config(config, Some(creds.clone()))
-        .ping(&registry)
+    let refresh = Client::from_config(config, Some(creds.clone()))
+        .login(&registry)
         .map_err(|e| format!("login to {registry} failed: {e}"))?;
+    // As docker does: a token server's refresh token replaces the password on disk.
+    if let Some(t) = refresh {
+        creds.password.clear();
+        creds.identity_token = Some(t);
+    }
     credentials::store(&credentials::config_path(), &registry, Some(&creds))
         .map_err(|e| e.to_string())?;
     println!("Login Succeeded");

@@ -3,6 +3,7 @@
 mod image;
 mod login;
 mod pull;
+mod push;
 
 use crate::cli::{Cli, Cmd, ImageCmd};
 use crate::env::Env;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     };
     match cmd {
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&env, &a),
+        Cmd::Push(a) => push::push(&env, &a),
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => image::images(&env, &a),
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => image::tag(&env, &a.source, &a.target),
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => image::rmi(&env, &a.references),

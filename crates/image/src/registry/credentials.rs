@@ -1,6 +1,8 @@
 //! Registry credentials in Docker's config format (`{"auths": {"host": {"auth":
 //! base64(user:password)}}}`), at `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, so
 //! `berth login` and `docker login` share them. Docker Hub is stored under its historical key.
+//! A refresh token from a token server is kept as `identitytoken` (with an empty password),
+//! as the docker CLI does.
 
 use super::client::Credentials;
 use crate::error::{Error, Result};
@@ -37,7 +39,12 @@ fn read(path: &Path) -> Result<serde_json::Value> {
 /// The stored credentials for `registry` (`docker.io`, `host:port`), if any.
 pub fn load(path: &Path, registry: &str) -> Result<Option<Credentials>> {
     let v = read(path)?;
-    let Some(auth) = v["auths"][key(registry)]["auth"].as_str() else {
+    let entry = &v["auths"][key(registry)];
+    let identity_token = entry["identitytoken"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let Some(auth) = entry["auth"].as_str() else {
         return Ok(None);
     };
     let raw = base64::engine::general_purpose::STANDARD
@@ -53,6 +60,7 @@ pub fn load(path: &Path, registry: &str) -> Result<Option<Credentials>> {
     Ok(Some(Credentials {
         username: u.to_string(),
         password: p.to_string(),
+        identity_token,
     }))
 }
 
@@ -74,7 +82,10 @@ pub fn store(path: &Path, registry: &str, creds: Option<&Credentials>) -> Result
         Some(c) => {
             let auth = base64::engine::general_purpose::STANDARD
                 .encode(format!("{}:{}", c.username, c.password));
-            auths[k.as_str()] = serde_json::json!({ "auth": auth });
+            auths[k.as_str()] = match &c.identity_token {
+                Some(t) => serde_json::json!({ "auth": auth, "identitytoken": t }),
+                None => serde_json::json!({ "auth": auth }),
+            };
         }
         None => {
             if let Some(m) = auths.as_object_mut() {
@@ -119,6 +130,7 @@ mod tests {
         let c = Credentials {
             username: "me".into(),
             password: "s3cr:t".into(),
+            identity_token: None,
         };
         store(&p, "docker.io", Some(&c)).unwrap();
         assert_eq!(load(&p, "docker.io").unwrap().unwrap().password, "s3cr:t");
@@ -129,6 +141,15 @@ mod tests {
         );
         assert_eq!(v["credsStore"], "x");
         assert_eq!(load(&p, "other:5000").unwrap().unwrap().username, "u");
+        let t = Credentials {
+            username: "me".into(),
+            password: String::new(),
+            identity_token: Some("refresh-1".into()),
+        };
+        store(&p, "tok:5000", Some(&t)).unwrap();
+        let back = load(&p, "tok:5000").unwrap().unwrap();
+        assert_eq!(back.identity_token.as_deref(), Some("refresh-1"));
+        assert_eq!((back.username.as_str(), back.password.as_str()), ("me", ""));
         assert!(store(&p, "docker.io", None).unwrap());
         assert!(load(&p, "docker.io").unwrap().is_none());
         use std::os::unix::fs::PermissionsExt;

@@ -308,16 +308,18 @@ fn commit(
         let compression = compression_of(spool, &l.path)?;
         let (digest, size) = match (&l.digest, l.size) {
             (Some(d), Some(s)) => (d.clone(), s),
-            // An uncompressed layer's digest is its diff ID; a wrong one fails verification.
-            _ if compression.is_empty() => {
-                let len = spool
-                    .open(&l.path)?
-                    .metadata()
-                    .map_err(|e| Error::io("stat", &l.path, e))?
-                    .len();
-                (diff_ids[i].clone(), len)
+            // Hashed even when a blob of that digest is here already: the archive's file
+            // must be what it claims to be.
+            _ => {
+                let (d, len) = sha256_of_file(spool, &l.path)?;
+                if compression.is_empty() && d != diff_ids[i] {
+                    return Err(Error::DigestMismatch {
+                        expected: diff_ids[i].to_string(),
+                        actual: d.to_string(),
+                    });
+                }
+                (d, len)
             }
-            _ => sha256_of_file(spool, &l.path)?,
         };
         if !undo.store.contains(&digest) {
             let mut w = undo.store.writer(&digest, Some(size))?;

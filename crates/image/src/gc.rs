@@ -140,13 +140,14 @@ pub fn remove_content(
     let (chains, _) = md.referenced()?;
     let keep_snaps: HashSet<Digest> = chains.into_iter().collect();
     let mut freed = Freed::default();
-    let mut seen = HashSet::new();
+    // Apart: an uncompressed single layer's blob digest is also its chain ID.
+    let (mut seen_blobs, mut seen_snaps) = (HashSet::new(), HashSet::new());
     for img in deleted {
         let mut blobs = manifest_layers(store, &img.manifest);
         blobs.push(img.manifest.clone());
         blobs.push(img.id.clone());
         for b in blobs {
-            if keep_blobs.contains(b.hex()) || !seen.insert(b.to_string()) {
+            if keep_blobs.contains(b.hex()) || !seen_blobs.insert(b.to_string()) {
                 continue;
             }
             let p = store.blob_path(&b);
@@ -156,7 +157,7 @@ pub fn remove_content(
             }
         }
         for c in img.chain.iter().rev() {
-            if keep_snaps.contains(c) || !seen.insert(c.to_string()) {
+            if keep_snaps.contains(c) || !seen_snaps.insert(c.to_string()) {
                 continue;
             }
             let p = snaps.path(c);

@@ -134,7 +134,10 @@ fn a_retagged_name_leaves_the_old_image_dangling_and_the_last_name_takes_the_ima
     assert_eq!(old.repo_digests.len(), 1, "a pulled image keeps its digest");
     let new = Digest::sha256_of(b"cnew");
     md.set_name("docker.io/library/other:1", &new).unwrap();
-    assert_eq!(md.ids_with_prefix(&new.hex()[..6]).unwrap(), [new.clone()]);
+    assert_eq!(
+        md.ids_with_prefix(&new.hex()[..6]).unwrap(),
+        std::slice::from_ref(&new)
+    );
     assert_eq!(
         md.by_repo_digest(&format!(
             "docker.io/library/app@{}",

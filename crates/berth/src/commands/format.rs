@@ -131,7 +131,7 @@ pub fn tabwriter(text: &str) -> String {
         for (i, c) in r.iter().enumerate() {
             out.push_str(c);
             if i + 1 < r.len() {
-                out.extend(std::iter::repeat(' ').take(width[i] - c.chars().count()));
+                out.push_str(&" ".repeat(width[i] - c.chars().count()));
             }
         }
         out.push('\n');

@@ -249,3 +249,51 @@ fn hostile_archives_are_refused_and_leave_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("No such image: nosuch"));
 }
+
+/// A one-file root filesystem tarball.
+fn rootfs_tar(dir: &Path, marker: &str) -> std::path::PathBuf {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(marker.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "marker", marker.as_bytes()).unwrap();
+    let p = dir.join(format!("{marker}.tar"));
+    std::fs::write(&p, b.into_inner().unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn a_repository_name_saves_every_tag_and_load_reports_renamed_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = tempfile::tempdir().unwrap();
+    for (m, name) in [("one", "app:1"), ("two", "app:2"), ("three", "other:1")] {
+        let f = rootfs_tar(dir.path(), m);
+        out(&berth(a.path(), &["import", f.to_str().unwrap(), name]));
+    }
+    let file = dir.path().join("app.tar");
+    out(&berth(
+        a.path(),
+        &["save", "-o", file.to_str().unwrap(), "app"],
+    ));
+    let b = tempfile::tempdir().unwrap();
+    let f = rootfs_tar(dir.path(), "older");
+    let old = out(&berth(b.path(), &["import", f.to_str().unwrap(), "app:1"]));
+    let o = out(&berth(b.path(), &["load", "-i", file.to_str().unwrap()]));
+    assert!(
+        o.contains(&format!(
+            "The image app:1 already exists, renaming the old one with ID {} to empty string",
+            old.trim()
+        )),
+        "{o}"
+    );
+    assert!(
+        o.contains("Loaded image: app:1\n") && o.contains("Loaded image: app:2\n"),
+        "{o}"
+    );
+    assert!(!o.contains("other"), "{o}");
+    let dangling = out(&berth(
+        b.path(),
+        &["images", "-q", "--no-trunc", "-f", "dangling=true"],
+    ));
+    assert_eq!(dangling.trim(), old.trim(), "the old image lost its name");
+}

@@ -13,20 +13,47 @@ fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
+/// A repository name without tag or digest means every tag of it, as `docker save busybox`;
+/// anything else names one image.
+fn targets(md: &berth_image::metadata::Metadata, arg: &str) -> Result<Vec<Target>, String> {
+    let last = arg.rsplit('/').next().unwrap_or(arg);
+    if !last.contains(':') && !arg.contains('@') {
+        if let Ok(r) = arg.parse::<Reference>() {
+            let repo = r.name();
+            let mut found = Vec::new();
+            for rec in md.list().map_err(s)? {
+                if berth_image::metadata::repository_of(&rec.name) == repo {
+                    if let Some(img) = md.image(&rec.config).map_err(s)? {
+                        found.push(Target::Name(rec.name, img));
+                    }
+                }
+            }
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+    }
+    Ok(vec![resolve(md, arg)?])
+}
+
 pub fn save(env: &Env, a: &SaveArgs) -> Result<i32, String> {
     let (md, store) = (env.metadata().map_err(s)?, env.store().map_err(s)?);
     let mut items: Vec<Saved> = Vec::new();
+    let mut wanted = Vec::new();
     for arg in &a.images {
-        let t = resolve(&md, arg)?;
-        let name = match &t {
-            Target::Name(full, _) => Some(full.clone()),
-            Target::RepoDigest(..) | Target::Id(_) => None,
-        };
-        let img = t.image();
+        for t in targets(&md, arg)? {
+            let name = match &t {
+                Target::Name(full, _) => Some(full.clone()),
+                Target::RepoDigest(..) | Target::Id(_) => None,
+            };
+            wanted.push((t.image().clone(), name));
+        }
+    }
+    for (img, name) in wanted {
         match items.iter_mut().find(|i| i.image.id == img.id) {
             Some(i) => i.names.extend(name),
             None => items.push(Saved {
-                image: img.clone(),
+                image: img,
                 names: name.into_iter().collect(),
             }),
         }
@@ -78,6 +105,12 @@ pub fn load(env: &Env, a: &LoadArgs) -> Result<i32, String> {
     }
     .map_err(s)?;
     for l in loaded {
+        for (name, old) in &l.renamed {
+            println!(
+                "The image {} already exists, renaming the old one with ID {old} to empty string",
+                familiar(name)
+            );
+        }
         if l.names.is_empty() {
             println!("Loaded image ID: {}", l.id);
         }

@@ -22,6 +22,9 @@ use std::io::{Read, Write};
 pub struct Loaded {
     pub id: Digest,
     pub names: Vec<String>,
+    /// Names that pointed at another image before (name, that image's ID): Docker reports
+    /// that the old image lost its name.
+    pub renamed: Vec<(String, Digest)>,
 }
 
 struct Layer {
@@ -414,12 +417,19 @@ pub fn load(
         md.add_image(&id, &manifest, &chain)?;
         names.sort();
         names.dedup();
+        let mut renamed = Vec::new();
         for n in &names {
+            if let Some(old) = md.get(n)?.filter(|old| old.config != id) {
+                renamed.push((n.clone(), old.config));
+            }
             md.set_name(n, &id)?;
         }
         match out.iter_mut().find(|l| l.id == id) {
-            Some(l) => l.names.extend(names),
-            None => out.push(Loaded { id, names }),
+            Some(l) => {
+                l.names.extend(names);
+                l.renamed.extend(renamed);
+            }
+            None => out.push(Loaded { id, names, renamed }),
         }
     }
     undo.done = true;

@@ -167,6 +167,21 @@ fn skopeo_reads_what_berth_saves() {
         assert_eq!(v["Layers"].as_array().unwrap().len(), 1, "{src}: {v}");
         assert_eq!(v["Env"], img["Config"]["Env"], "{src}: {v}");
     }
+    // A pulled image has its repository digest, and history rows from its layers (the
+    // test image records no history).
+    let digests = out(&berth(root.path(), &["images", "--digests"]));
+    let digest = img["RepoDigests"][0]
+        .as_str()
+        .unwrap()
+        .split('@')
+        .nth(1)
+        .unwrap();
+    assert!(
+        digests.lines().nth(1).unwrap().contains(digest),
+        "{digests}"
+    );
+    let h = out(&berth(root.path(), &["history", &name]));
+    assert_eq!(h.lines().count(), 2, "{h}");
     // The OCI side is the very manifest that was pulled.
     let v: serde_json::Value = serde_json::from_str(&skopeo(&[
         "inspect",

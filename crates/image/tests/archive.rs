@@ -295,3 +295,18 @@ fn hostile_archives_are_refused_with_nothing_left_behind() {
         "",
     );
 }
+
+#[test]
+fn an_index_in_an_oci_archive_loads_the_host_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    berth_testkit::two_platform_layout(dir.path());
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_dir_all(".", dir.path()).unwrap();
+    let a = root();
+    let loaded = a.load(&b.into_inner().unwrap()).unwrap();
+    let img = a.md.image(&loaded[0].id).unwrap().unwrap();
+    let marker = a.snaps.path(&img.chain[0]).join("arch");
+    assert_eq!(std::fs::read(marker).unwrap(), b"amd64");
+    // The arm64 image was not unpacked.
+    assert_eq!(count(&a.dir.path().join("snapshots/snapshots")), 1);
+}

@@ -36,6 +36,14 @@ pub enum Cmd {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCmd),
+    /// Write images to a tar archive (Docker's format, also an OCI layout)
+    Save(SaveArgs),
+    /// Load images from a tar archive (Docker or OCI layout; plain, gzip or zstd)
+    Load(LoadArgs),
+    /// Make an image from a root filesystem tarball
+    Import(ImportArgs),
+    /// Show the history of an image
+    History(HistoryArgs),
     /// Store credentials for a registry
     Login(LoginArgs),
     /// Remove stored credentials for a registry
@@ -58,6 +66,76 @@ pub enum ImageCmd {
     /// Remove image names
     #[command(alias = "remove")]
     Rm(RmiArgs),
+    /// Write images to a tar archive (Docker's format, also an OCI layout)
+    Save(SaveArgs),
+    /// Load images from a tar archive (Docker or OCI layout; plain, gzip or zstd)
+    Load(LoadArgs),
+    /// Make an image from a root filesystem tarball
+    Import(ImportArgs),
+    /// Show the history of an image
+    History(HistoryArgs),
+    /// Remove unused images
+    Prune(PruneArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SaveArgs {
+    /// Write to a file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Read from a tar archive file instead of standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Suppress the load output
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Root filesystem tarball (plain, gzip or zstd), or - for standard input
+    #[arg(value_name = "file|-")]
+    pub file: String,
+    /// Name for the image: REPOSITORY[:TAG]
+    pub reference: Option<String>,
+    /// Commit message for the imported image
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL,
+    /// STOPSIGNAL, USER, VOLUME, WORKDIR)
+    #[arg(short, long)]
+    pub change: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub image: String,
+    /// Print sizes and dates in human readable format (--human=false for raw)
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub human: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Only show image IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Remove all images not used by a container, not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +161,17 @@ pub struct PushArgs {
 
 #[derive(Args, Debug)]
 pub struct ImagesArgs {
+    /// Only this repository (and tag), e.g. busybox or 'team/*:v1'
+    pub repository: Option<String>,
+    /// Show all images (Berth keeps no intermediate images, so the same as without)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Filter: dangling=true|false, reference=PATTERN, before=IMAGE, since=IMAGE, label=K[=V]
+    #[arg(short, long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// table, json, or a Go template such as 'table {{.Repository}}\t{{.ID}}'
+    #[arg(long)]
+    pub format: Option<String>,
     /// Only show image IDs
     #[arg(short, long)]
     pub quiet: bool,
@@ -104,6 +193,12 @@ pub struct TagArgs {
 pub struct RmiArgs {
     #[arg(required = true, value_name = "IMAGE")]
     pub references: Vec<String>,
+    /// Remove an image ID with several names (every name goes)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Do not delete untagged parents (accepted; Berth keeps no parent images)
+    #[arg(long)]
+    pub no_prune: bool,
 }
 
 #[derive(Args, Debug)]

@@ -21,6 +21,10 @@ pub enum Error {
     },
     #[error("refusing hostile layer: {0}")]
     HostileLayer(String),
+    #[error("refusing image archive: {0}")]
+    BadArchive(String),
+    #[error("invalid change {change:?}: {why}")]
+    BadChange { change: String, why: String },
     #[error("not supported yet: {0}")]
     Unsupported(String),
     #[error("invalid manifest: {0}")]

@@ -6,7 +6,13 @@
 //!   normalized exactly as Docker does (`busybox` = `docker.io/library/busybox:latest`).
 //! - [`digest`]: content digests (`sha256:<64 hex>`), validated, and a hasher to verify
 //!   content while it streams.
-//! - [`gc`]: blobs and snapshots no image name refers to any more, removed.
+//! - [`gc`]: blobs and snapshots no image refers to any more, removed; `image prune`
+//!   (dangling or all unused images, then their content).
+//! - [`archive`]: `save`/`load` archives in Docker 25+'s format (an OCI layout that is also
+//!   a Docker archive); legacy Docker and OCI layout archives loaded, hostile ones refused.
+//! - [`import`]: a root filesystem tarball made into a one-layer image; [`changes`]: the
+//!   Dockerfile instructions (`--change`) applied to its config.
+//! - [`timestamp`]: RFC 3339 times of configs, and Docker's "3 days ago".
 //! - [`manifest`]: OCI and Docker schema 2 manifests and indexes by media type, and the
 //!   platform picked from an index (`--platform os/arch[/variant]`, the host's by default).
 //! - [`store`]: the content-addressed blob store under the data root (`blobs/sha256/<hex>`,
@@ -16,8 +22,8 @@
 //! - [`unpack`]: a layer (plain, gzip or zstd tar) written into a snapshot directory, whiteouts in
 //!   overlayfs form, hostile archives (`..`, absolute paths, symlink or hard-link escapes,
 //!   oversize) refused with nothing left behind.
-//! - [`metadata`]: image names and their manifest/config/chain records in one SQLite
-//!   database (WAL) that the engine will share.
+//! - [`metadata`]: images by ID (named or dangling), names, repository digests and their
+//!   manifest/config/chain records in one SQLite database (WAL) that the engine will share.
 //! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then each
 //!   layer downloaded, stored and unpacked into its chain-ID snapshot in one pass.
 //! - [`registry`]: how registries are reached (registries.json: insecure registries and
@@ -33,9 +39,12 @@
 //! Still to come in this crate (issue 3): the registry client, the SQLite metadata shared
 //! with the engine, and the registry client.
 
+pub mod archive;
+pub mod changes;
 pub mod digest;
 pub mod error;
 pub mod gc;
+pub mod import;
 mod leftovers;
 pub mod manifest;
 pub mod metadata;
@@ -44,6 +53,7 @@ pub mod reference;
 pub mod registry;
 pub mod snapshot;
 pub mod store;
+pub mod timestamp;
 pub mod unpack;
 
 pub use digest::Digest;

@@ -56,3 +56,60 @@ fn unreferenced_blobs_and_snapshots_go_referenced_ones_stay() {
     let c = collect(&md, &store, &snaps, Duration::ZERO).unwrap();
     assert_eq!((c.blobs, c.snapshots), (3, 1));
 }
+
+#[test]
+fn prune_takes_dangling_images_and_only_their_content() {
+    use berth_image::gc::prune;
+    let dir = tempfile::tempdir().unwrap();
+    let store = ContentStore::open(dir.path().join("content")).unwrap();
+    let snaps = Snapshotter::open(dir.path().join("snapshots")).unwrap();
+    let md = Metadata::open(&dir.path().join("berth.db")).unwrap();
+    let put = |data: &[u8]| {
+        let d = Digest::sha256_of(data);
+        store.put(&d, data).unwrap();
+        d
+    };
+    let shared = put(b"shared layer");
+    let image = |seed: &str, name: Option<&str>| {
+        let own = put(format!("own layer {seed}").as_bytes());
+        let config = put(format!("{{\"seed\":\"{seed}\"}}").as_bytes());
+        let manifest = put(
+            &serde_json::to_vec(&json!({"config": {"digest": config.to_string()},
+                "layers": [{"digest": shared.to_string()}, {"digest": own.to_string()}]}))
+            .unwrap(),
+        );
+        let chain = vec![
+            Digest::sha256_of(b"base"),
+            Digest::sha256_of(seed.as_bytes()),
+        ];
+        for c in &chain {
+            std::fs::create_dir_all(snaps.path(c)).unwrap();
+            std::fs::write(snaps.path(c).join("f"), seed).unwrap();
+        }
+        md.add_image(&config, &manifest, &chain).unwrap();
+        if let Some(n) = name {
+            md.set_name(n, &config).unwrap();
+        }
+        (config, own, chain)
+    };
+    let (named, named_own, named_chain) = image("a", Some("docker.io/library/a:1"));
+    let (dangling, dangling_own, dangling_chain) = image("b", None);
+    let p = prune(&md, &store, &snaps, false, &|_| false).unwrap();
+    assert_eq!(p.removals.len(), 1);
+    assert_eq!(
+        p.removals[0].deleted.as_ref().map(|i| &i.id),
+        Some(&dangling)
+    );
+    assert_eq!(p.freed.snapshots, [dangling_chain[1].clone()]);
+    assert!(p.freed.bytes > 0);
+    assert!(!store.contains(&dangling_own) && !store.contains(&dangling));
+    assert!(!snaps.exists(&dangling_chain[1]));
+    assert!(store.contains(&shared) && snaps.exists(&dangling_chain[0]));
+    // -a: every image the hook does not claim.
+    let p = prune(&md, &store, &snaps, true, &|i| i.id == named).unwrap();
+    assert!(p.removals.is_empty());
+    let p = prune(&md, &store, &snaps, true, &|_| false).unwrap();
+    assert_eq!(p.removals[0].untagged, ["docker.io/library/a:1"]);
+    assert!(!store.contains(&named_own) && !store.contains(&shared));
+    assert!(named_chain.iter().all(|c| !snaps.exists(c)));
+}

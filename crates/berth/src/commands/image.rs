@@ -1,216 +1,206 @@
-//! `images`, `tag`, `rmi`, `image inspect`.
+//! `tag`, `rmi`, `image inspect`.
 
-use crate::cli::ImagesArgs;
+use super::images::{config_of, size_of};
+use super::resolve::{familiar, resolve, short_id, Target};
 use crate::env::Env;
-use berth_image::metadata::ImageRecord;
+use berth_image::metadata::Removal;
+use berth_image::timestamp;
 use berth_image::Reference;
+use serde_json::{json, Value};
 
 fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
+/// Seconds since the epoch (pull records it as the time a name was set).
 pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-fn human_size(bytes: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < units.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes}B")
-    } else {
-        format!("{:.3}", v)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-            + units[u]
-    }
-}
-
-fn ago(secs: i64) -> String {
-    let d = (now() - secs).max(0);
-    match d {
-        0..=59 => "Less than a minute ago".into(),
-        60..=3599 => format!("{} minutes ago", d / 60),
-        3600..=86399 => format!("{} hours ago", d / 3600),
-        _ => format!("{} days ago", d / 86400),
-    }
-}
-
-fn dir_size(p: &std::path::Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            match e.metadata() {
-                Ok(m) if m.is_dir() => total += dir_size(&e.path()),
-                Ok(m) if m.is_file() => total += m.len(),
-                _ => {}
-            }
-        }
-    }
-    total
-}
-
-pub fn images(env: &Env, a: &ImagesArgs) -> Result<i32, String> {
-    let (quiet, digests, no_trunc) = (a.quiet, a.digests, a.no_trunc);
-    let (md, snaps) = (env.metadata().map_err(s)?, env.snapshots().map_err(s)?);
-    let list = md.list().map_err(s)?;
-    let id = |r: &ImageRecord| {
-        if no_trunc {
-            r.config.to_string()
-        } else {
-            r.config.hex()[..12].to_string()
-        }
-    };
-    if quiet {
-        let mut seen = std::collections::BTreeSet::new();
-        for r in &list {
-            if seen.insert(id(r)) {
-                println!("{}", id(r));
-            }
-        }
-        return Ok(0);
-    }
-    let mut rows = vec![];
-    for r in &list {
-        let (repo, tag) = match r
-            .name
-            .rsplit_once(':')
-            .filter(|(n, _)| !n.ends_with('/') && !n.is_empty())
-        {
-            Some((n, t)) if !t.contains('/') => (n.to_string(), t.to_string()),
-            _ => (r.name.clone(), "<none>".into()),
-        };
-        let repo = repo
-            .strip_prefix("docker.io/library/")
-            .or_else(|| repo.strip_prefix("docker.io/"))
-            .unwrap_or(&repo)
-            .to_string();
-        let size: u64 = r.chain.iter().map(|c| dir_size(&snaps.path(c))).sum();
-        let mut row = vec![repo, tag];
-        if digests {
-            row.push(r.manifest.to_string());
-        }
-        row.extend([id(r), ago(r.created), human_size(size)]);
-        rows.push(row);
-    }
-    let mut head = vec!["REPOSITORY", "TAG"];
-    if digests {
-        head.push("DIGEST");
-    }
-    head.extend(["IMAGE ID", "CREATED", "SIZE"]);
-    let head: Vec<String> = head.into_iter().map(String::from).collect();
-    let mut w = vec![0; head.len()];
-    for r in std::iter::once(&head).chain(rows.iter()) {
-        for (i, c) in r.iter().enumerate() {
-            w[i] = w[i].max(c.len());
-        }
-    }
-    for r in std::iter::once(&head).chain(rows.iter()) {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<width$}", width = w[i]))
-            .collect();
-        println!("{}", line.join("   ").trim_end());
-    }
-    Ok(0)
+    timestamp::now()
 }
 
 pub fn tag(env: &Env, source: &str, target: &str) -> Result<i32, String> {
     let md = env.metadata().map_err(s)?;
-    let src: Reference = source.parse().map_err(s)?;
+    let img = resolve(&md, source)?.image().clone();
     let dst: Reference = target.parse().map_err(s)?;
-    let mut rec = md
-        .get(&src.to_string())
-        .map_err(s)?
-        .ok_or_else(|| format!("No such image: {source}"))?;
-    rec.name = dst.to_string();
-    md.tag(&rec).map_err(s)?;
+    if dst.digest().is_some() {
+        return Err(format!(
+            "refusing to create a tag with a digest reference: {target}"
+        ));
+    }
+    md.set_name(&dst.to_string(), &img.id).map_err(s)?;
     Ok(0)
 }
 
-pub fn rmi(env: &Env, refs: &[String]) -> Result<i32, String> {
+/// Print what went, docker's way, and remove the content nothing needs any more.
+pub fn report_removal(env: &Env, r: &Removal, untagged: &str, deleted: &str) -> Result<(), String> {
+    for n in &r.untagged {
+        println!("{untagged}: {}", familiar(n));
+    }
+    if let Some(img) = &r.deleted {
+        println!("{deleted}: {}", img.id);
+        let (md, store, snaps) = (
+            env.metadata().map_err(s)?,
+            env.store().map_err(s)?,
+            env.snapshots().map_err(s)?,
+        );
+        let freed = berth_image::gc::remove_content(&md, &store, &snaps, std::slice::from_ref(img))
+            .map_err(s)?;
+        for c in freed.snapshots {
+            println!("{deleted}: {c}");
+        }
+    }
+    Ok(())
+}
+
+fn rmi_one(env: &Env, arg: &str, force: bool) -> Result<(), String> {
     let md = env.metadata().map_err(s)?;
-    let mut code = 0;
-    for name in refs {
-        let r: Reference = match name.parse() {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("Error: {e}");
-                code = 1;
-                continue;
+    let removal = match resolve(&md, arg)? {
+        Target::Name(full, _) => md.remove_name(&full).map_err(s)?,
+        Target::RepoDigest(full, img) => {
+            md.remove_repo_digest(&full).map_err(s)?;
+            let left = md.image(&img.id).map_err(s)?;
+            let mut r = Removal {
+                untagged: vec![full],
+                deleted: None,
+            };
+            if left.is_some_and(|l| l.names.is_empty() && l.repo_digests.is_empty()) {
+                r.deleted = md.remove_image(&img.id).map_err(s)?.and_then(|x| x.deleted);
             }
-        };
-        if md.untag(&r.to_string()).map_err(s)? {
-            println!("Untagged: {}", r.familiar());
-        } else {
-            eprintln!("Error: No such image: {name}");
+            Some(r)
+        }
+        Target::Id(img) => {
+            // Docker: by ID, an image with at most one tag, all in one repository, loses its
+            // names; more than that needs -f.
+            let repos: std::collections::BTreeSet<&str> = img
+                .names
+                .iter()
+                .chain(&img.repo_digests)
+                .map(|n| berth_image::metadata::repository_of(n))
+                .collect();
+            if (img.names.len() > 1 || repos.len() > 1) && !force {
+                return Err(format!(
+                    "conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
+                    short_id(&img.id, false)
+                ));
+            }
+            md.remove_image(&img.id).map_err(s)?
+        }
+    };
+    let r = removal.ok_or_else(|| format!("No such image: {arg}"))?;
+    report_removal(env, &r, "Untagged", "Deleted")
+}
+
+pub fn rmi(env: &Env, refs: &[String], force: bool) -> Result<i32, String> {
+    let mut code = 0;
+    for arg in refs {
+        if let Err(e) = rmi_one(env, arg, force) {
+            eprintln!("Error: {e}");
             code = 1;
         }
     }
     Ok(code)
 }
 
-/// `docker image inspect`'s JSON for the fields Berth has.
+/// Pretty JSON with 4-space indents, as the docker CLI prints.
+fn pretty(v: &Value) -> String {
+    // serde_json indents by 2; JSON strings hold no raw newline, so leading spaces are indent.
+    let two = serde_json::to_string_pretty(v).expect("JSON");
+    two.lines()
+        .map(|l| {
+            let body = l.trim_start_matches(' ');
+            format!("{}{body}", " ".repeat(2 * (l.len() - body.len())))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An object with its keys in the given order (Docker's struct order), indented by `pad`.
+fn ordered(fields: &[(&str, Value)], pad: &str) -> String {
+    let mut out = format!("{pad}{{\n");
+    for (i, (k, v)) in fields.iter().enumerate() {
+        let v = pretty(v).replace('\n', &format!("\n{pad}    "));
+        let comma = if i + 1 < fields.len() { "," } else { "" };
+        out.push_str(&format!("{pad}    {}: {v}{comma}\n", Value::from(*k)));
+    }
+    out.push_str(&format!("{pad}}}"));
+    out
+}
+
+/// `docker image inspect`: the Engine API's ImageInspect shape, keys in its order.
 pub fn inspect(env: &Env, refs: &[String]) -> Result<i32, String> {
     let (md, store, snaps) = (
         env.metadata().map_err(s)?,
         env.store().map_err(s)?,
         env.snapshots().map_err(s)?,
     );
-    let all = md.list().map_err(s)?;
     let mut out = Vec::new();
-    for name in refs {
-        let r: Reference = name.parse().map_err(s)?;
-        let rec = md
-            .get(&r.to_string())
-            .map_err(s)?
-            .ok_or_else(|| format!("No such image: {name}"))?;
-        let cfg: serde_json::Value =
-            serde_json::from_slice(&store.read(&rec.config).map_err(s)?).map_err(s)?;
-        let tags: Vec<String> = all
+    let mut code = 0;
+    for arg in refs {
+        let img = match resolve(&md, arg) {
+            Ok(t) => t.image().clone(),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 1;
+                continue;
+            }
+        };
+        let cfg = config_of(&store, &img);
+        let str_or_empty = |v: &Value| json!(v.as_str().unwrap_or(""));
+        let lowers: Vec<String> = img
+            .chain
             .iter()
-            .filter(|o| o.config == rec.config)
-            .map(|o| o.name.clone())
+            .rev()
+            .map(|c| snaps.path(c).display().to_string())
             .collect();
-        let repo_digests: Vec<String> = all
-            .iter()
-            .filter(|o| o.config == rec.config)
-            .map(|o| {
-                format!(
-                    "{}@{}",
-                    o.name.rsplit_once(':').map_or(o.name.as_str(), |(n, _)| n),
-                    o.manifest
-                )
-            })
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let size: u64 = rec.chain.iter().map(|c| dir_size(&snaps.path(c))).sum();
-        out.push(serde_json::json!({
-            "Id": rec.config.to_string(),
-            "RepoTags": tags,
-            "RepoDigests": repo_digests,
-            "Created": cfg["created"],
-            "Author": cfg["author"],
-            "Architecture": cfg["architecture"],
-            "Variant": cfg["variant"],
-            "Os": cfg["os"],
-            "Config": cfg["config"],
-            "Size": size,
-            "RootFS": {"Type": "layers", "Layers": cfg["rootfs"]["diff_ids"]},
-            "Metadata": {"LastTagTime": rec.created},
-        }));
+        let mut fields: Vec<(&str, Value)> = vec![
+            ("Id", json!(img.id.to_string())),
+            (
+                "RepoTags",
+                json!(img.names.iter().map(|n| familiar(n)).collect::<Vec<_>>()),
+            ),
+            (
+                "RepoDigests",
+                json!(img
+                    .repo_digests
+                    .iter()
+                    .map(|n| familiar(n))
+                    .collect::<Vec<_>>()),
+            ),
+            ("Parent", json!("")),
+            ("Comment", str_or_empty(&cfg["comment"])),
+            ("Created", str_or_empty(&cfg["created"])),
+            ("DockerVersion", str_or_empty(&cfg["docker_version"])),
+            ("Author", str_or_empty(&cfg["author"])),
+            ("Config", cfg.get("config").cloned().unwrap_or(Value::Null)),
+            ("Architecture", str_or_empty(&cfg["architecture"])),
+        ];
+        if let Some(v) = cfg["variant"].as_str() {
+            fields.push(("Variant", json!(v)));
+        }
+        fields.push(("Os", str_or_empty(&cfg["os"])));
+        if let Some(v) = cfg["os.version"].as_str() {
+            fields.push(("OsVersion", json!(v)));
+        }
+        fields.extend([
+            ("Size", json!(size_of(&snaps, &img))),
+            (
+                "GraphDriver",
+                json!({"Data": {"LowerDir": lowers.join(":")}, "Name": "overlay"}),
+            ),
+            (
+                "RootFS",
+                json!({"Type": "layers", "Layers": cfg["rootfs"]["diff_ids"].as_array().cloned().unwrap_or_default()}),
+            ),
+            (
+                "Metadata",
+                json!({"LastTagTime": img.last_tag.map_or("0001-01-01T00:00:00Z".to_string(), timestamp::rfc3339)}),
+            ),
+        ]);
+        out.push(ordered(&fields, "    "));
     }
-    println!("{}", serde_json::to_string_pretty(&out).map_err(s)?);
-    Ok(0)
+    if out.is_empty() {
+        println!("[]");
+    } else {
+        println!("[\n{}\n]", out.join(",\n"));
+    }
+    Ok(code)
 }

@@ -18,8 +18,10 @@
 //!   oversize) refused with nothing left behind.
 //! - [`metadata`]: image names and their manifest/config/chain records in one SQLite
 //!   database (WAL) that the engine will share.
-//! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then each
-//!   layer downloaded, stored and unpacked into its chain-ID snapshot in one pass.
+//! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then the
+//!   layers, three at a time, each downloaded, stored and unpacked into its chain-ID snapshot
+//!   in one pass; [`progress`] tells the caller what each layer is doing, and [`lock`]
+//!   (flock per blob and per chain ID) lets two pulls of the same image share the work.
 //! - [`registry`]: registry endpoints (Hub, loopback over HTTP, insecure list, certs.d) and
 //!   `WWW-Authenticate` challenges, and the blocking pull client (Bearer/Basic, retries).
 //! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images
@@ -33,8 +35,10 @@ pub mod digest;
 pub mod error;
 pub mod gc;
 mod leftovers;
+pub mod lock;
 pub mod manifest;
 pub mod metadata;
+pub mod progress;
 pub mod pull;
 pub mod reference;
 pub mod registry;

@@ -98,8 +98,10 @@ EOF
 $IMAGE_ONLY && exit 0
 
 echo "building berth (release)"
-(cd "$REPO" && cargo build --release -p berth --quiet)
-BERTH=$REPO/target/release/berth
+(cd "$REPO" && CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1} cargo build --release -p berth --quiet)
+# The binary is under target/<triple>/ when the cargo config names a build target.
+BERTH=$({ ls -t "$REPO"/target/release/berth "$REPO"/target/*/release/berth 2>/dev/null || true; } | head -1)
+[ -x "$BERTH" ] || die "no release build of berth found under $REPO/target"
 
 WORK=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
 PIDS=()
@@ -217,3 +219,5 @@ for t in "${TOOLS[@]}"; do
     esac
     printf '%-22s %9s %9s %11.2fx\n' "$label" "$mean" "$sd" "$(echo "$mean / $bmean" | bc -l)"
 done
+echo "all times (s):"
+for t in "${TOOLS[@]}"; do echo "  $t:${TIMES[$t]}"; done

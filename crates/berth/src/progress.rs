@@ -94,9 +94,9 @@ impl Progress for Bars {
         match e {
             Event::Downloading { done, total } => {
                 if bar.length() != Some(total) {
-                    bar.set_style(bytes_style());
-                    bar.set_length(total);
                     bar.set_message(msg);
+                    bar.set_length(total);
+                    bar.set_style(bytes_style());
                 }
                 bar.set_position(done);
             }

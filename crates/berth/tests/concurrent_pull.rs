@@ -45,6 +45,7 @@ fn two_pulls_at_once_both_succeed_and_fetch_each_layer_once() {
     let root = tempfile::tempdir().unwrap();
 
     let (a, b) = (pull(root.path(), &name), pull(root.path(), &name));
+    let mut outputs = Vec::new();
     for child in [a, b] {
         let o = child.wait_with_output().unwrap();
         assert!(
@@ -53,8 +54,9 @@ fn two_pulls_at_once_both_succeed_and_fetch_each_layer_once() {
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
         );
-        let out = String::from_utf8_lossy(&o.stdout);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
         assert!(out.trim_end().ends_with(&name), "{out}");
+        outputs.push(out);
     }
 
     let manifest: serde_json::Value = {
@@ -78,6 +80,19 @@ fn two_pulls_at_once_both_succeed_and_fetch_each_layer_once() {
         assert_eq!(
             fetched, 1,
             "layer {d} fetched {fetched} times: {requests:#?}"
+        );
+        // One pull fetched it, the other found it made (at once or after waiting).
+        let id = &d["sha256:".len()..][..12];
+        let said = |what: &str| {
+            outputs
+                .iter()
+                .filter(|o| o.contains(&format!("{id}: {what}")))
+                .count()
+        };
+        assert_eq!(
+            (said("Pull complete"), said("Already exists")),
+            (1, 1),
+            "{outputs:#?}"
         );
     }
     assert_eq!(names(&root.path().join("snapshots/snapshots")).len(), 4);

@@ -10,8 +10,8 @@ pub enum Event {
     AlreadyExists,
     /// The layer is to be fetched (docker's "Pulling fs layer").
     Pulling,
-    /// Another pull (here or in another process) is fetching the same layer; this one waits
-    /// for it and uses its result.
+    /// Queued behind other layers of this pull, or another pull (here or in another
+    /// process) is fetching the same layer and this one waits to use its result.
     Waiting,
     /// Bytes of the compressed layer received (and unpacked) so far, out of `total`.
     Downloading { done: u64, total: u64 },

@@ -142,13 +142,18 @@ struct Ctx<'a> {
 /// snapshot, independent of the layers below it (overlayfs puts them together later). The
 /// first error fails the pull; layers not finished by then leave nothing behind.
 fn pull_layers(ctx: &Ctx, jobs: &[Layer]) -> Result<()> {
+    let mut to_fetch = Vec::new();
     for j in jobs {
-        let e = if ctx.snaps.exists(j.chain_id) {
-            Event::AlreadyExists
+        if ctx.snaps.exists(j.chain_id) {
+            ctx.progress.layer(&j.digest, Event::AlreadyExists);
         } else {
-            Event::Pulling
-        };
-        ctx.progress.layer(&j.digest, e);
+            ctx.progress.layer(&j.digest, Event::Pulling);
+            to_fetch.push(j);
+        }
+    }
+    // As docker does: layers beyond the first few wait for a free download slot.
+    for j in to_fetch.iter().skip(PARALLEL) {
+        ctx.progress.layer(&j.digest, Event::Waiting);
     }
     let next = AtomicUsize::new(0);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);

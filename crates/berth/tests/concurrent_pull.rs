@@ -96,8 +96,14 @@ fn two_pulls_at_once_both_succeed_and_fetch_each_layer_once() {
         );
     }
     assert_eq!(names(&root.path().join("snapshots/snapshots")).len(), 4);
-    assert!(names(&root.path().join("snapshots/staging")).is_empty());
-    assert!(names(&root.path().join("content/ingest")).is_empty());
+    for dir in [
+        "snapshots/staging",
+        "content/ingest",
+        "snapshots/locks",
+        "content/locks",
+    ] {
+        assert!(names(&root.path().join(dir)).is_empty(), "{dir} left over");
+    }
 }
 
 #[test]

@@ -158,10 +158,10 @@ fn pull_layers(ctx: &Ctx, jobs: &[Layer]) -> Result<()> {
     let next = AtomicUsize::new(0);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|s| {
-        for _ in 0..PARALLEL.min(jobs.len()) {
+        for _ in 0..PARALLEL.min(to_fetch.len()) {
             s.spawn(|| {
                 while !ctx.failed.load(Ordering::SeqCst) {
-                    let Some(j) = jobs.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                    let Some(j) = to_fetch.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         break;
                     };
                     if let Err(e) = pull_layer(ctx, j) {
@@ -181,10 +181,12 @@ fn pull_layers(ctx: &Ctx, jobs: &[Layer]) -> Result<()> {
 }
 
 fn pull_layer(ctx: &Ctx, j: &Layer) -> Result<()> {
-    if ctx.snaps.exists(j.chain_id) {
-        return Ok(()); // shared with an image already here: no download at all
-    }
     let report = |e| ctx.progress.layer(&j.digest, e);
+    if ctx.snaps.exists(j.chain_id) {
+        // Made by another pull since this one started: no download at all.
+        report(Event::AlreadyExists);
+        return Ok(());
+    }
     // Locks in this order only (snapshot, then blob) so that pulls cannot deadlock.
     let _snap = ctx.snaps.lock(j.chain_id, || report(Event::Waiting))?;
     if ctx.snaps.exists(j.chain_id) {

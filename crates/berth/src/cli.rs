@@ -142,7 +142,7 @@ pub struct PruneArgs {
 pub struct PullArgs {
     /// NAME[:TAG|@DIGEST]
     pub reference: String,
-    /// Print only the image name
+    /// Print only the digest of the pulled image
     #[arg(short, long)]
     pub quiet: bool,
     /// os/arch[/variant] to pull from a multi-platform index (default: this host's)

@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod env;
+mod progress;
 
 fn main() {
     let code = match cli::parse() {

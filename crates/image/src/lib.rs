@@ -24,8 +24,10 @@
 //!   oversize) refused with nothing left behind.
 //! - [`metadata`]: images by ID (named or dangling), names, repository digests and their
 //!   manifest/config/chain records in one SQLite database (WAL) that the engine will share.
-//! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then each
-//!   layer downloaded, stored and unpacked into its chain-ID snapshot in one pass.
+//! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then the
+//!   layers, three at a time, each downloaded, stored and unpacked into its chain-ID snapshot
+//!   in one pass; [`progress`] tells the caller what each layer is doing, and [`lock`]
+//!   (flock per blob and per chain ID) lets two pulls of the same image share the work.
 //! - [`registry`]: how registries are reached (registries.json: insecure registries and
 //!   mirrors; HTTPS with the system roots plus certs.d CAs and client certificates, plain HTTP
 //!   only for loopback and insecure ones), `WWW-Authenticate` challenges and Bearer tokens
@@ -46,8 +48,10 @@ pub mod error;
 pub mod gc;
 pub mod import;
 mod leftovers;
+pub mod lock;
 pub mod manifest;
 pub mod metadata;
+pub mod progress;
 pub mod pull;
 pub mod reference;
 pub mod registry;

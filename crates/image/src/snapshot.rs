@@ -4,8 +4,14 @@
 //!
 //! Layout under the store root: `snapshots/<chain-id hex>/` (complete, never written again)
 //! and `staging/` (unpacks in progress; renamed into place when complete and verified, so a
-//! crash leaves no half snapshot under a chain ID; two processes unpacking the same layer both
-//! succeed and one copy is kept).
+//! kill -9 leaves no half snapshot under a chain ID; two processes unpacking the same layer both
+//! succeed and one copy is kept, and pulls take the chain ID's lock in `locks/` so that the
+//! second waits for the first instead of unpacking again).
+//!
+//! Files in a snapshot are not fsynced one by one (that would make unpacking many times slower
+//! on a slow disk, and docker, containerd and podman do not either): a snapshot is complete
+//! once published as long as the machine does not lose power; its layer blob, from which it
+//! can be unpacked again, is fsynced.
 
 use crate::digest::{Digest, Verifier};
 use crate::error::{Error, Result};
@@ -39,7 +45,11 @@ pub struct Snapshotter {
 impl Snapshotter {
     pub fn open(root: impl Into<PathBuf>) -> Result<Snapshotter> {
         let root = root.into();
-        for d in [root.join("snapshots"), root.join("staging")] {
+        for d in [
+            root.join("snapshots"),
+            root.join("staging"),
+            root.join("locks"),
+        ] {
             std::fs::create_dir_all(&d).map_err(|e| Error::io("create", d, e))?;
         }
         Ok(Snapshotter { root })
@@ -57,6 +67,12 @@ impl Snapshotter {
         self.path(chain_id).is_dir()
     }
 
+    /// Exclusive right to unpack `chain_id` (see [`crate::lock`]); `on_wait` is called if
+    /// another pull holds it, before waiting for it.
+    pub fn lock(&self, chain_id: &Digest, on_wait: impl FnOnce()) -> Result<crate::lock::Lock> {
+        crate::lock::exclusive(&self.root.join("locks"), chain_id.hex(), on_wait)
+    }
+
     /// The snapshot of `chain_id`, unpacking `layer` (compressed or not) only when it does not
     /// exist yet; the layer's uncompressed content must hash to `diff_id`.
     pub fn ensure(
@@ -70,39 +86,38 @@ impl Snapshotter {
         if dst.is_dir() {
             return Ok(dst);
         }
+        self.stage(chain_id, diff_id, layer, opts)?.publish()
+    }
+
+    /// Unpack `layer` into a staging dir and verify it against `diff_id`; it becomes the
+    /// snapshot of `chain_id` only with [`Staged::publish`] (so a caller can first check what
+    /// else must be right, such as the compressed blob's digest).
+    pub fn stage(
+        &self,
+        chain_id: &Digest,
+        diff_id: &Digest,
+        layer: impl Read,
+        opts: &Options,
+    ) -> Result<Staged> {
         static SEQ: AtomicU64 = AtomicU64::new(0);
-        let staging = self.root.join("staging").join(format!(
-            "{}.{}.{}",
-            chain_id.hex(),
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir(&staging).map_err(|e| Error::io("create", &staging, e))?;
-        let done = unpack::unpack_hashed(layer, &staging, opts).and_then(|(_, actual)| {
-            if &actual != diff_id {
-                return Err(Error::DigestMismatch {
-                    expected: diff_id.to_string(),
-                    actual: actual.to_string(),
-                });
-            }
-            Ok(())
-        });
-        if let Err(e) = done {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
+        let staged = Staged {
+            dir: self.root.join("staging").join(format!(
+                "{}.{}.{}",
+                chain_id.hex(),
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            )),
+            dst: self.path(chain_id),
+        };
+        std::fs::create_dir(&staged.dir).map_err(|e| Error::io("create", &staged.dir, e))?;
+        let (_, actual) = unpack::unpack_hashed(layer, &staged.dir, opts)?;
+        if &actual != diff_id {
+            return Err(Error::DigestMismatch {
+                expected: diff_id.to_string(),
+                actual: actual.to_string(),
+            });
         }
-        match std::fs::rename(&staging, &dst) {
-            Ok(()) => Ok(dst),
-            // Someone else finished the same layer first: theirs is identical, keep it.
-            Err(_) if dst.is_dir() => {
-                let _ = std::fs::remove_dir_all(&staging);
-                Ok(dst)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&staging);
-                Err(Error::io("publish snapshot", dst, e))
-            }
-        }
+        Ok(staged)
     }
 
     /// Remove unpacks left by processes that died (their pid is part of the name).
@@ -156,5 +171,32 @@ impl Snapshotter {
             ));
         }
         Ok(())
+    }
+}
+
+/// An unpacked, verified layer not yet visible as a snapshot; dropped without
+/// [`Staged::publish`], it is removed.
+pub struct Staged {
+    dir: PathBuf,
+    dst: PathBuf,
+}
+
+impl Staged {
+    /// Make it the snapshot of its chain ID (one atomic rename).
+    pub fn publish(self) -> Result<PathBuf> {
+        let dst = self.dst.clone();
+        match std::fs::rename(&self.dir, &dst) {
+            Ok(()) => Ok(dst),
+            // Someone else finished the same layer first: theirs is identical, keep it.
+            Err(_) if dst.is_dir() => Ok(dst),
+            Err(e) => Err(Error::io("publish snapshot", dst, e)),
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // After a publish the dir is gone and this does nothing.
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -2,12 +2,14 @@
 //! under `<root>/ingest/`. A blob becomes visible only after its digest and size were checked,
 //! its data fsynced and the file renamed into place (rename is atomic), so a crash or a
 //! kill -9 at any point never leaves a half-written blob under its name. Two writers of the
-//! same blob both succeed: the second rename replaces identical content.
+//! same blob both succeed: the second rename replaces identical content; pulls avoid the
+//! double download by taking the blob's lock (`locks/<hex>`, see [`ContentStore::lock`]).
 
 use crate::digest::{Digest, Verifier};
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -19,7 +21,7 @@ impl ContentStore {
     /// Open (creating if needed) a store rooted at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<ContentStore> {
         let root = root.into();
-        for d in [root.join("blobs"), root.join("ingest")] {
+        for d in [root.join("blobs"), root.join("ingest"), root.join("locks")] {
             std::fs::create_dir_all(&d).map_err(|e| Error::io("create", d, e))?;
         }
         Ok(ContentStore { root })
@@ -46,6 +48,12 @@ impl ContentStore {
             std::io::ErrorKind::NotFound => Error::BlobNotFound(d.to_string()),
             _ => Error::io("read", p, e),
         })
+    }
+
+    /// Exclusive right to fetch blob `d` (see [`crate::lock`]); `on_wait` is called if
+    /// another pull holds it, before waiting for it.
+    pub fn lock(&self, d: &Digest, on_wait: impl FnOnce()) -> Result<crate::lock::Lock> {
+        crate::lock::exclusive(&self.root.join("locks"), d.hex(), on_wait)
     }
 
     /// Store a whole blob held in memory (manifests, configs).
@@ -77,6 +85,7 @@ impl ContentStore {
             expected: expected.clone(),
             size,
             verifier: Verifier::new(expected.algorithm()),
+            unflushed: 0,
         })
     }
 
@@ -94,7 +103,13 @@ pub struct BlobWriter {
     expected: Digest,
     size: Option<u64>,
     verifier: Verifier,
+    /// Bytes written since writeback was last started.
+    unflushed: u64,
 }
+
+/// Writeback of a blob is started every this many bytes, so the fsync at the end finds
+/// little left to write instead of the whole blob.
+const WRITEBACK_EVERY: u64 = 8 << 20;
 
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -104,6 +119,15 @@ impl Write for BlobWriter {
             .ok_or_else(|| std::io::Error::other("blob writer already finished"))?;
         let n = f.write(buf)?;
         self.verifier.update(&buf[..n]);
+        self.unflushed += n as u64;
+        if self.unflushed >= WRITEBACK_EVERY {
+            self.unflushed = 0;
+            // SAFETY: sync_file_range on an fd we own; it only starts the writeback of dirty
+            // pages (no wait), and a failure merely leaves that to the final fsync.
+            unsafe {
+                libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+            }
+        }
         if let Some(max) = self.size {
             if self.verifier.len() > max {
                 return Err(std::io::Error::other(format!(
@@ -147,7 +171,7 @@ impl BlobWriter {
                 actual: actual.to_string(),
             });
         }
-        file.sync_all()
+        file.sync_data()
             .map_err(|e| Error::io("fsync", &self.tmp, e))?;
         drop(file);
         let parent = self.dst.parent().expect("blob paths have a parent");

@@ -5,6 +5,9 @@
 //! the snapshot's directory fd: a `..` entry, an absolute path, or a symlink (made by this or
 //! an earlier entry) that would lead a write or a hard link outside the snapshot fails with
 //! EXDEV and the whole layer is refused. `unpack_new` removes the half-made snapshot then.
+//!
+//! Written for a slow disk: no fsync per file, parent directories resolved once and
+//! remembered, a file's owner, mode and times set through its open fd, large writes.
 
 use crate::error::{Error, Result};
 use std::ffi::{CString, OsStr};
@@ -112,11 +115,66 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// Parent directories already resolved beneath the root, by path: entries of a layer come
+/// grouped by directory, and resolving every parent again (one openat2 per component) was
+/// most of the unpack's system time. Adding entries never changes where an existing
+/// directory path leads; removing one can (a directory or symlink replaced), so any
+/// removal empties the cache.
+struct Parents {
+    fds: std::collections::HashMap<PathBuf, std::rc::Rc<OwnedFd>>,
+}
+
+impl Parents {
+    /// Bounded, so that a layer with many directories cannot run out of file descriptors.
+    const MAX: usize = 256;
+
+    fn get(&mut self, root: BorrowedFd, parent: &Path) -> Result<std::rc::Rc<OwnedFd>> {
+        if let Some(fd) = self.fds.get(parent) {
+            return Ok(fd.clone());
+        }
+        let fd = std::rc::Rc::new(mkdir_parents(root, parent)?);
+        if self.fds.len() >= Self::MAX {
+            self.fds.clear();
+        }
+        self.fds.insert(parent.to_path_buf(), fd.clone());
+        Ok(fd)
+    }
+
+    /// Remove whatever is at `name` in `dir`, forgetting cached paths if anything went.
+    fn remove(&mut self, dir: BorrowedFd, name: &OsStr) -> Result<()> {
+        if remove_any(dir, name)? {
+            self.fds.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Make `name` in `dir` with `make`; if something is in the way, remove it and try again
+/// (a later layer entry replaces an earlier one).
+fn create(
+    parents: &mut Parents,
+    dir: BorrowedFd,
+    name: &OsStr,
+    mut make: impl FnMut() -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    match make() {
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+            parents.remove(dir, name).map_err(std::io::Error::other)?;
+            make()
+        }
+        r => r,
+    }
+}
+
 fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats> {
     let root = open_dir(dir)?;
     let mut archive = tar::Archive::new(tar_stream);
     let mut stats = Stats::default();
     let mut dir_times = Vec::new();
+    let mut parents = Parents {
+        fds: Default::default(),
+    };
+    let mut buf = vec![0u8; 256 << 10];
     for entry in archive
         .entries()
         .map_err(|e| Error::io("read layer", dir, e))?
@@ -138,7 +196,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
             .expect("cleaned paths have a last component")
             .to_owned();
         let parent = rel.parent().unwrap_or(Path::new(""));
-        let pfd = mkdir_parents(root.as_fd_ref(), parent)?;
+        let pfd = parents.get(root.as_fd_ref(), parent)?;
         let name_b = name.as_bytes();
         if name_b == OPAQUE.as_bytes() {
             set_xattr(pfd.as_fd_ref(), None, "trusted.overlay.opaque", b"y")?;
@@ -146,7 +204,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
         }
         if let Some(hidden) = name_b.strip_prefix(WHITEOUT.as_bytes()) {
             let hidden = OsStr::from_bytes(hidden);
-            remove_any(pfd.as_fd_ref(), hidden)?;
+            parents.remove(pfd.as_fd_ref(), hidden)?;
             // overlayfs whiteout: a 0:0 character device with no permissions.
             mknod(pfd.as_fd_ref(), hidden, libc::S_IFCHR, 0)?;
             continue;
@@ -160,7 +218,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
                     Ok(()) => {}
                     Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                         if !is_dir(pfd.as_fd_ref(), &name) {
-                            remove_any(pfd.as_fd_ref(), &name)?;
+                            parents.remove(pfd.as_fd_ref(), &name)?;
                             mkdirat(pfd.as_fd_ref(), &name, 0o700)
                                 .map_err(|e| Error::io("mkdir", &rel, e))?;
                         }
@@ -170,29 +228,39 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
                 dir_times.push((rel.clone(), h.mtime().unwrap_or(0)));
             }
             T::Regular | T::Continuous => {
-                remove_any(pfd.as_fd_ref(), &name)?;
-                let fd = openat(
-                    pfd.as_fd_ref(),
-                    &name,
-                    libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
-                    0o600,
-                )
+                let mut fd = None;
+                create(&mut parents, pfd.as_fd_ref(), &name, || {
+                    fd = Some(openat(
+                        pfd.as_fd_ref(),
+                        &name,
+                        libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+                        0o600,
+                    )?);
+                    Ok(())
+                })
                 .map_err(|e| Error::io("create", &rel, e))?;
-                let mut f = std::fs::File::from(fd);
-                std::io::copy(&mut entry, &mut f).map_err(|e| Error::io("write", &rel, e))?;
+                let mut f = std::fs::File::from(fd.expect("created"));
+                copy(&mut entry, &mut f, &mut buf).map_err(|e| Error::io("write", &rel, e))?;
+                // Owner, mode and times through the open file: no path lookups.
+                set_file_meta(&f, &h, mode, &rel)?;
+                set_xattrs(&mut entry, pfd.as_fd_ref(), &name)?;
+                continue;
             }
             T::Symlink => {
                 let target = entry
                     .link_name_bytes()
                     .ok_or_else(|| hostile(format!("symlink {} without a target", rel.display())))?
                     .into_owned();
-                remove_any(pfd.as_fd_ref(), &name)?;
                 let t = CString::new(target).map_err(|_| hostile("NUL in a symlink target"))?;
                 let n = cstr(&name)?;
-                // SAFETY: valid C strings and a directory fd we own.
-                if unsafe { libc::symlinkat(t.as_ptr(), pfd.as_raw_fd(), n.as_ptr()) } != 0 {
-                    return Err(Error::io("symlink", &rel, std::io::Error::last_os_error()));
-                }
+                create(&mut parents, pfd.as_fd_ref(), &name, || {
+                    // SAFETY: valid C strings and a directory fd we own.
+                    if unsafe { libc::symlinkat(t.as_ptr(), pfd.as_raw_fd(), n.as_ptr()) } != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                })
+                .map_err(|e| Error::io("symlink", &rel, e))?;
             }
             T::Link => {
                 let target = entry
@@ -204,9 +272,9 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
                 let trel = clean_path(&target)?
                     .ok_or_else(|| hostile(format!("hard link {} to the root", rel.display())))?;
                 let tparent =
-                    mkdir_parents(root.as_fd_ref(), trel.parent().unwrap_or(Path::new("")))?;
+                    parents.get(root.as_fd_ref(), trel.parent().unwrap_or(Path::new("")))?;
                 let tname = cstr(trel.file_name().expect("cleaned"))?;
-                remove_any(pfd.as_fd_ref(), &name)?;
+                parents.remove(pfd.as_fd_ref(), &name)?;
                 let n = cstr(&name)?;
                 // SAFETY: linkat between directory fds we own, names are C strings; no
                 // AT_SYMLINK_FOLLOW, so a symlink target is linked itself, not followed.
@@ -238,7 +306,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
                     h.device_major().ok().flatten().unwrap_or(0),
                     h.device_minor().ok().flatten().unwrap_or(0),
                 );
-                remove_any(pfd.as_fd_ref(), &name)?;
+                parents.remove(pfd.as_fd_ref(), &name)?;
                 mknod(pfd.as_fd_ref(), &name, kind | 0o600, dev)?;
             }
             // Metadata-only or unknown entry kinds (pax/gnu headers are consumed by `tar`).
@@ -255,14 +323,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
         if !is_link {
             chmod(pfd.as_fd_ref(), &name, mode, &rel)?;
         }
-        if let Ok(Some(exts)) = entry.pax_extensions() {
-            for ext in exts.flatten() {
-                if let Some(key) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") {
-                    let key = String::from_utf8_lossy(key).into_owned();
-                    set_xattr(pfd.as_fd_ref(), Some(&name), &key, ext.value_bytes())?;
-                }
-            }
-        }
+        set_xattrs(&mut entry, pfd.as_fd_ref(), &name)?;
         if h.entry_type() != T::Directory {
             set_mtime(pfd.as_fd_ref(), &name, h.mtime().unwrap_or(0) as i64, &rel)?;
         }
@@ -270,7 +331,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
     // Directory times last: creating their entries changed them.
     for (rel, mtime) in dir_times.iter().rev() {
         let parent = rel.parent().unwrap_or(Path::new(""));
-        let pfd = mkdir_parents(root.as_fd_ref(), parent)?;
+        let pfd = parents.get(root.as_fd_ref(), parent)?;
         set_mtime(
             pfd.as_fd_ref(),
             rel.file_name().expect("cleaned"),
@@ -279,6 +340,58 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
         )?;
     }
     Ok(stats)
+}
+
+/// Pax `SCHILY.xattr.*` records of the entry, set on `name` in `dir`.
+fn set_xattrs<R: Read>(entry: &mut tar::Entry<R>, dir: BorrowedFd, name: &OsStr) -> Result<()> {
+    if let Ok(Some(exts)) = entry.pax_extensions() {
+        for ext in exts.flatten() {
+            if let Some(key) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") {
+                let key = String::from_utf8_lossy(key).into_owned();
+                set_xattr(dir, Some(name), &key, ext.value_bytes())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copy with a large buffer: fewer, bigger writes than `io::copy`'s 8 KiB.
+fn copy(from: &mut impl Read, to: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<()> {
+    loop {
+        match from.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => std::io::Write::write_all(to, &buf[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Owner, then mode (a chown clears set-id bits), then times, of a file just written.
+fn set_file_meta(f: &std::fs::File, h: &tar::Header, mode: u32, rel: &Path) -> Result<()> {
+    let fd = f.as_raw_fd();
+    let (uid, gid) = (h.uid().unwrap_or(0) as u32, h.gid().unwrap_or(0) as u32);
+    // SAFETY: fchown on an fd we own.
+    if unsafe { libc::fchown(fd, uid, gid) } != 0 {
+        return Err(Error::io("chown", rel, std::io::Error::last_os_error()));
+    }
+    // SAFETY: fchmod on an fd we own.
+    if unsafe { libc::fchmod(fd, mode) } != 0 {
+        return Err(Error::io("chmod", rel, std::io::Error::last_os_error()));
+    }
+    let t = libc::timespec {
+        tv_sec: h.mtime().unwrap_or(0) as i64,
+        tv_nsec: 0,
+    };
+    // SAFETY: futimens with two timespecs we own.
+    if unsafe { libc::futimens(fd, [t, t].as_ptr()) } != 0 {
+        return Err(Error::io(
+            "set times of",
+            rel,
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
 }
 
 /// An entry's path relative to the layer root; `None` for the root itself. Absolute paths
@@ -451,19 +564,22 @@ fn is_dir(dir: BorrowedFd, name: &OsStr) -> bool {
     }
 }
 
-/// Remove whatever is at `name` (file, link, or a whole directory tree), if anything.
-fn remove_any(dir: BorrowedFd, name: &OsStr) -> Result<()> {
+/// Remove whatever is at `name` (file, link, or a whole directory tree), if anything;
+/// true when something was removed.
+fn remove_any(dir: BorrowedFd, name: &OsStr) -> Result<bool> {
     let c = cstr(name)?;
     // SAFETY: unlinkat on a directory fd with a valid C string.
     if unsafe { libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), 0) } == 0 {
-        return Ok(());
+        return Ok(true);
     }
     match std::io::Error::last_os_error().raw_os_error() {
-        Some(libc::ENOENT) => Ok(()),
+        Some(libc::ENOENT) => Ok(false),
         Some(libc::EISDIR) => {
             // Through /proc/self/fd of our O_PATH fd: the tree is inside the layer.
             let p = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd())).join(name);
-            std::fs::remove_dir_all(&p).map_err(|e| Error::io("remove", p, e))
+            std::fs::remove_dir_all(&p)
+                .map(|()| true)
+                .map_err(|e| Error::io("remove", p, e))
         }
         _ => Err(Error::io(
             "remove",

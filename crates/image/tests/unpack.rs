@@ -279,3 +279,45 @@ fn layer_over_the_size_limit_is_refused() {
     });
     refused(&data, &Options { max_bytes: 1000 }, "limit of 1000 bytes");
 }
+
+#[test]
+fn write_through_a_directory_replaced_by_a_symlink_is_refused() {
+    // The unpacker remembers directories it has resolved; an entry that replaces one with a
+    // symlink must make it forget them.
+    let target = tempfile::tempdir().unwrap();
+    let t = target.path().to_str().unwrap().to_string();
+    refused(
+        &layer(|b| {
+            add(b, "d/", EntryType::Directory, None, b"");
+            add(b, "d/first", EntryType::Regular, None, b"x");
+            add(b, "d", EntryType::Symlink, Some(&t), b"");
+            add(b, "d/planted", EntryType::Regular, None, b"x");
+        }),
+        &Options::default(),
+        "d",
+    );
+    assert!(!target.path().join("planted").exists());
+}
+
+#[test]
+fn a_later_entry_replaces_an_earlier_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    let data = layer(|b| {
+        add(b, "a/", EntryType::Directory, None, b"");
+        add(b, "a/f", EntryType::Regular, None, b"old");
+        add(b, "a/f", EntryType::Regular, None, b"new");
+        add(b, "a/l", EntryType::Symlink, Some("f"), b"");
+        add(b, "a/l", EntryType::Symlink, Some("g"), b"");
+        add(b, "b", EntryType::Regular, None, b"file first");
+        add(b, "b/", EntryType::Directory, None, b"");
+        add(b, "b/inside", EntryType::Regular, None, b"then a dir");
+    });
+    unpack_new(&data[..], &root, &Options::default()).unwrap();
+    assert_eq!(std::fs::read(root.join("a/f")).unwrap(), b"new");
+    assert_eq!(
+        std::fs::read_link(root.join("a/l")).unwrap(),
+        Path::new("g")
+    );
+    assert_eq!(std::fs::read(root.join("b/inside")).unwrap(), b"then a dir");
+}

@@ -523,3 +523,64 @@ impl FlakyProxy {
         }
     }
 }
+
+/// An image (tag `v1`) of `layers` gzip layers, each one file of `bytes` incompressible bytes
+/// (so a slow proxy makes their downloads overlap). With `wrong_diff_id = Some(i)`, the
+/// config claims a wrong diff ID for layer `i`: the registry serves it, a pull must refuse it.
+pub fn layered_layout(dir: &Path, layers: usize, bytes: usize, wrong_diff_id: Option<usize>) {
+    let mut descriptors = Vec::new();
+    let mut diff_ids = Vec::new();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for i in 0..layers {
+        let data: Vec<u8> = (0..bytes)
+            .map(|_| {
+                // xorshift: cheap bytes gzip cannot shrink.
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_path(format!("layer{i}.bin")).unwrap();
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        h.set_cksum();
+        b.append(&h, &data[..]).unwrap();
+        let tar = b.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        let gz = gz.finish().unwrap();
+        let d = put(dir, &gz);
+        descriptors.push(
+            json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": d.to_string(), "size": gz.len()}),
+        );
+        let diff = if wrong_diff_id == Some(i) {
+            Digest::sha256_of(b"not this layer")
+        } else {
+            Digest::sha256_of(&tar)
+        };
+        diff_ids.push(diff.to_string());
+    }
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids}
+    }))
+    .unwrap();
+    let config_d = put(dir, &config);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d.to_string(), "size": config.len()},
+        "layers": descriptors
+    }))
+    .unwrap();
+    let d = put(dir, &manifest);
+    write_index(
+        dir,
+        "application/vnd.oci.image.manifest.v1+json",
+        &d,
+        manifest.len(),
+    );
+}

@@ -51,6 +51,7 @@ mod leftovers;
 pub mod lock;
 pub mod manifest;
 pub mod metadata;
+mod overlay;
 pub mod progress;
 pub mod pull;
 pub mod reference;

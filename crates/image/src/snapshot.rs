@@ -133,44 +133,13 @@ impl Snapshotter {
             if !p.is_dir() {
                 return Err(Error::BlobNotFound(format!("snapshot {c}")));
             }
-            lowers.push(p.to_string_lossy().into_owned());
+            lowers.push(p);
         }
         for d in [upper, work, target] {
             std::fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
         }
-        let data = format!(
-            "lowerdir={},upperdir={},workdir={}",
-            lowers.join(":"),
-            upper.display(),
-            work.display()
-        );
-        let c = |s: &str| {
-            std::ffi::CString::new(s).map_err(|_| Error::Unsupported("NUL in a path".into()))
-        };
-        let (src, fstype, tgt, opts) = (
-            c("overlay")?,
-            c("overlay")?,
-            c(&target.to_string_lossy())?,
-            c(&data)?,
-        );
-        // SAFETY: mount(2) with valid C strings that outlive the call.
-        if unsafe {
-            libc::mount(
-                src.as_ptr(),
-                tgt.as_ptr(),
-                fstype.as_ptr(),
-                0,
-                opts.as_ptr().cast(),
-            )
-        } != 0
-        {
-            return Err(Error::io(
-                "mount overlay at",
-                target,
-                std::io::Error::last_os_error(),
-            ));
-        }
-        Ok(())
+        let lowers: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
+        crate::overlay::mount(&lowers, upper, work, target)
     }
 }
 

@@ -57,6 +57,7 @@ pub fn collect(
     snaps: &Snapshotter,
     grace: Duration,
 ) -> Result<Collected> {
+    let _gc = store.gc_guard()?;
     let mut out = Collected::default();
     let keep_blobs = referenced_blobs(md, store)?;
     let (chains, _) = md.referenced()?;
@@ -136,6 +137,7 @@ pub fn remove_content(
     snaps: &Snapshotter,
     deleted: &[StoredImage],
 ) -> Result<Freed> {
+    let _gc = store.gc_guard()?;
     let keep_blobs = referenced_blobs(md, store)?;
     let (chains, _) = md.referenced()?;
     let keep_snaps: HashSet<Digest> = chains.into_iter().collect();

@@ -30,6 +30,7 @@ pub fn import(
     md: &Metadata,
     opts: &ImportOptions,
 ) -> Result<Digest> {
+    let _writing = store.write_guard()?;
     let mut cfg = Map::new();
     for c in &opts.changes {
         crate::changes::apply(&mut cfg, c)?;

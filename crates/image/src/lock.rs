@@ -69,3 +69,30 @@ fn flock(file: &File, op: i32) -> std::io::Result<bool> {
         _ => Err(err),
     }
 }
+
+/// The store-wide lock between writers and garbage collection: pulls, loads and imports hold
+/// it shared from their first write until their image is named; collection holds it alone,
+/// so it never sees (and removes) content that is written but not yet referenced.
+#[derive(Debug)]
+pub struct StoreGuard {
+    _file: File,
+}
+
+pub(crate) fn store_guard(dir: &Path, exclusive: bool) -> Result<StoreGuard> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let path = dir.join("gc.lock");
+    // Never removed: every process must lock the same inode.
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open lock", &path, e))?;
+    let op = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
+    while !flock(&file, op).map_err(|e| Error::io("lock", &path, e))? {}
+    Ok(StoreGuard { _file: file })
+}

@@ -56,6 +56,17 @@ impl ContentStore {
         crate::lock::exclusive(&self.root.join("locks"), d.hex(), on_wait)
     }
 
+    /// Hold while writing content that is not yet named in the metadata (a pull, load or
+    /// import, until its image is tagged): garbage collection waits for it.
+    pub fn write_guard(&self) -> Result<crate::lock::StoreGuard> {
+        crate::lock::store_guard(&self.root.join("locks"), false)
+    }
+
+    /// Held by garbage collection: no writer is between storing content and naming it.
+    pub(crate) fn gc_guard(&self) -> Result<crate::lock::StoreGuard> {
+        crate::lock::store_guard(&self.root.join("locks"), true)
+    }
+
     /// Store a whole blob held in memory (manifests, configs).
     pub fn put(&self, expected: &Digest, data: &[u8]) -> Result<PathBuf> {
         let mut w = self.writer(expected, Some(data.len() as u64))?;

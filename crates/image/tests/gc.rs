@@ -113,3 +113,33 @@ fn prune_takes_dangling_images_and_only_their_content() {
     assert!(!store.contains(&named_own) && !store.contains(&shared));
     assert!(named_chain.iter().all(|c| !snaps.exists(c)));
 }
+
+#[test]
+fn collection_waits_for_a_writer_that_has_not_named_its_image_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ContentStore::open(dir.path().join("content")).unwrap();
+    let snaps = Snapshotter::open(dir.path().join("snapshots")).unwrap();
+    let db = dir.path().join("berth.db");
+    let writing = store.write_guard().unwrap();
+    let d = Digest::sha256_of(b"pulled, not yet tagged");
+    store.put(&d, b"pulled, not yet tagged").unwrap();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let gc = s.spawn(|| {
+            let md = Metadata::open(&db).unwrap();
+            started_tx.send(()).unwrap();
+            collect(&md, &store, &snaps, Duration::ZERO).unwrap()
+        });
+        started_rx.recv().unwrap();
+        // Collection is running (or about to): while the writer holds on, the blob stays.
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            store.contains(&d),
+            "collected while a writer held the store"
+        );
+        drop(writing);
+        // The writer let go without naming it: now it is garbage.
+        assert_eq!(gc.join().unwrap().blobs, 1);
+    });
+    assert!(!store.contains(&d));
+}

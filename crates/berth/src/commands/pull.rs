@@ -31,6 +31,8 @@ pub fn pull(env: &Env, a: &PullArgs) -> Result<i32, String> {
         );
     }
     // Partial downloads of pulls that were killed are of no use to anyone.
+    // Garbage collection waits until this pull's image is named (md.tag below).
+    let _writing = store.write_guard().map_err(s)?;
     let _ = store.clean_ingest();
     let _ = snaps.clean_staging();
     let before = md.get(&r.to_string()).map_err(s)?;

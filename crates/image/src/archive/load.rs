@@ -382,6 +382,7 @@ pub fn load(
     platform: &Platform,
 ) -> Result<Vec<Loaded>> {
     let _ = store.clean_ingest();
+    let _writing = store.write_guard()?;
     let spool = Spool::extract(
         crate::unpack::decompress(input)?,
         &store.root().join("ingest"),

@@ -59,12 +59,12 @@ impl ContentStore {
     /// Hold while writing content that is not yet named in the metadata (a pull, load or
     /// import, until its image is tagged): garbage collection waits for it.
     pub fn write_guard(&self) -> Result<crate::lock::StoreGuard> {
-        crate::lock::store_guard(&self.root.join("locks"), false)
+        crate::lock::store_guard(&self.root, false)
     }
 
     /// Held by garbage collection: no writer is between storing content and naming it.
     pub(crate) fn gc_guard(&self) -> Result<crate::lock::StoreGuard> {
-        crate::lock::store_guard(&self.root.join("locks"), true)
+        crate::lock::store_guard(&self.root, true)
     }
 
     /// Store a whole blob held in memory (manifests, configs).

@@ -44,6 +44,13 @@ pub enum Error {
     },
     #[error("image metadata: {0}")]
     Metadata(String),
+    /// What went wrong with one layer of a pull, named by its digest.
+    #[error("layer {digest}: {source}")]
+    Layer {
+        digest: String,
+        #[source]
+        source: Box<Error>,
+    },
     #[error("blob {0} not found")]
     BlobNotFound(String),
     #[error("{what} {path}: {source}")]

@@ -37,9 +37,8 @@
 //! - [`snapshot`]: chain IDs, one snapshot directory per chain ID shared by all images
 //!   (unpacked once, verified against its diff ID, published atomically), and the overlayfs
 //!   mount of a layer stack plus a writable upper dir as a container root.
-//!
-//! Still to come in this crate (issue 3): the registry client, the SQLite metadata shared
-//! with the engine, and the registry client.
+//! - `overlay` (private): the overlayfs mount itself, lower dirs one by one (`lowerdir+`)
+//!   where the kernel has it, so images of any depth mount.
 
 pub mod archive;
 pub mod changes;

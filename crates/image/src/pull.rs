@@ -166,7 +166,10 @@ fn pull_layers(ctx: &Ctx, jobs: &[Layer]) -> Result<()> {
                     };
                     if let Err(e) = pull_layer(ctx, j) {
                         let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
-                        first.get_or_insert(e);
+                        first.get_or_insert(Error::Layer {
+                            digest: j.digest.to_string(),
+                            source: Box::new(e),
+                        });
                         ctx.failed.store(true, Ordering::SeqCst);
                         break;
                     }

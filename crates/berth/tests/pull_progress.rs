@@ -100,3 +100,41 @@ fn quiet_prints_only_the_digest() {
     let root = tempfile::tempdir().unwrap();
     assert_eq!(pull(root.path(), &["-q", &name]), format!("{digest}\n"));
 }
+
+#[test]
+fn on_a_terminal_each_layer_line_is_redrawn_in_place_and_ends_complete() {
+    let reg = Registry::start();
+    let layout = tempfile::tempdir().unwrap();
+    layered_layout(layout.path(), 2, 256 << 10, None);
+    let name = format!("127.0.0.1:{}/test/tty:v1", reg.port);
+    push(layout.path(), &name);
+    let (_, ids) = layer_ids(layout.path());
+    let root = tempfile::tempdir().unwrap();
+    // script(1) gives the pull a pseudo-terminal as its stdout.
+    let o = Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "{BERTH} --root {} pull {name}",
+            root.path().display()
+        ))
+        .arg("/dev/null")
+        .env("TERM", "xterm")
+        .env("COLUMNS", "120")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    // Lines are redrawn with cursor movements, not appended one per event.
+    assert!(
+        out.contains("\x1b["),
+        "no terminal control sequences: {out:?}"
+    );
+    for id in &ids {
+        assert!(out.contains(&format!("{id}: Pull complete")), "{out:?}");
+        assert!(
+            !out.contains(&format!("{id}: Pulling fs layer\r\n{id}")),
+            "{out:?}"
+        );
+    }
+    assert!(out.contains("Status: Downloaded newer image"), "{out:?}");
+}

@@ -1,0 +1,21 @@
+//! # berth-engine
+//!
+//! Containers the way Docker users know them, made from `berth-image` images and run by
+//! `berth-runtime-lib` in-process (or any OCI runtime's CLI with `--runtime`).
+//!
+//! - [`options`]: what a container is asked to be (`docker run`'s flags as typed values,
+//!   close to the Engine API's `Config` + `HostConfig`), and the parsers of their string forms
+//!   (`-m 512m`, `-v src:dst:ro`, `--restart on-failure:3`, ...), shared by the CLI and the
+//!   future API server.
+//! - [`image_config`]: the parts of an image's config a container uses (Entrypoint, Cmd, Env,
+//!   WorkingDir, User, Volumes, StopSignal, Labels, ExposedPorts).
+//! - [`spec`]: options + image config -> the OCI runtime `config.json`, with Docker's
+//!   defaults (capabilities, seccomp profile, masked and read-only paths, devices).
+//! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
+
+pub mod error;
+pub mod image_config;
+pub mod options;
+pub mod spec;
+
+pub use error::{Error, Result};

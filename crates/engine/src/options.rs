@@ -1,0 +1,204 @@
+//! What a container is asked to be: `docker run`/`docker create`'s options as typed values,
+//! close to the Engine API's `Config` and `HostConfig` so that the API server (roadmap) fills
+//! the same struct from JSON that the CLI fills from flags. Strings like `512m`, `1.5`,
+//! `src:dst:ro` or `on-failure:3` are turned into these types by [`parse`]'s functions, which
+//! report bad values as [`crate::Error::InvalidValue`] (exit 125).
+
+pub mod parse;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    // --- What runs (Docker's Config) ---
+    /// `--name`; a generated `adjective_noun` name when absent.
+    pub name: Option<String>,
+    /// The image reference as the user typed it.
+    pub image: String,
+    /// Arguments after the image: replace the image's Cmd when not empty.
+    pub cmd: Vec<String>,
+    /// `--entrypoint`: `Some(vec![])` for `--entrypoint ""` (clears the image's Entrypoint
+    /// and its Cmd, as docker does).
+    pub entrypoint: Option<Vec<String>>,
+    /// `-e`/`--env`/`--env-file`, in order, `KEY=VALUE` (a bare `KEY` takes the CLI's value
+    /// or is dropped when unset: resolved by the CLI before it gets here).
+    pub env: Vec<String>,
+    /// `-w`
+    pub workdir: Option<String>,
+    /// `-u user[:group]`, names or numbers, resolved in the image's /etc/passwd and /etc/group.
+    pub user: Option<String>,
+    /// `--hostname`; the short container ID when absent.
+    pub hostname: Option<String>,
+    /// `--label`
+    pub labels: BTreeMap<String, String>,
+    /// `--stop-signal` (`SIGTERM`, `TERM`, `15`)
+    pub stop_signal: Option<String>,
+    /// `--stop-timeout` in seconds (default 10)
+    pub stop_timeout: Option<i64>,
+    /// `-t`
+    pub tty: bool,
+    /// `-i`
+    pub interactive: bool,
+    /// `-d`
+    pub detach: bool,
+
+    // --- How it runs (Docker's HostConfig) ---
+    /// `--rm`
+    pub auto_remove: bool,
+    /// `-v`, `--mount` and `--tmpfs`, in the order given.
+    pub mounts: Vec<Mount>,
+    /// `--read-only`
+    pub read_only: bool,
+    /// `-m`, bytes
+    pub memory: Option<i64>,
+    /// `--memory-swap`, bytes; -1 for unlimited
+    pub memory_swap: Option<i64>,
+    /// `--memory-reservation`, bytes
+    pub memory_reservation: Option<i64>,
+    /// `--cpus` as billionths of a CPU (Docker's NanoCpus)
+    pub nano_cpus: Option<i64>,
+    /// `--cpu-shares`
+    pub cpu_shares: Option<u64>,
+    /// `--cpuset-cpus` (`0-2,4`)
+    pub cpuset_cpus: Option<String>,
+    /// `--pids-limit`; -1 or 0 for unlimited
+    pub pids_limit: Option<i64>,
+    /// `--ulimit`
+    pub ulimits: Vec<Ulimit>,
+    /// `--cap-add` / `--cap-drop` (`NET_ADMIN`, `CAP_NET_ADMIN` or `ALL`), normalized to
+    /// `CAP_*` names or `ALL`.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// `--privileged`
+    pub privileged: bool,
+    /// `--security-opt seccomp=...`
+    pub seccomp: Seccomp,
+    /// `--security-opt no-new-privileges`
+    pub no_new_privileges: bool,
+    /// `--device`
+    pub devices: Vec<Device>,
+    /// `--init`
+    pub init: bool,
+    /// `--restart`
+    pub restart: RestartPolicy,
+    /// `--userns`
+    pub userns: Userns,
+    /// `--network`
+    pub network: Network,
+    /// `--runtime PATH`: another OCI runtime's CLI; None = the built-in runtime, in-process.
+    pub runtime: Option<PathBuf>,
+    /// `--log-driver`, `--log-opt`
+    pub log: LogConfig,
+    /// `--pull`
+    pub pull: PullPolicy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MountKind {
+    /// A host path (`-v /host:/ctr`, `--mount type=bind`).
+    Bind,
+    /// A named volume (`-v name:/ctr`), or an anonymous one when `source` is None
+    /// (`-v /ctr`, image `Volumes`).
+    Volume,
+    /// `--tmpfs /ctr[:opts]`, `--mount type=tmpfs`.
+    Tmpfs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    pub kind: MountKind,
+    /// Host path (bind) or volume name (volume); None for tmpfs and anonymous volumes.
+    pub source: Option<String>,
+    /// Absolute path inside the container.
+    pub target: String,
+    pub read_only: bool,
+    /// Extra mount options: tmpfs `size=64m`/`mode=1777`, bind propagation, `z`/`Z` (ignored:
+    /// no SELinux here, accepted as docker does).
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimit {
+    /// `nofile`, `nproc`, ... (without `RLIMIT_`)
+    pub name: String,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Seccomp {
+    /// Docker's default profile.
+    #[default]
+    Default,
+    Unconfined,
+    /// A profile file (Docker's JSON format), read when the container is created.
+    Profile(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub host_path: String,
+    pub container_path: String,
+    /// `rwm` by default
+    pub permissions: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    /// `on-failure[:max retries]` (0 = no limit)
+    OnFailure(u32),
+    Always,
+    UnlessStopped,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Userns {
+    #[default]
+    Host,
+    /// A private range: container root is this unprivileged host uid/gid, `size` ids mapped.
+    Private { host_id: u32, size: u32 },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Network {
+    /// Docker's default is a bridge; until the networking issue, `none` is what Berth gives
+    /// (a private network namespace with loopback only).
+    #[default]
+    Default,
+    None,
+    Host,
+    /// `container:NAME`
+    Container(String),
+    /// A path to a network namespace (for pods).
+    Path(PathBuf),
+    /// A user-defined or the `bridge` network (networking issue).
+    Named(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogDriver {
+    #[default]
+    JsonFile,
+    None,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogConfig {
+    pub driver: LogDriver,
+    /// `--log-opt max-size=10m`: rotate when the file reaches this many bytes (None: never).
+    pub max_size: Option<u64>,
+    /// `--log-opt max-file=3`: files kept, the current one included (default 1).
+    pub max_file: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PullPolicy {
+    #[default]
+    Missing,
+    Always,
+    Never,
+}

@@ -1,0 +1,139 @@
+//! `create` and `run`: the image (pulled if need be), the container, and for `run` its start;
+//! attached, the output is streamed until the container exits and its status is ours.
+
+use super::image::resolve_image;
+use super::{engine, Failure};
+use crate::cli::RunArgs;
+use crate::env::Env;
+use berth_engine::container::ImageInput;
+use berth_engine::spec::Volumes;
+use berth_engine::store::{Row, State};
+use berth_engine::Engine;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Volume directories under `R/volumes/<name>/_data` (the volume store replaces this).
+struct PlainVolumes {
+    root: PathBuf,
+}
+
+impl Volumes for PlainVolumes {
+    fn source(&mut self, name: Option<&str>, _target: &str) -> berth_engine::Result<PathBuf> {
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => berth_engine::names::new_id()?,
+        };
+        let p = self.root.join("volumes").join(name).join("_data");
+        std::fs::create_dir_all(&p).map_err(|e| berth_engine::Error::io("create", &p, e))?;
+        Ok(p)
+    }
+}
+
+fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> {
+    let opts = a.flags.to_options(&a.image, &a.cmd)?;
+    let img = resolve_image(env, &a.image, opts.pull)?;
+    let mut vols = PlainVolumes {
+        root: env.root.clone(),
+    };
+    let row = e.create(
+        &opts,
+        ImageInput {
+            id: &img.image.id,
+            chain: &img.image.chain,
+            config: &img.config,
+        },
+        &mut vols,
+    )?;
+    Ok(row)
+}
+
+pub fn create(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    let row = create_container(env, &e, a)?;
+    println!("{}", row.id);
+    Ok(0)
+}
+
+pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    let row = create_container(env, &e, a)?;
+    if let Err(err) = e.start(&row.id) {
+        if a.flags.rm {
+            let _ = e.remove(&row.id, true);
+        }
+        return Err(err.into());
+    }
+    if a.flags.detach {
+        println!("{}", row.id);
+        return Ok(0);
+    }
+    Ok(follow(&e, &row.id)?)
+}
+
+/// Copy the container's output from its json-file log to ours until it exits; its status.
+///
+/// The monitor writes `exit.json` before an `--rm` removal, which waits for the container's
+/// lock: polling often enough sees it first.
+pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
+    let log_path = e.dir(id).join(format!("{id}-json.log"));
+    let mut log: Option<std::io::BufReader<std::fs::File>> = None;
+    let mut partial = String::new();
+    let mut last_code = 0;
+    let mut pump = |log: &mut Option<std::io::BufReader<std::fs::File>>| {
+        if log.is_none() {
+            *log = std::fs::File::open(&log_path)
+                .ok()
+                .map(std::io::BufReader::new);
+        }
+        let Some(r) = log.as_mut() else { return };
+        loop {
+            let mut line = String::new();
+            match r.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            partial.push_str(&line);
+            if !partial.ends_with('\n') {
+                continue;
+            }
+            let entry: serde_json::Value = serde_json::from_str(&partial).unwrap_or_default();
+            partial.clear();
+            let text = entry["log"].as_str().unwrap_or("");
+            if entry["stream"] == "stderr" {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            } else {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
+        }
+    };
+    loop {
+        pump(&mut log);
+        if let Some(x) = berth_engine::container::exit::read(e, id) {
+            last_code = x.exit_code;
+            std::thread::sleep(Duration::from_millis(20));
+            pump(&mut log);
+            return Ok(last_code);
+        }
+        match e.store.get(id)? {
+            None => {
+                pump(&mut log);
+                return Ok(last_code);
+            }
+            Some(mut r) => {
+                berth_engine::container::exit::refresh(e, &mut r)?;
+                last_code = r.exit_code;
+                if !matches!(r.state, State::Running | State::Paused) {
+                    pump(&mut log);
+                    return Ok(r.exit_code);
+                }
+                if !berth_engine::container::monitor_alive(&r) {
+                    berth_engine::reconcile::reconcile(e);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}

@@ -1,0 +1,186 @@
+//! Clients of `monitor.sock`. A client sends one JSON line, `{"attach":{"stdin":b,
+//! "stdout":b,"stderr":b}}` or `{"wait":{}}`. An attached client then gets frames
+//! `[stream u8][len u32 BE][bytes]` (1 stdout, 2 stderr, 3 exit with a 4-byte BE status) and
+//! may send raw stdin bytes (its EOF closes the container's stdin); a waiting client gets
+//! `{"exit_code":N}` when the container exits.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+
+/// Past this much unsent output the client is too slow and is dropped, so that one stuck
+/// client cannot grow the monitor without bound.
+const MAX_BACKLOG: usize = 4 << 20;
+
+pub enum Kind {
+    /// The request line has not arrived yet.
+    Request,
+    Attach {
+        stdin: bool,
+        stdout: bool,
+        stderr: bool,
+    },
+    Wait,
+}
+
+pub struct Client {
+    pub sock: UnixStream,
+    pub kind: Kind,
+    inbuf: Vec<u8>,
+    out: Vec<u8>,
+    /// Close once `out` is sent.
+    closing: bool,
+    /// The client half-closed its side.
+    pub read_eof: bool,
+    pub dead: bool,
+}
+
+/// What a read from a client produced.
+pub enum Input {
+    Nothing,
+    /// Bytes for the container's stdin.
+    Stdin(Vec<u8>),
+    /// The client will send no more: close the container's stdin.
+    StdinEof,
+}
+
+impl Client {
+    pub fn new(sock: UnixStream) -> Self {
+        let _ = sock.set_nonblocking(true);
+        Client {
+            sock,
+            kind: Kind::Request,
+            inbuf: Vec::new(),
+            out: Vec::new(),
+            closing: false,
+            read_eof: false,
+            dead: false,
+        }
+    }
+
+    pub fn wants_output(&self, stream: u8) -> bool {
+        match self.kind {
+            Kind::Attach { stdout, stderr, .. } => {
+                !self.closing && ((stream == 1 && stdout) || (stream == 2 && stderr))
+            }
+            _ => false,
+        }
+    }
+
+    pub fn wants_read(&self) -> bool {
+        !self.dead && !self.read_eof
+    }
+
+    pub fn wants_write(&self) -> bool {
+        !self.dead && !self.out.is_empty()
+    }
+
+    pub fn finished(&self) -> bool {
+        self.dead || (self.closing && self.out.is_empty())
+    }
+
+    pub fn frame(&mut self, stream: u8, bytes: &[u8]) {
+        self.out.push(stream);
+        self.out
+            .extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        self.out.extend_from_slice(bytes);
+        if self.out.len() > MAX_BACKLOG {
+            self.dead = true;
+        }
+    }
+
+    /// The container exited with `code`: tell the client if it asked for that, then close.
+    pub fn exited(&mut self, code: i32) {
+        match self.kind {
+            Kind::Attach { .. } => self.frame(3, &code.to_be_bytes()),
+            Kind::Wait => self
+                .out
+                .extend_from_slice(format!("{{\"exit_code\":{code}}}\n").as_bytes()),
+            Kind::Request => {}
+        }
+        self.closing = true;
+    }
+
+    pub fn flush(&mut self) {
+        while !self.out.is_empty() && !self.dead {
+            match self.sock.write(&self.out) {
+                Ok(0) => self.dead = true,
+                Ok(n) => {
+                    self.out.drain(..n);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => self.dead = true,
+            }
+        }
+    }
+
+    /// Reads what the client sent. `stdin_open` says whether the container still has a stdin
+    /// to write to; when it does not, stdin bytes are read and dropped.
+    pub fn read(&mut self) -> Input {
+        let mut buf = [0u8; 16 << 10];
+        let n = match self.sock.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                return Input::Nothing
+            }
+            Err(_) => {
+                self.dead = true;
+                return Input::Nothing;
+            }
+        };
+        if n == 0 {
+            self.read_eof = true;
+            return match self.kind {
+                Kind::Attach { stdin: true, .. } => Input::StdinEof,
+                // A client that asked for nothing more than output is gone.
+                Kind::Attach { .. } | Kind::Request => {
+                    self.dead = true;
+                    Input::Nothing
+                }
+                Kind::Wait => Input::Nothing,
+            };
+        }
+        match self.kind {
+            Kind::Request => {
+                self.inbuf.extend_from_slice(&buf[..n]);
+                self.parse_request()
+            }
+            Kind::Attach { stdin: true, .. } => Input::Stdin(buf[..n].to_vec()),
+            _ => Input::Nothing,
+        }
+    }
+
+    fn parse_request(&mut self) -> Input {
+        let Some(end) = self.inbuf.iter().position(|&b| b == b'\n') else {
+            if self.inbuf.len() > 4096 {
+                self.dead = true;
+            }
+            return Input::Nothing;
+        };
+        let rest = self.inbuf.split_off(end + 1);
+        let request: serde_json::Value = match serde_json::from_slice(&self.inbuf) {
+            Ok(v) => v,
+            Err(_) => {
+                self.dead = true;
+                return Input::Nothing;
+            }
+        };
+        self.inbuf = Vec::new();
+        if let Some(a) = request.get("attach") {
+            let flag = |k: &str| a.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+            self.kind = Kind::Attach {
+                stdin: flag("stdin"),
+                stdout: flag("stdout"),
+                stderr: flag("stderr"),
+            };
+            if flag("stdin") && !rest.is_empty() {
+                return Input::Stdin(rest);
+            }
+        } else if request.get("wait").is_some() {
+            self.kind = Kind::Wait;
+        } else {
+            self.dead = true;
+        }
+        Input::Nothing
+    }
+}

@@ -1,0 +1,72 @@
+//! `exit.json`: how the container's init ended, written atomically (temp file + fsync +
+//! rename) so a reader never sees half of it. `oom_killed` comes from the memory cgroup's
+//! `oom_kill` counter, read when the init starts and again when it ends.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn write(
+    dir: &Path,
+    exit_code: i32,
+    finished_at: &str,
+    oom_killed: bool,
+) -> std::io::Result<()> {
+    let tmp = dir.join(".exit.json.tmp");
+    let body = format!(
+        "{{\"exit_code\":{exit_code},\"finished_at\":\"{finished_at}\",\"oom_killed\":{oom_killed}}}\n"
+    );
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(body.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, dir.join("exit.json"))
+}
+
+pub fn remove(dir: &Path) {
+    let _ = std::fs::remove_file(dir.join("exit.json"));
+}
+
+/// The memory cgroup counter of one init: the file to read and the count at its start.
+pub struct OomWatch {
+    file: PathBuf,
+    v1: bool,
+    start: u64,
+}
+
+impl OomWatch {
+    pub fn of(pid: libc::pid_t) -> Option<OomWatch> {
+        let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let mut candidates = Vec::new();
+        for line in cgroups.lines() {
+            let mut parts = line.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            if controllers.split(',').any(|c| c == "memory") {
+                candidates.push((
+                    format!("/sys/fs/cgroup/memory{path}/memory.oom_control"),
+                    true,
+                ));
+            } else if controllers.is_empty() {
+                candidates.push((format!("/sys/fs/cgroup{path}/memory.events"), false));
+                candidates.push((format!("/sys/fs/cgroup/unified{path}/memory.events"), false));
+            }
+        }
+        // v1 first: on a hybrid host the memory controller is there.
+        candidates.sort_by_key(|(_, v1)| !v1);
+        candidates.into_iter().find_map(|(file, v1)| {
+            let file = PathBuf::from(file);
+            let start = read_count(&file, v1)?;
+            Some(OomWatch { file, v1, start })
+        })
+    }
+
+    pub fn killed(&self) -> bool {
+        read_count(&self.file, self.v1).is_some_and(|n| n > self.start)
+    }
+}
+
+fn read_count(file: &Path, _v1: bool) -> Option<u64> {
+    // Both memory.oom_control (v1) and memory.events (v2) have an `oom_kill N` line.
+    std::fs::read_to_string(file)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("oom_kill ")?.trim().parse().ok())
+}

@@ -1,0 +1,597 @@
+//! The poll(2) loop: container output to the log and to attached clients, client stdin to
+//! the container, children reaped (SIGCHLD via a signalfd), exit recorded, restarts run.
+
+use crate::args::Args;
+use crate::clients::{Client, Input};
+use crate::exit::{self, OomWatch};
+use crate::jsonlog::JsonLog;
+use crate::policy::Policy;
+use crate::{sys, timefmt};
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Docker cuts lines longer than this into several entries.
+const MAX_ENTRY: usize = 16 << 10;
+/// After the init exits, how long its output pipes may stay open (held by a process that
+/// escaped the container's pid namespace) before the exit is recorded anyway.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// How long finished clients get to take their last bytes before the monitor exits.
+const FAREWELL_LIMIT: Duration = Duration::from_secs(5);
+
+struct Output {
+    file: File,
+    /// 1 stdout, 2 stderr.
+    stream: u8,
+    pending: Vec<u8>,
+    eof: bool,
+}
+
+struct Stdin {
+    file: File,
+    pending: Vec<u8>,
+    close_when_sent: bool,
+}
+
+enum Phase {
+    Running {
+        init: libc::pid_t,
+        since: Instant,
+    },
+    Draining {
+        code: i32,
+        ran: Duration,
+        deadline: Instant,
+    },
+    Backoff {
+        until: Instant,
+    },
+    Restarting {
+        cmd: libc::pid_t,
+        reaped: Vec<(libc::pid_t, i32)>,
+    },
+    Removing {
+        cmd: libc::pid_t,
+    },
+    Done {
+        deadline: Instant,
+    },
+}
+
+pub struct Monitor {
+    args: Args,
+    sigchld: OwnedFd,
+    listener: Option<UnixListener>,
+    outputs: Vec<Output>,
+    stdin: Option<Stdin>,
+    clients: Vec<Client>,
+    log: Option<JsonLog>,
+    phase: Phase,
+    last_exit: Option<i32>,
+    policy: Policy,
+    oom: Option<OomWatch>,
+}
+
+fn file_of(fd: i32) -> File {
+    // SAFETY: the fd numbers come from our command line (inherited for us alone) or from
+    // pipes we made; each is wrapped exactly once.
+    unsafe { File::from_raw_fd(fd) }
+}
+
+impl Monitor {
+    pub fn new(args: Args) -> std::io::Result<Self> {
+        sys::detach_and_subreap();
+        sys::ignore_sigpipe();
+        let stdout = sys::above_stdio(args.stdout_fd)?;
+        let stderr = sys::above_stdio(args.stderr_fd)?;
+        let stdin = args.stdin_fd.map(sys::above_stdio).transpose()?;
+        sys::stdio_to_null()?;
+        sys::cloexec_all();
+        let sigchld = sys::sigchld_fd()?;
+        let mut outputs = Vec::new();
+        for (fd, stream) in [(stdout, 1), (stderr, 2)] {
+            sys::set_nonblocking(fd)?;
+            outputs.push(Output {
+                file: file_of(fd),
+                stream,
+                pending: Vec::new(),
+                eof: false,
+            });
+        }
+        let stdin = match stdin {
+            Some(fd) => {
+                sys::set_nonblocking(fd)?;
+                Some(Stdin {
+                    file: file_of(fd),
+                    pending: Vec::new(),
+                    close_when_sent: false,
+                })
+            }
+            None => None,
+        };
+        exit::remove(&args.dir);
+        let log = if args.log {
+            let path = args.dir.join(format!("{}-json.log", args.id));
+            Some(JsonLog::open(path, args.max_size, args.max_file)?)
+        } else {
+            None
+        };
+        let listener = listen(&args.dir)?;
+        let oom = OomWatch::of(args.pid);
+        let phase = Phase::Running {
+            init: args.pid,
+            since: Instant::now(),
+        };
+        let policy = Policy::new(args.restart);
+        Ok(Monitor {
+            args,
+            sigchld,
+            listener: Some(listener),
+            outputs,
+            stdin,
+            clients: Vec::new(),
+            log,
+            phase,
+            last_exit: None,
+            policy,
+            oom,
+        })
+    }
+
+    pub fn run(mut self) -> std::io::Result<()> {
+        // An init that ended before the signalfd existed sent a SIGCHLD nobody saw.
+        self.reap();
+        loop {
+            self.advance();
+            if let Phase::Done { deadline } = self.phase {
+                self.clients.retain(|c| !c.finished());
+                if self.clients.is_empty() || Instant::now() >= deadline {
+                    return Ok(());
+                }
+            }
+            self.poll_once()?;
+        }
+    }
+
+    fn poll_once(&mut self) -> std::io::Result<()> {
+        const IN: i16 = libc::POLLIN;
+        let mut fds = vec![pollfd(self.sigchld.as_raw_fd(), IN)];
+        let listen_at = fds.len();
+        if let Some(l) = &self.listener {
+            fds.push(pollfd(l.as_raw_fd(), IN));
+        }
+        let outputs_at = fds.len();
+        for o in self.outputs.iter() {
+            fds.push(pollfd(o.file.as_raw_fd(), IN));
+        }
+        let stdin_at = fds.len();
+        let stdin_busy = self.stdin.as_ref().is_some_and(|s| !s.pending.is_empty());
+        if let Some(s) = self.stdin.as_ref().filter(|_| stdin_busy) {
+            fds.push(pollfd(s.file.as_raw_fd(), libc::POLLOUT));
+        }
+        let clients_at = fds.len();
+        for c in &self.clients {
+            // While the container's stdin is full, stop reading clients (back-pressure).
+            let mut ev = 0;
+            if c.wants_read() && !stdin_busy {
+                ev |= IN;
+            }
+            if c.wants_write() {
+                ev |= libc::POLLOUT;
+            }
+            fds.push(pollfd(c.sock.as_raw_fd(), ev));
+        }
+        sys::poll(&mut fds, self.timeout_ms())?;
+        let ready = |i: usize| fds[i].revents != 0;
+
+        if ready(0) {
+            drain_signalfd(self.sigchld.as_raw_fd());
+            self.reap();
+        }
+        for i in 0..self.clients.len() {
+            if ready(clients_at + i) {
+                self.client_io(i);
+            }
+        }
+        if stdin_busy && ready(stdin_at) {
+            self.push_stdin(Vec::new());
+        }
+        for i in 0..self.outputs.len() {
+            if ready(outputs_at + i) {
+                self.read_output(i);
+            }
+        }
+        self.outputs.retain(|o| !o.eof);
+        if self.listener.is_some() && ready(listen_at) {
+            self.accept();
+        }
+        self.clients.retain(|c| !c.finished());
+        Ok(())
+    }
+
+    fn timeout_ms(&self) -> i32 {
+        let deadline = match &self.phase {
+            Phase::Draining { deadline, .. } | Phase::Done { deadline } => *deadline,
+            Phase::Backoff { until } => *until,
+            _ => return -1,
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        (left.as_millis() as i32).saturating_add(1)
+    }
+
+    fn accept(&mut self) {
+        let Some(l) = &self.listener else { return };
+        while let Ok((sock, _)) = l.accept() {
+            self.clients.push(Client::new(sock));
+        }
+    }
+
+    fn client_io(&mut self, i: usize) {
+        let running = self.last_exit.is_none()
+            || matches!(self.phase, Phase::Running { .. } | Phase::Draining { .. });
+        let client = &mut self.clients[i];
+        client.flush();
+        if !client.wants_read() {
+            return;
+        }
+        let was_request = matches!(client.kind, crate::clients::Kind::Request);
+        let input = client.read();
+        if was_request && !matches!(client.kind, crate::clients::Kind::Request) && !running {
+            // Asked after the container ended (and before any restart): answer at once.
+            if let Some(code) = self.last_exit {
+                client.exited(code);
+                client.flush();
+            }
+        }
+        match input {
+            Input::Nothing => {}
+            Input::Stdin(bytes) => self.push_stdin(bytes),
+            Input::StdinEof => {
+                if let Some(s) = &mut self.stdin {
+                    s.close_when_sent = true;
+                }
+                self.push_stdin(Vec::new());
+            }
+        }
+    }
+
+    /// Queues `bytes` for the container's stdin and writes what the pipe takes now.
+    fn push_stdin(&mut self, bytes: Vec<u8>) {
+        let Some(s) = &mut self.stdin else { return };
+        s.pending.extend_from_slice(&bytes);
+        while !s.pending.is_empty() {
+            match s.file.write(&s.pending) {
+                Ok(n) => {
+                    s.pending.drain(..n);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    // Nobody reads the container's stdin any more.
+                    self.stdin = None;
+                    return;
+                }
+            }
+        }
+        if s.close_when_sent {
+            self.stdin = None;
+        }
+    }
+
+    fn read_output(&mut self, i: usize) {
+        let mut buf = vec![0u8; 64 << 10];
+        let n = loop {
+            match self.outputs[i].file.read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(_) => break 0,
+            }
+        };
+        let time = timefmt::now_rfc3339_nano();
+        let stream = self.outputs[i].stream;
+        let name = if stream == 1 { "stdout" } else { "stderr" };
+        if n == 0 {
+            let o = &mut self.outputs[i];
+            o.eof = true;
+            let rest = std::mem::take(&mut o.pending);
+            if !rest.is_empty() {
+                self.log_entry(name, &rest, &time);
+            }
+            return;
+        }
+        let data = &buf[..n];
+        for c in self.clients.iter_mut().filter(|c| c.wants_output(stream)) {
+            c.frame(stream, data);
+            c.flush();
+        }
+        let mut pending = std::mem::take(&mut self.outputs[i].pending);
+        pending.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(nl) = pending[start..].iter().position(|&b| b == b'\n') {
+            let end = start + nl + 1;
+            for chunk in pending[start..end].chunks(MAX_ENTRY) {
+                self.log_entry(name, chunk, &time);
+            }
+            start = end;
+        }
+        while pending.len() - start >= MAX_ENTRY {
+            self.log_entry(name, &pending[start..start + MAX_ENTRY], &time);
+            start += MAX_ENTRY;
+        }
+        pending.drain(..start);
+        self.outputs[i].pending = pending;
+    }
+
+    fn log_entry(&mut self, stream: &str, text: &[u8], time: &str) {
+        if let Some(log) = &mut self.log {
+            // A full disk must not stop the container: the entry is lost, the monitor goes on.
+            let _ = log.write(stream, text, time);
+        }
+    }
+
+    fn reap(&mut self) {
+        while let Some((pid, code)) = sys::reap_one() {
+            match &mut self.phase {
+                Phase::Running { init, since } if *init == pid => {
+                    self.phase = Phase::Draining {
+                        code,
+                        ran: since.elapsed(),
+                        deadline: Instant::now() + DRAIN_LIMIT,
+                    };
+                }
+                Phase::Restarting { cmd, reaped } => {
+                    if *cmd == pid {
+                        let reaped = std::mem::take(reaped);
+                        self.restarted(code, reaped);
+                    } else {
+                        reaped.push((pid, code));
+                    }
+                }
+                Phase::Removing { cmd } if *cmd == pid => self.done(),
+                // An orphan that ended inside the container, or a restarted init reaped
+                // before its restart command ended: kept above, others ignored.
+                _ => {}
+            }
+        }
+    }
+
+    /// Moves the phase on when its time or condition has come.
+    fn advance(&mut self) {
+        let now = Instant::now();
+        match self.phase {
+            Phase::Draining {
+                code,
+                ran,
+                deadline,
+            } if self.outputs.is_empty() || now >= deadline => self.exited(code, ran),
+            Phase::Backoff { until } if now >= until => self.restart(),
+            _ => {}
+        }
+    }
+
+    fn exited(&mut self, code: i32, ran: Duration) {
+        // The rest of the output (and partial lines) reaches the log before exit.json.
+        for i in 0..self.outputs.len() {
+            self.read_output(i);
+        }
+        self.outputs.retain(|o| !o.eof);
+        for o in &mut self.outputs {
+            let rest = std::mem::take(&mut o.pending);
+            if !rest.is_empty() && self.log.is_some() {
+                let name = if o.stream == 1 { "stdout" } else { "stderr" };
+                let _ = self
+                    .log
+                    .as_mut()
+                    .map(|l| l.write(name, &rest, &timefmt::now_rfc3339_nano()));
+            }
+        }
+        let oom = self.oom.as_ref().is_some_and(OomWatch::killed);
+        let _ = exit::write(&self.args.dir, code, &timefmt::now_rfc3339_nano(), oom);
+        self.last_exit = Some(code);
+        for c in &mut self.clients {
+            c.exited(code);
+            c.flush();
+        }
+        let stopped = self.stopped_by_user();
+        match self.policy.next(code, stopped, ran) {
+            Some(delay) => {
+                self.phase = Phase::Backoff {
+                    until: Instant::now() + delay,
+                }
+            }
+            None => self.finish(),
+        }
+    }
+
+    fn stopped_by_user(&self) -> bool {
+        self.args.dir.join("stopped-by-user").exists()
+    }
+
+    /// No restart: remove the container if asked, then end.
+    fn finish(&mut self) {
+        if self.args.auto_remove {
+            let mut cmd = self.berth();
+            cmd.args(["rm", "-f", &self.args.id]);
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if let Ok(child) = cmd.spawn() {
+                self.phase = Phase::Removing {
+                    cmd: child.id() as libc::pid_t,
+                };
+                return;
+            }
+        }
+        self.done();
+    }
+
+    fn done(&mut self) {
+        if let Some(l) = self.listener.take() {
+            drop(l);
+            let _ = std::fs::remove_file(self.args.dir.join("monitor.sock"));
+        }
+        self.phase = Phase::Done {
+            deadline: Instant::now() + FAREWELL_LIMIT,
+        };
+    }
+
+    fn berth(&self) -> Command {
+        let mut cmd = Command::new(&self.args.berth);
+        cmd.arg("--root").arg(&self.args.root);
+        cmd
+    }
+
+    /// Runs `berth --root R container-restart-from-monitor ID` with new pipes as its stdio:
+    /// the container it starts inherits them, the monitor keeps the other ends.
+    fn restart(&mut self) {
+        if self.stopped_by_user() {
+            return self.finish();
+        }
+        match self.spawn_restart() {
+            Ok(cmd) => {
+                self.phase = Phase::Restarting {
+                    cmd,
+                    reaped: Vec::new(),
+                }
+            }
+            Err(_) => self.finish(),
+        }
+    }
+
+    fn spawn_restart(&mut self) -> std::io::Result<libc::pid_t> {
+        let (out_r, out_w) = sys::pipe()?;
+        let (err_r, err_w) = sys::pipe()?;
+        let stdin = match self.args.stdin_fd {
+            Some(_) => {
+                let (r, w) = sys::pipe()?;
+                Some((r, w))
+            }
+            None => None,
+        };
+        let mut cmd = self.berth();
+        cmd.args(["container-restart-from-monitor", &self.args.id]);
+        cmd.stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
+        let stdin_w = match stdin {
+            Some((r, w)) => {
+                cmd.stdin(Stdio::from(r));
+                Some(w)
+            }
+            None => {
+                cmd.stdin(Stdio::null());
+                None
+            }
+        };
+        let child = cmd.spawn()?;
+        drop(cmd); // our copies of the write ends close here
+        for (fd, stream) in [(out_r, 1), (err_r, 2)] {
+            sys::set_nonblocking(fd.as_raw_fd())?;
+            self.outputs.push(Output {
+                file: File::from(fd),
+                stream,
+                pending: Vec::new(),
+                eof: false,
+            });
+        }
+        if let Some(w) = stdin_w {
+            sys::set_nonblocking(w.as_raw_fd())?;
+            self.stdin = Some(Stdin {
+                file: File::from(w),
+                pending: Vec::new(),
+                close_when_sent: false,
+            });
+        }
+        Ok(child.id() as libc::pid_t)
+    }
+
+    /// The restart command ended with `code`; `reaped` are the processes that ended while it
+    /// ran (the new init among them if it was quick).
+    fn restarted(&mut self, code: i32, reaped: Vec<(libc::pid_t, i32)>) {
+        if code != 0 {
+            return self.finish();
+        }
+        let hint = self.runtime_pid();
+        let live = sys::children();
+        let init = hint.filter(|p| live.contains(p)).or_else(|| newest(&live));
+        if let Some(init) = init {
+            exit::remove(&self.args.dir);
+            self.last_exit = None;
+            self.oom = OomWatch::of(init);
+            self.phase = Phase::Running {
+                init,
+                since: Instant::now(),
+            };
+            return;
+        }
+        // The new init has already ended.
+        let ended = hint
+            .and_then(|h| reaped.iter().find(|(p, _)| *p == h))
+            .or(reaped.last());
+        match ended {
+            Some(&(_, code)) => {
+                self.last_exit = None;
+                self.phase = Phase::Draining {
+                    code,
+                    ran: Duration::ZERO,
+                    deadline: Instant::now() + DRAIN_LIMIT,
+                };
+            }
+            None => self.finish(),
+        }
+    }
+
+    /// The init pid the in-process runtime recorded (`R/runtime/ID/state.json`).
+    fn runtime_pid(&self) -> Option<libc::pid_t> {
+        let path: PathBuf = self
+            .args
+            .root
+            .join("runtime")
+            .join(&self.args.id)
+            .join("state.json");
+        let state: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        state.get("pid")?.as_i64().map(|p| p as libc::pid_t)
+    }
+}
+
+/// The most recently started of `pids` (start time, field 22 of /proc/PID/stat).
+fn newest(pids: &[libc::pid_t]) -> Option<libc::pid_t> {
+    pids.iter()
+        .filter_map(|&p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let after = &stat[stat.rfind(')')? + 2..];
+            let start: u64 = after.split(' ').nth(19)?.parse().ok()?;
+            Some((start, p))
+        })
+        .max()
+        .map(|(_, p)| p)
+}
+
+fn drain_signalfd(fd: i32) {
+    let mut buf = [0u8; 128 * 4];
+    // SAFETY: reads into a local buffer of the given length; the fd is non-blocking.
+    while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+}
+
+fn pollfd(fd: i32, events: i16) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+/// Binds `monitor.sock` by a relative name from inside the directory: the full path can be
+/// longer than a socket address holds (108 bytes).
+fn listen(dir: &std::path::Path) -> std::io::Result<UnixListener> {
+    let _ = std::fs::remove_file(dir.join("monitor.sock"));
+    std::env::set_current_dir(dir)?;
+    let listener = UnixListener::bind("monitor.sock");
+    std::env::set_current_dir("/")?;
+    let listener = listener?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}

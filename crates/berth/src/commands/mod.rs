@@ -54,11 +54,11 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             lifecycle::pause(&env, &a.containers, true)
         }
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
-        other => Ok(image_command(&env, other)?),
+        other => Ok(image_command(env, other)?),
     }
 }
 
-fn image_command(env: &Env, cmd: Cmd) -> Result<i32, String> {
+fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
     match cmd {
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&env, &a),
         Cmd::Push(a) => push::push(&env, &a),

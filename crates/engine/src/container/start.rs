@@ -148,19 +148,21 @@ impl Engine {
             return Ok(());
         }
         if r.state == State::Paused {
-            return Err(Error::Conflict(format!(
-                "cannot start a paused container, try unpause instead"
-            )));
+            return Err(Error::Conflict(
+                "cannot start a paused container, try unpause instead".to_string(),
+            ));
         }
         self.prepare_start(r)?;
         let o = options_of(r);
         let monitor = monitor_binary()?;
+        // Taken before the init exists: a quick init's exit.json is never older than this.
+        let started = super::now();
         match spawn(self, r, &o, &monitor) {
             Ok((pid, monitor_pid)) => {
                 r.state = State::Running;
                 r.pid = pid;
                 r.monitor_pid = monitor_pid;
-                r.started_at = super::now();
+                r.started_at = started;
                 r.error.clear();
                 r.exit_code = 0;
                 self.store.update(r)?;
@@ -205,6 +207,7 @@ impl Engine {
         let _ = std::fs::remove_file(self.dir(id).join(EXIT_FILE));
         let chain = self.chain_of(&r)?;
         self.ensure_mounted(id, &chain)?;
+        let started = super::now();
         let created = rt
             .create(&CreateOpts {
                 id: id.to_string(),
@@ -215,7 +218,7 @@ impl Engine {
         rt.start(id)?;
         r.state = State::Running;
         r.pid = created.pid;
-        r.started_at = super::now();
+        r.started_at = started;
         r.restart_count = count + 1;
         r.error.clear();
         self.store.update(&r)?;

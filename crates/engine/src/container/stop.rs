@@ -173,9 +173,9 @@ impl Engine {
         let _lock = self.lock(&found.id)?;
         let mut r = self.reload(&found.id, arg)?;
         if r.name == new {
-            return Err(Error::Conflict(format!(
-                "Renaming a container with the same name as its current name"
-            )));
+            return Err(Error::Conflict(
+                "Renaming a container with the same name as its current name".to_string(),
+            ));
         }
         r.name = new;
         self.store.update(&r)?;

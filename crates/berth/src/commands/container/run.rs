@@ -68,7 +68,7 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
         println!("{}", row.id);
         return Ok(0);
     }
-    Ok(follow(&e, &row.id)?)
+    follow(&e, &row.id)
 }
 
 /// Copy the container's output from its json-file log to ours until it exits; its status.

@@ -1,7 +1,7 @@
-//! The flags `run` and `create` share (a placeholder with the few the engine core needs;
+//! The flags `run` and `create` share (a placeholder with the few the engine core needs and tests;
 //! the complete set, with every `docker run` flag, replaces this file).
 
-use berth_engine::options::{PullPolicy, RunOptions};
+use berth_engine::options::{PullPolicy, RestartPolicy, RunOptions};
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RunFlags {
@@ -29,6 +29,9 @@ pub struct RunFlags {
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir")]
     pub workdir: Option<String>,
+    /// Restart policy: no, on-failure[:max-retries], always, unless-stopped
+    #[arg(long, default_value = "no")]
+    pub restart: String,
     /// Pull the image before running: missing, always or never
     #[arg(long, default_value = "missing")]
     pub pull: String,
@@ -60,7 +63,24 @@ impl RunFlags {
                 None => std::env::var(e).ok().map(|v| format!("{e}={v}")),
             })
             .collect();
+        let restart = match self.restart.split_once(':') {
+            None if self.restart == "no" => RestartPolicy::No,
+            None if self.restart == "always" => RestartPolicy::Always,
+            None if self.restart == "unless-stopped" => RestartPolicy::UnlessStopped,
+            None if self.restart == "on-failure" => RestartPolicy::OnFailure(0),
+            Some(("on-failure", n)) => RestartPolicy::OnFailure(n.parse().map_err(|_| {
+                berth_engine::Error::invalid("--restart", &self.restart, "bad retry count")
+            })?),
+            _ => {
+                return Err(berth_engine::Error::invalid(
+                    "--restart",
+                    &self.restart,
+                    "must be no, on-failure[:N], always or unless-stopped",
+                ))
+            }
+        };
         Ok(RunOptions {
+            restart,
             name: self.name.clone(),
             image: image.to_string(),
             cmd: cmd.to_vec(),

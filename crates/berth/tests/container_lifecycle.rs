@@ -226,3 +226,18 @@ fn rm_refuses_a_running_container_unless_forced() {
     root.ok(&["rm", "-f", &id[..12]]);
     assert_nothing_left(&root, &id);
 }
+
+#[test]
+fn image_prune_keeps_images_that_containers_use() {
+    let root = Root::new();
+    let id = root.ok(&["create", IMAGE, "true"]).trim().to_string();
+    root.ok(&["image", "prune", "-a", "-f"]);
+    assert_eq!(
+        root.ok(&["images", "-q"]).lines().count(),
+        1,
+        "image of a container pruned"
+    );
+    root.ok(&["rm", &id]);
+    root.ok(&["image", "prune", "-a", "-f"]);
+    assert_eq!(root.ok(&["images", "-q"]), "");
+}

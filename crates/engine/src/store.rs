@@ -340,3 +340,53 @@ impl Store {
         Ok(n == 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, name: &str) -> Row {
+        Row {
+            id: id.into(),
+            name: name.into(),
+            image: "bb".into(),
+            image_id: "sha256:00".into(),
+            created: "2026-01-01T00:00:00.000000000Z".into(),
+            options: "{}".into(),
+            state: State::Created,
+            pid: 0,
+            monitor_pid: 0,
+            exit_code: 0,
+            started_at: String::new(),
+            finished_at: String::new(),
+            restart_count: 0,
+            error: String::new(),
+        }
+    }
+
+    #[test]
+    fn schema_is_versioned_in_berth_schema_and_leaves_user_version_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("berth.db");
+        // berth-image's metadata owns user_version: whatever it is must survive us.
+        let md = berth_image::metadata::Metadata::open(&db).unwrap();
+        let uv = |p: &Path| -> i64 {
+            Connection::open(p)
+                .unwrap()
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap()
+        };
+        let before = uv(&db);
+        let s = Store::open(&db).unwrap();
+        drop(md);
+        assert_eq!(uv(&db), before);
+        assert_eq!(s.version().unwrap(), VERSION);
+        s.insert(&row(&"a".repeat(64), "one")).unwrap();
+        // A second open (another process) keeps the rows and migrates nothing.
+        let s2 = Store::open(&db).unwrap();
+        assert_eq!(s2.list().unwrap().len(), 1);
+        let e = s2.insert(&row(&"b".repeat(64), "one")).unwrap_err();
+        assert!(e.to_string().contains(&"a".repeat(64)), "{e}");
+        assert_eq!(s2.ids_with_prefix("aa").unwrap(), vec!["a".repeat(64)]);
+    }
+}

@@ -241,3 +241,31 @@ fn image_prune_keeps_images_that_containers_use() {
     root.ok(&["image", "prune", "-a", "-f"]);
     assert_eq!(root.ok(&["images", "-q"]), "");
 }
+
+/// A descriptor berth inherits (a shell's pipe) must not be held by the container's
+/// monitor: whoever waits for EOF on it (`$(berth run -d ...)`) would wait for the container.
+#[test]
+fn the_monitor_holds_no_descriptor_of_the_caller() {
+    let root = Root::new();
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe() fills the two-element array; both ends are ours (no CLOEXEC on purpose).
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let id = root
+        .ok(&["run", "-d", IMAGE, "sleep", "1000"])
+        .trim()
+        .to_string();
+    // SAFETY: closing our write end; the read end becomes non-blocking to poll for EOF.
+    unsafe {
+        libc::close(fds[1]);
+        libc::fcntl(fds[0], libc::F_SETFL, libc::O_NONBLOCK);
+    }
+    eventually("EOF on the caller's pipe", || {
+        let mut b = [0u8; 1];
+        // SAFETY: reading into a one-byte buffer we own.
+        unsafe { libc::read(fds[0], b.as_mut_ptr().cast(), 1) == 0 }
+    });
+    // SAFETY: our read end.
+    unsafe { libc::close(fds[0]) };
+    root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+}

@@ -140,13 +140,17 @@ impl Engine {
         self.ensure_mounted(&id, image.chain)?;
         undo.mounted = true;
         let rootfs = dir.join("rootfs");
+        let init = match opts.init {
+            true => Some(super::start::find_binary("berth-init")?),
+            false => None,
+        };
         let spec = spec::build(SpecInput {
             id: &id,
             opts: &opts,
             image: image.config,
             rootfs: &rootfs,
             volumes,
-            init_binary: None,
+            init_binary: init.as_deref(),
         })?;
         write_atomic(
             &dir.join("config.json"),

@@ -311,6 +311,36 @@ fn dup_onto(fd: RawFd, target: RawFd) -> Result<()> {
     Ok(())
 }
 
+/// Nothing our caller left open (a shell's pipe, a test harness's fds) may reach the
+/// monitor: it would hold it for the container's lifetime.
+fn cloexec_from(first: u32) -> Result<()> {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on our own descriptors.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    // Kernels before 5.11: one by one.
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map_err(|e| Error::io("read", "/proc/self/fd", e))?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd >= first as RawFd)
+        .collect();
+    for fd in fds {
+        // SAFETY: fcntl on a descriptor number; a closed one just fails with EBADF.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok(())
+}
+
 /// Let `fd` through the monitor's exec.
 fn keep_open(fd: RawFd) -> Result<()> {
     // SAFETY: fcntl(F_SETFD) on a descriptor we own; no memory is passed.
@@ -329,6 +359,7 @@ fn child(
     report_fd: RawFd,
 ) -> Result<std::convert::Infallible> {
     nix::unistd::setsid().map_err(|e| Error::io("setsid", "", e.into()))?;
+    cloexec_from(3)?;
     // SAFETY: prctl with integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
         return Err(Error::io(

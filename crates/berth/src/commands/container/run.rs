@@ -73,8 +73,9 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
 
 /// Copy the container's output from its json-file log to ours until it exits; its status.
 ///
-/// The monitor writes `exit.json` before an `--rm` removal, which waits for the container's
-/// lock: polling often enough sees it first.
+/// The monitor writes `exit.json` before it runs the `--rm` removal (a new berth process that
+/// must open the database and take the container's lock): polling every 2 ms sees it first.
+/// The monitor's wait protocol (`engine::monitor_client`) replaces this when merged.
 pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
     let log_path = e.dir(id).join(format!("{id}-json.log"));
     let mut log: Option<std::io::BufReader<std::fs::File>> = None;
@@ -112,10 +113,9 @@ pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
     loop {
         pump(&mut log);
         if let Some(x) = berth_engine::container::exit::read(e, id) {
-            last_code = x.exit_code;
-            std::thread::sleep(Duration::from_millis(20));
+            // The monitor writes the whole output to the log before exit.json.
             pump(&mut log);
-            return Ok(last_code);
+            return Ok(x.exit_code);
         }
         match e.store.get(id)? {
             None => {

@@ -17,7 +17,10 @@ pub fn reconcile(e: &Engine) {
         let suspect = match r.state {
             State::Running | State::Paused | State::Restarting => !monitor_alive(&r),
             State::Removing => true,
-            State::Created => !e.dir(&r.id).join("config.json").exists(),
+            // A start whose CLI was killed after the monitor took over, before the row said so.
+            State::Created => {
+                !e.dir(&r.id).join("config.json").exists() || e.runtime().dir(&r.id).exists()
+            }
             // The runtime state of an exited container holds its cgroup: release it.
             State::Exited => !monitor_alive(&r) && e.runtime().dir(&r.id).exists(),
             _ => false,
@@ -66,6 +69,31 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
             r.pid = 0;
             e.store.update(&r)?;
         }
+        State::Created => {
+            let rt = e.runtime();
+            let init = rt
+                .load(&r.id)
+                .ok()
+                .filter(|s| rt.status(s) != berth_runtime::state::Status::Stopped);
+            match (init, find_monitor(&r.id)) {
+                (Some(s), Some(monitor)) => {
+                    r.state = State::Running;
+                    r.pid = s.pid;
+                    r.monitor_pid = monitor;
+                    r.started_at = s.created.clone();
+                    e.store.update(&r)?;
+                }
+                _ => {
+                    if let Some(m) = find_monitor(&r.id) {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(m),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                    rt.delete(&r.id, true)?;
+                }
+            }
+        }
         State::Exited if !monitor_alive(&r) => {
             let rt = e.runtime();
             if rt.dir(&r.id).exists() {
@@ -75,4 +103,16 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// The monitor of container `id`, looked for among all processes (only when the row does not
+/// name it: a start cut short).
+fn find_monitor(id: &str) -> Option<i32> {
+    let needle = format!("--id\0{id}\0");
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|p| {
+        let pid: i32 = p.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(p.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd);
+        (cmd.contains(&needle) && crate::container::process_is(pid, "berth-monitor")).then_some(pid)
+    })
 }

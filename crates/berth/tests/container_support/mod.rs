@@ -41,6 +41,11 @@ fn monitor_path_dir() -> &'static Option<PathBuf> {
     })
 }
 
+/// The directory to put on PATH for the engine to find `berth-monitor` (None: next to berth).
+pub fn monitor_dir_for_path() -> Option<PathBuf> {
+    monitor_path_dir().clone()
+}
+
 pub fn berth(root: &Path, args: &[&str]) -> Output {
     let mut c = Command::new(BERTH);
     c.arg("--root").arg(root).args(args);

@@ -269,3 +269,45 @@ fn the_monitor_holds_no_descriptor_of_the_caller() {
     root.ok(&["rm", "-f", &id]);
     assert_nothing_left(&root, &id);
 }
+
+#[test]
+fn an_attached_run_passes_sigint_to_the_container() {
+    let root = Root::new();
+    let mut c = std::process::Command::new(BERTH);
+    c.arg("--root").arg(root.path()).args([
+        "run",
+        "--name",
+        "trapper",
+        IMAGE,
+        "sh",
+        "-c",
+        "trap 'echo got INT; exit 7' INT; echo ready; while true; do sleep 0.05; done",
+    ]);
+    if let Some(p) = monitor_dir_for_path() {
+        c.env(
+            "PATH",
+            format!(
+                "{}:{}",
+                p.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+    }
+    c.stdout(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    let log = root.path().join("containers");
+    eventually("the container to say ready", || {
+        let o = root.berth(&["inspect", "trapper"]);
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&o.stdout) else {
+            return false;
+        };
+        let id = v[0]["Id"].as_str().unwrap_or("").to_string();
+        std::fs::read_to_string(log.join(&id).join(format!("{id}-json.log")))
+            .is_ok_and(|l| l.contains("ready"))
+    });
+    // SAFETY: signalling the berth process this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "ready\ngot INT\n");
+}

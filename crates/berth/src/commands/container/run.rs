@@ -11,7 +11,23 @@ use berth_engine::store::{Row, State};
 use berth_engine::Engine;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
+
+/// A SIGINT or SIGTERM berth received while attached, to pass on to the container.
+static PENDING: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn remember(sig: libc::c_int) {
+    PENDING.store(sig, Ordering::SeqCst);
+}
+
+/// `run` without -d passes SIGINT and SIGTERM on to the container, as docker does.
+fn forward_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
+        unsafe { libc::signal(sig, remember as *const () as libc::sighandler_t) };
+    }
+}
 
 /// Volume directories under `R/volumes/<name>/_data` (the volume store replaces this).
 struct PlainVolumes {
@@ -77,6 +93,7 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
 /// must open the database and take the container's lock): polling every 2 ms sees it first.
 /// The monitor's wait protocol (`engine::monitor_client`) replaces this when merged.
 pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
+    forward_signals();
     let log_path = e.dir(id).join(format!("{id}-json.log"));
     let mut log: Option<std::io::BufReader<std::fs::File>> = None;
     let mut partial = String::new();
@@ -111,6 +128,11 @@ pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
         }
     };
     loop {
+        let sig = PENDING.swap(0, Ordering::SeqCst);
+        if sig != 0 {
+            // Not there any more, or not running: the exit below tells what happened.
+            let _ = e.kill(id, &sig.to_string());
+        }
         pump(&mut log);
         if let Some(x) = berth_engine::container::exit::read(e, id) {
             // The monitor writes the whole output to the log before exit.json.

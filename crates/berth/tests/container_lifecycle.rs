@@ -311,3 +311,57 @@ fn an_attached_run_passes_sigint_to_the_container() {
     assert_eq!(o.status.code(), Some(7));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "ready\ngot INT\n");
 }
+
+#[test]
+fn ps_filters_limits_and_formats() {
+    let root = Root::new();
+    let a = root
+        .ok(&["create", "--name", "alpha", IMAGE, "true"])
+        .trim()
+        .to_string();
+    let b = root
+        .ok(&["create", "--name", "beta", IMAGE, "true"])
+        .trim()
+        .to_string();
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["ps", "--format", "{{.Names}}"];
+        full.extend_from_slice(args);
+        root.ok(&full).lines().map(str::to_string).collect()
+    };
+    assert_eq!(
+        names(&[]),
+        Vec::<String>::new(),
+        "created containers listed without -a"
+    );
+    assert_eq!(names(&["-a"]), ["beta", "alpha"], "newest first");
+    assert_eq!(names(&["-l"]), ["beta"]);
+    assert_eq!(names(&["-n", "2"]), ["beta", "alpha"]);
+    assert_eq!(names(&["-a", "--filter", "name=alp"]), ["alpha"]);
+    assert_eq!(
+        names(&["-a", "--filter", &format!("id={}", &b[..6])]),
+        ["beta"]
+    );
+    assert_eq!(names(&["-a", "--filter", "ancestor=bb"]).len(), 2);
+    assert_eq!(names(&["-a", "--filter", "ancestor=other"]).len(), 0);
+    assert_eq!(
+        names(&["-a", "-f", "name=alpha", "-f", "name=beta"]).len(),
+        2
+    );
+    assert_eq!(
+        root.ok(&["ps", "-aq"]).lines().collect::<Vec<_>>(),
+        [&b[..12], &a[..12]]
+    );
+    let json = root.ok(&["ps", "-a", "--format", "json"]);
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["Names"], "beta");
+    assert_eq!(first["State"], "created");
+    assert_eq!(first["Status"], "Created");
+    assert_eq!(first["Command"], "\"true\"");
+    let o = root.berth(&["ps", "--filter", "color=red"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).contains("invalid filter 'color'"),
+        "{}",
+        stderr(&o)
+    );
+}

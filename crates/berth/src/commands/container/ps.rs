@@ -83,6 +83,17 @@ fn command_of(e: &berth_engine::Engine, r: &Row) -> String {
     args.join(" ")
 }
 
+/// Bytes of the image's unpacked layers (0 if it is gone).
+fn image_size(env: &Env, image_id: &str) -> u64 {
+    let (Ok(md), Ok(snaps), Ok(id)) = (env.metadata(), env.snapshots(), image_id.parse()) else {
+        return 0;
+    };
+    match md.image(&id) {
+        Ok(Some(img)) => crate::commands::images::size_of(&snaps, &img),
+        _ => 0,
+    }
+}
+
 struct Filter {
     key: String,
     value: String,
@@ -136,6 +147,9 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
                 "bad format of filter (expected name=value): {spec}"
             ))
         })?;
+        if !["status", "name", "id", "label", "ancestor", "exited"].contains(&k) {
+            return Err(fail(format!("invalid filter '{k}'")));
+        }
         if k == "status"
             && ![
                 "created",
@@ -202,7 +216,12 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
             .collect();
         let size = if a.size {
             let upper = berth_image::gc::disk_usage(&e.dir(&r.id).join("upper"));
-            format!("{} (virtual {})", human_size(upper), human_size(upper))
+            let image = image_size(env, &r.image_id);
+            format!(
+                "{} (virtual {})",
+                human_size(upper),
+                human_size(upper + image)
+            )
         } else {
             String::new()
         };

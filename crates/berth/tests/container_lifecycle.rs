@@ -365,3 +365,33 @@ fn ps_filters_limits_and_formats() {
         stderr(&o)
     );
 }
+
+#[test]
+fn inspect_gives_dockers_shape_and_falls_back_to_images() {
+    let root = Root::new();
+    let id = root.ok(&[
+        "create", "--name", "shape", "-e", "A=1", "-w", "/tmp", IMAGE, "echo", "hi",
+    ]);
+    let id = id.trim();
+    let text = root.ok(&["inspect", "shape", IMAGE]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let c = &v[0];
+    assert!(text.starts_with("[\n    {\n        \"Id\": "), "{text}");
+    assert_eq!(c["Id"], id);
+    assert_eq!(c["Name"], "/shape");
+    assert_eq!(c["Path"], "echo");
+    assert_eq!(c["Args"], serde_json::json!(["hi"]));
+    assert_eq!(c["State"]["Status"], "created");
+    assert_eq!(c["State"]["StartedAt"], "0001-01-01T00:00:00Z");
+    assert_eq!(c["Config"]["WorkingDir"], "/tmp");
+    assert!(c["Config"]["Env"]
+        .as_array()
+        .unwrap()
+        .contains(&"A=1".into()));
+    assert_eq!(c["Config"]["Image"], IMAGE);
+    assert!(c["Image"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(v[1]["Id"], c["Image"], "the image after the container");
+    let o = root.berth(&["inspect", "nothing-by-that-name"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("No such object: nothing-by-that-name"));
+}

@@ -114,7 +114,7 @@ fn pretty(v: &Value) -> String {
 }
 
 /// An object with its keys in the given order (Docker's struct order), indented by `pad`.
-fn ordered(fields: &[(&str, Value)], pad: &str) -> String {
+pub(crate) fn ordered(fields: &[(&str, Value)], pad: &str) -> String {
     let mut out = format!("{pad}{{\n");
     for (i, (k, v)) in fields.iter().enumerate() {
         let v = pretty(v).replace('\n', &format!("\n{pad}    "));

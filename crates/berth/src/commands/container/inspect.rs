@@ -12,7 +12,7 @@ pub fn inspect(env: &Env, args: &[String]) -> Result<i32, Failure> {
         match e.find(a) {
             Ok(mut r) => {
                 berth_engine::container::exit::refresh(&e, &mut r)?;
-                out.push(indented(&e.inspect_json(&r)));
+                out.push(in_docker_order(&e.inspect_json(&r)));
                 continue;
             }
             Err(Error::NotFound { .. }) => {}
@@ -41,16 +41,44 @@ pub fn inspect(env: &Env, args: &[String]) -> Result<i32, Failure> {
     Ok(0)
 }
 
-/// Docker's layout: 4-space indents, each object one level inside the array.
-fn indented(v: &serde_json::Value) -> String {
-    use serde::Serialize;
-    let mut buf = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    let _ = v.serialize(&mut ser);
-    String::from_utf8_lossy(&buf)
-        .lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// Docker's ContainerInspect field order at the top level (nested objects come sorted), with
+/// the image inspect's layout.
+const ORDER: &[&str] = &[
+    "Id",
+    "Created",
+    "Path",
+    "Args",
+    "State",
+    "Image",
+    "ResolvConfPath",
+    "HostnamePath",
+    "HostsPath",
+    "LogPath",
+    "Name",
+    "RestartCount",
+    "Driver",
+    "Platform",
+    "MountLabel",
+    "ProcessLabel",
+    "AppArmorProfile",
+    "HostConfig",
+    "GraphDriver",
+    "Mounts",
+    "Config",
+    "NetworkSettings",
+];
+
+fn in_docker_order(v: &serde_json::Value) -> String {
+    let mut fields: Vec<(&str, serde_json::Value)> = ORDER
+        .iter()
+        .filter_map(|k| v.get(*k).map(|x| (*k, x.clone())))
+        .collect();
+    if let Some(obj) = v.as_object() {
+        for (k, x) in obj {
+            if !ORDER.contains(&k.as_str()) {
+                fields.push((k.as_str(), x.clone()));
+            }
+        }
+    }
+    crate::commands::image::ordered(&fields, "    ")
 }

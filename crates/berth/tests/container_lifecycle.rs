@@ -395,3 +395,43 @@ fn inspect_gives_dockers_shape_and_falls_back_to_images() {
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("No such object: nothing-by-that-name"));
 }
+
+#[test]
+fn run_i_feeds_our_stdin_to_the_container_until_eof() {
+    use std::io::Write;
+    let root = Root::new();
+    let mut c = std::process::Command::new(BERTH);
+    c.arg("--root").arg(root.path());
+    c.args(["run", "--rm", "-i", IMAGE, "sh", "-c", "tr a-z A-Z; exit 4"]);
+    if let Some(p) = monitor_dir_for_path() {
+        c.env(
+            "PATH",
+            format!(
+                "{}:{}",
+                p.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+    }
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello\nworld\n")
+        .unwrap();
+    let mut done = None;
+    eventually("the container to end at stdin's EOF", || {
+        done = child.try_wait().unwrap();
+        done.is_some()
+    });
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "HELLO\nWORLD\n");
+    let o = root.berth(&["run", "-t", IMAGE, "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    // The --rm container goes (its monitor removes it), the refused one was never made.
+    eventually("no container left", || root.ids().is_empty());
+}

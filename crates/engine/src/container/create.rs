@@ -86,6 +86,11 @@ impl Engine {
         image: ImageInput,
         volumes: &mut dyn Volumes,
     ) -> Result<Row> {
+        if opts.tty {
+            return Err(Error::InvalidArgument(
+                "-t: pseudo-terminals are not supported yet".into(),
+            ));
+        }
         let given = opts.name.as_deref().map(names::validate).transpose()?;
         let mut opts = opts.clone();
         if opts.stop_signal.is_none() {

@@ -84,7 +84,34 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
         println!("{}", row.id);
         return Ok(0);
     }
+    if a.flags.interactive {
+        send_stdin(e.dir(&row.id).join("monitor.sock"));
+    }
     follow(&e, &row.id)
+}
+
+/// `-i`: our stdin to the container's, through the monitor's attach protocol (a stdin-only
+/// attach; our EOF closes the container's stdin). The monitor's socket appears just after
+/// its exec.
+pub fn send_stdin(sock: PathBuf) {
+    std::thread::spawn(move || {
+        let mut conn = None;
+        for _ in 0..2000 {
+            if let Ok(c) = std::os::unix::net::UnixStream::connect(&sock) {
+                conn = Some(c);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let Some(mut c) = conn else { return };
+        let hello = b"{\"attach\":{\"stdin\":true,\"stdout\":false,\"stderr\":false}}\n";
+        if c.write_all(hello).is_ok() {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut c);
+        }
+        let _ = c.shutdown(std::net::Shutdown::Write);
+        // Keep the connection until the container ends (the monitor may close on EOF).
+        let _ = std::io::copy(&mut c, &mut std::io::sink());
+    });
 }
 
 /// Copy the container's output from its json-file log to ours until it exits; its status.

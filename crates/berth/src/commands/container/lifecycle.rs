@@ -14,6 +14,9 @@ pub fn start(env: &Env, a: &StartArgs) -> Result<i32, Failure> {
             ));
         };
         let r = e.start(one)?;
+        if a.interactive {
+            super::run::send_stdin(e.dir(&r.id).join("monitor.sock"));
+        }
         return super::run::follow(&e, &r.id);
     }
     each(&a.containers, |c| {

@@ -114,13 +114,40 @@ pub fn send_stdin(sock: PathBuf) {
     });
 }
 
-/// Copy the container's output from its json-file log to ours until it exits; its status.
-///
-/// The monitor writes `exit.json` before it runs the `--rm` removal (a new berth process that
-/// must open the database and take the container's lock): polling every 2 ms sees it first.
-/// The monitor's wait protocol (`engine::monitor_client`) replaces this when merged.
+/// The monitor's `wait` answer (`{"exit_code":N}`), which it gives even while an `--rm`
+/// removal runs: the status survives the container's dir.
+fn wait_on_monitor(sock: PathBuf) -> std::sync::mpsc::Receiver<i32> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut conn = None;
+        for _ in 0..400 {
+            if let Ok(c) = std::os::unix::net::UnixStream::connect(&sock) {
+                conn = Some(c);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let Some(mut c) = conn else { return };
+        if c.write_all(b"{\"wait\":{}}\n").is_err() {
+            return;
+        }
+        let mut line = String::new();
+        if std::io::BufReader::new(c).read_line(&mut line).is_ok() {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if let Some(code) = v["exit_code"].as_i64() {
+                let _ = tx.send(code as i32);
+            }
+        }
+    });
+    rx
+}
+
+/// Copy the container's output from its json-file log to ours until it exits; its status,
+/// from the monitor's `wait` answer, else `exit.json`, else the row. The monitor writes the
+/// whole output to the log before either.
 pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
     forward_signals();
+    let waited = wait_on_monitor(e.dir(id).join("monitor.sock"));
     let log_path = e.dir(id).join(format!("{id}-json.log"));
     let mut log: Option<std::io::BufReader<std::fs::File>> = None;
     let mut partial = String::new();
@@ -161,6 +188,10 @@ pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
             let _ = e.kill(id, &sig.to_string());
         }
         pump(&mut log);
+        if let Ok(code) = waited.try_recv() {
+            pump(&mut log);
+            return Ok(code);
+        }
         if let Some(x) = berth_engine::container::exit::read(e, id) {
             // The monitor writes the whole output to the log before exit.json.
             pump(&mut log);

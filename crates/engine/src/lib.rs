@@ -11,11 +11,14 @@
 //!   WorkingDir, User, Volumes, StopSignal, Labels, ExposedPorts).
 //! - [`spec`]: options + image config -> the OCI runtime `config.json`, with Docker's
 //!   defaults (capabilities, seccomp profile, masked and read-only paths, devices).
+//! - [`volume`]: named and anonymous volumes (`R/volumes/<name>/_data`, the `volumes` and
+//!   `volume_users` tables), their copy-up from the image, and the [`spec::Volumes`] source.
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
 pub mod error;
 pub mod image_config;
 pub mod options;
 pub mod spec;
+pub mod volume;
 
 pub use error::{Error, Result};

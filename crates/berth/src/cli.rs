@@ -48,8 +48,16 @@ pub enum Cmd {
     Login(LoginArgs),
     /// Remove stored credentials for a registry
     Logout(LogoutArgs),
-    /// Show the version
+    /// Show the Berth version information
     Version,
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(crate::commands::volume::VolumeCmd),
+    /// Manage Berth
+    #[command(subcommand)]
+    System(crate::commands::system::SystemCmd),
+    /// Display system-wide information
+    Info(crate::commands::info::InfoArgs),
 }
 
 #[derive(Subcommand, Debug)]

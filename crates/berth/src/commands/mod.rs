@@ -5,11 +5,14 @@ mod format;
 mod history;
 mod image;
 mod images;
+pub mod info;
 mod login;
 mod prune;
 mod pull;
 mod push;
 mod resolve;
+pub mod system;
+pub mod volume;
 
 use crate::cli::{Cli, Cmd, ImageCmd};
 use crate::env::Env;
@@ -43,7 +46,10 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             a.password_stdin,
         ),
         Cmd::Logout(a) => login::logout(a.server.as_deref()),
-        Cmd::Version => version(),
+        Cmd::Version => info::version(),
+        Cmd::Volume(c) => volume::run(&env, &c),
+        Cmd::System(c) => system::run(&env, &c),
+        Cmd::Info(a) => info::info(&env, &a),
     }
 }
 

@@ -228,3 +228,37 @@ fn stale_users_of_removed_containers_are_forgotten_once_containers_exist() {
     assert_eq!(vs.containers().unwrap().len(), 1);
     assert!(vs.containers().unwrap()[0].active());
 }
+
+#[test]
+fn concurrent_stores_make_one_volume_and_record_every_use() {
+    let root = tempfile::tempdir().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let r = root.path().to_path_buf();
+            std::thread::spawn(move || {
+                // One store per thread: as separate berth processes, sharing only the files.
+                let vs = VolumeStore::open(&r).unwrap();
+                let id = format!("{i:064}");
+                vs.for_container(&id).source(Some("shared"), "/d").unwrap();
+                vs.create(Some("shared"), &BTreeMap::new()).unwrap();
+                vs.for_container(&id).source(None, "/anon").unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let vs = VolumeStore::open(root.path()).unwrap();
+    assert_eq!(vs.get("shared").unwrap().users.len(), 8);
+    assert_eq!(vs.list(&VolumeFilter::default()).unwrap().len(), 9);
+    for i in 0..8 {
+        assert_eq!(vs.release(&format!("{i:064}"), true).unwrap().len(), 1);
+    }
+    assert_eq!(vs.list(&VolumeFilter::default()).unwrap().len(), 1);
+    assert_eq!(
+        std::fs::read_dir(root.path().join("volumes"))
+            .unwrap()
+            .count(),
+        2
+    ); // shared, .trash
+}

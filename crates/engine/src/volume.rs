@@ -9,8 +9,9 @@
 //! image has at the mount target ([`copy_up`]).
 //!
 //! Crash safety: creating and removing hold an IMMEDIATE transaction; a removed volume's
-//! directory is first renamed into `R/volumes/.trash/` (names cannot start with a dot) and
-//! deleted after the commit, and whatever a crash leaves there is deleted on the next open.
+//! directory is first renamed into `R/volumes/.trash/` (names cannot start with a dot),
+//! deleted after the commit or renamed back if the transaction fails, and whatever a crash
+//! leaves there is deleted on the next open.
 //! A directory without a record (a crash between mkdir and commit) is moved to the trash
 //! before a volume of that name is made, so stale data never reappears.
 
@@ -79,6 +80,9 @@ pub struct Pruned {
 pub struct VolumeStore {
     dir: PathBuf,
     db: Connection,
+    /// Directories moved to the trash by the open transaction, (from, to): deleted after
+    /// its commit, moved back if it rolls back.
+    moved: std::cell::RefCell<Vec<(PathBuf, PathBuf)>>,
 }
 
 fn now_rfc3339() -> String {
@@ -91,7 +95,11 @@ impl VolumeStore {
         let dir = root.join("volumes");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         let db = db::open(&root.join("berth.db"))?;
-        let store = VolumeStore { dir, db };
+        let store = VolumeStore {
+            dir,
+            db,
+            moved: Default::default(),
+        };
         store.empty_trash();
         Ok(store)
     }
@@ -108,37 +116,46 @@ impl VolumeStore {
         }
     }
 
-    /// Move `R/volumes/<name>` into the trash; Ok(None) if it does not exist.
-    fn to_trash(&self, name: &str) -> Result<Option<PathBuf>> {
+    /// Move `R/volumes/<name>` (if it exists) into the trash, within a transaction.
+    fn to_trash(&self, name: &str) -> Result<()> {
         let from = self.dir.join(name);
         if std::fs::symlink_metadata(&from).is_err() {
-            return Ok(None);
+            return Ok(());
         }
         let trash = self.trash();
         std::fs::create_dir_all(&trash).map_err(|e| Error::io("create", &trash, e))?;
         let to = trash.join(format!("{name}.{}", &name::random_id()?[..12]));
         std::fs::rename(&from, &to).map_err(|e| Error::io("move to trash", &from, e))?;
-        Ok(Some(to))
+        self.moved.borrow_mut().push((from, to));
+        Ok(())
     }
 
-    /// Run `f` in an IMMEDIATE transaction (one writer at a time across processes).
+    /// Run `f` in an IMMEDIATE transaction (one writer at a time across processes). The
+    /// directories it moved to the trash are deleted once it commits, and put back if it
+    /// does not.
     fn immediate<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.db
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| db_err("begin transaction", e))?;
-        match f(&self.db) {
-            Ok(v) => match self.db.execute_batch("COMMIT") {
-                Ok(()) => Ok(v),
-                Err(e) => {
-                    let _ = self.db.execute_batch("ROLLBACK");
-                    Err(db_err("commit", e))
-                }
-            },
-            Err(e) => {
-                let _ = self.db.execute_batch("ROLLBACK");
-                Err(e)
+        self.moved.borrow_mut().clear();
+        let done = f(&self.db).and_then(|v| {
+            self.db
+                .execute_batch("COMMIT")
+                .map_err(|e| db_err("commit", e))
+                .map(|()| v)
+        });
+        let moved = std::mem::take(&mut *self.moved.borrow_mut());
+        if done.is_ok() {
+            for (_, to) in moved {
+                let _ = std::fs::remove_dir_all(to);
+            }
+        } else {
+            let _ = self.db.execute_batch("ROLLBACK");
+            for (from, to) in moved.into_iter().rev() {
+                let _ = std::fs::rename(to, from);
             }
         }
+        done
     }
 
     pub fn mountpoint(&self, name: &str) -> PathBuf {
@@ -205,9 +222,7 @@ impl VolumeStore {
             return Ok((v, false));
         }
         // A directory with no record is what a crash left: its data is not this volume's.
-        if let Some(old) = self.to_trash(name)? {
-            let _ = std::fs::remove_dir_all(old);
-        }
+        self.to_trash(name)?;
         let data = self.mountpoint(name);
         std::fs::create_dir_all(&data).map_err(|e| Error::io("create", &data, e))?;
         let mut labels = labels.clone();
@@ -303,11 +318,11 @@ impl VolumeStore {
         Ok(())
     }
 
-    /// Remove inside a transaction; returns the trash path to delete after the commit.
-    fn remove_in_tx(&self, name: &str, force: bool) -> Result<Option<PathBuf>> {
+    /// Remove inside a transaction (the data goes with its commit).
+    fn remove_in_tx(&self, name: &str, force: bool) -> Result<()> {
         if self.row(name)?.is_none() {
             if force {
-                return Ok(None);
+                return Ok(());
             }
             return Err(Error::NotFound {
                 kind: "volume",
@@ -331,11 +346,7 @@ impl VolumeStore {
     /// Docker 1.13+); `-f` makes a missing volume no error.
     pub fn remove(&self, name: &str, force: bool) -> Result<()> {
         self.forget_gone_containers()?;
-        let trash = self.immediate(|_| self.remove_in_tx(name, force))?;
-        if let Some(t) = trash {
-            let _ = std::fs::remove_dir_all(t);
-        }
-        Ok(())
+        self.immediate(|_| self.remove_in_tx(name, force))
     }
 
     /// `volume prune`: volumes no container uses; only anonymous ones unless `all` (Docker
@@ -350,10 +361,7 @@ impl VolumeStore {
             let size = v.size();
             // A container may have started using it since the list: then it stays.
             match self.immediate(|_| self.remove_in_tx(&v.name, true)) {
-                Ok(trash) => {
-                    if let Some(t) = trash {
-                        let _ = std::fs::remove_dir_all(t);
-                    }
+                Ok(()) => {
                     out.names.push(v.name);
                     out.bytes += size;
                 }
@@ -379,7 +387,7 @@ impl VolumeStore {
     /// its anonymous volumes that no other container uses are removed too. Returns the names
     /// removed.
     pub fn release(&self, id: &str, remove_anonymous: bool) -> Result<Vec<String>> {
-        let (removed, trash) = self.immediate(|db| {
+        self.immediate(|db| {
             let used: Vec<String> = {
                 let mut st = db
                     .prepare("SELECT volume FROM volume_users WHERE container = ?1")
@@ -392,22 +400,18 @@ impl VolumeStore {
             };
             db.execute("DELETE FROM volume_users WHERE container = ?1", [id])
                 .map_err(|e| db_err("release volumes", e))?;
-            let (mut removed, mut trash) = (Vec::new(), Vec::new());
+            let mut removed = Vec::new();
             if remove_anonymous {
                 for name in used {
                     let anonymous = self.row(&name)?.is_some_and(|v| v.anonymous);
                     if anonymous && self.users(&name)?.is_empty() {
-                        trash.extend(self.remove_in_tx(&name, true)?);
+                        self.remove_in_tx(&name, true)?;
                         removed.push(name);
                     }
                 }
             }
-            Ok((removed, trash))
-        })?;
-        for t in trash {
-            let _ = std::fs::remove_dir_all(t);
-        }
-        Ok(removed)
+            Ok(removed)
+        })
     }
 
     /// The containers of the engine's `containers` table (none if it does not exist yet).

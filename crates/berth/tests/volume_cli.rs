@@ -228,6 +228,23 @@ fn prune_asks_then_takes_anonymous_volumes_or_all_with_a() {
         out(&berth(r, &["volume", "prune", "-f"])),
         "Total reclaimed space: 0B\n"
     );
+    out(&berth(
+        r,
+        &["volume", "create", "--label", "keep=yes", "labelled"],
+    ));
+    let filtered = [
+        "volume",
+        "prune",
+        "-f",
+        "--filter",
+        "all=true",
+        "--filter",
+        "label=keep",
+    ];
+    assert_eq!(
+        out(&berth(r, &filtered)),
+        "Deleted Volumes:\nlabelled\n\nTotal reclaimed space: 0B\n"
+    );
     assert_eq!(
         out(&berth(r, &["volume", "prune", "-a", "-f"])),
         "Deleted Volumes:\nnamed\n\nTotal reclaimed space: 0B\n"

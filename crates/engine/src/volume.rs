@@ -352,9 +352,15 @@ impl VolumeStore {
     /// `volume prune`: volumes no container uses; only anonymous ones unless `all` (Docker
     /// 23+).
     pub fn prune(&self, all: bool) -> Result<Pruned> {
+        self.prune_matching(all, &VolumeFilter::default())
+    }
+
+    /// [`prune`](Self::prune) of the volumes `filter` lets through (`volume prune --filter
+    /// label=...`).
+    pub fn prune_matching(&self, all: bool, filter: &VolumeFilter) -> Result<Pruned> {
         self.forget_gone_containers()?;
         let mut out = Pruned::default();
-        for v in self.list(&VolumeFilter::default())? {
+        for v in self.list(filter)? {
             if !v.users.is_empty() || !(all || v.anonymous) {
                 continue;
             }

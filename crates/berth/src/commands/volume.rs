@@ -80,6 +80,9 @@ pub struct PruneArgs {
     /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+    /// Only volumes with these labels: label=KEY[=VALUE] (and docker's all=true, as -a)
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
 }
 
 fn s<E: std::fmt::Display>(e: E) -> String {
@@ -253,7 +256,7 @@ pub fn confirm(warning: &str) -> bool {
 }
 
 fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
-    let warning = if a.all {
+    let warning = if a.all || a.filter.iter().any(|f| f == "all=true" || f == "all=1") {
         "WARNING! This will remove all local volumes not used by at least one container."
     } else {
         "WARNING! This will remove anonymous local volumes not used by at least one container."
@@ -261,7 +264,17 @@ fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
     if !a.force && !confirm(warning) {
         return Ok(0);
     }
-    let pruned = store(env)?.prune(a.all).map_err(s)?;
+    let (mut all, mut rest) = (a.all, Vec::new());
+    for f in &a.filter {
+        match f.as_str() {
+            "all=true" | "all=1" => all = true,
+            "all=false" | "all=0" => {}
+            _ if f.starts_with("label=") => rest.push(f.clone()),
+            _ => return Err(format!("invalid filter {f:?} for volume prune")),
+        }
+    }
+    let filter = VolumeFilter::parse(&rest).map_err(s)?;
+    let pruned = store(env)?.prune_matching(all, &filter).map_err(s)?;
     if !pruned.names.is_empty() {
         println!("Deleted Volumes:\n{}\n", pruned.names.join("\n"));
     }

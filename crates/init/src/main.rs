@@ -6,7 +6,8 @@
 //! never reach a program that does not expect to be PID 1. This binary runs the command as
 //! its child, blocks every catchable signal and takes them with `sigwaitinfo`: SIGCHLD reaps
 //! everything that died, anything else is forwarded to the child (to its whole process group
-//! with `-g`). When the child exits, so does this process, with the child's status (128+N if
+//! with `-g`; the child leads a process group of its own, in the terminal's foreground). When
+//! the child exits, so does this process, with the child's status (128+N if
 //! a signal N killed it); the kernel then kills what is left in the namespace.
 //!
 //! Only libc: it is bind-mounted into every `--init` container and must stay small and
@@ -110,20 +111,20 @@ fn status_code(status: libc::c_int) -> i32 {
 /// In the child between fork and exec: take back the parent's signal state and run the
 /// command. Only async-signal-safe calls (the parent may have had other threads: it has not,
 /// but fork rules are kept anyway).
-fn exec_child(args: &Args, argv: &[*const libc::c_char], old_mask: &libc::sigset_t) -> ! {
+fn exec_child(argv: &[*const libc::c_char], old_mask: &libc::sigset_t) -> ! {
     // SAFETY: only async-signal-safe calls on memory prepared before the fork.
     unsafe {
         for sig in 1..=libc::SIGRTMAX() {
             libc::signal(sig, libc::SIG_DFL);
         }
-        if args.group {
-            libc::setpgid(0, 0);
-            // Give the new group the terminal, if there is one, so it can read it.
-            if libc::isatty(0) == 1 {
-                libc::signal(libc::SIGTTOU, libc::SIG_IGN);
-                libc::tcsetpgrp(0, libc::getpgrp());
-                libc::signal(libc::SIGTTOU, libc::SIG_DFL);
-            }
+        // A process group of its own, in the foreground of the terminal if there is one:
+        // Ctrl-C and window changes then reach the command once, from the kernel, and not a
+        // second time through this process.
+        libc::setpgid(0, 0);
+        if libc::isatty(0) == 1 {
+            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+            libc::tcsetpgrp(0, libc::getpgrp());
+            libc::signal(libc::SIGTTOU, libc::SIG_DFL);
         }
         libc::sigprocmask(libc::SIG_SETMASK, old_mask, std::ptr::null_mut());
         libc::execvp(argv[0], argv.as_ptr());
@@ -158,7 +159,7 @@ fn main() {
         std::process::exit(1);
     }
     if child == 0 {
-        exec_child(&args, &argv, &old_mask);
+        exec_child(&argv, &old_mask);
     }
 
     loop {

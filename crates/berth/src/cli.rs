@@ -48,7 +48,7 @@ pub enum Cmd {
     Login(LoginArgs),
     /// Remove stored credentials for a registry
     Logout(LogoutArgs),
-    /// Show the version
+    /// Show the Berth version information
     Version,
     /// Create and start a container from an image
     Run(RunArgs),
@@ -82,6 +82,14 @@ pub enum Cmd {
     /// Used by berth-monitor to apply a restart policy
     #[command(name = "container-restart-from-monitor", hide = true)]
     ContainerRestartFromMonitor { id: String },
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(crate::commands::volume::VolumeCmd),
+    /// Manage Berth
+    #[command(subcommand)]
+    System(crate::commands::system::SystemCmd),
+    /// Display system-wide information
+    Info(crate::commands::info::InfoArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -17,6 +17,8 @@
 //! - [`container`]: the [`container::Engine`] handle and one file per operation (create,
 //!   start under the monitor, stop/kill/restart/pause, rm, wait, inspect, exit records).
 //! - [`reconcile`]: repairs after crashes, run by every command first.
+//! - [`volume`]: named and anonymous volumes (`R/volumes/<name>/_data`, the `volumes` and
+//!   `volume_users` tables), their copy-up from the image, and the [`spec::Volumes`] source.
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
 pub mod container;
@@ -29,6 +31,7 @@ pub mod reconcile;
 pub mod resolve;
 pub mod spec;
 pub mod store;
+pub mod volume;
 
 pub use container::Engine;
 pub use error::{Error, Result};

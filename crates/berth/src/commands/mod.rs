@@ -6,12 +6,15 @@ mod format;
 mod history;
 mod image;
 mod images;
+pub mod info;
 mod login;
 mod prune;
 mod pull;
 mod push;
 mod resolve;
 pub mod run_flags;
+pub mod system;
+pub mod volume;
 
 use crate::cli::{Cli, Cmd, ContainerCmd, ImageCmd};
 use crate::env::Env;
@@ -78,7 +81,10 @@ fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
             a.password_stdin,
         ),
         Cmd::Logout(a) => login::logout(a.server.as_deref()),
-        Cmd::Version => version(),
+        Cmd::Version => info::version(),
+        Cmd::Volume(c) => volume::run(&env, &c),
+        Cmd::System(c) => system::run(&env, &c),
+        Cmd::Info(a) => info::info(&env, &a),
         _ => unreachable!("container commands are dispatched by run"),
     }
 }

@@ -1,0 +1,256 @@
+//! `info` (docker's system-wide facts: containers by state, images, storage and cgroup
+//! drivers, runtimes, the host's kernel, OS, CPUs and memory, the data root) and `version`
+//! (docker's Client/Server blocks, plain text).
+
+use super::format::Template;
+use crate::env::Env;
+use clap::Args;
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// json, or a Go template such as '{{.ServerVersion}} {{.CgroupVersion}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+struct Host {
+    kernel: String,
+    machine: String,
+    hostname: String,
+}
+
+/// The kernel release and host name as uname(2) has them (read from /proc/sys/kernel, no
+/// unsafe call needed), and the machine this binary was built for (which it runs on).
+fn host() -> Host {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    Host {
+        kernel: read("/proc/sys/kernel/osrelease"),
+        machine: std::env::consts::ARCH.to_string(),
+        hostname: read("/proc/sys/kernel/hostname"),
+    }
+}
+
+/// Go's GOARCH names, as docker prints them in OS/Arch.
+fn go_arch(machine: &str) -> &str {
+    match machine {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" | "i686" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+fn os_name() -> String {
+    let text = std::fs::read_to_string("/etc/os-release")
+        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_else(|| "Linux".into())
+}
+
+fn mem_total() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Docker's binary sizes (`23.54GiB`): 4 significant digits.
+fn bytes_size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let (mut v, mut u) = (bytes as f64, 0);
+    while v >= 1024.0 && u < units.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    let digits = if v < 1.0 {
+        1
+    } else {
+        v.log10().floor() as i32 + 1
+    };
+    let decimals = (4 - digits).max(0) as usize;
+    let mut n = format!("{v:.decimals$}");
+    if n.contains('.') {
+        n = n.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{n}{}", units[u])
+}
+
+/// "1" or "2": a hybrid host (v1 controllers plus a cgroup2 mount) is "1", as docker says.
+fn cgroup_version() -> &'static str {
+    match berth_cgroups::Layout::detect() {
+        Ok(berth_cgroups::Layout::Unified) => "2",
+        _ => "1",
+    }
+}
+
+/// An executable called `name` on PATH.
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+fn info_json(env: &Env) -> Result<Map<String, Value>, String> {
+    let vs = super::volume::store(env)?;
+    let containers = vs.containers().map_err(s)?;
+    let count = |states: &[&str]| {
+        containers
+            .iter()
+            .filter(|c| states.contains(&c.state.as_str()))
+            .count()
+    };
+    let (running, paused) = (count(&["running", "restarting"]), count(&["paused"]));
+    let images = env.metadata().map_err(s)?.images().map_err(s)?.len();
+    let h = host();
+    let mut runtimes = Map::new();
+    runtimes.insert("berth".into(), json!({"path": "berth (in-process)"}));
+    for r in ["runc", "crun"] {
+        if let Some(p) = on_path(r) {
+            runtimes.insert(r.into(), json!({"path": p}));
+        }
+    }
+    let v = json!({
+        "Containers": containers.len(),
+        "ContainersRunning": running,
+        "ContainersPaused": paused,
+        "ContainersStopped": containers.len() - running - paused,
+        "Images": images,
+        "ServerVersion": VERSION,
+        "Driver": "overlayfs",
+        "LoggingDriver": "json-file",
+        "CgroupDriver": "cgroupfs",
+        "CgroupVersion": cgroup_version(),
+        "Runtimes": runtimes,
+        "DefaultRuntime": "berth",
+        "InitBinary": "berth-init",
+        "KernelVersion": h.kernel,
+        "OperatingSystem": os_name(),
+        "OSType": "linux",
+        "Architecture": h.machine,
+        "NCPU": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "MemTotal": mem_total(),
+        "Name": h.hostname,
+        "DockerRootDir": env.root,
+    });
+    Ok(v.as_object().expect("object").clone())
+}
+
+pub fn info(env: &Env, a: &InfoArgs) -> Result<i32, String> {
+    let i = info_json(env)?;
+    if let Some(f) = a.format.as_deref() {
+        let f = if f == "json" { "{{json .}}" } else { f };
+        let fields: Vec<&str> = i.keys().map(String::as_str).collect();
+        println!("{}", Template::parse(f, &fields)?.render(&i));
+        return Ok(0);
+    }
+    let v = |k: &str| match &i[k] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let runtimes: Vec<&str> = i["Runtimes"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    println!("Client:\n Version:    {VERSION}\n Context:    default\n Debug Mode: false\n");
+    println!("Server:");
+    println!(" Containers: {}", v("Containers"));
+    println!("  Running: {}", v("ContainersRunning"));
+    println!("  Paused: {}", v("ContainersPaused"));
+    println!("  Stopped: {}", v("ContainersStopped"));
+    println!(" Images: {}", v("Images"));
+    println!(" Server Version: {}", v("ServerVersion"));
+    println!(" Storage Driver: {}", v("Driver"));
+    println!(" Logging Driver: {}", v("LoggingDriver"));
+    println!(" Cgroup Driver: {}", v("CgroupDriver"));
+    println!(" Cgroup Version: {}", v("CgroupVersion"));
+    println!(" Runtimes: {}", runtimes.join(" "));
+    println!(" Default Runtime: {}", v("DefaultRuntime"));
+    println!(" Init Binary: {}", v("InitBinary"));
+    println!(" Kernel Version: {}", v("KernelVersion"));
+    println!(" Operating System: {}", v("OperatingSystem"));
+    println!(" OSType: {}", v("OSType"));
+    println!(" Architecture: {}", v("Architecture"));
+    println!(" CPUs: {}", v("NCPU"));
+    println!(
+        " Total Memory: {}",
+        bytes_size(i["MemTotal"].as_u64().unwrap_or(0))
+    );
+    println!(" Name: {}", v("Name"));
+    println!(" Docker Root Dir: {}", v("DockerRootDir"));
+    Ok(0)
+}
+
+/// `key:` padded so values line up in one column, as `docker version` prints.
+fn kv(indent: usize, key: &str, value: &str) -> String {
+    let k = format!("{}{key}:", " ".repeat(indent));
+    format!("{k:<20}{value}")
+}
+
+pub fn version() -> Result<i32, String> {
+    let h = host();
+    let os_arch = format!("linux/{}", go_arch(&h.machine));
+    let lines = [
+        "Client:".to_string(),
+        kv(1, "Version", VERSION),
+        kv(1, "OS/Arch", &os_arch),
+        kv(1, "Context", "default"),
+        String::new(),
+        "Server: Berth Engine".to_string(),
+        " Engine:".to_string(),
+        kv(2, "Version", VERSION),
+        kv(2, "OS/Arch", &os_arch),
+        kv(2, "Kernel Version", &h.kernel),
+        " berth-runtime:".to_string(),
+        kv(2, "Version", VERSION),
+        " berth-init:".to_string(),
+        kv(2, "Version", VERSION),
+    ];
+    println!("{}", lines.join("\n"));
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_sizes_like_docker() {
+        assert_eq!(bytes_size(0), "0B");
+        assert_eq!(bytes_size(1023), "1023B");
+        assert_eq!(bytes_size(24_684_084 * 1024), "23.54GiB");
+        assert_eq!(bytes_size(2 * 1024 * 1024 * 1024), "2GiB");
+    }
+
+    #[test]
+    fn version_values_line_up() {
+        assert_eq!(
+            kv(1, "Version", "1"),
+            format!(" Version:{}1", " ".repeat(11))
+        );
+        assert_eq!(kv(2, "OS/Arch", "x").find('x'), Some(20));
+    }
+}

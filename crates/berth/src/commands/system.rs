@@ -1,0 +1,242 @@
+//! `system df` (disk usage by images, containers, local volumes and build cache, in docker's
+//! table) and `system prune` (stopped containers, dangling or unused images, and with
+//! `--volumes` unused anonymous volumes).
+
+use super::format::{human_size, human_size_digits, Template};
+use super::resolve::familiar;
+use super::volume::{confirm, store};
+use crate::env::Env;
+use berth_engine::volume::{ContainerBrief, VolumeFilter};
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Subcommand, Debug)]
+pub enum SystemCmd {
+    /// Show disk usage
+    Df(DfArgs),
+    /// Remove unused data
+    Prune(PruneArgs),
+    /// Display system-wide information
+    Info(super::info::InfoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DfArgs {
+    /// table, json, or a Go template such as 'table {{.Type}}\t{{.Size}}'
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Show detailed information on space usage (accepted; the summary is printed)
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Prune anonymous volumes
+    #[arg(long)]
+    pub volumes: bool,
+}
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+pub fn run(env: &Env, cmd: &SystemCmd) -> Result<i32, String> {
+    match cmd {
+        SystemCmd::Df(a) => df(env, a),
+        SystemCmd::Prune(a) => prune(env, a),
+        SystemCmd::Info(a) => super::info::info(env, a),
+    }
+}
+
+/// `sha256:abc` and `abc` are the same image ID.
+fn hex_of(id: &str) -> &str {
+    id.strip_prefix("sha256:").unwrap_or(id)
+}
+
+/// Image IDs that containers are made from.
+fn images_in_use(containers: &[ContainerBrief]) -> HashSet<String> {
+    containers
+        .iter()
+        .map(|c| hex_of(&c.image_id).to_string())
+        .collect()
+}
+
+/// "12.3MB (45%)" as docker prints the reclaimable share of a total.
+fn reclaimable(bytes: u64, total: u64) -> String {
+    match (bytes * 100).checked_div(total) {
+        Some(pct) => format!("{} ({pct}%)", human_size(bytes)),
+        None => human_size(bytes),
+    }
+}
+
+const FIELDS: &[&str] = &["Type", "TotalCount", "Active", "Size", "Reclaimable"];
+const HEADERS: &[(&str, &str)] = &[("TotalCount", "TOTAL")];
+
+fn df(env: &Env, a: &DfArgs) -> Result<i32, String> {
+    let (md, snaps) = (env.metadata().map_err(s)?, env.snapshots().map_err(s)?);
+    let vs = store(env)?;
+    let containers = vs.containers().map_err(s)?;
+    let used_images = images_in_use(&containers);
+
+    // Layers shared by images are counted once, as docker's total; reclaimable is what only
+    // images without containers hold.
+    let images = md.images().map_err(s)?;
+    let mut layer_size: HashMap<String, u64> = HashMap::new();
+    let mut active_layers: HashSet<String> = HashSet::new();
+    let mut active_images = 0;
+    for img in &images {
+        let active = used_images.contains(img.id.hex());
+        active_images += active as usize;
+        for c in &img.chain {
+            let key = c.hex().to_string();
+            if active {
+                active_layers.insert(key.clone());
+            }
+            layer_size
+                .entry(key)
+                .or_insert_with(|| berth_image::gc::disk_usage(&snaps.path(c)));
+        }
+    }
+    let images_size: u64 = layer_size.values().sum();
+    let images_free: u64 = layer_size
+        .iter()
+        .filter(|(k, _)| !active_layers.contains(*k))
+        .map(|(_, v)| v)
+        .sum();
+
+    let (mut c_size, mut c_free) = (0u64, 0u64);
+    for c in &containers {
+        let upper = env.root.join("containers").join(&c.id).join("upper");
+        let size = berth_image::gc::disk_usage(&upper);
+        c_size += size;
+        if !c.active() {
+            c_free += size;
+        }
+    }
+    let c_active = containers.iter().filter(|c| c.active()).count();
+
+    let vols = vs.list(&VolumeFilter::default()).map_err(s)?;
+    let (mut v_size, mut v_free, mut v_active) = (0u64, 0u64, 0usize);
+    for v in &vols {
+        let size = v.size();
+        v_size += size;
+        if v.users.is_empty() {
+            v_free += size;
+        } else {
+            v_active += 1;
+        }
+    }
+
+    let row = |t: &str, total: usize, active: usize, size: u64, free: String| {
+        json!({"Type": t, "TotalCount": total.to_string(), "Active": active.to_string(),
+               "Size": human_size(size), "Reclaimable": free})
+        .as_object()
+        .expect("object")
+        .clone()
+    };
+    let rows: Vec<Map<String, Value>> = vec![
+        row(
+            "Images",
+            images.len(),
+            active_images,
+            images_size,
+            reclaimable(images_free, images_size),
+        ),
+        row(
+            "Containers",
+            containers.len(),
+            c_active,
+            c_size,
+            reclaimable(c_free, c_size),
+        ),
+        row(
+            "Local Volumes",
+            vols.len(),
+            v_active,
+            v_size,
+            reclaimable(v_free, v_size),
+        ),
+        row("Build Cache", 0, 0, 0, human_size(0)),
+    ];
+    let format = match a.format.as_deref() {
+        None | Some("table") => {
+            "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+        }
+        Some("json") => "{{json .}}",
+        Some(t) => t,
+    };
+    Template::parse(format, FIELDS)?.print(&rows, HEADERS);
+    Ok(0)
+}
+
+/// The hook `system prune` calls to remove every stopped container (docker's `container
+/// prune`): returns the IDs removed and the bytes freed. The engine core fills it with its
+/// container removal (`rm` of each container in state created, exited or dead, releasing
+/// their volumes without `-v`); until then there is nothing to remove.
+pub fn prune_stopped_containers(_env: &Env) -> Result<(Vec<String>, u64), String> {
+    Ok((Vec::new(), 0))
+}
+
+fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
+    if !a.force {
+        let mut w = String::from("WARNING! This will remove:\n  - all stopped containers");
+        if a.volumes {
+            w.push_str("\n  - all anonymous volumes not used by at least one container");
+        }
+        w.push_str(if a.all {
+            "\n  - all images without at least one container associated to them"
+        } else {
+            "\n  - all dangling images"
+        });
+        w.push('\n');
+        if !confirm(&w) {
+            return Ok(0);
+        }
+    }
+    let mut freed = 0u64;
+    let (removed, bytes) = prune_stopped_containers(env)?;
+    freed += bytes;
+    if !removed.is_empty() {
+        println!("Deleted Containers:\n{}\n", removed.join("\n"));
+    }
+    let vs = store(env)?;
+    if a.volumes {
+        // As docker 23+: `system prune --volumes` takes anonymous volumes only, even with -a.
+        let p = vs.prune(false).map_err(s)?;
+        freed += p.bytes;
+        if !p.names.is_empty() {
+            println!("Deleted Volumes:\n{}\n", p.names.join("\n"));
+        }
+    }
+    let used = images_in_use(&vs.containers().map_err(s)?);
+    let (md, cs, snaps) = (
+        env.metadata().map_err(s)?,
+        env.store().map_err(s)?,
+        env.snapshots().map_err(s)?,
+    );
+    let in_use = |img: &berth_image::metadata::StoredImage| used.contains(img.id.hex());
+    let pruned = berth_image::gc::prune(&md, &cs, &snaps, a.all, &in_use).map_err(s)?;
+    let mut lines = Vec::new();
+    for r in &pruned.removals {
+        lines.extend(
+            r.untagged
+                .iter()
+                .map(|n| format!("untagged: {}", familiar(n))),
+        );
+        lines.extend(r.deleted.iter().map(|i| format!("deleted: {}", i.id)));
+    }
+    if !lines.is_empty() {
+        println!("Deleted Images:\n{}\n", lines.join("\n"));
+    }
+    freed += pruned.freed.bytes;
+    println!("Total reclaimed space: {}", human_size_digits(freed, 4));
+    Ok(0)
+}

@@ -85,6 +85,10 @@ impl Setup {
     /// Starts the monitor below a stand-in parent (a `sleep`, the `Started::monitor` child)
     /// that the test can kill, as a `berth` command can be killed.
     pub fn start_under_parent(self) -> Started {
+        // The orphaned monitor comes back to this process, which reaps it (the machine's
+        // pid 1 may not).
+        // SAFETY: prctl takes no pointers here.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
         self.launch(true)
     }
 
@@ -263,7 +267,12 @@ impl Started {
     pub fn finish(&mut self) -> serde_json::Value {
         if self.under_parent {
             let monitor = self.monitor_pid();
-            wait_until(|| (comm(monitor) != "berth-monitor").then_some(()));
+            let mut status = 0;
+            // SAFETY: waitpid writes into our local; the monitor is our child once its
+            // parent is gone (this process is a subreaper).
+            let r = unsafe { libc::waitpid(monitor, &mut status, 0) };
+            assert_eq!(r, monitor, "the monitor was not reparented to the test");
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{status:#x}");
             return exit_json(&self.setup.dir).expect("exit.json");
         }
         let status = self.monitor.wait().unwrap();

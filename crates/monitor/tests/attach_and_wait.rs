@@ -101,3 +101,29 @@ fn several_clients_see_the_same_output() {
     }
     started.finish();
 }
+
+#[test]
+fn wait_attach_keeps_all_output_and_the_exit_for_the_coming_client() {
+    let bb = busybox();
+    // The container is done long before the client attaches, as with `berth run --rm echo`.
+    let mut started = Setup::new(&format!("{bb} sh -c 'echo early; echo warn >&2; exit 4'"))
+        .arg("--wait-attach")
+        .arg("--auto-remove")
+        .start();
+    let mut sock = started.connect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        exit_json(started.dir()).is_none(),
+        "exit recorded before the client saw it"
+    );
+    request(
+        &mut sock,
+        r#"{"attach":{"stdin":false,"stdout":true,"stderr":true}}"#,
+    );
+    let (out, err, code) = read_frames(&mut sock);
+    assert_eq!(
+        (out.as_slice(), err.as_slice(), code),
+        (&b"early\n"[..], &b"warn\n"[..], 4)
+    );
+    assert_eq!(started.finish()["exit_code"], 4);
+}

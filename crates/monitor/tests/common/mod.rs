@@ -272,7 +272,10 @@ impl Started {
             // parent is gone (this process is a subreaper).
             let r = unsafe { libc::waitpid(monitor, &mut status, 0) };
             assert_eq!(r, monitor, "the monitor was not reparented to the test");
-            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{status:#x}");
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                "{status:#x}"
+            );
             return exit_json(&self.setup.dir).expect("exit.json");
         }
         let status = self.monitor.wait().unwrap();

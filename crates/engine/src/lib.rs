@@ -11,10 +11,16 @@
 //!   WorkingDir, User, Volumes, StopSignal, Labels, ExposedPorts).
 //! - [`spec`]: options + image config -> the OCI runtime `config.json`, with Docker's
 //!   defaults (capabilities, seccomp profile, masked and read-only paths, devices).
+//! - [`logs`]: `docker logs` over the json-file log the monitor writes (tail, since/until,
+//!   timestamps, follow across rotations).
+//! - [`monitor_client`]: the client of a container monitor's `monitor.sock` (attach, wait)
+//!   and its `exit.json`.
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
 pub mod error;
 pub mod image_config;
+pub mod logs;
+pub mod monitor_client;
 pub mod options;
 pub mod spec;
 

@@ -50,6 +50,160 @@ pub enum Cmd {
     Logout(LogoutArgs),
     /// Show the version
     Version,
+    /// Create and start a container from an image
+    Run(RunArgs),
+    /// Create a container from an image without starting it
+    Create(RunArgs),
+    /// Start stopped containers
+    Start(StartArgs),
+    /// Stop running containers (stop signal, then SIGKILL after the timeout)
+    Stop(StopArgs),
+    /// Restart containers
+    Restart(StopArgs),
+    /// Send a signal to running containers
+    Kill(KillArgs),
+    /// Remove containers
+    Rm(RmArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Details of containers or images as JSON (Docker's shape)
+    Inspect(ObjectsArgs),
+    /// Block until containers stop, then print their exit codes
+    Wait(ContainersArgs),
+    /// Rename a container
+    Rename(RenameArgs),
+    /// Freeze every process of containers
+    Pause(ContainersArgs),
+    /// Thaw paused containers
+    Unpause(ContainersArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCmd),
+    /// Used by berth-monitor to apply a restart policy
+    #[command(name = "container-restart-from-monitor", hide = true)]
+    ContainerRestartFromMonitor { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContainerCmd {
+    Run(RunArgs),
+    Create(RunArgs),
+    Start(StartArgs),
+    Stop(StopArgs),
+    Restart(StopArgs),
+    Kill(KillArgs),
+    #[command(alias = "remove")]
+    Rm(RmArgs),
+    #[command(alias = "list", alias = "ps")]
+    Ls(PsArgs),
+    Inspect(ContainersArgs),
+    Wait(ContainersArgs),
+    Rename(RenameArgs),
+    Pause(ContainersArgs),
+    Unpause(ContainersArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub flags: crate::commands::run_flags::RunFlags,
+    pub image: String,
+    /// The command and its arguments (replace the image's CMD)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub cmd: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// Attach the container's output and wait for its exit
+    #[arg(short, long)]
+    pub attach: bool,
+    /// Attach the container's standard input
+    #[arg(short, long)]
+    pub interactive: bool,
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container
+    #[arg(
+        short = 't',
+        long = "time",
+        visible_alias = "timeout",
+        allow_negative_numbers = true
+    )]
+    pub time: Option<i64>,
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// Signal to send (name or number)
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: String,
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    /// Kill and remove running containers
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove the anonymous volumes of the containers
+    #[arg(short, long)]
+    pub volumes: bool,
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// Show all containers (only running ones without)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only show container IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Show the N last created containers (all states)
+    #[arg(short = 'n', long = "last")]
+    pub last: Option<usize>,
+    /// Show the latest created container (all states)
+    #[arg(short, long)]
+    pub latest: bool,
+    /// Show sizes
+    #[arg(short, long)]
+    pub size: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Filter: status=, name=, id=, label=K[=V], ancestor=IMAGE, exited=N
+    #[arg(short, long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// table, json, or a Go template such as 'table {{.ID}}\t{{.Names}}'
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainersArgs {
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ObjectsArgs {
+    #[arg(required = true, value_name = "NAME|ID")]
+    pub objects: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
 }
 
 #[derive(Subcommand, Debug)]

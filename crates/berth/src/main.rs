@@ -1,6 +1,8 @@
 //! `berth`: Berth's Docker-like command line. Each command is a thin layer over the
 //! libraries (`berth-image` today; the engine, containers and networks come with issues 4-5).
-//! Errors are one line on stderr, exit code 1, as the docker CLI does for these commands.
+//! Errors are one line on stderr; the exit code is docker's: 1 for image commands, 125 for
+//! Berth's own failures in container commands, 126/127 when the container's command cannot be
+//! run, else the container's status.
 
 mod cli;
 mod commands;
@@ -11,8 +13,10 @@ fn main() {
     let code = match cli::parse() {
         Ok(None) => 0,
         Ok(Some(cli)) => commands::run(cli).unwrap_or_else(|e| {
-            eprintln!("Error: {e}");
-            1
+            if !e.msg.is_empty() {
+                eprintln!("Error: {}", e.msg);
+            }
+            e.code
         }),
         Err(e) => {
             eprintln!("Error: {e}");

@@ -15,13 +15,26 @@
 //!   timestamps, follow across rotations).
 //! - [`monitor_client`]: the client of a container monitor's `monitor.sock` (attach, wait)
 //!   and its `exit.json`.
+//! - [`store`]: the `containers` table in `R/berth.db` (WAL, busy timeout, schema version in
+//!   `berth_schema`); [`names`]: IDs and generated names; [`resolve`]: ID / name / unique
+//!   prefix lookup; [`lock`]: the per-container flock.
+//! - [`container`]: the [`container::Engine`] handle and one file per operation (create,
+//!   start under the monitor, stop/kill/restart/pause, rm, wait, inspect, exit records).
+//! - [`reconcile`]: repairs after crashes, run by every command first.
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
+pub mod container;
 pub mod error;
 pub mod image_config;
+pub mod lock;
 pub mod logs;
 pub mod monitor_client;
+pub mod names;
 pub mod options;
+pub mod reconcile;
+pub mod resolve;
 pub mod spec;
+pub mod store;
 
+pub use container::Engine;
 pub use error::{Error, Result};

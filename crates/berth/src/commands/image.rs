@@ -114,7 +114,7 @@ fn pretty(v: &Value) -> String {
 }
 
 /// An object with its keys in the given order (Docker's struct order), indented by `pad`.
-fn ordered(fields: &[(&str, Value)], pad: &str) -> String {
+pub(crate) fn ordered(fields: &[(&str, Value)], pad: &str) -> String {
     let mut out = format!("{pad}{{\n");
     for (i, (k, v)) in fields.iter().enumerate() {
         let v = pretty(v).replace('\n', &format!("\n{pad}    "));
@@ -127,22 +127,35 @@ fn ordered(fields: &[(&str, Value)], pad: &str) -> String {
 
 /// `docker image inspect`: the Engine API's ImageInspect shape, keys in its order.
 pub fn inspect(env: &Env, refs: &[String]) -> Result<i32, String> {
+    let mut out = Vec::new();
+    let mut code = 0;
+    for arg in refs {
+        match inspect_entry(env, arg) {
+            Ok(text) => out.push(text),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 1;
+            }
+        }
+    }
+    if out.is_empty() {
+        println!("[]");
+    } else {
+        println!("[\n{}\n]", out.join(",\n"));
+    }
+    Ok(code)
+}
+
+/// One image's inspect object, indented as an element of the printed array (also used by
+/// `berth inspect` when no container has that name).
+pub fn inspect_entry(env: &Env, arg: &str) -> Result<String, String> {
     let (md, store, snaps) = (
         env.metadata().map_err(s)?,
         env.store().map_err(s)?,
         env.snapshots().map_err(s)?,
     );
-    let mut out = Vec::new();
-    let mut code = 0;
-    for arg in refs {
-        let img = match resolve(&md, arg) {
-            Ok(t) => t.image().clone(),
-            Err(e) => {
-                eprintln!("Error: {e}");
-                code = 1;
-                continue;
-            }
-        };
+    {
+        let img = resolve(&md, arg)?.image().clone();
         let cfg = config_of(&store, &img);
         let str_or_empty = |v: &Value| json!(v.as_str().unwrap_or(""));
         let lowers: Vec<String> = img
@@ -195,12 +208,6 @@ pub fn inspect(env: &Env, refs: &[String]) -> Result<i32, String> {
                 json!({"LastTagTime": img.last_tag.map_or("0001-01-01T00:00:00Z".to_string(), timestamp::rfc3339)}),
             ),
         ]);
-        out.push(ordered(&fields, "    "));
+        Ok(ordered(&fields, "    "))
     }
-    if out.is_empty() {
-        println!("[]");
-    } else {
-        println!("[\n{}\n]", out.join(",\n"));
-    }
-    Ok(code)
 }

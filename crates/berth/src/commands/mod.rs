@@ -1,6 +1,7 @@
 //! One file per command group; each takes its parsed arguments and the data root.
 
 mod archive;
+pub mod container;
 mod format;
 mod history;
 mod image;
@@ -10,20 +11,54 @@ mod prune;
 mod pull;
 mod push;
 mod resolve;
+pub mod run_flags;
 
-use crate::cli::{Cli, Cmd, ImageCmd};
+use crate::cli::{Cli, Cmd, ContainerCmd, ImageCmd};
 use crate::env::Env;
+use container::Failure;
 
-pub fn run(cli: Cli) -> Result<i32, String> {
+/// Run a command. Container commands fail with Docker's exit codes (125/126/127 or the
+/// container's status); image commands with 1, as docker's do.
+pub fn run(cli: Cli) -> Result<i32, Failure> {
     let env = Env::new(cli.root);
     let Some(cmd) = cli.cmd else {
         if cli.version {
-            return version();
+            return Ok(version()?);
         }
         use clap::CommandFactory;
         println!("{}", crate::cli::Cli::command().render_help());
         return Ok(0);
     };
+    use container::{inspect, lifecycle, ps, run as runc};
+    match cmd {
+        Cmd::Run(a) | Cmd::Container(ContainerCmd::Run(a)) => runc::run(&env, &a),
+        Cmd::Create(a) | Cmd::Container(ContainerCmd::Create(a)) => runc::create(&env, &a),
+        Cmd::Start(a) | Cmd::Container(ContainerCmd::Start(a)) => lifecycle::start(&env, &a),
+        Cmd::Stop(a) | Cmd::Container(ContainerCmd::Stop(a)) => lifecycle::stop(&env, &a),
+        Cmd::Restart(a) | Cmd::Container(ContainerCmd::Restart(a)) => lifecycle::restart(&env, &a),
+        Cmd::Kill(a) | Cmd::Container(ContainerCmd::Kill(a)) => lifecycle::kill(&env, &a),
+        Cmd::Rm(a) | Cmd::Container(ContainerCmd::Rm(a)) => lifecycle::rm(&env, &a),
+        Cmd::Ps(a) | Cmd::Container(ContainerCmd::Ls(a)) => ps::ps(&env, &a),
+        Cmd::Inspect(a) => inspect::inspect(&env, &a.objects),
+        Cmd::Container(ContainerCmd::Inspect(a)) => inspect::inspect(&env, &a.containers),
+        Cmd::Wait(a) | Cmd::Container(ContainerCmd::Wait(a)) => {
+            lifecycle::wait(&env, &a.containers)
+        }
+        Cmd::Rename(a) | Cmd::Container(ContainerCmd::Rename(a)) => {
+            lifecycle::rename(&env, &a.container, &a.new_name)
+        }
+        Cmd::Pause(a) | Cmd::Container(ContainerCmd::Pause(a)) => {
+            lifecycle::pause(&env, &a.containers, false)
+        }
+        Cmd::Unpause(a) | Cmd::Container(ContainerCmd::Unpause(a)) => {
+            lifecycle::pause(&env, &a.containers, true)
+        }
+        Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
+        other => Ok(image_command(env, other)?),
+    }
+}
+
+fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
     match cmd {
         Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => pull::pull(&env, &a),
         Cmd::Push(a) => push::push(&env, &a),
@@ -44,6 +79,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         ),
         Cmd::Logout(a) => login::logout(a.server.as_deref()),
         Cmd::Version => version(),
+        _ => unreachable!("container commands are dispatched by run"),
     }
 }
 

@@ -12,10 +12,11 @@ fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// Images that containers are made from must not be pruned. Containers do not exist yet:
-/// the engine (issue 4) answers this from its state database.
-fn used_by_containers(_img: &StoredImage) -> bool {
-    false
+/// Images that containers are made from must not be pruned: the engine's state database
+/// says which (any container, running or not, as docker counts them).
+fn images_used_by_containers(env: &Env) -> Result<Vec<String>, String> {
+    let st = berth_engine::store::Store::open(&env.root.join("berth.db")).map_err(s)?;
+    st.image_ids().map_err(s)
 }
 
 pub fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
@@ -39,6 +40,8 @@ pub fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
         env.store().map_err(s)?,
         env.snapshots().map_err(s)?,
     );
+    let used = images_used_by_containers(env)?;
+    let used_by_containers = |img: &StoredImage| used.contains(&img.id.to_string());
     let pruned =
         berth_image::gc::prune(&md, &store, &snaps, a.all, &used_by_containers).map_err(s)?;
     let mut lines = Vec::new();

@@ -1,0 +1,56 @@
+//! The image a container is made from: looked up by name or ID in the image metadata, pulled
+//! as `--pull missing|always|never` says.
+
+use super::{fail, Failure};
+use crate::cli::PullArgs;
+use crate::commands::resolve::resolve;
+use crate::env::Env;
+use berth_engine::image_config::ImageConfig;
+use berth_engine::options::PullPolicy;
+use berth_image::metadata::StoredImage;
+
+pub struct Resolved {
+    pub image: StoredImage,
+    pub config: ImageConfig,
+}
+
+fn lookup(env: &Env, arg: &str) -> Result<Option<StoredImage>, Failure> {
+    let md = env.metadata()?;
+    match resolve(&md, arg) {
+        Ok(t) => Ok(Some(t.image().clone())),
+        Err(e) if e.starts_with("No such image") => Ok(None),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+fn pull(env: &Env, arg: &str) -> Result<(), Failure> {
+    let a = PullArgs {
+        reference: arg.to_string(),
+        quiet: false,
+        platform: None,
+    };
+    crate::commands::pull::pull(env, &a).map_err(fail)?;
+    Ok(())
+}
+
+pub fn resolve_image(env: &Env, arg: &str, policy: PullPolicy) -> Result<Resolved, Failure> {
+    let image = match policy {
+        PullPolicy::Always => {
+            pull(env, arg)?;
+            lookup(env, arg)?
+        }
+        PullPolicy::Missing => match lookup(env, arg)? {
+            Some(i) => Some(i),
+            None => {
+                eprintln!("Unable to find image '{arg}' locally");
+                pull(env, arg)?;
+                lookup(env, arg)?
+            }
+        },
+        PullPolicy::Never => lookup(env, arg)?,
+    };
+    let image = image.ok_or_else(|| fail(format!("No such image: {arg}")))?;
+    let bytes = env.store()?.read(&image.id)?;
+    let config = ImageConfig::from_image_config(&bytes)?;
+    Ok(Resolved { image, config })
+}

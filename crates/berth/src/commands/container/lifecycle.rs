@@ -1,0 +1,89 @@
+//! `start`, `stop`, `restart`, `kill`, `rm`, `pause`, `unpause`, `rename`, `wait`, and the
+//! hidden `container-restart-from-monitor`.
+
+use super::{each, engine, Failure};
+use crate::cli::{KillArgs, RmArgs, StartArgs, StopArgs};
+use crate::env::Env;
+
+pub fn start(env: &Env, a: &StartArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    if a.attach || a.interactive {
+        let [one] = a.containers.as_slice() else {
+            return Err(super::fail(
+                "you cannot start and attach multiple containers at once",
+            ));
+        };
+        let r = e.start(one)?;
+        if a.interactive {
+            super::run::send_stdin(e.dir(&r.id).join("monitor.sock"));
+        }
+        return super::run::follow(&e, &r.id);
+    }
+    each(&a.containers, |c| {
+        e.start(c)?;
+        Ok(Some(c.to_string()))
+    })
+}
+
+pub fn stop(env: &Env, a: &StopArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    each(&a.containers, |c| {
+        e.stop(c, a.time)?;
+        Ok(Some(c.to_string()))
+    })
+}
+
+pub fn restart(env: &Env, a: &StopArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    each(&a.containers, |c| {
+        e.restart(c, a.time)?;
+        Ok(Some(c.to_string()))
+    })
+}
+
+pub fn kill(env: &Env, a: &KillArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    each(&a.containers, |c| {
+        e.kill(c, &a.signal)?;
+        Ok(Some(c.to_string()))
+    })
+}
+
+pub fn rm(env: &Env, a: &RmArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    each(&a.containers, |c| {
+        e.remove(c, a.force)?;
+        // TODO(volumes): with -v, remove the container's anonymous volumes through the
+        // volume store once it exists (crates/engine/src/volume*).
+        let _ = a.volumes;
+        Ok(Some(c.to_string()))
+    })
+}
+
+pub fn pause(env: &Env, containers: &[String], un: bool) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    each(containers, |c| {
+        if un {
+            e.unpause(c)?;
+        } else {
+            e.pause(c)?;
+        }
+        Ok(Some(c.to_string()))
+    })
+}
+
+pub fn rename(env: &Env, old: &str, new: &str) -> Result<i32, Failure> {
+    engine(env)?.rename(old, new)?;
+    Ok(0)
+}
+
+pub fn wait(env: &Env, containers: &[String]) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    each(containers, |c| Ok(Some(e.wait(c)?.to_string())))
+}
+
+pub fn restart_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
+    let e = berth_engine::Engine::open_only(&env.root)?;
+    e.restart_from_monitor(id)?;
+    Ok(0)
+}

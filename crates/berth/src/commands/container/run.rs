@@ -1,0 +1,219 @@
+//! `create` and `run`: the image (pulled if need be), the container, and for `run` its start;
+//! attached, the output is streamed until the container exits and its status is ours.
+
+use super::image::resolve_image;
+use super::{engine, Failure};
+use crate::cli::RunArgs;
+use crate::env::Env;
+use berth_engine::container::ImageInput;
+use berth_engine::spec::Volumes;
+use berth_engine::store::{Row, State};
+use berth_engine::Engine;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+/// A SIGINT or SIGTERM berth received while attached, to pass on to the container.
+static PENDING: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn remember(sig: libc::c_int) {
+    PENDING.store(sig, Ordering::SeqCst);
+}
+
+/// `run` without -d passes SIGINT and SIGTERM on to the container, as docker does.
+fn forward_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
+        unsafe { libc::signal(sig, remember as *const () as libc::sighandler_t) };
+    }
+}
+
+/// Volume directories under `R/volumes/<name>/_data` (the volume store replaces this).
+struct PlainVolumes {
+    root: PathBuf,
+}
+
+impl Volumes for PlainVolumes {
+    fn source(&mut self, name: Option<&str>, _target: &str) -> berth_engine::Result<PathBuf> {
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => berth_engine::names::new_id()?,
+        };
+        let p = self.root.join("volumes").join(name).join("_data");
+        std::fs::create_dir_all(&p).map_err(|e| berth_engine::Error::io("create", &p, e))?;
+        Ok(p)
+    }
+}
+
+fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> {
+    let opts = a.flags.to_options(&a.image, &a.cmd)?;
+    let img = resolve_image(env, &a.image, opts.pull)?;
+    let mut vols = PlainVolumes {
+        root: env.root.clone(),
+    };
+    let row = e.create(
+        &opts,
+        ImageInput {
+            id: &img.image.id,
+            chain: &img.image.chain,
+            config: &img.config,
+        },
+        &mut vols,
+    )?;
+    Ok(row)
+}
+
+pub fn create(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    let row = create_container(env, &e, a)?;
+    println!("{}", row.id);
+    Ok(0)
+}
+
+pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
+    let e = engine(env)?;
+    let row = create_container(env, &e, a)?;
+    if let Err(err) = e.start(&row.id) {
+        if a.flags.rm {
+            let _ = e.remove(&row.id, true);
+        }
+        return Err(err.into());
+    }
+    if a.flags.detach {
+        println!("{}", row.id);
+        return Ok(0);
+    }
+    if a.flags.interactive {
+        send_stdin(e.dir(&row.id).join("monitor.sock"));
+    }
+    follow(&e, &row.id)
+}
+
+/// `-i`: our stdin to the container's, through the monitor's attach protocol (a stdin-only
+/// attach; our EOF closes the container's stdin). The monitor's socket appears just after
+/// its exec.
+pub fn send_stdin(sock: PathBuf) {
+    std::thread::spawn(move || {
+        let mut conn = None;
+        for _ in 0..2000 {
+            if let Ok(c) = std::os::unix::net::UnixStream::connect(&sock) {
+                conn = Some(c);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let Some(mut c) = conn else { return };
+        let hello = b"{\"attach\":{\"stdin\":true,\"stdout\":false,\"stderr\":false}}\n";
+        if c.write_all(hello).is_ok() {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut c);
+        }
+        let _ = c.shutdown(std::net::Shutdown::Write);
+        // Keep the connection until the container ends (the monitor may close on EOF).
+        let _ = std::io::copy(&mut c, &mut std::io::sink());
+    });
+}
+
+/// The monitor's `wait` answer (`{"exit_code":N}`), which it gives even while an `--rm`
+/// removal runs: the status survives the container's dir.
+fn wait_on_monitor(sock: PathBuf) -> std::sync::mpsc::Receiver<i32> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut conn = None;
+        for _ in 0..400 {
+            if let Ok(c) = std::os::unix::net::UnixStream::connect(&sock) {
+                conn = Some(c);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let Some(mut c) = conn else { return };
+        if c.write_all(b"{\"wait\":{}}\n").is_err() {
+            return;
+        }
+        let mut line = String::new();
+        if std::io::BufReader::new(c).read_line(&mut line).is_ok() {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if let Some(code) = v["exit_code"].as_i64() {
+                let _ = tx.send(code as i32);
+            }
+        }
+    });
+    rx
+}
+
+/// Copy the container's output from its json-file log to ours until it exits; its status,
+/// from the monitor's `wait` answer, else `exit.json`, else the row. The monitor writes the
+/// whole output to the log before either.
+pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
+    forward_signals();
+    let waited = wait_on_monitor(e.dir(id).join("monitor.sock"));
+    let log_path = e.dir(id).join(format!("{id}-json.log"));
+    let mut log: Option<std::io::BufReader<std::fs::File>> = None;
+    let mut partial = String::new();
+    let mut last_code = 0;
+    let mut pump = |log: &mut Option<std::io::BufReader<std::fs::File>>| {
+        if log.is_none() {
+            *log = std::fs::File::open(&log_path)
+                .ok()
+                .map(std::io::BufReader::new);
+        }
+        let Some(r) = log.as_mut() else { return };
+        loop {
+            let mut line = String::new();
+            match r.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            partial.push_str(&line);
+            if !partial.ends_with('\n') {
+                continue;
+            }
+            let entry: serde_json::Value = serde_json::from_str(&partial).unwrap_or_default();
+            partial.clear();
+            let text = entry["log"].as_str().unwrap_or("");
+            if entry["stream"] == "stderr" {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            } else {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
+        }
+    };
+    loop {
+        let sig = PENDING.swap(0, Ordering::SeqCst);
+        if sig != 0 {
+            // Not there any more, or not running: the exit below tells what happened.
+            let _ = e.kill(id, &sig.to_string());
+        }
+        pump(&mut log);
+        if let Ok(code) = waited.try_recv() {
+            pump(&mut log);
+            return Ok(code);
+        }
+        if let Some(x) = berth_engine::container::exit::read(e, id) {
+            // The monitor writes the whole output to the log before exit.json.
+            pump(&mut log);
+            return Ok(x.exit_code);
+        }
+        match e.store.get(id)? {
+            None => {
+                pump(&mut log);
+                return Ok(last_code);
+            }
+            Some(mut r) => {
+                berth_engine::container::exit::refresh(e, &mut r)?;
+                last_code = r.exit_code;
+                if !matches!(r.state, State::Running | State::Paused) {
+                    pump(&mut log);
+                    return Ok(r.exit_code);
+                }
+                if !berth_engine::container::monitor_alive(&r) {
+                    berth_engine::reconcile::reconcile(e);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}

@@ -1,0 +1,226 @@
+//! Shared by the container_* tests: a data root with a busybox image made offline with
+//! `berth import`, the monitor binary, the CLI, and the checks that nothing is left behind.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub const BERTH: &str = env!("CARGO_BIN_EXE_berth");
+pub const IMAGE: &str = "bb:latest";
+
+/// `berth-monitor` is a separate binary: next to `berth` when the workspace was built, else
+/// built here into its own target dir (no wait on the target dir cargo holds for us) and
+/// put on PATH, where the engine looks second.
+fn monitor_path_dir() -> &'static Option<PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let next_to_berth = Path::new(BERTH).with_file_name("berth-monitor");
+        if next_to_berth.is_file() {
+            return None;
+        }
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let target = manifest.join("../../target/monitor-for-tests");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let st = Command::new(cargo)
+            .args(["build", "-q", "-p", "berth-monitor", "--target-dir"])
+            .arg(&target)
+            .env("CARGO_BUILD_JOBS", "1")
+            .current_dir(manifest)
+            .status()
+            .expect("cargo build berth-monitor");
+        assert!(st.success(), "building berth-monitor failed");
+        let bin = std::fs::read_dir(&target)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("debug"))
+            .chain([target.join("debug")])
+            .find(|d| d.join("berth-monitor").is_file())
+            .expect("berth-monitor built");
+        Some(bin)
+    })
+}
+
+/// The directory to put on PATH for the engine to find `berth-monitor` (None: next to berth).
+pub fn monitor_dir_for_path() -> Option<PathBuf> {
+    monitor_path_dir().clone()
+}
+
+pub fn berth(root: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(BERTH);
+    c.arg("--root").arg(root).args(args);
+    if let Some(d) = monitor_path_dir() {
+        let path = std::env::var("PATH").unwrap_or_default();
+        c.env("PATH", format!("{}:{path}", d.display()));
+    }
+    c.output().unwrap()
+}
+
+pub fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed ({:?}): {} {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A busybox-static root filesystem tarball: the binary plus one symlink per applet.
+fn busybox_tgz(dir: &Path) -> PathBuf {
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_path_with_name("/bin/busybox", "bin/busybox")
+        .unwrap();
+    let list = Command::new("/bin/busybox").arg("--list").output().unwrap();
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        if applet == "busybox" {
+            continue;
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, format!("bin/{applet}"), "busybox")
+            .unwrap();
+    }
+    for (name, text) in [
+        (
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n",
+        ),
+        ("etc/group", "root:x:0:\nnogroup:x:65534:\n"),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(text.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, text.as_bytes()).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+    let p = dir.join("busybox.tgz");
+    std::fs::write(&p, gz.finish().unwrap()).unwrap();
+    p
+}
+
+/// A data root holding the image `bb:latest`. Removes its containers when dropped.
+pub struct Root {
+    pub dir: tempfile::TempDir,
+}
+
+impl Root {
+    pub fn new() -> Root {
+        let dir = tempfile::tempdir().unwrap();
+        let tgz = busybox_tgz(dir.path());
+        ok(&berth(
+            dir.path(),
+            &["import", tgz.to_str().unwrap(), IMAGE],
+        ));
+        Root { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn berth(&self, args: &[&str]) -> Output {
+        berth(self.path(), args)
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        ok(&self.berth(args))
+    }
+
+    /// All container IDs (full).
+    pub fn ids(&self) -> Vec<String> {
+        self.ok(&["ps", "-aq", "--no-trunc"])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        for id in self.ids() {
+            let _ = self.berth(&["rm", "-f", &id]);
+        }
+    }
+}
+
+/// Processes whose command line mentions `needle` (a container ID): monitors, inits.
+pub fn processes_with(needle: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
+            if String::from_utf8_lossy(&c).contains(needle) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+fn cgroup_dirs_named(id: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![(PathBuf::from("/sys/fs/cgroup"), 0)];
+    while let Some((d, depth)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            if e.file_name().to_string_lossy().contains(id) {
+                found.push(e.path());
+            } else if depth < 3 {
+                stack.push((e.path(), depth + 1));
+            }
+        }
+    }
+    found
+}
+
+/// After `rm`: no mount, cgroup, process, runtime state, container dir or row of `id`.
+pub fn assert_nothing_left(root: &Root, id: &str) {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(id), "a mount of {id} is left");
+    assert_eq!(
+        cgroup_dirs_named(id),
+        Vec::<PathBuf>::new(),
+        "cgroups of {id} are left"
+    );
+    assert_eq!(
+        processes_with(id),
+        Vec::<i32>::new(),
+        "processes of {id} are left"
+    );
+    assert!(
+        !root.path().join("runtime").join(id).exists(),
+        "runtime state left"
+    );
+    assert!(
+        !root.path().join("containers").join(id).exists(),
+        "container dir left"
+    );
+    assert!(!root.ids().contains(&id.to_string()), "row left");
+}
+
+/// Poll (the monitor and `--rm` work after the CLI returns) for up to 20 s.
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..2000 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}

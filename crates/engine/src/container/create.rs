@@ -1,0 +1,176 @@
+//! `create`: the row, the container dir, the overlay root and `config.json`; all or nothing.
+
+use super::Engine;
+use crate::image_config::ImageConfig;
+use crate::options::RunOptions;
+use crate::spec::{self, SpecInput, Volumes};
+use crate::store::{Row, State};
+use crate::{names, Error, Result};
+use berth_image::snapshot::Snapshotter;
+use berth_image::Digest;
+use std::path::Path;
+
+/// The image a container is made from, as the CLI resolved it.
+pub struct ImageInput<'a> {
+    /// The image ID (config digest).
+    pub id: &'a Digest,
+    /// Chain IDs, bottom first.
+    pub chain: &'a [Digest],
+    pub config: &'a ImageConfig,
+}
+
+/// Undoes a half-made container when dropped while armed.
+struct Undo<'a> {
+    e: &'a Engine,
+    id: String,
+    row: bool,
+    mounted: bool,
+    dir: bool,
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        let dir = self.e.dir(&self.id);
+        if self.mounted {
+            let _ = unmount(&dir.join("rootfs"));
+        }
+        if self.dir {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        if self.row {
+            let _ = self.e.store.delete(&self.id);
+        }
+    }
+}
+
+/// Unmount the overlay at `target`, if mounted (EINVAL: not a mount point; ENOENT: gone).
+pub fn unmount(target: &Path) -> Result<()> {
+    match nix::mount::umount2(target, nix::mount::MntFlags::empty()) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => Ok(()),
+        // Busy (someone's cwd is in it): detach, it goes when the last user leaves.
+        Err(nix::errno::Errno::EBUSY) => {
+            nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH)
+                .map_err(|e| Error::io("unmount", target, e.into()))
+        }
+        Err(e) => Err(Error::io("unmount", target, e.into())),
+    }
+}
+
+/// Is `p` a mount point (a different device from its parent, or the same device with a
+/// different mount: overlays always have their own device)?
+pub fn is_mounted(p: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(p), p.parent().map(std::fs::metadata)) {
+        (Ok(a), Some(Ok(b))) => a.dev() != b.dev(),
+        _ => false,
+    }
+}
+
+impl Engine {
+    /// Mount the container's root if it is not (after a reboot, or after `rm` of a mount).
+    pub fn ensure_mounted(&self, id: &str, chain: &[Digest]) -> Result<()> {
+        let dir = self.dir(id);
+        let rootfs = dir.join("rootfs");
+        if is_mounted(&rootfs) {
+            return Ok(());
+        }
+        let snaps = Snapshotter::open(self.root.join("snapshots"))?;
+        snaps.mount(chain, &dir.join("upper"), &dir.join("work"), &rootfs)?;
+        Ok(())
+    }
+
+    /// Make a container from `opts` and `image`; its row is returned in state `created`.
+    pub fn create(
+        &self,
+        opts: &RunOptions,
+        image: ImageInput,
+        volumes: &mut dyn Volumes,
+    ) -> Result<Row> {
+        if opts.tty {
+            return Err(Error::InvalidArgument(
+                "-t: pseudo-terminals are not supported yet".into(),
+            ));
+        }
+        let given = opts.name.as_deref().map(names::validate).transpose()?;
+        let mut opts = opts.clone();
+        if opts.stop_signal.is_none() {
+            opts.stop_signal = image.config.stop_signal.clone();
+        }
+        let id = names::new_id()?;
+        let _lock = self.lock(&id)?;
+        let mut row = Row {
+            id: id.clone(),
+            name: String::new(),
+            image: opts.image.clone(),
+            image_id: image.id.to_string(),
+            created: super::now(),
+            options: serde_json::to_string(&opts)
+                .map_err(|e| Error::InvalidArgument(format!("options: {e}")))?,
+            state: State::Created,
+            pid: 0,
+            monitor_pid: 0,
+            exit_code: 0,
+            started_at: String::new(),
+            finished_at: String::new(),
+            restart_count: 0,
+            error: String::new(),
+        };
+        let mut undo = Undo {
+            e: self,
+            id: id.clone(),
+            row: false,
+            mounted: false,
+            dir: false,
+        };
+        match given {
+            Some(n) => {
+                row.name = n;
+                self.store.insert(&row)?;
+            }
+            None => {
+                let mut attempt = 0;
+                loop {
+                    row.name = names::generate(attempt)?;
+                    match self.store.insert(&row) {
+                        Err(Error::Conflict(_)) if attempt < 20 => attempt += 1,
+                        r => break r?,
+                    }
+                }
+            }
+        }
+        undo.row = true;
+        let dir = self.dir(&id);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        undo.dir = true;
+        self.ensure_mounted(&id, image.chain)?;
+        undo.mounted = true;
+        let rootfs = dir.join("rootfs");
+        let init = match opts.init {
+            true => Some(super::start::find_binary("berth-init")?),
+            false => None,
+        };
+        let spec = spec::build(SpecInput {
+            id: &id,
+            opts: &opts,
+            image: image.config,
+            rootfs: &rootfs,
+            volumes,
+            init_binary: init.as_deref(),
+        })?;
+        write_atomic(
+            &dir.join("config.json"),
+            &serde_json::to_vec_pretty(&spec)
+                .map_err(|e| Error::InvalidArgument(format!("spec: {e}")))?,
+        )?;
+        undo.row = false;
+        undo.mounted = false;
+        undo.dir = false;
+        Ok(row)
+    }
+}
+
+pub fn write_atomic(p: &Path, data: &[u8]) -> Result<()> {
+    let tmp = p.with_extension("tmp");
+    std::fs::write(&tmp, data).map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, p).map_err(|e| Error::io("rename", p, e))
+}

@@ -1,0 +1,425 @@
+//! `start`: the container's init is created in-process by the runtime library inside a
+//! detached process (setsid, child subreaper) that then becomes `berth-monitor` (see
+//! docs/engine-design.md, "Starting a container"). The init pid, or the reason it could not
+//! start, comes back through a CLOEXEC pipe: EOF after a pid means the monitor exec'ed.
+
+use super::{options_of, Engine, EXIT_FILE, STOPPED_BY_USER};
+use crate::options::{LogDriver, RestartPolicy, RunOptions};
+use crate::store::{Row, State};
+use crate::{Error, Result};
+use berth_runtime::CreateOpts;
+use std::ffi::CString;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+/// Docker's status for a command that is not there (127) or cannot be run (126).
+pub fn exec_error(e: berth_runtime::Error) -> Error {
+    let msg = e.to_string();
+    let code = if msg.contains("executable file not found")
+        || msg.contains("no such file or directory") && msg.contains("exec")
+    {
+        127
+    } else if msg.contains("permission denied") && msg.contains("exec") {
+        126
+    } else {
+        return Error::Runtime(e);
+    };
+    Error::Exec {
+        message: format!("failed to create task for container: OCI runtime create failed: {msg}"),
+        code,
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::io("pipe", "", e.into()))
+}
+
+/// `berth-monitor` next to the running `berth`, else on PATH.
+pub fn monitor_binary() -> Result<PathBuf> {
+    find_binary("berth-monitor")
+}
+
+pub fn find_binary(name: &str) -> Result<PathBuf> {
+    if let Some(p) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(name)))
+        .filter(|p| p.is_file())
+    {
+        return Ok(p);
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+        .ok_or_else(|| Error::InvalidArgument(format!("{name} not found next to berth or in PATH")))
+}
+
+fn monitor_args(
+    e: &Engine,
+    r: &Row,
+    o: &RunOptions,
+    fds: (RawFd, RawFd, Option<RawFd>),
+    pid: i32,
+) -> Vec<String> {
+    let mut a: Vec<String> = vec!["berth-monitor".into()];
+    let mut kv = |k: &str, v: String| {
+        a.push(k.into());
+        a.push(v);
+    };
+    kv("--id", r.id.clone());
+    kv("--dir", e.dir(&r.id).display().to_string());
+    kv("--pid", pid.to_string());
+    kv("--stdout-fd", fds.0.to_string());
+    kv("--stderr-fd", fds.1.to_string());
+    if let Some(k) = fds.2 {
+        kv("--stdin-fd", k.to_string());
+    }
+    kv(
+        "--log-driver",
+        match o.log.driver {
+            LogDriver::JsonFile => "json-file",
+            LogDriver::None => "none",
+        }
+        .into(),
+    );
+    if let Some(n) = o.log.max_size {
+        kv("--max-size", n.to_string());
+    }
+    if let Some(n) = o.log.max_file {
+        kv("--max-file", n.to_string());
+    }
+    kv(
+        "--restart",
+        match o.restart {
+            RestartPolicy::No => "no".into(),
+            RestartPolicy::OnFailure(n) => format!("on-failure:{n}"),
+            RestartPolicy::Always => "always".into(),
+            RestartPolicy::UnlessStopped => "unless-stopped".into(),
+        },
+    );
+    let auto_remove = o.auto_remove;
+    let me = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "berth".into());
+    kv("--berth", me);
+    kv("--root", e.root.display().to_string());
+    if auto_remove {
+        a.push("--auto-remove".into());
+    }
+    a
+}
+
+impl Engine {
+    /// Clear what a previous run left (runtime state, exit record) so the runtime can create
+    /// the container again under the same ID.
+    fn prepare_start(&self, r: &Row) -> Result<()> {
+        let rt = self.runtime();
+        if rt.dir(&r.id).exists() {
+            rt.delete(&r.id, true)?;
+        }
+        let dir = self.dir(&r.id);
+        let _ = std::fs::remove_file(dir.join(EXIT_FILE));
+        let _ = std::fs::remove_file(dir.join(STOPPED_BY_USER));
+        let chain: Vec<berth_image::Digest> = self.chain_of(r)?;
+        self.ensure_mounted(&r.id, &chain)
+    }
+
+    /// The image's chain IDs, from the image metadata (the row keeps only the image ID).
+    fn chain_of(&self, r: &Row) -> Result<Vec<berth_image::Digest>> {
+        if super::create::is_mounted(&self.rootfs(&r.id)) {
+            return Ok(Vec::new());
+        }
+        let md = berth_image::metadata::Metadata::open(&self.root.join("berth.db"))?;
+        let id: berth_image::Digest = r.image_id.parse()?;
+        md.image(&id)?
+            .map(|i| i.chain)
+            .ok_or_else(|| Error::NotFound {
+                kind: "image",
+                name: r.image_id.clone(),
+            })
+    }
+
+    /// Start a created or exited container under its monitor. The caller holds its lock.
+    pub fn start_locked(&self, r: &mut Row) -> Result<()> {
+        if matches!(r.state, State::Running | State::Restarting) {
+            return Ok(());
+        }
+        if r.state == State::Paused {
+            return Err(Error::Conflict(
+                "cannot start a paused container, try unpause instead".to_string(),
+            ));
+        }
+        self.prepare_start(r)?;
+        let o = options_of(r);
+        let monitor = monitor_binary()?;
+        // Taken before the init exists: a quick init's exit.json is never older than this.
+        let started = super::now();
+        match spawn(self, r, &o, &monitor) {
+            Ok((pid, monitor_pid)) => {
+                r.state = State::Running;
+                r.pid = pid;
+                r.monitor_pid = monitor_pid;
+                r.started_at = started;
+                r.error.clear();
+                r.exit_code = 0;
+                self.store.update(r)?;
+                Ok(())
+            }
+            Err(e) => {
+                r.error = e.to_string();
+                r.exit_code = e.exit_code();
+                let _ = self.store.update(r);
+                let _ = self.runtime().delete(&r.id, true);
+                Err(e)
+            }
+        }
+    }
+
+    /// `berth start ARG`: lock, reload, start.
+    pub fn start(&self, arg: &str) -> Result<Row> {
+        let found = self.find(arg)?;
+        let _lock = self.lock(&found.id)?;
+        let mut r = self.reload(&found.id, arg)?;
+        super::exit::refresh(self, &mut r)?;
+        self.start_locked(&mut r)?;
+        Ok(r)
+    }
+
+    /// The hidden `container-restart-from-monitor ID`: run the container again in this
+    /// process, its stdio being ours (the monitor's pipes). The new init is reparented to the
+    /// monitor (a subreaper) when we exit.
+    pub fn restart_from_monitor(&self, id: &str) -> Result<i32> {
+        let _lock = self.lock(id)?;
+        let mut r = self.reload(id, id)?;
+        if self.dir(id).join(STOPPED_BY_USER).exists() {
+            return Err(Error::Conflict(format!(
+                "container {id} was stopped by the user"
+            )));
+        }
+        let count = r.restart_count;
+        let rt = self.runtime();
+        if rt.dir(id).exists() {
+            rt.delete(id, true)?;
+        }
+        let _ = std::fs::remove_file(self.dir(id).join(EXIT_FILE));
+        let chain = self.chain_of(&r)?;
+        self.ensure_mounted(id, &chain)?;
+        let started = super::now();
+        let created = rt
+            .create(&CreateOpts {
+                id: id.to_string(),
+                bundle: self.dir(id),
+                ..Default::default()
+            })
+            .map_err(exec_error)?;
+        rt.start(id)?;
+        r.state = State::Running;
+        r.pid = created.pid;
+        r.started_at = started;
+        r.restart_count = count + 1;
+        r.error.clear();
+        self.store.update(&r)?;
+        Ok(created.pid)
+    }
+}
+
+/// What the detached child tells the parent.
+fn report(fd: RawFd, msg: &str) {
+    // SAFETY: `fd` is the write end of our report pipe, still open in this process.
+    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+    let _ = f.write_all(msg.as_bytes());
+    std::mem::forget(f);
+}
+
+fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit ends the process without running the parent's atexit handlers or
+    // flushing buffers it shares with the parent; that is what a forked child needs.
+    unsafe { libc::_exit(code) }
+}
+
+/// Fork twice (the monitor must not be our child: it outlives us), start the container in
+/// the grandchild, exec the monitor there. Returns (init pid, monitor pid).
+fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i32)> {
+    let (rd, wr) = pipe()?;
+    // SAFETY: berth is single-threaded here; the child only runs our own code and execs or
+    // _exits.
+    let first = unsafe { libc::fork() };
+    if first < 0 {
+        return Err(Error::io("fork", "", std::io::Error::last_os_error()));
+    }
+    if first == 0 {
+        drop(rd);
+        // SAFETY: as above.
+        let second = unsafe { libc::fork() };
+        if second != 0 {
+            exit_now(if second < 0 { 1 } else { 0 });
+        }
+        let w = wr.as_raw_fd();
+        let msg = match child(e, r, o, monitor, w) {
+            Err(err) => format!("E{}:{}", err.exit_code(), err),
+            Ok(never) => match never {},
+        };
+        report(w, &msg);
+        exit_now(1);
+    }
+    drop(wr);
+    // SAFETY: reaping the intermediate child we just forked.
+    unsafe { libc::waitpid(first, std::ptr::null_mut(), 0) };
+    let mut buf = String::new();
+    std::fs::File::from(rd)
+        .read_to_string(&mut buf)
+        .map_err(|e| Error::io("read start report", "", e))?;
+    // "P<init> <monitor>\n" then, if the exec failed, "E<code>:<why>".
+    let mut pids = None;
+    for part in buf.split_inclusive('\n') {
+        if let Some(p) = part.strip_prefix('P') {
+            let mut it = p.trim().split(' ').filter_map(|x| x.parse::<i32>().ok());
+            pids = it.next().zip(it.next());
+        }
+    }
+    if let Some(err) = buf.find('E').map(|i| &buf[i + 1..]) {
+        let (code, why) = err.split_once(':').unwrap_or(("125", err));
+        let code: i32 = code.parse().unwrap_or(125);
+        if let Some((pid, _)) = pids {
+            // The monitor could not be started: the container must not run unwatched.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        return Err(match code {
+            126 | 127 => Error::Exec {
+                message: why.to_string(),
+                code,
+            },
+            _ => Error::InvalidArgument(why.to_string()),
+        });
+    }
+    pids.ok_or_else(|| {
+        Error::InvalidArgument("container start: no report from the starting process".into())
+    })
+}
+
+fn dup_onto(fd: RawFd, target: RawFd) -> Result<()> {
+    // SAFETY: dup2 on descriptors this process owns; the target is replaced atomically.
+    if unsafe { libc::dup2(fd, target) } < 0 {
+        return Err(Error::io("dup2", "", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Nothing our caller left open (a shell's pipe, a test harness's fds) may reach the
+/// monitor: it would hold it for the container's lifetime.
+fn cloexec_from(first: u32) -> Result<()> {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on our own descriptors.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    // Kernels before 5.11: one by one.
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map_err(|e| Error::io("read", "/proc/self/fd", e))?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd >= first as RawFd)
+        .collect();
+    for fd in fds {
+        // SAFETY: fcntl on a descriptor number; a closed one just fails with EBADF.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok(())
+}
+
+/// Let `fd` through the monitor's exec.
+fn keep_open(fd: RawFd) -> Result<()> {
+    // SAFETY: fcntl(F_SETFD) on a descriptor we own; no memory is passed.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
+        return Err(Error::io("fcntl", "", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// The detached grandchild: new session, subreaper, stdio pipes, the runtime, the monitor.
+fn child(
+    e: &Engine,
+    r: &Row,
+    o: &RunOptions,
+    monitor: &Path,
+    report_fd: RawFd,
+) -> Result<std::convert::Infallible> {
+    nix::unistd::setsid().map_err(|e| Error::io("setsid", "", e.into()))?;
+    cloexec_from(3)?;
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(Error::io(
+            "prctl(PR_SET_CHILD_SUBREAPER)",
+            "",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let stdin = if o.interactive { Some(pipe()?) } else { None };
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| Error::io("open", "/dev/null", e))?;
+    // The init inherits 0/1/2 from the runtime's caller: make them the container's ends.
+    match &stdin {
+        Some((rd, _)) => dup_onto(rd.as_raw_fd(), 0)?,
+        None => dup_onto(null.as_raw_fd(), 0)?,
+    }
+    dup_onto(out_w.as_raw_fd(), 1)?;
+    dup_onto(err_w.as_raw_fd(), 2)?;
+    let rt = e.runtime();
+    let created = rt
+        .create(&CreateOpts {
+            id: r.id.clone(),
+            bundle: e.dir(&r.id),
+            ..Default::default()
+        })
+        .map_err(exec_error)?;
+    rt.start(&r.id)?;
+    // Our own ends only: the monitor must see EOF when the container's side closes.
+    for fd in [0, 1, 2] {
+        dup_onto(null.as_raw_fd(), fd)?;
+    }
+    drop((out_w, err_w));
+    let stdin_w = stdin.map(|(rd, wr)| {
+        drop(rd);
+        wr
+    });
+    let fds = (
+        out_r.as_raw_fd(),
+        err_r.as_raw_fd(),
+        stdin_w.as_ref().map(|w| w.as_raw_fd()),
+    );
+    for fd in [Some(fds.0), Some(fds.1), fds.2].into_iter().flatten() {
+        keep_open(fd)?;
+    }
+    let args = monitor_args(e, r, o, fds, created.pid);
+    let cargs: Vec<CString> = args
+        .iter()
+        .map(|a| CString::new(a.as_str()).unwrap_or_default())
+        .collect();
+    let prog = CString::new(monitor.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::InvalidArgument("monitor path has a NUL byte".into()))?;
+    report(
+        report_fd,
+        &format!("P{} {}\n", created.pid, std::process::id()),
+    );
+    let err = nix::unistd::execv(&prog, &cargs).unwrap_err();
+    Err(Error::io("exec", monitor, err.into()))
+}

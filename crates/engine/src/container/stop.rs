@@ -1,0 +1,184 @@
+//! `stop`, `kill`, `restart`, `pause`, `unpause`: signals through the runtime, with
+//! `stopped-by-user` written first so the monitor's restart policy leaves the container down.
+
+use super::{exit, monitor_alive, options_of, Engine, STOPPED_BY_USER};
+use crate::store::{Row, State};
+use crate::{Error, Result};
+use nix::sys::signal::Signal;
+use std::time::{Duration, Instant};
+
+/// `SIGTERM`, `TERM`, `term` or `15`.
+pub fn parse_signal(s: &str) -> Result<Signal> {
+    let bad = || Error::InvalidArgument(format!("Invalid signal: {s}"));
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| bad());
+    }
+    let up = s.to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    name.parse::<Signal>().map_err(|_| bad())
+}
+
+fn not_running(r: &Row) -> Error {
+    Error::Conflict(format!("Container {} is not running", r.id))
+}
+
+impl Engine {
+    fn init_dead(&self, id: &str) -> bool {
+        let rt = self.runtime();
+        match rt.load(id) {
+            Ok(s) => rt.status(&s) == berth_runtime::state::Status::Stopped,
+            Err(_) => true,
+        }
+    }
+
+    /// Wait until the monitor has recorded the exit (or is gone), then update the row.
+    pub(crate) fn settle(&self, r: &mut Row, within: Duration) -> Result<()> {
+        let deadline = Instant::now() + within;
+        loop {
+            exit::refresh(self, r)?;
+            if !r.state.is_live() || r.state == State::Restarting {
+                return Ok(());
+            }
+            if !monitor_alive(r) || Instant::now() > deadline {
+                // No record will come: the init was killed with the monitor, or hangs.
+                r.state = State::Exited;
+                r.exit_code = 137;
+                r.finished_at = super::now();
+                r.pid = 0;
+                self.store.update(r)?;
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Stop a live container: its stop signal, `timeout` seconds, then SIGKILL. The caller
+    /// holds the lock.
+    pub fn stop_locked(&self, r: &mut Row, timeout: Option<i64>) -> Result<()> {
+        exit::refresh(self, r)?;
+        if !r.state.is_live() {
+            return Ok(());
+        }
+        let o = options_of(r);
+        let dir = self.dir(&r.id);
+        std::fs::write(dir.join(STOPPED_BY_USER), b"").map_err(|e| Error::io("write", &dir, e))?;
+        let rt = self.runtime();
+        if r.state == State::Paused {
+            let _ = rt.resume(&r.id);
+        }
+        if r.state != State::Restarting {
+            let sig = parse_signal(o.stop_signal.as_deref().unwrap_or("SIGTERM"))?;
+            let _ = rt.kill(&r.id, sig, false);
+            let secs = timeout.or(o.stop_timeout).unwrap_or(10);
+            let deadline = Instant::now() + Duration::from_secs(secs.max(0) as u64);
+            while !self.init_dead(&r.id) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if !self.init_dead(&r.id) {
+                let _ = rt.kill(&r.id, Signal::SIGKILL, true);
+            }
+        }
+        self.settle(r, Duration::from_secs(10))?;
+        if r.state == State::Restarting {
+            r.state = State::Exited;
+            self.store.update(r)?;
+        }
+        Ok(())
+    }
+
+    pub fn stop(&self, arg: &str, timeout: Option<i64>) -> Result<Row> {
+        let found = self.find(arg)?;
+        let _lock = self.lock(&found.id)?;
+        let mut r = self.reload(&found.id, arg)?;
+        self.stop_locked(&mut r, timeout)?;
+        Ok(r)
+    }
+
+    pub fn restart(&self, arg: &str, timeout: Option<i64>) -> Result<Row> {
+        let found = self.find(arg)?;
+        let _lock = self.lock(&found.id)?;
+        let mut r = self.reload(&found.id, arg)?;
+        self.stop_locked(&mut r, timeout)?;
+        self.start_locked(&mut r)?;
+        Ok(r)
+    }
+
+    pub fn kill(&self, arg: &str, signal: &str) -> Result<Row> {
+        let sig = parse_signal(signal)?;
+        let found = self.find(arg)?;
+        let _lock = self.lock(&found.id)?;
+        let mut r = self.reload(&found.id, arg)?;
+        exit::refresh(self, &mut r)?;
+        if !matches!(r.state, State::Running | State::Paused) {
+            return Err(not_running(&r));
+        }
+        let o = options_of(&r);
+        let stop_sig = parse_signal(o.stop_signal.as_deref().unwrap_or("SIGTERM"))?;
+        if sig == Signal::SIGKILL || sig == stop_sig {
+            let dir = self.dir(&r.id);
+            std::fs::write(dir.join(STOPPED_BY_USER), b"")
+                .map_err(|e| Error::io("write", &dir, e))?;
+        }
+        let rt = self.runtime();
+        rt.kill(&r.id, sig, false)?;
+        if sig == Signal::SIGKILL {
+            self.settle(&mut r, Duration::from_secs(10))?;
+        }
+        Ok(r)
+    }
+
+    pub fn pause(&self, arg: &str) -> Result<Row> {
+        let found = self.find(arg)?;
+        let _lock = self.lock(&found.id)?;
+        let mut r = self.reload(&found.id, arg)?;
+        exit::refresh(self, &mut r)?;
+        match r.state {
+            State::Running => {}
+            State::Paused => {
+                return Err(Error::Conflict(format!(
+                    "Container {} is already paused",
+                    r.id
+                )))
+            }
+            _ => return Err(not_running(&r)),
+        }
+        self.runtime().pause(&r.id)?;
+        r.state = State::Paused;
+        self.store.update(&r)?;
+        Ok(r)
+    }
+
+    pub fn unpause(&self, arg: &str) -> Result<Row> {
+        let found = self.find(arg)?;
+        let _lock = self.lock(&found.id)?;
+        let mut r = self.reload(&found.id, arg)?;
+        exit::refresh(self, &mut r)?;
+        if r.state != State::Paused {
+            return Err(Error::Conflict(format!("Container {} is not paused", r.id)));
+        }
+        self.runtime().resume(&r.id)?;
+        r.state = State::Running;
+        self.store.update(&r)?;
+        Ok(r)
+    }
+
+    /// `rename OLD NEW`
+    pub fn rename(&self, arg: &str, new: &str) -> Result<Row> {
+        let new = crate::names::validate(new)?;
+        let found = self.find(arg)?;
+        let _lock = self.lock(&found.id)?;
+        let mut r = self.reload(&found.id, arg)?;
+        if r.name == new {
+            return Err(Error::Conflict(
+                "Renaming a container with the same name as its current name".to_string(),
+            ));
+        }
+        r.name = new;
+        self.store.update(&r)?;
+        Ok(r)
+    }
+}

@@ -1,0 +1,68 @@
+//! The per-container flock (`R/containers/<id>.lock`): commands on one container run one at
+//! a time. It sits outside the container's dir so `rm` can remove the dir while holding it.
+
+use crate::{Error, Result};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+pub struct ContainerLock {
+    _file: File,
+    path: PathBuf,
+}
+
+fn open(path: &Path) -> Result<File> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
+    }
+    // std opens with O_CLOEXEC: a started monitor never inherits the lock.
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io("open lock", path, e))
+}
+
+fn flock(f: &File, op: i32) -> std::io::Result<()> {
+    loop {
+        // SAFETY: flock on an fd we own; no memory is passed.
+        if unsafe { libc::flock(f.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+impl ContainerLock {
+    /// Wait for the lock.
+    pub fn acquire(path: &Path) -> Result<ContainerLock> {
+        let f = open(path)?;
+        flock(&f, libc::LOCK_EX).map_err(|e| Error::io("lock", path, e))?;
+        Ok(ContainerLock {
+            _file: f,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The lock if nobody holds it, else None.
+    pub fn try_acquire(path: &Path) -> Result<Option<ContainerLock>> {
+        let f = open(path)?;
+        match flock(&f, libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => Ok(Some(ContainerLock {
+                _file: f,
+                path: path.to_path_buf(),
+            })),
+            Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
+            Err(e) => Err(Error::io("lock", path, e)),
+        }
+    }
+
+    /// Remove the lock file (the container is gone); the lock is held until dropped.
+    pub fn remove_file(&self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

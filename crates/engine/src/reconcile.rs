@@ -1,0 +1,118 @@
+//! Repairs after crashes, run by every command before it works: the engine never trusts a
+//! row alone. A container whose row says running/paused/restarting but whose monitor is gone
+//! gets its `exit.json` applied if there is one, else is marked exited with the error
+//! "monitor died"; its runtime state is deleted (which kills what is left in its cgroup).
+//! A removal that was cut short is finished; a create that was cut short is undone.
+//! Containers locked by another command are left to it.
+
+use crate::container::{exit, monitor_alive, Engine};
+use crate::store::{Row, State};
+
+/// Repair what can be repaired; failures are left for the next command (never fatal).
+pub fn reconcile(e: &Engine) {
+    let Ok(rows) = e.store.list() else {
+        return;
+    };
+    for r in rows {
+        let suspect = match r.state {
+            State::Running | State::Paused | State::Restarting => !monitor_alive(&r),
+            State::Removing => true,
+            // A start whose CLI was killed after the monitor took over, before the row said so.
+            State::Created => {
+                !e.dir(&r.id).join("config.json").exists() || e.runtime().dir(&r.id).exists()
+            }
+            // The runtime state of an exited container holds its cgroup: release it.
+            State::Exited => !monitor_alive(&r) && e.runtime().dir(&r.id).exists(),
+            _ => false,
+        };
+        if suspect {
+            let _ = repair(e, &r);
+        }
+    }
+}
+
+fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
+    let Some(lock) = e.try_lock(&seen.id)? else {
+        return Ok(());
+    };
+    let Some(mut r) = e.store.get(&seen.id)? else {
+        return Ok(());
+    };
+    match r.state {
+        State::Removing => {
+            e.remove_locked(&mut r)?;
+            lock.remove_file();
+        }
+        State::Created if !e.dir(&r.id).join("config.json").exists() => {
+            // Its creator died before the end (it holds the lock while it works).
+            e.remove_locked(&mut r)?;
+            lock.remove_file();
+        }
+        State::Running | State::Paused | State::Restarting if !monitor_alive(&r) => {
+            let rt = e.runtime();
+            if rt.dir(&r.id).exists() {
+                let _ = rt.resume(&r.id);
+                rt.delete(&r.id, true)?;
+            }
+            match exit::read(e, &r.id).filter(|x| x.finished_at >= r.started_at) {
+                Some(x) => {
+                    r.exit_code = x.exit_code;
+                    r.finished_at = x.finished_at;
+                }
+                None => {
+                    r.exit_code = 255;
+                    r.finished_at = crate::container::now();
+                    r.error = "monitor died".into();
+                }
+            }
+            r.state = State::Exited;
+            r.pid = 0;
+            e.store.update(&r)?;
+        }
+        State::Created => {
+            let rt = e.runtime();
+            let init = rt
+                .load(&r.id)
+                .ok()
+                .filter(|s| rt.status(s) != berth_runtime::state::Status::Stopped);
+            match (init, find_monitor(&r.id)) {
+                (Some(s), Some(monitor)) => {
+                    r.state = State::Running;
+                    r.pid = s.pid;
+                    r.monitor_pid = monitor;
+                    r.started_at = s.created.clone();
+                    e.store.update(&r)?;
+                }
+                _ => {
+                    if let Some(m) = find_monitor(&r.id) {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(m),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                    rt.delete(&r.id, true)?;
+                }
+            }
+        }
+        State::Exited if !monitor_alive(&r) => {
+            let rt = e.runtime();
+            if rt.dir(&r.id).exists() {
+                rt.delete(&r.id, true)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The monitor of container `id`, looked for among all processes (only when the row does not
+/// name it: a start cut short).
+fn find_monitor(id: &str) -> Option<i32> {
+    let needle = format!("--id\0{id}\0");
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|p| {
+        let pid: i32 = p.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(p.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd);
+        (cmd.contains(&needle) && crate::container::process_is(pid, "berth-monitor")).then_some(pid)
+    })
+}

@@ -11,6 +11,10 @@
 //!   WorkingDir, User, Volumes, StopSignal, Labels, ExposedPorts).
 //! - [`spec`]: options + image config -> the OCI runtime `config.json`, with Docker's
 //!   defaults (capabilities, seccomp profile, masked and read-only paths, devices).
+//! - [`logs`]: `docker logs` over the json-file log the monitor writes (tail, since/until,
+//!   timestamps, follow across rotations).
+//! - [`monitor_client`]: the client of a container monitor's `monitor.sock` (attach, wait)
+//!   and its `exit.json`.
 //! - [`store`]: the `containers` table in `R/berth.db` (WAL, busy timeout, schema version in
 //!   `berth_schema`); [`names`]: IDs and generated names; [`resolve`]: ID / name / unique
 //!   prefix lookup; [`lock`]: the per-container flock.
@@ -25,6 +29,8 @@ pub mod container;
 pub mod error;
 pub mod image_config;
 pub mod lock;
+pub mod logs;
+pub mod monitor_client;
 pub mod names;
 pub mod options;
 pub mod reconcile;

@@ -28,6 +28,9 @@ pub struct Args {
     pub max_file: u32,
     pub restart: Restart,
     pub auto_remove: bool,
+    /// An attach client is coming (`berth run` without -d, `start -a`): leave the output in
+    /// the pipes until it attaches, so it sees all of it.
+    pub wait_attach: bool,
     pub berth: PathBuf,
     pub root: PathBuf,
 }
@@ -44,12 +47,20 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut max_file = 1u32;
     let mut restart = Restart::No;
     let mut auto_remove = false;
+    let mut wait_attach = false;
     let mut berth = None;
     let mut root = None;
     while let Some(flag) = argv.next() {
-        if flag == "--auto-remove" {
-            auto_remove = true;
-            continue;
+        match flag.as_str() {
+            "--auto-remove" => {
+                auto_remove = true;
+                continue;
+            }
+            "--wait-attach" => {
+                wait_attach = true;
+                continue;
+            }
+            _ => {}
         }
         let value = argv.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let num = |v: &str| {
@@ -91,6 +102,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         max_file,
         restart,
         auto_remove,
+        wait_attach,
         berth: berth.ok_or_else(|| need("--berth"))?,
         root: root.ok_or_else(|| need("--root"))?,
     })

@@ -20,6 +20,9 @@ const MAX_ENTRY: usize = 16 << 10;
 /// After the init exits, how long its output pipes may stay open (held by a process that
 /// escaped the container's pid namespace) before the exit is recorded anyway.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// How long `--wait-attach` holds the output for the attach client that is coming (the
+/// `berth run` that started the container may have been killed).
+const ATTACH_LIMIT: Duration = Duration::from_secs(30);
 /// How long finished clients get to take their last bytes before the monitor exits.
 const FAREWELL_LIMIT: Duration = Duration::from_secs(5);
 
@@ -74,6 +77,9 @@ pub struct Monitor {
     last_exit: Option<i32>,
     policy: Policy,
     oom: Option<OomWatch>,
+    /// With `--wait-attach`: output is left in the pipes (the container waits on them, as it
+    /// waits on an attached docker client) until an attach client arrives or this time.
+    hold_until: Option<Instant>,
 }
 
 fn file_of(fd: i32) -> File {
@@ -127,7 +133,9 @@ impl Monitor {
             since: Instant::now(),
         };
         let policy = Policy::new(args.restart);
+        let hold_until = args.wait_attach.then(|| Instant::now() + ATTACH_LIMIT);
         Ok(Monitor {
+            hold_until,
             args,
             sigchld,
             listener: Some(listener),
@@ -165,8 +173,11 @@ impl Monitor {
             fds.push(pollfd(l.as_raw_fd(), IN));
         }
         let outputs_at = fds.len();
+        let holding = self.hold_until.is_some();
         for o in self.outputs.iter() {
-            fds.push(pollfd(o.file.as_raw_fd(), IN));
+            // A negative fd is skipped by poll: a held pipe's POLLHUP must not spin the loop.
+            let fd = if holding { -1 } else { o.file.as_raw_fd() };
+            fds.push(pollfd(fd, IN));
         }
         let stdin_at = fds.len();
         let stdin_busy = self.stdin.as_ref().is_some_and(|s| !s.pending.is_empty());
@@ -201,7 +212,7 @@ impl Monitor {
             self.push_stdin(Vec::new());
         }
         for i in 0..self.outputs.len() {
-            if ready(outputs_at + i) {
+            if !holding && ready(outputs_at + i) {
                 self.read_output(i);
             }
         }
@@ -214,9 +225,10 @@ impl Monitor {
     }
 
     fn timeout_ms(&self) -> i32 {
-        let deadline = match &self.phase {
-            Phase::Draining { deadline, .. } | Phase::Done { deadline } => *deadline,
-            Phase::Backoff { until } => *until,
+        let deadline = match (&self.phase, self.hold_until) {
+            (_, Some(hold)) => hold,
+            (Phase::Draining { deadline, .. } | Phase::Done { deadline }, _) => *deadline,
+            (Phase::Backoff { until }, _) => *until,
             _ => return -1,
         };
         let left = deadline.saturating_duration_since(Instant::now());
@@ -240,6 +252,10 @@ impl Monitor {
         }
         let was_request = matches!(client.kind, crate::clients::Kind::Request);
         let input = client.read();
+        if was_request && (client.wants_output(1) || client.wants_output(2)) {
+            self.release_output();
+        }
+        let client = &mut self.clients[i];
         if was_request && !matches!(client.kind, crate::clients::Kind::Request) && !running {
             // Asked after the container ended (and before any restart): answer at once.
             if let Some(code) = self.last_exit {
@@ -255,6 +271,15 @@ impl Monitor {
                     s.close_when_sent = true;
                 }
                 self.push_stdin(Vec::new());
+            }
+        }
+    }
+
+    /// Starts reading the container's output (held for `--wait-attach`).
+    fn release_output(&mut self) {
+        if self.hold_until.take().is_some() {
+            if let Phase::Draining { deadline, .. } = &mut self.phase {
+                *deadline = Instant::now() + DRAIN_LIMIT;
             }
         }
     }
@@ -363,6 +388,11 @@ impl Monitor {
     /// Moves the phase on when its time or condition has come.
     fn advance(&mut self) {
         let now = Instant::now();
+        match self.hold_until {
+            Some(until) if now >= until => self.release_output(),
+            Some(_) => return,
+            None => {}
+        }
         match self.phase {
             Phase::Draining {
                 code,

@@ -58,7 +58,7 @@ fn output_is_logged_per_stream_and_the_exit_code_recorded() {
 #[test]
 fn a_signalled_exit_is_128_plus_the_signal() {
     let bb = busybox();
-    let mut started = Setup::new(&format!("{bb} sleep 1000")).start();
+    let mut started = Setup::new(&format!("exec {bb} sleep 1000")).start();
     let pid = started.container_pid();
     // Wait for the monitor's socket so the kill hits a running monitor.
     drop(started.connect());

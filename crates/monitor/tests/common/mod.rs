@@ -26,8 +26,10 @@ pub struct Setup {
 
 pub struct Started {
     pub setup: Setup,
-    /// The monitor (the exec'd launcher shell).
+    /// The monitor, or with `start_under_parent` its stand-in parent.
     pub monitor: Child,
+    under_parent: bool,
+    monitor_pid: std::cell::OnceCell<i32>,
 }
 
 impl Setup {
@@ -77,68 +79,158 @@ impl Setup {
     }
 
     pub fn start(self) -> Started {
-        let monitor = env!("CARGO_BIN_EXE_berth-monitor");
+        self.launch(false)
+    }
+
+    /// Starts the monitor below a stand-in parent (a `sleep`, the `Started::monitor` child)
+    /// that the test can kill, as a `berth` command can be killed.
+    pub fn start_under_parent(self) -> Started {
+        // The orphaned monitor comes back to this process, which reaps it (the machine's
+        // pid 1 may not).
+        // SAFETY: prctl takes no pointers here.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        self.launch(true)
+    }
+
+    /// What the engine's start child does, between fork and exec (async-signal-safe calls
+    /// only): fork the container on its pipe ends, then exec the monitor with the read ends
+    /// and the container's pid.
+    fn launch(self, under_parent: bool) -> Started {
         let (out_r, out_w) = pipe();
         let (err_r, err_w) = pipe();
         let (in_r, in_w) = pipe();
-        let mut script = String::new();
+        let high = |f: &OwnedFd| high_dup(f.as_raw_fd());
+        let (out_r, err_r, in_w) = (high(&out_r), high(&err_r), high(&in_w));
+        let (out_w, err_w, in_r) = (high(&out_w), high(&err_w), high(&in_r));
+        let stdin_r = if self.stdin { in_r } else { high_dup_null() };
+
+        let container = Argv::new(&["/bin/sh", "-c", &self.command]);
+        let mut margs: Vec<String> = [
+            env!("CARGO_BIN_EXE_berth-monitor"),
+            "--id",
+            ID,
+            "--dir",
+            self.dir.to_str().unwrap(),
+            "--stdout-fd",
+            &out_r.to_string(),
+            "--stderr-fd",
+            &err_r.to_string(),
+            "--berth",
+            self.berth.to_str().unwrap(),
+            "--root",
+            self.root.path().to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         if self.stdin {
-            script.push_str(&format!(
-                "{} <&8 >&6 2>&7 3<&- 4<&- 5>&- 6>&- 7>&- 8<&- &\n",
-                self.command
-            ));
-        } else {
-            script.push_str(&format!(
-                "{} </dev/null >&6 2>&7 3<&- 4<&- 5>&- 6>&- 7>&- 8<&- &\n",
-                self.command
-            ));
+            margs.extend(["--stdin-fd".to_string(), in_w.to_string()]);
         }
-        script.push_str("echo $! > \"$DIR/container.pid\"\n");
-        script.push_str("exec 6>&- 7>&- 8<&- \"$MON\" --id \"$ID\" --dir \"$DIR\" --pid $! --stdout-fd 3 --stderr-fd 4 ");
-        if self.stdin {
-            script.push_str("--stdin-fd 5 ");
-        } else {
-            script.push_str("5>&- ");
-        }
-        script.push_str("--berth \"$BERTH\" --root \"$ROOT\" \"$@\"");
-        let fds: Vec<RawFd> = [&out_r, &err_r, &in_w, &out_w, &err_w, &in_r]
-            .iter()
-            .map(|f| high_dup(f.as_raw_fd()))
-            .collect();
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(&script)
-            .arg("launcher")
-            .args(&self.args)
-            .env("MON", monitor)
-            .env("ID", ID)
-            .env("DIR", &self.dir)
-            .env("BERTH", &self.berth)
-            .env("ROOT", self.root.path())
-            .stdin(Stdio::null())
+        margs.extend(self.args.iter().cloned());
+        margs.extend(["--pid".to_string(), "0000000000".to_string()]);
+        let mut monitor = Argv::new(&margs.iter().map(String::as_str).collect::<Vec<_>>());
+        let sleeper = Argv::new(&["/bin/sleep", "1000"]);
+        let keep = [out_r, err_r, in_w];
+        let stdin_wanted = self.stdin;
+
+        let mut cmd = Command::new("/bin/true");
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let targets = [3, 4, 5, 6, 7, 8];
-        // SAFETY: only dup2 (async-signal-safe) runs between fork and exec.
+        // SAFETY: between fork and exec only fork, dup2, fcntl, write into memory allocated
+        // before the fork, execve and _exit run (all async-signal-safe).
         unsafe {
-            let sources = fds.clone();
             cmd.pre_exec(move || {
-                for (from, to) in sources.iter().zip(targets) {
-                    if libc::dup2(*from, to) < 0 {
-                        return Err(std::io::Error::last_os_error());
+                if under_parent && libc::fork() != 0 {
+                    sleeper.exec();
+                }
+                let pid = libc::fork();
+                if pid == 0 {
+                    libc::dup2(stdin_r, 0);
+                    libc::dup2(out_w, 1);
+                    libc::dup2(err_w, 2);
+                    // The engine's child makes everything else close-on-exec; here the
+                    // test harness's own inherited fds are closed.
+                    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                    container.exec();
+                }
+                for (i, fd) in keep.iter().enumerate() {
+                    if i < 2 || stdin_wanted {
+                        libc::fcntl(*fd, libc::F_SETFD, 0);
                     }
                 }
-                Ok(())
+                // A stray inherited fd (not close-on-exec), which the monitor must not pass
+                // on to what it runs.
+                libc::dup2(0, 77);
+                monitor.set_last_number(pid);
+                monitor.exec();
             });
         }
-        let monitor = cmd.spawn().unwrap();
-        for fd in fds {
-            // SAFETY: our own duplicates, closed once.
+        let child = cmd.spawn().unwrap();
+        let mut ours = vec![out_r, err_r, in_w, out_w, err_w, in_r, stdin_r];
+        ours.dedup();
+        for fd in ours {
+            // SAFETY: our own duplicates, each closed once.
             unsafe { libc::close(fd) };
         }
         Started {
             setup: self,
-            monitor,
+            monitor: child,
+            under_parent,
+            monitor_pid: Default::default(),
+        }
+    }
+}
+
+/// An argv made before a fork, so that the child only reads it (and writes digits into the
+/// last argument's reserved space).
+struct Argv {
+    strings: Vec<Vec<u8>>,
+    ptrs: Vec<*const libc::c_char>,
+}
+
+// SAFETY: the pointers point into `strings`, owned by the same value.
+unsafe impl Send for Argv {}
+// SAFETY: as above; the child process writes only into its own copy.
+unsafe impl Sync for Argv {}
+
+impl Argv {
+    fn new(args: &[&str]) -> Argv {
+        let strings: Vec<Vec<u8>> = args
+            .iter()
+            .map(|a| {
+                let mut v = a.as_bytes().to_vec();
+                v.push(0);
+                v
+            })
+            .collect();
+        let mut ptrs: Vec<*const libc::c_char> =
+            strings.iter().map(|s| s.as_ptr().cast()).collect();
+        ptrs.push(std::ptr::null());
+        Argv { strings, ptrs }
+    }
+
+    fn set_last_number(&mut self, mut n: i32) {
+        let last = self.strings.last_mut().unwrap();
+        let len = last.len() - 1;
+        let mut i = len;
+        last[..len].fill(b'0');
+        while n > 0 && i > 0 {
+            i -= 1;
+            last[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    }
+
+    fn exec(&self) -> ! {
+        extern "C" {
+            static environ: *const *const libc::c_char;
+        }
+        // SAFETY: a null-terminated argv of NUL-terminated strings we own; environ is the
+        // process environment.
+        unsafe {
+            libc::execve(self.ptrs[0], self.ptrs.as_ptr(), environ);
+            libc::_exit(127)
         }
     }
 }
@@ -148,20 +240,44 @@ impl Started {
         &self.setup.dir
     }
 
-    pub fn container_pid(&self) -> i32 {
-        let path = self.setup.dir.join("container.pid");
-        wait_until(|| {
-            std::fs::read_to_string(&path)
-                .ok()
-                .filter(|s| s.ends_with('\n'))
+    pub fn monitor_pid(&self) -> i32 {
+        let pid = self.monitor.id() as i32;
+        if !self.under_parent {
+            return pid;
+        }
+        *self.monitor_pid.get_or_init(|| {
+            wait_until(|| {
+                children(pid)
+                    .into_iter()
+                    .find(|&c| comm(c) == "berth-monitor")
+            })
         })
-        .trim()
-        .parse()
-        .unwrap()
+    }
+
+    /// The container's first process (the monitor's first child).
+    pub fn container_pid(&self) -> i32 {
+        let monitor = self.monitor_pid();
+        wait_until(|| {
+            (comm(monitor) == "berth-monitor").then_some(())?;
+            children(monitor).into_iter().min()
+        })
     }
 
     /// Waits for the monitor to end and returns exit.json.
     pub fn finish(&mut self) -> serde_json::Value {
+        if self.under_parent {
+            let monitor = self.monitor_pid();
+            let mut status = 0;
+            // SAFETY: waitpid writes into our local; the monitor is our child once its
+            // parent is gone (this process is a subreaper).
+            let r = unsafe { libc::waitpid(monitor, &mut status, 0) };
+            assert_eq!(r, monitor, "the monitor was not reparented to the test");
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                "{status:#x}"
+            );
+            return exit_json(&self.setup.dir).expect("exit.json");
+        }
         let status = self.monitor.wait().unwrap();
         assert!(
             status.success(),
@@ -178,7 +294,22 @@ impl Started {
 }
 
 impl Drop for Started {
+    /// A failed test leaves no process behind: the container's processes, the monitor, and
+    /// its stand-in parent are killed.
     fn drop(&mut self) {
+        let monitor = self
+            .monitor_pid
+            .get()
+            .copied()
+            .unwrap_or(self.monitor.id() as i32);
+        if comm(monitor) == "berth-monitor" {
+            for c in children(monitor) {
+                // SAFETY: kill takes no pointers.
+                unsafe { libc::kill(c, libc::SIGKILL) };
+            }
+            // SAFETY: as above.
+            unsafe { libc::kill(monitor, libc::SIGKILL) };
+        }
         let _ = self.monitor.kill();
         let _ = self.monitor.wait();
     }
@@ -236,6 +367,31 @@ pub fn read_line(sock: &mut UnixStream) -> String {
     let mut line = String::new();
     BufReader::new(sock).read_line(&mut line).unwrap();
     line
+}
+
+pub fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The command name of a process ("" once it is gone or a zombie).
+pub fn comm(pid: i32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    if stat.contains(") Z ") {
+        return String::new();
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn high_dup_null() -> RawFd {
+    let null = std::fs::File::open("/dev/null").unwrap();
+    high_dup(null.as_raw_fd())
 }
 
 fn pipe() -> (OwnedFd, OwnedFd) {

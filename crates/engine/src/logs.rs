@@ -1,0 +1,561 @@
+//! `docker logs` over a container's json-file log (`<id>-json.log` and its rotated
+//! `.1` (newer) ... `.N` (oldest) files, written by berth-monitor): `--tail`, `--since`,
+//! `--until`, `-t`, and `-f`, which keeps reading across rotations until the container's
+//! run ends (its `exit.json` appears).
+
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How often `follow` looks for new lines.
+const FOLLOW_POLL: Duration = Duration::from_millis(50);
+
+/// Nanoseconds since the Unix epoch.
+pub type Nanos = i128;
+
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// Only the last N entries (`--tail N`); None for all.
+    pub tail: Option<usize>,
+    /// Entries at or after this time (`--since`).
+    pub since: Option<Nanos>,
+    /// Entries at or before this time (`--until`).
+    pub until: Option<Nanos>,
+    /// Prefix each entry with its time (`-t`).
+    pub timestamps: bool,
+    /// Keep reading until the container's run ends (`-f`).
+    pub follow: bool,
+}
+
+/// One entry of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub stderr: bool,
+    pub time: Nanos,
+    pub text: Vec<u8>,
+}
+
+#[derive(serde::Deserialize)]
+struct Line {
+    log: String,
+    stream: String,
+    time: String,
+}
+
+fn parse_line(line: &[u8]) -> Option<Entry> {
+    let l: Line = serde_json::from_slice(line).ok()?;
+    Some(Entry {
+        stderr: l.stream == "stderr",
+        time: parse_rfc3339_nanos(&l.time)?,
+        text: l.log.into_bytes(),
+    })
+}
+
+/// The log files of container `id` in `dir`, oldest first.
+pub fn log_files(dir: &Path, id: &str) -> Vec<PathBuf> {
+    let base = dir.join(format!("{id}-json.log"));
+    let mut files = Vec::new();
+    for n in 1.. {
+        let p = numbered(&base, n);
+        if !p.exists() {
+            break;
+        }
+        files.push(p);
+    }
+    files.reverse();
+    if base.exists() {
+        files.push(base);
+    }
+    files
+}
+
+fn numbered(base: &Path, n: u32) -> PathBuf {
+    let mut p = base.as_os_str().to_owned();
+    p.push(format!(".{n}"));
+    PathBuf::from(p)
+}
+
+/// Writes the log of container `id` (dir `dir`) to `stdout`/`stderr` as its entries say.
+pub fn write_logs(
+    dir: &Path,
+    id: &str,
+    opts: &LogOptions,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<()> {
+    let mut sink = Sink {
+        opts,
+        stdout,
+        stderr,
+        done: false,
+    };
+    // Each file is opened once and read up to its length now: `follow` goes on from there in
+    // the current file, so no line is lost or written twice between the two.
+    let mut files = Vec::new();
+    for path in log_files(dir, id) {
+        if let Some(f) = open_follow(&path)? {
+            let len = f.metadata().map_err(|e| Error::io("read", &path, e))?.len();
+            files.push((path, f, len));
+        }
+    }
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    match opts.tail {
+        Some(n) => {
+            // From the newest file back, only as much as the tail needs.
+            for (path, f, len) in files.iter_mut().rev() {
+                if lines.len() >= n {
+                    break;
+                }
+                let mut more = last_lines(f, *len, n - lines.len())
+                    .map_err(|e| Error::io("read", &*path, e))?;
+                more.append(&mut lines);
+                lines = more;
+            }
+        }
+        None => {
+            for (path, f, len) in files.iter_mut() {
+                let mut bytes = Vec::new();
+                f.take(*len)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io("read", &*path, e))?;
+                lines.extend(bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec));
+            }
+        }
+    }
+    for e in lines.iter().filter_map(|l| parse_line(l)) {
+        sink.put(&e)?;
+        if sink.done {
+            return sink.flush();
+        }
+    }
+    sink.flush()?;
+    if opts.follow {
+        let base = dir.join(format!("{id}-json.log"));
+        let current = files
+            .pop()
+            .filter(|(path, _, _)| *path == base)
+            .map(|(_, f, len)| (f, len));
+        follow(dir, &base, current, &mut sink)?;
+    }
+    Ok(())
+}
+
+struct Sink<'a> {
+    opts: &'a LogOptions,
+    stdout: &'a mut dyn Write,
+    stderr: &'a mut dyn Write,
+    /// An entry after `--until` was seen: nothing more is written.
+    done: bool,
+}
+
+impl Sink<'_> {
+    fn put(&mut self, e: &Entry) -> Result<()> {
+        if self.opts.since.is_some_and(|s| e.time < s) {
+            return Ok(());
+        }
+        if self.opts.until.is_some_and(|u| e.time > u) {
+            self.done = true;
+            return Ok(());
+        }
+        let out: &mut dyn Write = if e.stderr {
+            &mut *self.stderr
+        } else {
+            &mut *self.stdout
+        };
+        let mut write = || -> std::io::Result<()> {
+            if self.opts.timestamps {
+                out.write_all(format_rfc3339_nanos(e.time).as_bytes())?;
+                out.write_all(b" ")?;
+            }
+            out.write_all(&e.text)
+        };
+        write().map_err(|err| Error::io("write", "the log output", err))
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.stdout
+            .flush()
+            .and_then(|_| self.stderr.flush())
+            .map_err(|e| Error::io("write", "the log output", e))
+    }
+}
+
+/// The last `n` complete lines of `f` before offset `end`, read backwards in blocks.
+fn last_lines(f: &mut File, mut end: u64, n: usize) -> std::io::Result<Vec<Vec<u8>>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut tail: Vec<u8> = Vec::new();
+    const BLOCK: u64 = 64 << 10;
+    loop {
+        // n lines need n + 1 newlines before them, unless the file starts there.
+        let newlines = tail.iter().filter(|&&b| b == b'\n').count();
+        if newlines > n || end == 0 {
+            break;
+        }
+        let start = end.saturating_sub(BLOCK);
+        let mut block = vec![0u8; (end - start) as usize];
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut block)?;
+        block.extend_from_slice(&tail);
+        tail = block;
+        end = start;
+    }
+    let mut lines: Vec<Vec<u8>> = tail
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    if end > 0 && !lines.is_empty() {
+        // The first piece may be cut: it was not preceded by a newline we read.
+        lines.remove(0);
+    }
+    let skip = lines.len().saturating_sub(n);
+    Ok(lines.split_off(skip))
+}
+
+/// Reads new lines of `base` as they are written, from `current` (the file already read up
+/// to its offset), following rotations, until `exit.json` appears (then reads what is left
+/// and returns).
+fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink) -> Result<()> {
+    let exit = dir.join("exit.json");
+    let io = |e| Error::io("read", base, e);
+    let (mut file, mut pos) = match current {
+        Some((f, len)) => (Some(f), len),
+        None => (None, 0),
+    };
+    let mut partial: Vec<u8> = Vec::new();
+    loop {
+        // Checked before reading, so that every line written before exit.json is read.
+        let ended = exit.exists();
+        if let Some(f) = file.as_mut() {
+            read_new(f, &mut pos, &mut partial, sink).map_err(io)?;
+            if sink.done {
+                return sink.flush();
+            }
+            let now = std::fs::metadata(base).ok();
+            let open = f.metadata().map_err(io)?;
+            if now.as_ref().is_some_and(|m| m.ino() != open.ino()) {
+                // Rotated: the open file is now `.1`. The monitor wrote its last line before
+                // the rename: read it to the end once more, then go on with the new file.
+                read_new(f, &mut pos, &mut partial, sink).map_err(io)?;
+                file = open_follow(base)?;
+                pos = 0;
+                partial.clear();
+                continue;
+            }
+            if open.len() < pos {
+                // Truncated (max-file 1): start again.
+                pos = 0;
+                partial.clear();
+                continue;
+            }
+        } else {
+            file = open_follow(base)?;
+            pos = 0;
+            if file.is_some() {
+                continue;
+            }
+        }
+        sink.flush()?;
+        if ended {
+            return Ok(());
+        }
+        std::thread::sleep(FOLLOW_POLL);
+    }
+}
+
+fn open_follow(path: &Path) -> Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("open", path, e)),
+    }
+}
+
+/// Reads from `pos` to the end; complete lines go to the sink, a cut last line waits.
+fn read_new(
+    f: &mut File,
+    pos: &mut u64,
+    partial: &mut Vec<u8>,
+    sink: &mut Sink,
+) -> std::io::Result<()> {
+    f.seek(SeekFrom::Start(*pos))?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf)?;
+    *pos += buf.len() as u64;
+    partial.extend_from_slice(&buf);
+    let Some(last) = partial.iter().rposition(|&b| b == b'\n') else {
+        return Ok(());
+    };
+    let rest = partial.split_off(last + 1);
+    for line in partial.split(|&b| b == b'\n') {
+        if let Some(e) = parse_line(line) {
+            sink.put(&e).map_err(std::io::Error::other)?;
+            if sink.done {
+                break;
+            }
+        }
+    }
+    *partial = rest;
+    Ok(())
+}
+
+/// Parses `--since`/`--until` as docker does: a Go duration before now (`10m`, `1h30m`,
+/// `1.5h`), an RFC 3339 time (`2026-01-02T15:04:05Z`, with a fraction or an offset, or local
+/// time without a zone; also `2026-01-02` and `2026-01-02T15:04`), or Unix seconds with an
+/// optional fraction (`1700000000.5`).
+pub fn parse_time(flag: &str, value: &str, now: Nanos) -> Result<Nanos> {
+    let bad = || Error::invalid(flag, value, "not a time, a Unix timestamp or a duration");
+    if value != "0" {
+        if let Some(d) = parse_go_duration(value) {
+            return Ok(now - d);
+        }
+    }
+    if let Some(t) = parse_date_time(value) {
+        return Ok(t);
+    }
+    if value.contains('-') {
+        return Err(bad());
+    }
+    parse_unix(value).ok_or_else(bad)
+}
+
+/// Unix seconds with an optional fraction: `1700000000`, `1700000000.000000001`.
+fn parse_unix(v: &str) -> Option<Nanos> {
+    let (secs, frac) = v.split_once('.').unwrap_or((v, ""));
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i128 = secs.parse().ok()?;
+    let nanos: i128 = format!("{frac:0<9}").parse().ok()?;
+    Some(secs * 1_000_000_000 + nanos)
+}
+
+/// A Go `time.ParseDuration` string in nanoseconds.
+fn parse_go_duration(v: &str) -> Option<Nanos> {
+    let (neg, mut s) = match v.as_bytes().first()? {
+        b'-' => (true, &v[1..]),
+        b'+' => (false, &v[1..]),
+        _ => (false, v),
+    };
+    if s == "0" {
+        return Some(0);
+    }
+    if s.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    while !s.is_empty() {
+        let n = s
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        if n == 0 {
+            return None;
+        }
+        let number: f64 = s[..n].parse().ok()?;
+        s = &s[n..];
+        let u = s
+            .bytes()
+            .take_while(|b| !b.is_ascii_digit() && *b != b'.')
+            .count();
+        let unit = match &s[..u] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        s = &s[u..];
+        total += number * unit;
+    }
+    let total = total as i128;
+    Some(if neg { -total } else { total })
+}
+
+/// RFC 3339 and the shorter forms docker accepts; without a zone, the time is local.
+fn parse_date_time(v: &str) -> Option<Nanos> {
+    let b = v.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = v.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut rest = &v[10..];
+    let (mut h, mut mi, mut sec, mut nanos) = (0, 0, 0, 0i128);
+    if let Some(t) = rest.strip_prefix(['T', 't']) {
+        h = num(11..13)?;
+        rest = &t[2..];
+        if let Some(r) = rest.strip_prefix(':') {
+            mi = num(14..16)?;
+            rest = &r[2..];
+            if let Some(r) = rest.strip_prefix(':') {
+                sec = num(17..19)?;
+                rest = &r[2..];
+                if let Some(frac) = rest.strip_prefix('.') {
+                    let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+                    if n == 0 || n > 9 {
+                        return None;
+                    }
+                    nanos = format!("{:0<9}", &frac[..n]).parse().ok()?;
+                    rest = &frac[n..];
+                }
+            }
+        }
+        if h > 23 || mi > 59 || sec > 60 {
+            return None;
+        }
+    }
+    let wall = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) as i128;
+    let offset: i128 = match rest {
+        "Z" | "z" => 0,
+        "" => local_offset(wall as i64) as i128,
+        z => {
+            let sign = match z.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let zb = z.as_bytes();
+            if z.len() != 6 || zb[3] != b':' {
+                return None;
+            }
+            let oh: i128 = z[1..3].parse().ok()?;
+            let om: i128 = z[4..6].parse().ok()?;
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some((wall - offset) * 1_000_000_000 + nanos)
+}
+
+/// The local zone's offset from UTC, in seconds, around the wall-clock time `wall`.
+fn local_offset(wall: i64) -> i64 {
+    let t = wall as libc::time_t;
+    // SAFETY: localtime_r writes into the zeroed tm we own.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return 0;
+        }
+        tm.tm_gmtoff
+    }
+}
+
+// Days since 1970-01-01 from a proleptic Gregorian date (H. Hinnant's public-domain method).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// An RFC 3339 time with any fraction and offset, in nanoseconds.
+pub fn parse_rfc3339_nanos(s: &str) -> Option<Nanos> {
+    let b = s.as_bytes();
+    if b.len() < 20 || !matches!(b[10], b'T' | b't') {
+        return None;
+    }
+    parse_date_time(s).filter(|_| !s.ends_with(|c: char| c.is_ascii_digit()))
+}
+
+/// `2026-11-28T19:42:13.123456789Z`, as `docker logs -t` prints (nine digits, UTC).
+pub fn format_rfc3339_nanos(t: Nanos) -> String {
+    let secs = t.div_euclid(1_000_000_000) as i64;
+    let nanos = t.rem_euclid(1_000_000_000);
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Now, in nanoseconds since the epoch.
+pub fn now() -> Nanos {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const S: i128 = 1_000_000_000;
+
+    #[test]
+    fn times_parse_as_docker_reads_them() {
+        let now = 1_800_000_000 * S;
+        assert_eq!(parse_time("--since", "10m", now).unwrap(), now - 600 * S);
+        assert_eq!(parse_time("--since", "1h30m", now).unwrap(), now - 5400 * S);
+        assert_eq!(
+            parse_time("--since", "1.5s", now).unwrap(),
+            now - 1_500_000_000
+        );
+        assert_eq!(
+            parse_time("--since", "1700000000", now).unwrap(),
+            1_700_000_000 * S
+        );
+        assert_eq!(
+            parse_time("--since", "1700000000.000000005", now).unwrap(),
+            1_700_000_000 * S + 5
+        );
+        assert_eq!(parse_time("--since", "0", now).unwrap(), 0);
+        assert_eq!(
+            parse_time("--since", "2023-11-14T22:13:20Z", now).unwrap(),
+            1_700_000_000 * S
+        );
+        assert_eq!(
+            parse_time("--since", "2023-11-15T00:13:20.5+02:00", now).unwrap(),
+            1_700_000_000 * S + S / 2
+        );
+        for bad in ["yesterday", "10x", "2023-13-01", "12-", ""] {
+            assert!(parse_time("--since", bad, now).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn log_times_round_trip() {
+        let t = "2026-11-28T19:42:13.123456789Z";
+        assert_eq!(format_rfc3339_nanos(parse_rfc3339_nanos(t).unwrap()), t);
+        // Docker trims trailing zeros of the fraction in its own files.
+        assert_eq!(
+            format_rfc3339_nanos(parse_rfc3339_nanos("2026-11-28T19:42:13.5Z").unwrap()),
+            "2026-11-28T19:42:13.500000000Z"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! The client side of a container monitor's `monitor.sock` (docs/engine-design.md): attach
+//! to the container's stdio, or wait for its exit. When the monitor is gone, `exit.json` (its
+//! last word) answers `wait`.
+
+use crate::error::{Error, Result};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+const SOCKET: &str = "monitor.sock";
+const EXIT_FILE: &str = "exit.json";
+
+/// Which of the container's streams an attach asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Streams {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+/// What `exit.json` says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ExitRecord {
+    pub exit_code: i32,
+    pub finished_at: String,
+    #[serde(default)]
+    pub oom_killed: bool,
+}
+
+/// `exit.json` of the container dir `dir`, if the container's last run has ended.
+pub fn exit_record(dir: &Path) -> Result<Option<ExitRecord>> {
+    let path = dir.join(EXIT_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            Error::io(
+                "read",
+                &path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Attaches to the container's stdout and stderr (and stdin when given: its end closes the
+/// container's stdin) and copies them until the container exits; returns its exit status.
+/// The thread copying `stdin` is left behind when the container ends first (it may be
+/// blocked on a terminal); it ends with the process.
+pub fn attach(
+    dir: &Path,
+    stdin: Option<impl Read + Send + 'static>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32> {
+    let streams = Streams {
+        stdin: stdin.is_some(),
+        stdout: true,
+        stderr: true,
+    };
+    attach_streams(dir, streams, stdin, stdout, stderr)
+}
+
+/// [`attach`] with a choice of streams (`docker attach --no-stdin`, `start -a` without -i).
+pub fn attach_streams(
+    dir: &Path,
+    streams: Streams,
+    stdin: Option<impl Read + Send + 'static>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32> {
+    let mut sock = connect(dir)?.ok_or_else(|| {
+        Error::Conflict("You cannot attach to a stopped container, start it first".into())
+    })?;
+    let request = format!(
+        "{{\"attach\":{{\"stdin\":{},\"stdout\":{},\"stderr\":{}}}}}\n",
+        streams.stdin && stdin.is_some(),
+        streams.stdout,
+        streams.stderr
+    );
+    sock.write_all(request.as_bytes())
+        .map_err(|e| Error::io("attach to", dir.join(SOCKET), e))?;
+    if let (true, Some(mut input)) = (streams.stdin, stdin) {
+        let mut to_monitor = sock
+            .try_clone()
+            .map_err(|e| Error::io("attach to", dir.join(SOCKET), e))?;
+        std::thread::spawn(move || {
+            // Errors end the copy: the monitor is gone or the container exited.
+            let _ = std::io::copy(&mut input, &mut to_monitor);
+            let _ = to_monitor.shutdown(std::net::Shutdown::Write);
+        });
+    }
+    match read_frames(&mut sock, stdout, stderr) {
+        Ok(Some(code)) => Ok(code),
+        // The monitor went away without a word: its exit.json may still tell.
+        Ok(None) | Err(_) => exit_record(dir)?.map(|r| r.exit_code).ok_or_else(|| {
+            Error::Conflict(format!(
+                "the container's monitor ended without an exit status ({})",
+                dir.display()
+            ))
+        }),
+    }
+}
+
+/// Copies frames until the exit frame (`Some(status)`) or the end of the connection (`None`).
+fn read_frames(
+    sock: &mut UnixStream,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> std::io::Result<Option<i32>> {
+    let mut head = [0u8; 5];
+    let mut body = Vec::new();
+    loop {
+        match sock.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        body.resize(len, 0);
+        sock.read_exact(&mut body)?;
+        match head[0] {
+            1 => {
+                stdout.write_all(&body)?;
+                stdout.flush()?;
+            }
+            2 => {
+                stderr.write_all(&body)?;
+                stderr.flush()?;
+            }
+            3 if len == 4 => {
+                return Ok(Some(i32::from_be_bytes([
+                    body[0], body[1], body[2], body[3],
+                ])))
+            }
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "bad frame from the monitor",
+                ))
+            }
+        }
+    }
+}
+
+/// Waits for the container to exit and returns its status: from the monitor, or from
+/// `exit.json` when the monitor has already ended.
+pub fn wait(dir: &Path) -> Result<i32> {
+    if let Some(mut sock) = connect(dir)? {
+        let asked = sock.write_all(b"{\"wait\":{}}\n");
+        let mut answer = String::new();
+        if asked.is_ok() && sock.read_to_string(&mut answer).is_ok() {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(answer.trim()) {
+                if let Some(code) = v.get("exit_code").and_then(|c| c.as_i64()) {
+                    return Ok(code as i32);
+                }
+            }
+        }
+    }
+    exit_record(dir)?.map(|r| r.exit_code).ok_or_else(|| {
+        Error::Conflict(format!(
+            "the container has no monitor and no recorded exit ({})",
+            dir.display()
+        ))
+    })
+}
+
+/// Connects to `dir/monitor.sock`; `None` when nobody listens there. The path goes through
+/// `/proc/self/fd` so that a long data root still fits a socket address (108 bytes).
+fn connect(dir: &Path) -> Result<Option<UnixStream>> {
+    let handle = match std::fs::File::open(dir) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("open", dir, e)),
+    };
+    let path = format!("/proc/self/fd/{}/{SOCKET}", handle.as_raw_fd());
+    match UnixStream::connect(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Error::io("connect to", dir.join(SOCKET), e)),
+    }
+}

@@ -409,15 +409,17 @@ pub fn userns_in(s: &str, etc: &Path) -> Result<Userns> {
             let gid = subid_range(&etc.join("subgid"));
             let (host_id, size) = match (uid, gid) {
                 (Some(u), Some(g)) if u == g => u,
-                (Some(u), Some(g)) => return Err(Error::invalid(
-                    "--userns",
-                    s,
-                    format!(
+                (Some(u), Some(g)) => {
+                    return Err(Error::invalid(
+                        "--userns",
+                        s,
+                        format!(
                         "the berth ranges of /etc/subuid ({}:{}) and /etc/subgid ({}:{}) differ; \
                              Berth maps uids and gids alike",
                         u.0, u.1, g.0, g.1
                     ),
-                )),
+                    ))
+                }
                 _ => DEFAULT_PRIVATE_RANGE,
             };
             Ok(Userns::Private { host_id, size })

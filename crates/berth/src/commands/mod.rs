@@ -10,6 +10,9 @@ mod prune;
 mod pull;
 mod push;
 mod resolve;
+// Wired into run/create by the engine commands.
+#[allow(dead_code)]
+pub mod run_flags;
 
 use crate::cli::{Cli, Cmd, ImageCmd};
 use crate::env::Env;

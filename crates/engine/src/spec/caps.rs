@@ -23,15 +23,34 @@ pub const DOCKER_DEFAULT: &[&str] = &[
     "CAP_AUDIT_WRITE",
 ];
 
+/// The capabilities "all" means: those this kernel knows that the engine's process still
+/// holds in its bounding set (a container cannot get more than its creator: on a host
+/// whose root lacks CAP_SYS_RESOURCE, `--privileged` goes without it, as docker does).
+pub fn all() -> Vec<String> {
+    let held = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX);
+    kernel_capabilities()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 64 && held & (1u64 << i) != 0)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
 /// The container's bounding set (names already normalized by `options::parse::capability`).
 pub fn bounding(o: &RunOptions) -> Vec<String> {
-    let all = || kernel_capabilities().iter().map(|c| c.to_string());
     if o.privileged {
-        return all().collect();
+        return all();
     }
     let has = |list: &[String], c: &str| list.iter().any(|x| x == c);
     let mut caps: Vec<String> = if has(&o.cap_add, "ALL") {
-        all().filter(|c| !has(&o.cap_drop, c)).collect()
+        all().into_iter().filter(|c| !has(&o.cap_drop, c)).collect()
     } else if has(&o.cap_drop, "ALL") {
         o.cap_add.clone()
     } else {

@@ -295,3 +295,31 @@ fn userns_private_maps_container_root_to_an_unprivileged_host_range() {
         .collect();
     assert_eq!(maps, vec![vec!["0", "1000000000", "65536"]; 2], "{}", r.out);
 }
+
+#[test]
+fn read_only_root_with_tmpfs_ro_bind_env_workdir_and_hostname() {
+    let src = tempfile::tempdir().unwrap();
+    let mut o = RunOptions {
+        read_only: true,
+        hostname: Some("box".into()),
+        workdir: Some("/tmp".into()),
+        env: vec!["GREETING=hi".into()],
+        ..Default::default()
+    };
+    o.mounts.push(parse::tmpfs("/tmp").unwrap());
+    o.mounts
+        .push(parse::volume(&format!("{}:/ro:ro", src.path().display())).unwrap());
+    let script = "touch /root/x 2>/dev/null && echo root=rw || echo root=ro; \
+        touch /tmp/x && echo tmp=rw; touch /ro/x 2>/dev/null && echo bind=rw || echo bind=ro; \
+        echo cwd=$(pwd) host=$(hostname) env=$GREETING shm=$(df -k /dev/shm | tail -1 | awk '{print $2}')";
+    let r = run(o, script, |_| {});
+    assert_eq!(r.status, 0, "{}", r.out);
+    for want in [
+        "root=ro",
+        "tmp=rw",
+        "bind=ro",
+        "cwd=/tmp host=box env=hi shm=65536",
+    ] {
+        assert!(r.out.contains(want), "{want}: {}", r.out);
+    }
+}

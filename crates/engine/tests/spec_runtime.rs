@@ -323,3 +323,94 @@ fn read_only_root_with_tmpfs_ro_bind_env_workdir_and_hostname() {
         assert!(r.out.contains(want), "{want}: {}", r.out);
     }
 }
+
+/// Run inside a container by `the_default_profile_filters_syscall_arguments`: this very test
+/// binary (a static executable) copied into the root, with BERTH_SECCOMP_PROBE set.
+#[test]
+fn seccomp_probe_entry() {
+    if std::env::var_os("BERTH_SECCOMP_PROBE").is_none() {
+        return;
+    }
+    let errno = |r: libc::c_long| {
+        if r < 0 {
+            std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    // SAFETY: each call either fails or has an effect confined to this short-lived process:
+    // clone with SIGCHLD only returns twice, the child exits at once, personality(0) is the
+    // default persona, and keyctl(GET_KEYRING_ID) only reads.
+    unsafe {
+        let r = libc::syscall(
+            libc::SYS_clone,
+            (libc::CLONE_NEWUSER | libc::SIGCHLD) as libc::c_long,
+            0,
+            0,
+            0,
+            0,
+        );
+        if r == 0 {
+            libc::_exit(0);
+        }
+        println!("clone_newuser={}", errno(r));
+        let r = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0);
+        if r == 0 {
+            libc::_exit(0);
+        }
+        println!("clone_plain={}", errno(r));
+        let mut buf = [0u8; 88];
+        println!(
+            "clone3={}",
+            errno(libc::syscall(libc::SYS_clone3, buf.as_mut_ptr(), buf.len()))
+        );
+        println!(
+            "personality_bsd={}",
+            errno(libc::syscall(libc::SYS_personality, 0x6 as libc::c_long))
+        );
+        println!(
+            "personality_linux={}",
+            errno(libc::syscall(libc::SYS_personality, 0 as libc::c_long))
+        );
+        println!(
+            "keyctl={}",
+            errno(libc::syscall(
+                libc::SYS_keyctl,
+                0 as libc::c_long,
+                -3 as libc::c_long,
+                0
+            ))
+        );
+        println!(
+            "userfaultfd={}",
+            errno(libc::syscall(libc::SYS_userfaultfd, 0 as libc::c_long))
+        );
+        let mut w = 0;
+        libc::wait(&mut w);
+        libc::wait(&mut w);
+    }
+}
+
+#[test]
+fn the_default_profile_filters_syscall_arguments() {
+    let me = std::env::current_exe().unwrap();
+    let r = run(
+        RunOptions::default(),
+        "BERTH_SECCOMP_PROBE=1 /probe --exact seccomp_probe_entry --nocapture --test-threads=1",
+        |root| {
+            std::fs::copy(&me, root.join("probe")).unwrap();
+        },
+    );
+    assert_eq!(r.status, 0, "{}", r.out);
+    for (k, v) in [
+        ("clone_newuser=", libc::EPERM),
+        ("clone_plain=", 0),
+        ("clone3=", libc::ENOSYS),
+        ("personality_bsd=", libc::EPERM),
+        ("personality_linux=", 0),
+        ("keyctl=", libc::EPERM),
+        ("userfaultfd=", libc::EPERM),
+    ] {
+        assert_eq!(line(&r.out, k), v.to_string(), "{k} {}", r.out);
+    }
+}

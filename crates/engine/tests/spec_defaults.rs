@@ -128,6 +128,22 @@ fn cap_drop_and_all() {
     assert!(!c.contains(&"CAP_CHOWN".into()) && !c.contains(&"CAP_NET_RAW".into()));
     assert_eq!(caps(&["chown"], &["all"]), vec!["CAP_CHOWN"]);
     assert!(caps(&[], &["ALL"]).is_empty());
+    let held = berth_engine::spec::caps::all();
+    if let Some(missing) = parse::kernel_capabilities()
+        .iter()
+        .find(|c| !held.contains(&c.to_string()))
+    {
+        // This host's root lacks some capability (CAP_SYS_RESOURCE here): asking for it is
+        // a clear error, not a runtime capset failure.
+        let o = RunOptions {
+            cap_add: vec![missing.to_string()],
+            ..Default::default()
+        };
+        assert!(try_build(&o)
+            .unwrap_err()
+            .to_string()
+            .contains("does not hold"));
+    }
     let all = caps(&["ALL"], &["sys_admin"]);
     assert_eq!(all.len(), berth_engine::spec::caps::all().len() - 1);
     assert!(!all.contains(&"CAP_SYS_ADMIN".into()));

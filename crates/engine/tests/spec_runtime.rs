@@ -117,7 +117,7 @@ fn run(mut o: RunOptions, script: &str, setup: impl FnOnce(&Path)) -> Ran {
 
 fn line<'a>(out: &'a str, key: &str) -> &'a str {
     out.lines()
-        .find_map(|l| l.strip_prefix(key))
+        .find_map(|l| l.find(key).map(|i| &l[i + key.len()..]))
         .unwrap_or_else(|| panic!("no {key} in {out}"))
         .trim()
 }

@@ -44,7 +44,21 @@ pub fn all() -> Vec<String> {
 }
 
 /// The container's bounding set (names already normalized by `options::parse::capability`).
-pub fn bounding(o: &RunOptions) -> Vec<String> {
+/// A `--cap-add` of a capability the engine does not hold is an error (the runtime could
+/// not grant it); docker's defaults that it does not hold are left out.
+pub fn bounding(o: &RunOptions) -> crate::Result<Vec<String>> {
+    let held = all();
+    if let Some(c) = o.cap_add.iter().find(|c| *c != "ALL" && !held.contains(c)) {
+        return Err(crate::Error::InvalidArgument(format!(
+            "--cap-add {c}: Berth itself does not hold this capability, so it cannot grant it"
+        )));
+    }
+    let mut caps = bounding_unchecked(o);
+    caps.retain(|c| held.contains(c));
+    Ok(caps)
+}
+
+fn bounding_unchecked(o: &RunOptions) -> Vec<String> {
     if o.privileged {
         return all();
     }

@@ -87,7 +87,7 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
         )));
     }
 
-    let bounding = caps::bounding(o);
+    let bounding = caps::bounding(o)?;
     // As docker: a non-root user starts with no effective or permitted capabilities (it
     // can still gain those in the bounding set through file capabilities).
     let (effective, permitted) = if user.uid == 0 {

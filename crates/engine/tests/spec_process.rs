@@ -398,6 +398,18 @@ fn network_modes() {
         Some(json!({"type": "network"}))
     );
     assert_eq!(ns(Network::Host).unwrap(), None);
+    let host = RunOptions {
+        network: Network::Host,
+        ..Default::default()
+    };
+    assert!(
+        build(&host)["linux"].get("sysctl").is_none(),
+        "host network: no sysctls"
+    );
+    assert_eq!(
+        build(&RunOptions::default())["linux"]["sysctl"]["net.ipv4.ip_unprivileged_port_start"],
+        "0"
+    );
     assert_eq!(
         ns(Network::Path("/run/netns/x".into())).unwrap(),
         Some(json!({"type": "network", "path": "/run/netns/x"}))

@@ -311,6 +311,7 @@ fn read_only_root_with_tmpfs_ro_bind_env_workdir_and_hostname() {
         .push(parse::volume(&format!("{}:/ro:ro", src.path().display())).unwrap());
     let script = "touch /root/x 2>/dev/null && echo root=rw || echo root=ro; \
         touch /tmp/x && echo tmp=rw; touch /ro/x 2>/dev/null && echo bind=rw || echo bind=ro; \
+        echo port_start=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start); \
         echo cwd=$(pwd) host=$(hostname) env=$GREETING shm=$(df -k /dev/shm | tail -1 | awk '{print $2}')";
     let r = run(o, script, |_| {});
     assert_eq!(r.status, 0, "{}", r.out);

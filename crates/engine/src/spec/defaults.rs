@@ -94,3 +94,20 @@ pub fn id_mappings(o: &RunOptions) -> Option<Value> {
         Userns::Host => None,
     }
 }
+
+/// Docker's sysctls for a container with a network namespace of its own: any user may bind
+/// low ports and send ICMP echo (ping without CAP_NET_RAW), as these only reach the
+/// container's own network.
+pub fn sysctls(o: &RunOptions) -> Option<Value> {
+    // In a user namespace the range may only name mapped gids.
+    let last_gid = match o.userns {
+        Userns::Private { size, .. } => size.saturating_sub(1),
+        Userns::Host => 2147483647,
+    };
+    matches!(o.network, Network::Default | Network::None).then(|| {
+        json!({
+            "net.ipv4.ip_unprivileged_port_start": "0",
+            "net.ipv4.ping_group_range": format!("0 {last_gid}"),
+        })
+    })
+}

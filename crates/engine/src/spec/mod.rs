@@ -146,6 +146,9 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
     if let Some(s) = seccomp {
         linux["seccomp"] = s;
     }
+    if let Some(s) = defaults::sysctls(o) {
+        linux["sysctl"] = s;
+    }
     if let Some(m) = defaults::id_mappings(o) {
         linux["uidMappings"] = m.clone();
         linux["gidMappings"] = m;

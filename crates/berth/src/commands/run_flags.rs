@@ -512,6 +512,27 @@ mod tests {
         assert_eq!(c.flags.hostname.as_deref(), Some("box"));
     }
 
+    #[derive(Parser, Debug)]
+    struct Top {
+        #[command(subcommand)]
+        cmd: Sub,
+    }
+
+    #[derive(clap::Subcommand, Debug)]
+    enum Sub {
+        Run(Create),
+    }
+
+    #[test]
+    fn h_is_hostname_in_a_subcommand_too() {
+        let Sub::Run(c) = Top::try_parse_from(["berth", "run", "-h", "box", "img"])
+            .unwrap()
+            .cmd;
+        assert_eq!(c.flags.hostname.as_deref(), Some("box"));
+        let e = Top::try_parse_from(["berth", "run", "--help"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
+    }
+
     #[test]
     fn help_is_long_only() {
         let e = Run::try_parse_from(["run", "--help"]).unwrap_err();

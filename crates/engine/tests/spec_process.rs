@@ -167,6 +167,10 @@ fn a_fifo_or_directory_at_etc_passwd_is_refused_without_hanging() {
     };
     let e = try_build_in(r.path(), &o, &image(&["sh"]), &mut DirVolumes::new(), None).unwrap_err();
     assert!(e.to_string().contains("not a regular file"), "{e}");
+    std::fs::remove_file(r.path().join("etc/passwd")).unwrap();
+    std::fs::create_dir(r.path().join("etc/passwd")).unwrap();
+    let e = try_build_in(r.path(), &o, &image(&["sh"]), &mut DirVolumes::new(), None).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
 }
 
 #[test]

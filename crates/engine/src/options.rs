@@ -4,6 +4,7 @@
 //! `src:dst:ro` or `on-failure:3` are turned into these types by [`parse`]'s functions, which
 //! report bad values as [`crate::Error::InvalidValue`] (exit 125).
 
+pub mod mounts;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};

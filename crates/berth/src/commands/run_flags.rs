@@ -1,86 +1,152 @@
-//! The flags `run` and `create` share (a placeholder with the few the engine core needs and tests;
-//! the complete set, with every `docker run` flag, replaces this file).
+//! The flags `run` and `create` share, named as docker names them, and their conversion to
+//! the engine's [`RunOptions`] through `berth_engine::options::parse` (one parser per
+//! flag, docker's error messages, exit 125).
+//!
+//! `-h` is `--hostname` here, as in docker: the commands using these flags must disable
+//! clap's automatic help flag; [`RunFlags`] brings its own `--help`.
 
-use berth_engine::options::{PullPolicy, RestartPolicy, RunOptions};
+use berth_engine::options::parse::{self, SecurityOpt};
+use berth_engine::options::{LogConfig, RunOptions};
+use berth_engine::Error;
+use clap::{ArgAction, Args};
+use std::path::PathBuf;
 
-#[derive(clap::Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Default, Clone)]
+#[command(disable_help_flag = true)]
 pub struct RunFlags {
-    /// Run in the background and print the container ID
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Run the container in the background and print its ID
     #[arg(short = 'd', long)]
     pub detach: bool,
-    /// Remove the container when it exits
-    #[arg(long)]
-    pub rm: bool,
-    /// Name of the container
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Set an environment variable (KEY=VALUE, or KEY to take this shell's value)
-    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
-    /// Keep standard input open
+    /// Keep STDIN open even if not attached
     #[arg(short = 'i', long)]
     pub interactive: bool,
-    /// Allocate a pseudo-terminal
+    /// Allocate a pseudo-TTY
     #[arg(short = 't', long)]
     pub tty: bool,
-    /// Override the image's ENTRYPOINT
+    /// Automatically remove the container when it exits
     #[arg(long)]
-    pub entrypoint: Option<String>,
+    pub rm: bool,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir")]
     pub workdir: Option<String>,
-    /// Restart policy: no, on-failure[:max-retries], always, unless-stopped
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long = "user")]
+    pub user: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long, allow_hyphen_values = true)]
+    pub entrypoint: Option<String>,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume", value_name = "[SRC:]DST[:OPTS]")]
+    pub volume: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+    /// Memory limit
+    #[arg(short = 'm', long, value_name = "BYTES", allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long = "memory-swap", value_name = "BYTES", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Memory soft limit
+    #[arg(
+        long = "memory-reservation",
+        value_name = "BYTES",
+        allow_hyphen_values = true
+    )]
+    pub memory_reservation: Option<String>,
+    /// Number of CPUs
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long = "cpu-shares", allow_hyphen_values = true)]
+    pub cpu_shares: Option<String>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+    /// Ulimit options
+    #[arg(long)]
+    pub ulimit: Vec<String>,
+    /// Add Linux capabilities
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security Options
+    #[arg(long = "security-opt")]
+    pub security_opt: Vec<String>,
+    /// Add a host device to the container
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Container host name
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
+    /// Restart policy to apply when a container exits
     #[arg(long, default_value = "no")]
     pub restart: String,
-    /// Pull the image before running: missing, always or never
+    /// Signal to stop the container
+    #[arg(long = "stop-signal")]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[arg(long = "stop-timeout", allow_hyphen_values = true)]
+    pub stop_timeout: Option<i64>,
+    /// Set meta data on a container
+    #[arg(short = 'l', long = "label")]
+    pub label: Vec<String>,
+    /// Read in a line delimited file of labels
+    #[arg(long = "label-file", value_name = "FILE")]
+    pub label_file: Vec<PathBuf>,
+    /// User namespace to use (host, or private: a private uid/gid range)
+    #[arg(long)]
+    pub userns: Option<String>,
+    /// Connect a container to a network (none, host)
+    #[arg(long = "network", alias = "net")]
+    pub network: Option<String>,
+    /// Runtime to use for this container (path to an OCI runtime's CLI)
+    #[arg(long)]
+    pub runtime: Option<PathBuf>,
+    /// Logging driver for the container (json-file, none)
+    #[arg(long = "log-driver")]
+    pub log_driver: Option<String>,
+    /// Log driver options
+    #[arg(long = "log-opt")]
+    pub log_opt: Vec<String>,
+    /// Pull image before running ("always", "missing", "never")
     #[arg(long, default_value = "missing")]
     pub pull: String,
 }
 
 impl RunFlags {
-    pub fn to_options(
-        &self,
-        image: &str,
-        cmd: &[String],
-    ) -> Result<RunOptions, berth_engine::Error> {
-        let pull = match self.pull.as_str() {
-            "missing" => PullPolicy::Missing,
-            "always" => PullPolicy::Always,
-            "never" => PullPolicy::Never,
-            v => {
-                return Err(berth_engine::Error::invalid(
-                    "--pull",
-                    v,
-                    "must be missing, always or never",
-                ))
-            }
-        };
-        let env = self
-            .env
-            .iter()
-            .filter_map(|e| match e.split_once('=') {
-                Some(_) => Some(e.clone()),
-                None => std::env::var(e).ok().map(|v| format!("{e}={v}")),
-            })
-            .collect();
-        let restart = match self.restart.split_once(':') {
-            None if self.restart == "no" => RestartPolicy::No,
-            None if self.restart == "always" => RestartPolicy::Always,
-            None if self.restart == "unless-stopped" => RestartPolicy::UnlessStopped,
-            None if self.restart == "on-failure" => RestartPolicy::OnFailure(0),
-            Some(("on-failure", n)) => RestartPolicy::OnFailure(n.parse().map_err(|_| {
-                berth_engine::Error::invalid("--restart", &self.restart, "bad retry count")
-            })?),
-            _ => {
-                return Err(berth_engine::Error::invalid(
-                    "--restart",
-                    &self.restart,
-                    "must be no, on-failure[:N], always or unless-stopped",
-                ))
-            }
-        };
-        Ok(RunOptions {
-            restart,
+    /// The engine's options for a container of `image` running `cmd` (empty: the image's).
+    pub fn to_options(&self, image: &str, cmd: &[String]) -> Result<RunOptions, Error> {
+        let mut o = RunOptions {
             name: self.name.clone(),
             image: image.to_string(),
             cmd: cmd.to_vec(),
@@ -91,14 +157,385 @@ impl RunFlags {
                     vec![e.clone()]
                 }
             }),
-            env,
             workdir: self.workdir.clone(),
+            user: self.user.clone(),
+            hostname: self.hostname.clone(),
+            stop_timeout: self.stop_timeout,
             tty: self.tty,
             interactive: self.interactive,
             detach: self.detach,
             auto_remove: self.rm,
-            pull,
+            read_only: self.read_only,
+            cpuset_cpus: self.cpuset_cpus.as_deref().map(parse::cpuset).transpose()?,
+            privileged: self.privileged,
+            init: self.init,
+            runtime: self.runtime.clone(),
             ..Default::default()
-        })
+        };
+        if let Some(n) = &self.name {
+            if !parse::valid_name(n) {
+                return Err(Error::invalid(
+                    "--name",
+                    n,
+                    "Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                ));
+            }
+        }
+        // docker: --env-file first, then -e.
+        for f in &self.env_file {
+            o.env.extend(parse::env_file(f)?);
+        }
+        for e in &self.env {
+            o.env.extend(parse::env(e)?);
+        }
+        for f in &self.label_file {
+            o.labels.extend(parse::label_file(f)?);
+        }
+        for l in &self.label {
+            let (k, v) = parse::label(l)?;
+            o.labels.insert(k, v);
+        }
+        if let Some(s) = &self.stop_signal {
+            o.stop_signal = Some(parse::stop_signal(s)?);
+        }
+        for v in &self.volume {
+            o.mounts.push(parse::volume(v)?);
+        }
+        for m in &self.mount {
+            o.mounts.push(parse::mount(m)?);
+        }
+        for t in &self.tmpfs {
+            o.mounts.push(parse::tmpfs(t)?);
+        }
+        o.memory = self
+            .memory
+            .as_deref()
+            .map(|m| parse::memory("-m, --memory", m))
+            .transpose()?;
+        o.memory_swap = self
+            .memory_swap
+            .as_deref()
+            .map(|m| parse::memory("--memory-swap", m))
+            .transpose()?;
+        o.memory_reservation = self
+            .memory_reservation
+            .as_deref()
+            .map(|m| parse::memory("--memory-reservation", m))
+            .transpose()?;
+        o.nano_cpus = self.cpus.as_deref().map(parse::cpus).transpose()?;
+        o.cpu_shares = self
+            .cpu_shares
+            .as_deref()
+            .map(parse::cpu_shares)
+            .transpose()?;
+        o.pids_limit = self
+            .pids_limit
+            .as_deref()
+            .map(parse::pids_limit)
+            .transpose()?;
+        for u in &self.ulimit {
+            let u = parse::ulimit(u)?;
+            o.ulimits.retain(|x| x.name != u.name);
+            o.ulimits.push(u);
+        }
+        for c in &self.cap_add {
+            o.cap_add.push(parse::capability("--cap-add", c)?);
+        }
+        for c in &self.cap_drop {
+            o.cap_drop.push(parse::capability("--cap-drop", c)?);
+        }
+        for s in &self.security_opt {
+            match parse::security_opt(s)? {
+                SecurityOpt::Seccomp(p) => o.seccomp = p,
+                SecurityOpt::NoNewPrivileges(b) => o.no_new_privileges = b,
+            }
+        }
+        for d in &self.device {
+            o.devices.push(parse::device(d)?);
+        }
+        o.restart = parse::restart(&self.restart)?;
+        if o.auto_remove && o.restart != Default::default() {
+            return Err(Error::InvalidArgument(
+                "Conflicting options: --restart and --rm".into(),
+            ));
+        }
+        if let Some(u) = &self.userns {
+            o.userns = parse::userns(u)?;
+        }
+        if let Some(n) = &self.network {
+            o.network = parse::network(n)?;
+        }
+        o.log = LogConfig {
+            driver: match &self.log_driver {
+                Some(d) => parse::log_driver(d)?,
+                None => Default::default(),
+            },
+            ..Default::default()
+        };
+        for l in &self.log_opt {
+            parse::log_opt(&mut o.log, l)?;
+        }
+        o.pull = parse::pull(&self.pull)?;
+        berth_engine::spec::resources::validate(&o)?;
+        Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_engine::options::{MountKind, Network, RestartPolicy, Seccomp};
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    #[command(disable_help_flag = true)]
+    struct Run {
+        #[command(flatten)]
+        flags: RunFlags,
+        image: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cmd: Vec<String>,
+    }
+
+    fn opts(args: &[&str]) -> Result<RunOptions, Error> {
+        let r = Run::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        r.flags.to_options(&r.image, &r.cmd)
+    }
+
+    #[test]
+    fn docker_short_and_long_names() {
+        let o = opts(&[
+            "-d",
+            "-i",
+            "-t",
+            "--name",
+            "web",
+            "-e",
+            "A=1",
+            "-w",
+            "/srv",
+            "-u",
+            "1000:1000",
+            "-h",
+            "box",
+            "-m",
+            "512m",
+            "-c",
+            "512",
+            "-l",
+            "k=v",
+            "--net",
+            "none",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            "echo hi",
+        ])
+        .unwrap();
+        assert!(o.detach && o.interactive && o.tty && o.auto_remove);
+        assert_eq!(o.name.as_deref(), Some("web"));
+        assert_eq!(o.env, vec!["A=1"]);
+        assert_eq!(o.workdir.as_deref(), Some("/srv"));
+        assert_eq!(o.user.as_deref(), Some("1000:1000"));
+        assert_eq!(
+            o.hostname.as_deref(),
+            Some("box"),
+            "-h is --hostname, as docker"
+        );
+        assert_eq!(o.memory, Some(512 << 20));
+        assert_eq!(o.cpu_shares, Some(512));
+        assert_eq!(o.labels.get("k").map(String::as_str), Some("v"));
+        assert_eq!(o.network, Network::None);
+        assert_eq!(o.image, "busybox");
+        assert_eq!(o.cmd, vec!["sh", "-c", "echo hi"]);
+    }
+
+    #[test]
+    fn every_long_flag_reaches_the_options() {
+        let o = opts(&[
+            "--volume",
+            "/tmp:/t:ro",
+            "--mount",
+            "type=tmpfs,target=/m",
+            "--tmpfs",
+            "/run",
+            "--read-only",
+            "--memory-swap",
+            "-1",
+            "--memory",
+            "64m",
+            "--memory-reservation",
+            "32m",
+            "--cpus",
+            "0.5",
+            "--cpuset-cpus",
+            "0",
+            "--pids-limit",
+            "-1",
+            "--ulimit",
+            "nofile=10:20",
+            "--cap-add",
+            "net_admin",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "seccomp=unconfined",
+            "--security-opt",
+            "no-new-privileges",
+            "--device",
+            "/dev/null",
+            "--init",
+            "--restart",
+            "on-failure:3",
+            "--stop-signal",
+            "SIGINT",
+            "--stop-timeout",
+            "5",
+            "--userns",
+            "host",
+            "--runtime",
+            "/usr/bin/crun",
+            "--log-driver",
+            "json-file",
+            "--log-opt",
+            "max-size=10m",
+            "--log-opt",
+            "max-file=3",
+            "--pull",
+            "never",
+            "--entrypoint",
+            "",
+            "--privileged",
+            "img",
+        ])
+        .unwrap();
+        let kinds: Vec<MountKind> = o.mounts.iter().map(|m| m.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![MountKind::Bind, MountKind::Tmpfs, MountKind::Tmpfs]
+        );
+        assert!(o.read_only && o.init && o.privileged && o.no_new_privileges);
+        assert_eq!(
+            (o.memory, o.memory_swap, o.memory_reservation),
+            (Some(64 << 20), Some(-1), Some(32 << 20))
+        );
+        assert_eq!(o.nano_cpus, Some(500_000_000));
+        assert_eq!(o.pids_limit, Some(-1));
+        assert_eq!(o.ulimits[0].hard, 20);
+        assert_eq!(
+            (o.cap_add.as_slice(), o.cap_drop.as_slice()),
+            (&["CAP_NET_ADMIN".to_string()][..], &["ALL".to_string()][..])
+        );
+        assert_eq!(o.seccomp, Seccomp::Unconfined);
+        assert_eq!(o.devices[0].host_path, "/dev/null");
+        assert_eq!(o.restart, RestartPolicy::OnFailure(3));
+        assert_eq!(o.stop_signal.as_deref(), Some("SIGINT"));
+        assert_eq!(o.stop_timeout, Some(5));
+        assert_eq!(
+            o.runtime.as_deref(),
+            Some(std::path::Path::new("/usr/bin/crun"))
+        );
+        assert_eq!((o.log.max_size, o.log.max_file), (Some(10 << 20), Some(3)));
+        assert_eq!(o.pull, berth_engine::options::PullPolicy::Never);
+        assert_eq!(o.entrypoint, Some(vec![]));
+    }
+
+    #[test]
+    fn bad_values_are_docker_like_errors_with_exit_125() {
+        for (args, want) in [
+            (&["-m", "12x", "img"][..], "invalid size: '12x'"),
+            (&["--cpus", "-1", "img"][..], "range of CPUs"),
+            (
+                &["--restart", "sometimes", "img"][..],
+                "unknown policy 'sometimes'",
+            ),
+            (
+                &["-v", "a:b:c:d", "img"][..],
+                "invalid volume specification",
+            ),
+            (
+                &["--rm", "--restart", "always", "img"][..],
+                "Conflicting options: --restart and --rm",
+            ),
+            (
+                &["--memory-swap", "1g", "img"][..],
+                "always set the Memory limit",
+            ),
+            (&["--name", "bad/name", "img"][..], "Invalid container name"),
+            (&["--cap-add", "nope", "img"][..], "unknown capability"),
+            (&["--pull", "sometimes", "img"][..], "invalid pull option"),
+            (&["--log-driver", "syslog", "img"][..], "not found"),
+        ] {
+            let e = opts(args).unwrap_err();
+            assert!(e.to_string().contains(want), "{args:?}: {e}");
+            assert_eq!(e.exit_code(), 125);
+        }
+    }
+
+    #[test]
+    fn env_file_before_e_and_label_file_before_label() {
+        let d = tempfile::tempdir().unwrap();
+        let ef = d.path().join("env");
+        std::fs::write(&ef, "A=file\nB=file\n").unwrap();
+        let lf = d.path().join("labels");
+        std::fs::write(&lf, "x=file\ny=file\n").unwrap();
+        let o = opts(&[
+            "-e",
+            "A=flag",
+            "--env-file",
+            ef.to_str().unwrap(),
+            "-l",
+            "x=flag",
+            "--label-file",
+            lf.to_str().unwrap(),
+            "img",
+        ])
+        .unwrap();
+        assert_eq!(o.env, vec!["A=file", "B=file", "A=flag"]);
+        assert_eq!(o.labels.get("x").map(String::as_str), Some("flag"));
+        assert_eq!(o.labels.get("y").map(String::as_str), Some("file"));
+    }
+
+    /// What the engine commands do: flatten the flags into their own command, nothing more.
+    #[derive(Parser, Debug)]
+    struct Create {
+        #[command(flatten)]
+        flags: RunFlags,
+        image: String,
+    }
+
+    #[test]
+    fn the_flags_disable_clap_short_help_themselves() {
+        let c = Create::try_parse_from(["create", "-h", "box", "img"]).unwrap();
+        assert_eq!(c.flags.hostname.as_deref(), Some("box"));
+    }
+
+    #[derive(Parser, Debug)]
+    struct Top {
+        #[command(subcommand)]
+        cmd: Sub,
+    }
+
+    #[derive(clap::Subcommand, Debug)]
+    enum Sub {
+        Run(Create),
+    }
+
+    #[test]
+    fn h_is_hostname_in_a_subcommand_too() {
+        let Sub::Run(c) = Top::try_parse_from(["berth", "run", "-h", "box", "img"])
+            .unwrap()
+            .cmd;
+        assert_eq!(c.flags.hostname.as_deref(), Some("box"));
+        let e = Top::try_parse_from(["berth", "run", "--help"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
+    }
+
+    #[test]
+    fn help_is_long_only() {
+        let e = Run::try_parse_from(["run", "--help"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
     }
 }

@@ -1,10 +1,28 @@
 //! A container's OCI runtime config (`config.json`) from its [`RunOptions`] and its image's
 //! [`ImageConfig`], with Docker's defaults unless told otherwise.
+//!
+//! - [`defaults`]: kernel filesystems, masked and read-only paths, namespaces, id mappings.
+//! - [`caps`]: docker's 14 default capabilities, `--cap-add`/`--cap-drop`, `--privileged`.
+//! - [`seccomp`]: Berth's default allowlist profile; [`seccomp_file`]: `seccomp=FILE`.
+//! - [`user`]: `-u user[:group]` resolved in the container's own /etc/passwd and /etc/group.
+//! - [`env`]: the environment merge; [`mounts`]: `-v`/`--mount`/`--tmpfs`/image Volumes;
+//!   [`resources`]: limits and rlimits; [`devices`]: `--device` and privileged devices.
+
+pub mod caps;
+pub mod defaults;
+pub mod devices;
+pub mod env;
+pub mod mounts;
+pub mod resources;
+pub mod seccomp;
+pub mod seccomp_file;
+pub mod user;
 
 use crate::image_config::ImageConfig;
-use crate::options::RunOptions;
-use crate::Result;
+use crate::options::{RunOptions, Seccomp};
+use crate::{Error, Result};
 use oci_spec::runtime::Spec;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 /// Where volume data lives: implemented by the engine's volume store.
@@ -27,38 +45,174 @@ pub struct SpecInput<'a> {
     pub init_binary: Option<&'a Path>,
 }
 
+/// Where `--init`'s binary appears in the container.
+pub const INIT_PATH: &str = "/sbin/berth-init";
+
 /// The runtime config for a container.
-///
-/// A first cut: runc's default config (its capabilities, masked paths, devices and
-/// namespaces) with the image's and the options' command, environment, working directory and
-/// hostname. Docker's full defaults and every run flag come in `spec/`'s other modules.
 pub fn build(input: SpecInput) -> Result<Spec> {
-    let (o, img) = (input.opts, input.image);
-    let mut v = berth_runtime::default_spec::spec(false);
-    v["process"]["terminal"] = serde_json::json!(o.tty);
-    v["process"]["args"] = serde_json::json!(command(o, img)?);
-    let mut env: Vec<String> = img.env.clone();
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(
-            0,
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
-        );
-    }
-    env.extend(o.env.iter().cloned());
-    v["process"]["env"] = serde_json::json!(env);
+    let v = build_json(input)?;
+    serde_json::from_value(v).map_err(|e| Error::InvalidArgument(format!("spec: {e}")))
+}
+
+/// [`build`], as the JSON written to config.json.
+pub fn build_json(input: SpecInput) -> Result<Value> {
+    let SpecInput {
+        id,
+        opts: o,
+        image: img,
+        rootfs,
+        volumes,
+        init_binary,
+    } = input;
+    resources::validate(o)?;
+
+    let mut args = command(o, img)?;
+    let user_spec = o
+        .user
+        .as_deref()
+        .or(img.user.as_deref())
+        .filter(|u| !u.is_empty());
+    let user = user::resolve(rootfs, user_spec)?;
+    let hostname = hostname(o, id);
+    let env = env::merge(&img.env, &o.env, &hostname, o.tty, &user.home);
     let cwd = o
         .workdir
         .clone()
+        .filter(|w| !w.is_empty())
         .or_else(|| img.working_dir.clone().filter(|w| !w.is_empty()))
         .unwrap_or_else(|| "/".into());
-    v["process"]["cwd"] = serde_json::json!(cwd);
-    v["root"] = serde_json::json!({"path": input.rootfs, "readonly": o.read_only});
-    let hostname = o
-        .hostname
-        .clone()
-        .unwrap_or_else(|| input.id.chars().take(12).collect());
-    v["hostname"] = serde_json::json!(hostname);
-    serde_json::from_value(v).map_err(|e| crate::Error::InvalidArgument(format!("spec: {e}")))
+    if !cwd.starts_with('/') {
+        return Err(Error::InvalidArgument(format!(
+            "the working directory '{cwd}' is invalid, it needs to be an absolute path"
+        )));
+    }
+
+    let bounding = caps::bounding(o)?;
+    // As docker: a non-root user starts with no effective or permitted capabilities (it
+    // can still gain those in the bounding set through file capabilities).
+    let (effective, permitted) = if user.uid == 0 {
+        (bounding.clone(), bounding.clone())
+    } else {
+        (vec![], vec![])
+    };
+    let seccomp = if o.privileged {
+        None
+    } else {
+        match &o.seccomp {
+            Seccomp::Default => Some(seccomp::default_profile(&bounding)),
+            Seccomp::Unconfined => None,
+            Seccomp::Profile(p) => Some(seccomp_file::load(p, &bounding)?),
+        }
+    };
+
+    let user_mounts = mounts::user_mounts(o, img, volumes)?;
+    let mut all_mounts = defaults::mounts(o);
+    // A user mount at a default mount's place (e.g. /dev/shm) replaces it.
+    all_mounts.retain(|d| {
+        !user_mounts
+            .iter()
+            .any(|u| u["destination"] == d["destination"])
+    });
+    all_mounts.extend(user_mounts);
+    if o.init {
+        let bin = init_binary.ok_or_else(|| {
+            Error::InvalidArgument(
+                "--init: the berth-init binary was not found (it is installed next to berth)"
+                    .into(),
+            )
+        })?;
+        all_mounts.push(json!({"destination": INIT_PATH, "type": "bind", "source": bin, "options": ["bind", "ro", "nosuid", "nodev"]}));
+        args = [INIT_PATH.to_string(), "--".to_string()]
+            .into_iter()
+            .chain(args)
+            .collect();
+    }
+
+    let (dev_nodes, dev_rules) = devices::devices(o)?;
+    let mut res = resources::linux_resources(o)?;
+    res.insert("devices".into(), json!(dev_rules));
+
+    let mut linux = json!({
+        "namespaces": defaults::namespaces(o)?,
+        "resources": res,
+    });
+    if !dev_nodes.is_empty() {
+        linux["devices"] = json!(dev_nodes);
+    }
+    if !o.privileged {
+        linux["maskedPaths"] = json!(defaults::MASKED_PATHS);
+        linux["readonlyPaths"] = json!(defaults::READONLY_PATHS);
+    }
+    if let Some(s) = seccomp {
+        linux["seccomp"] = s;
+    }
+    if let Some(s) = defaults::sysctls(o) {
+        linux["sysctl"] = s;
+    }
+    if let Some(m) = defaults::id_mappings(o) {
+        linux["uidMappings"] = m.clone();
+        linux["gidMappings"] = m;
+    }
+
+    let mut process = json!({
+        "terminal": o.tty,
+        "user": {"uid": user.uid, "gid": user.gid},
+        "args": args,
+        "env": env,
+        "cwd": cwd,
+        "capabilities": {"bounding": bounding, "effective": effective, "permitted": permitted},
+        "noNewPrivileges": o.no_new_privileges,
+    });
+    if !user.additional_gids.is_empty() {
+        process["user"]["additionalGids"] = json!(user.additional_gids);
+    }
+    let rlimits = resources::rlimits(o);
+    if !rlimits.is_empty() {
+        process["rlimits"] = json!(rlimits);
+    }
+    let mut annotations = img.labels.clone();
+    annotations.extend(o.labels.clone());
+
+    let mut spec = json!({
+        "ociVersion": "1.2.0",
+        "process": process,
+        "root": {"path": rootfs, "readonly": o.read_only},
+        "hostname": hostname,
+        "mounts": all_mounts,
+        "linux": linux,
+    });
+    if !annotations.is_empty() {
+        spec["annotations"] = json!(annotations);
+    }
+    Ok(spec)
+}
+
+/// `--hostname`, else the host's name with `--network host`, else the short container ID.
+pub fn hostname(o: &RunOptions, id: &str) -> String {
+    if let Some(h) = o.hostname.clone().filter(|h| !h.is_empty()) {
+        return h;
+    }
+    if o.network == crate::options::Network::Host {
+        if let Ok(h) = nix::unistd::gethostname() {
+            return h.to_string_lossy().into_owned();
+        }
+    }
+    id.chars().take(12).collect()
+}
+
+/// The signal that stops the container: `--stop-signal`, else the image's StopSignal, else
+/// SIGTERM.
+pub fn stop_signal(o: &RunOptions, img: &ImageConfig) -> Result<i32> {
+    let s = o
+        .stop_signal
+        .as_deref()
+        .or(img.stop_signal.as_deref())
+        .filter(|s| !s.is_empty());
+    match s {
+        None => Ok(libc::SIGTERM),
+        Some(s) => crate::options::parse::signal_number(s)
+            .ok_or_else(|| Error::InvalidArgument(format!("Invalid signal: {s}"))),
+    }
 }
 
 /// Docker's rules: `--entrypoint` replaces the image's Entrypoint (and drops its Cmd);
@@ -74,7 +228,7 @@ pub fn command(o: &RunOptions, img: &ImageConfig) -> Result<Vec<String>> {
     };
     let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
     if args.is_empty() {
-        return Err(crate::Error::InvalidArgument("no command specified".into()));
+        return Err(Error::InvalidArgument("no command specified".into()));
     }
     Ok(args)
 }

@@ -1,0 +1,113 @@
+//! Docker's defaults for every container: the kernel filesystems it mounts, the /proc and
+//! /sys paths it hides or makes read-only, and the namespaces it creates.
+
+use crate::options::{Network, RunOptions, Userns};
+use crate::{Error, Result};
+use serde_json::{json, Value};
+
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// /dev/shm's size (docker's `--shm-size` default).
+pub const SHM_SIZE: u64 = 64 << 20;
+
+/// The kernel filesystems. `--privileged` makes /sys and the cgroup tree writable. Without a
+/// network namespace of its own and inside a user namespace, sysfs cannot be mounted: the
+/// host's /sys is bound read-only instead, as docker does.
+pub fn mounts(o: &RunOptions) -> Vec<Value> {
+    let ro = if o.privileged { "rw" } else { "ro" };
+    let own_netns = !matches!(o.network, Network::Host);
+    let in_userns = matches!(o.userns, Userns::Private { .. });
+    let sys = if !own_netns && in_userns {
+        json!({"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]})
+    } else {
+        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", ro]})
+    };
+    vec![
+        json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]}),
+        json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
+        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
+        sys,
+        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", ro]}),
+        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]}),
+        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={SHM_SIZE}")]}),
+    ]
+}
+
+/// Namespaces, with the network one as `--network` asks and a user namespace for
+/// `--userns private`.
+pub fn namespaces(o: &RunOptions) -> Result<Vec<Value>> {
+    let mut ns = vec![
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+        json!({"type": "uts"}),
+        json!({"type": "mount"}),
+        json!({"type": "cgroup"}),
+    ];
+    match &o.network {
+        Network::Default | Network::None => ns.push(json!({"type": "network"})),
+        Network::Host => {}
+        Network::Path(p) => ns.push(json!({"type": "network", "path": p})),
+        Network::Container(c) => {
+            return Err(Error::InvalidArgument(format!(
+                "--network container:{c}: joining another container's network is not supported yet"
+            )))
+        }
+        Network::Named(n) => {
+            return Err(Error::InvalidArgument(format!(
+                "--network {n}: Berth has no bridge or user-defined networks yet; use --network none or host"
+            )))
+        }
+    }
+    if matches!(o.userns, Userns::Private { .. }) {
+        ns.push(json!({"type": "user"}));
+    }
+    Ok(ns)
+}
+
+/// uid/gid mappings for `--userns private`: container ids 0..size on host_id.. .
+pub fn id_mappings(o: &RunOptions) -> Option<Value> {
+    match o.userns {
+        Userns::Private { host_id, size } => {
+            Some(json!([{"containerID": 0, "hostID": host_id, "size": size}]))
+        }
+        Userns::Host => None,
+    }
+}
+
+/// Docker's sysctls for a container with a network namespace of its own: any user may bind
+/// low ports and send ICMP echo (ping without CAP_NET_RAW), as these only reach the
+/// container's own network.
+pub fn sysctls(o: &RunOptions) -> Option<Value> {
+    // In a user namespace the range may only name mapped gids.
+    let last_gid = match o.userns {
+        Userns::Private { size, .. } => size.saturating_sub(1),
+        Userns::Host => 2147483647,
+    };
+    matches!(o.network, Network::Default | Network::None).then(|| {
+        json!({
+            "net.ipv4.ip_unprivileged_port_start": "0",
+            "net.ipv4.ping_group_range": format!("0 {last_gid}"),
+        })
+    })
+}

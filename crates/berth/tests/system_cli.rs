@@ -125,21 +125,31 @@ fn system_prune_keeps_what_containers_use() {
     ));
     assert_eq!(out(&berth(r, &["images", "-q"])).lines().count(), 1);
 
-    add_containers(r, &[(&"c".repeat(64), &id, "exited")]);
+    // A running container keeps its image; a stopped one is pruned first, as docker does.
+    let running = out(&berth(
+        r,
+        &["run", "-d", "tool:1", "/bin/busybox", "sleep", "1000"],
+    ));
+    let stopped = out(&berth(r, &["create", "tool:1", "/bin/busybox", "true"]));
     let o = out(&berth(r, &["system", "prune", "-a", "-f", "--volumes"]));
-    assert!(o.ends_with("Total reclaimed space: 0B\n"), "{o}");
+    assert!(
+        o.starts_with(&format!("Deleted Containers:\n{stopped}")),
+        "{o}"
+    );
+    assert!(o.contains("Total reclaimed space: "), "{o}");
     assert_eq!(out(&berth(r, &["images", "-q"])).lines().count(), 1);
+    assert_eq!(out(&berth(r, &["ps", "-aq", "--no-trunc"])), running);
     // Named volumes are not pruned by system prune --volumes (docker 23+).
     assert_eq!(out(&berth(r, &["volume", "ls", "-q"])), "named\n");
 
-    let db = rusqlite::Connection::open(r.join("berth.db")).unwrap();
-    db.execute("DELETE FROM containers", []).unwrap();
+    out(&berth(r, &["rm", "-f", running.trim()]));
     let o = out(&berth(r, &["system", "prune", "-a", "-f"]));
     assert!(
         o.starts_with("Deleted Images:\nuntagged: tool:1\ndeleted: sha256:"),
         "{o}"
     );
     assert_eq!(out(&berth(r, &["images", "-q"])), "");
+    let _ = id;
 }
 
 #[test]

@@ -40,12 +40,12 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
     };
     match r.state {
         State::Removing => {
-            e.remove_locked(&mut r)?;
+            e.remove_locked(&mut r, false)?;
             lock.remove_file();
         }
         State::Created if !e.dir(&r.id).join("config.json").exists() => {
             // Its creator died before the end (it holds the lock while it works).
-            e.remove_locked(&mut r)?;
+            e.remove_locked(&mut r, false)?;
             lock.remove_file();
         }
         State::Running | State::Paused | State::Restarting if !monitor_alive(&r) => {

@@ -446,7 +446,8 @@ impl Monitor {
     fn finish(&mut self) {
         if self.args.auto_remove {
             let mut cmd = self.berth();
-            cmd.args(["rm", "-f", &self.args.id]);
+            // As docker run --rm: anonymous volumes go with the container.
+            cmd.args(["rm", "-f", "-v", &self.args.id]);
             cmd.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());

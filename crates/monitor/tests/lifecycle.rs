@@ -69,7 +69,7 @@ fn always_restarts_until_the_user_stops_it() {
 }
 
 #[test]
-fn auto_remove_runs_berth_rm_f() {
+fn auto_remove_runs_berth_rm_f_v() {
     let bb = busybox();
     let mut started = Setup::new(&format!("{bb} sh -c 'exit 7'"))
         .arg("--auto-remove")
@@ -78,7 +78,7 @@ fn auto_remove_runs_berth_rm_f() {
     assert_eq!(
         started.setup.calls(),
         [format!(
-            "--root {} rm -f {ID}",
+            "--root {} rm -f -v {ID}",
             started.setup.root.path().display()
         )]
     );

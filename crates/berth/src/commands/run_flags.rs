@@ -173,13 +173,7 @@ impl RunFlags {
             ..Default::default()
         };
         if let Some(n) = &self.name {
-            if !parse::valid_name(n) {
-                return Err(Error::invalid(
-                    "--name",
-                    n,
-                    "Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-                ));
-            }
+            berth_engine::names::validate(n)?;
         }
         // docker: --env-file first, then -e.
         for f in &self.env_file {

@@ -177,12 +177,30 @@ fn df(env: &Env, a: &DfArgs) -> Result<i32, String> {
     Ok(0)
 }
 
-/// The hook `system prune` calls to remove every stopped container (docker's `container
-/// prune`): returns the IDs removed and the bytes freed. The engine core fills it with its
-/// container removal (`rm` of each container in state created, exited or dead, releasing
-/// their volumes without `-v`); until then there is nothing to remove.
-pub fn prune_stopped_containers(_env: &Env) -> Result<(Vec<String>, u64), String> {
-    Ok((Vec::new(), 0))
+/// Stopped containers removed (`system prune`, `container prune`): every container in state
+/// created, exited or dead, releasing its volumes without removing them (as docker). Returns
+/// the IDs removed and the bytes their writable layers held.
+pub fn prune_stopped_containers(env: &Env) -> Result<(Vec<String>, u64), String> {
+    use berth_engine::store::State;
+    let e = berth_engine::Engine::open(&env.root).map_err(s)?;
+    let mut removed = Vec::new();
+    let mut bytes = 0;
+    for r in e.store.list().map_err(s)? {
+        if !matches!(r.state, State::Created | State::Exited | State::Dead) {
+            continue;
+        }
+        let size = berth_image::gc::disk_usage(&e.dir(&r.id).join("upper"));
+        match e.remove(&r.id, false, false) {
+            Ok(_) => {
+                removed.push(r.id);
+                bytes += size;
+            }
+            // Started or removed by someone else meanwhile: not ours to remove.
+            Err(berth_engine::Error::Conflict(_) | berth_engine::Error::NotFound { .. }) => {}
+            Err(err) => return Err(err.to_string()),
+        }
+    }
+    Ok((removed, bytes))
 }
 
 fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {

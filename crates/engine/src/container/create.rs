@@ -3,7 +3,7 @@
 use super::Engine;
 use crate::image_config::ImageConfig;
 use crate::options::RunOptions;
-use crate::spec::{self, SpecInput, Volumes};
+use crate::spec::{self, SpecInput};
 use crate::store::{Row, State};
 use crate::{names, Error, Result};
 use berth_image::snapshot::Snapshotter;
@@ -26,6 +26,8 @@ struct Undo<'a> {
     row: bool,
     mounted: bool,
     dir: bool,
+    /// Volume uses recorded for it (anonymous volumes made for it).
+    volumes: bool,
 }
 
 impl Drop for Undo<'_> {
@@ -39,6 +41,12 @@ impl Drop for Undo<'_> {
         }
         if self.row {
             let _ = self.e.store.delete(&self.id);
+        }
+        if self.volumes {
+            // Anonymous volumes made for this container go; named ones stay (unused now).
+            if let Ok(vs) = crate::volume::VolumeStore::open(&self.e.root) {
+                let _ = vs.release(&self.id, true);
+            }
         }
     }
 }
@@ -80,12 +88,7 @@ impl Engine {
     }
 
     /// Make a container from `opts` and `image`; its row is returned in state `created`.
-    pub fn create(
-        &self,
-        opts: &RunOptions,
-        image: ImageInput,
-        volumes: &mut dyn Volumes,
-    ) -> Result<Row> {
+    pub fn create(&self, opts: &RunOptions, image: ImageInput) -> Result<Row> {
         if opts.tty {
             return Err(Error::InvalidArgument(
                 "-t: pseudo-terminals are not supported yet".into(),
@@ -121,6 +124,7 @@ impl Engine {
             row: false,
             mounted: false,
             dir: false,
+            volumes: false,
         };
         match given {
             Some(n) => {
@@ -149,12 +153,15 @@ impl Engine {
             true => Some(super::start::find_binary("berth-init")?),
             false => None,
         };
+        let vstore = crate::volume::VolumeStore::open(&self.root)?;
+        undo.volumes = true;
+        let mut volumes = vstore.for_container(&id).copy_up_from(&rootfs);
         let spec = spec::build(SpecInput {
             id: &id,
             opts: &opts,
             image: image.config,
             rootfs: &rootfs,
-            volumes,
+            volumes: &mut volumes,
             init_binary: init.as_deref(),
         })?;
         write_atomic(
@@ -165,6 +172,7 @@ impl Engine {
         undo.row = false;
         undo.mounted = false;
         undo.dir = false;
+        undo.volumes = false;
         Ok(row)
     }
 }

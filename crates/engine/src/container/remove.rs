@@ -8,7 +8,8 @@ use crate::{Error, Result};
 use std::time::{Duration, Instant};
 
 impl Engine {
-    pub fn remove(&self, arg: &str, force: bool) -> Result<Row> {
+    /// `rm [-f] [-v]`: `volumes` removes the container's anonymous volumes too.
+    pub fn remove(&self, arg: &str, force: bool, volumes: bool) -> Result<Row> {
         let found = self.find(arg)?;
         let lock = self.lock(&found.id)?;
         let mut r = self.reload(&found.id, arg)?;
@@ -20,13 +21,13 @@ impl Engine {
                 r.id
             )));
         }
-        self.remove_locked(&mut r)?;
+        self.remove_locked(&mut r, volumes)?;
         lock.remove_file();
         Ok(r)
     }
 
     /// Remove a container whatever its state. The caller holds the lock.
-    pub fn remove_locked(&self, r: &mut Row) -> Result<()> {
+    pub fn remove_locked(&self, r: &mut Row, volumes: bool) -> Result<()> {
         let dir = self.dir(&r.id);
         if dir.is_dir() {
             let _ = std::fs::write(dir.join(STOPPED_BY_USER), b"");
@@ -60,6 +61,9 @@ impl Engine {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("remove", &dir, e)),
         }
-        self.store.delete(&r.id)
+        self.store.delete(&r.id)?;
+        // Its volumes are no longer in use by it (and its anonymous ones go with -v).
+        crate::volume::VolumeStore::open(&self.root)?.release(&r.id, volumes)?;
+        Ok(())
     }
 }

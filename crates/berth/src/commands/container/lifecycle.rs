@@ -52,10 +52,7 @@ pub fn kill(env: &Env, a: &KillArgs) -> Result<i32, Failure> {
 pub fn rm(env: &Env, a: &RmArgs) -> Result<i32, Failure> {
     let e = engine(env)?;
     each(&a.containers, |c| {
-        e.remove(c, a.force)?;
-        // TODO(volumes): with -v, remove the container's anonymous volumes through the
-        // volume store once it exists (crates/engine/src/volume*).
-        let _ = a.volumes;
+        e.remove(c, a.force, a.volumes)?;
         Ok(Some(c.to_string()))
     })
 }

@@ -6,7 +6,6 @@ use super::{engine, Failure};
 use crate::cli::RunArgs;
 use crate::env::Env;
 use berth_engine::container::ImageInput;
-use berth_engine::spec::Volumes;
 use berth_engine::store::{Row, State};
 use berth_engine::Engine;
 use std::io::{BufRead, Write};
@@ -29,29 +28,9 @@ fn forward_signals() {
     }
 }
 
-/// Volume directories under `R/volumes/<name>/_data` (the volume store replaces this).
-struct PlainVolumes {
-    root: PathBuf,
-}
-
-impl Volumes for PlainVolumes {
-    fn source(&mut self, name: Option<&str>, _target: &str) -> berth_engine::Result<PathBuf> {
-        let name = match name {
-            Some(n) => n.to_string(),
-            None => berth_engine::names::new_id()?,
-        };
-        let p = self.root.join("volumes").join(name).join("_data");
-        std::fs::create_dir_all(&p).map_err(|e| berth_engine::Error::io("create", &p, e))?;
-        Ok(p)
-    }
-}
-
 fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> {
     let opts = a.flags.to_options(&a.image, &a.cmd)?;
     let img = resolve_image(env, &a.image, opts.pull)?;
-    let mut vols = PlainVolumes {
-        root: env.root.clone(),
-    };
     let row = e.create(
         &opts,
         ImageInput {
@@ -59,7 +38,6 @@ fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> 
             chain: &img.image.chain,
             config: &img.config,
         },
-        &mut vols,
     )?;
     Ok(row)
 }
@@ -76,7 +54,7 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
     let row = create_container(env, &e, a)?;
     if let Err(err) = e.start(&row.id) {
         if a.flags.rm {
-            let _ = e.remove(&row.id, true);
+            let _ = e.remove(&row.id, true, true);
         }
         return Err(err.into());
     }

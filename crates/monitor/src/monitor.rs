@@ -127,7 +127,7 @@ impl Monitor {
             None
         };
         let listener = listen(&args.dir)?;
-        let oom = OomWatch::of(args.pid);
+        let oom = OomWatch::of(args.pid, true);
         let phase = Phase::Running {
             init: args.pid,
             since: Instant::now(),
@@ -550,7 +550,7 @@ impl Monitor {
         if let Some(init) = init {
             exit::remove(&self.args.dir);
             self.last_exit = None;
-            self.oom = OomWatch::of(init);
+            self.oom = OomWatch::of(init, false);
             self.phase = Phase::Running {
                 init,
                 since: Instant::now(),

@@ -22,6 +22,9 @@ pub struct Setup {
     pub stdin: bool,
     pub args: Vec<String>,
     pub berth: PathBuf,
+    /// A cgroup directory the container joins before it execs (as the runtime puts it in
+    /// its own).
+    pub cgroup: Option<PathBuf>,
 }
 
 pub struct Started {
@@ -45,6 +48,7 @@ impl Setup {
             stdin: false,
             args: Vec::new(),
             berth,
+            cgroup: None,
         }
     }
 
@@ -131,6 +135,14 @@ impl Setup {
         let mut monitor = Argv::new(&margs.iter().map(String::as_str).collect::<Vec<_>>());
         let sleeper = Argv::new(&["/bin/sleep", "1000"]);
         let keep = [out_r, err_r, in_w];
+        // The container has joined its cgroup before the monitor starts, as with the engine.
+        let (joined_r, joined_w) = pipe();
+        let (joined_r, joined_w) = (high(&joined_r), high(&joined_w));
+        let procs = self.cgroup.as_ref().map(|c| {
+            let mut p = c.join("cgroup.procs").into_os_string().into_encoded_bytes();
+            p.push(0);
+            p
+        });
         let stdin_wanted = self.stdin;
 
         let mut cmd = Command::new("/bin/true");
@@ -146,6 +158,15 @@ impl Setup {
                 }
                 let pid = libc::fork();
                 if pid == 0 {
+                    if let Some(procs) = &procs {
+                        // "0" moves the writer itself.
+                        let fd = libc::open(procs.as_ptr().cast(), libc::O_WRONLY);
+                        if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                            libc::_exit(126);
+                        }
+                        libc::close(fd);
+                    }
+                    libc::write(joined_w, b"j".as_ptr().cast(), 1);
                     libc::dup2(stdin_r, 0);
                     libc::dup2(out_w, 1);
                     libc::dup2(err_w, 2);
@@ -154,6 +175,9 @@ impl Setup {
                     libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
                     container.exec();
                 }
+                let mut byte = 0u8;
+                libc::close(joined_w);
+                libc::read(joined_r, (&mut byte as *mut u8).cast(), 1);
                 for (i, fd) in keep.iter().enumerate() {
                     if i < 2 || stdin_wanted {
                         libc::fcntl(*fd, libc::F_SETFD, 0);
@@ -167,7 +191,9 @@ impl Setup {
             });
         }
         let child = cmd.spawn().unwrap();
-        let mut ours = vec![out_r, err_r, in_w, out_w, err_w, in_r, stdin_r];
+        let mut ours = vec![
+            out_r, err_r, in_w, out_w, err_w, in_r, stdin_r, joined_r, joined_w,
+        ];
         ours.dedup();
         for fd in ours {
             // SAFETY: our own duplicates, each closed once.

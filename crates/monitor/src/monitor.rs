@@ -204,8 +204,21 @@ impl Monitor {
             self.reap();
         }
         for i in 0..self.clients.len() {
-            if ready(clients_at + i) {
-                self.client_io(i);
+            let revents = fds[clients_at + i].revents;
+            if revents == 0 {
+                continue;
+            }
+            self.client_io(i);
+            if revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                // The peer closed both ways: take what it left (its last stdin bytes and
+                // EOF), then drop it. Left in the set, its POLLHUP would spin the loop.
+                for _ in 0..64 {
+                    if !self.clients[i].wants_read() {
+                        break;
+                    }
+                    self.client_io(i);
+                }
+                self.clients[i].dead = true;
             }
         }
         if stdin_busy && ready(stdin_at) {

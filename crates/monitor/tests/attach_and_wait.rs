@@ -127,3 +127,34 @@ fn wait_attach_keeps_all_output_and_the_exit_for_the_coming_client() {
     );
     assert_eq!(started.finish()["exit_code"], 4);
 }
+
+#[test]
+fn clients_that_go_away_are_dropped() {
+    let bb = busybox();
+    let mut setup = Setup::new("");
+    let go = setup.root.path().join("go");
+    setup.command = format!("while [ ! -e {} ]; do {bb} sleep 0.05; done", go.display());
+    let mut started = setup.start();
+    drop(started.connect());
+    let monitor = started.monitor_pid();
+    let fds = || {
+        std::fs::read_dir(format!("/proc/{monitor}/fd"))
+            .unwrap()
+            .count()
+    };
+    wait_until(|| (fds() < 64).then_some(()));
+    let before = fds();
+    let mut waiter = started.connect();
+    request(&mut waiter, r#"{"wait":{}}"#);
+    let mut attacher = started.connect();
+    request(
+        &mut attacher,
+        r#"{"attach":{"stdin":false,"stdout":true,"stderr":true}}"#,
+    );
+    wait_until(|| (fds() == before + 2).then_some(()));
+    drop(waiter);
+    drop(attacher);
+    wait_until(|| (fds() == before).then_some(()));
+    std::fs::write(go, "").unwrap();
+    assert_eq!(started.finish()["exit_code"], 0);
+}

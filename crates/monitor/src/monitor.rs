@@ -93,13 +93,23 @@ impl Monitor {
         sys::detach_and_subreap();
         sys::ignore_sigpipe();
         let stdout = sys::above_stdio(args.stdout_fd)?;
-        let stderr = sys::above_stdio(args.stderr_fd)?;
-        let stdin = args.stdin_fd.map(sys::above_stdio).transpose()?;
+        // One fd for both streams (a terminal) is read once, as stdout.
+        let stderr = (args.stderr_fd != args.stdout_fd)
+            .then(|| sys::above_stdio(args.stderr_fd))
+            .transpose()?;
+        // A stdin that is also an output (a pty master) gets its own fd number, so that each
+        // is owned (and closed) once.
+        let stdin = match args.stdin_fd {
+            Some(fd) if fd == args.stdout_fd || fd == args.stderr_fd => Some(sys::dup(fd)?),
+            Some(fd) => Some(sys::above_stdio(fd)?),
+            None => None,
+        };
         sys::stdio_to_null()?;
         sys::cloexec_all();
         let sigchld = sys::sigchld_fd()?;
         let mut outputs = Vec::new();
-        for (fd, stream) in [(stdout, 1), (stderr, 2)] {
+        for (fd, stream) in [(Some(stdout), 1), (stderr, 2)] {
+            let Some(fd) = fd else { continue };
             sys::set_nonblocking(fd)?;
             outputs.push(Output {
                 file: file_of(fd),

@@ -34,9 +34,13 @@ pub fn above_stdio(fd: RawFd) -> io::Result<RawFd> {
         set_cloexec(fd)?;
         return Ok(fd);
     }
+    dup(fd)
+}
+
+/// A close-on-exec copy of `fd` numbered 3 or above.
+pub fn dup(fd: RawFd) -> io::Result<RawFd> {
     // SAFETY: F_DUPFD_CLOEXEC makes a new fd; no memory is touched.
-    let new = check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })?;
-    Ok(new)
+    check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })
 }
 
 /// Points 0, 1 and 2 at /dev/null: the monitor must not hold the terminal or the pipes of

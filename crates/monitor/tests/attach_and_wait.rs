@@ -137,13 +137,18 @@ fn clients_that_go_away_are_dropped() {
     let mut started = setup.start();
     drop(started.connect());
     let monitor = started.monitor_pid();
-    let fds = || {
+    // The monitor's sockets: its listener plus one per client.
+    let sockets = || {
         std::fs::read_dir(format!("/proc/{monitor}/fd"))
             .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+            })
             .count()
     };
-    wait_until(|| (fds() < 64).then_some(()));
-    let before = fds();
+    wait_until(|| (sockets() == 1).then_some(()));
     let mut waiter = started.connect();
     request(&mut waiter, r#"{"wait":{}}"#);
     let mut attacher = started.connect();
@@ -151,10 +156,10 @@ fn clients_that_go_away_are_dropped() {
         &mut attacher,
         r#"{"attach":{"stdin":false,"stdout":true,"stderr":true}}"#,
     );
-    wait_until(|| (fds() == before + 2).then_some(()));
+    wait_until(|| (sockets() == 3).then_some(()));
     drop(waiter);
     drop(attacher);
-    wait_until(|| (fds() == before).then_some(()));
+    wait_until(|| (sockets() == 1).then_some(()));
     std::fs::write(go, "").unwrap();
     assert_eq!(started.finish()["exit_code"], 0);
 }

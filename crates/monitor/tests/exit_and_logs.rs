@@ -184,3 +184,18 @@ fn an_oom_kill_is_recorded_from_the_containers_memory_cgroup() {
     assert_eq!(exit["exit_code"], 137, "{exit}");
     assert_eq!(exit["oom_killed"], true, "{exit}");
 }
+
+#[test]
+fn one_pipe_for_both_streams_is_read_once_as_stdout() {
+    let bb = busybox();
+    let mut setup = Setup::new(&format!("{bb} sh -c 'echo a; echo b >&2'"));
+    setup.one_pipe = true;
+    let mut started = setup.stdin().start();
+    assert_eq!(started.finish()["exit_code"], 0);
+    let lines = log_lines(&started.setup.log_path());
+    let got: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l["stream"].as_str().unwrap(), l["log"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [("stdout", "a\n"), ("stdout", "b\n")]);
+}

@@ -25,6 +25,8 @@ pub struct Setup {
     /// A cgroup directory the container joins before it execs (as the runtime puts it in
     /// its own).
     pub cgroup: Option<PathBuf>,
+    /// One pipe for stdout and stderr (as a terminal would be), given as both fds.
+    pub one_pipe: bool,
 }
 
 pub struct Started {
@@ -49,6 +51,7 @@ impl Setup {
             args: Vec::new(),
             berth,
             cgroup: None,
+            one_pipe: false,
         }
     }
 
@@ -118,7 +121,7 @@ impl Setup {
             "--stdout-fd",
             &out_r.to_string(),
             "--stderr-fd",
-            &err_r.to_string(),
+            &if self.one_pipe { out_r } else { err_r }.to_string(),
             "--berth",
             self.berth.to_str().unwrap(),
             "--root",
@@ -144,6 +147,7 @@ impl Setup {
             p
         });
         let stdin_wanted = self.stdin;
+        let container_err = if self.one_pipe { out_w } else { err_w };
 
         let mut cmd = Command::new("/bin/true");
         cmd.stdin(Stdio::null())
@@ -169,7 +173,7 @@ impl Setup {
                     libc::write(joined_w, b"j".as_ptr().cast(), 1);
                     libc::dup2(stdin_r, 0);
                     libc::dup2(out_w, 1);
-                    libc::dup2(err_w, 2);
+                    libc::dup2(container_err, 2);
                     // The engine's child makes everything else close-on-exec; here the
                     // test harness's own inherited fds are closed.
                     libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);

@@ -81,3 +81,34 @@ fn engine_logs_follow_a_live_container_through_rotations_until_it_exits() {
     assert_eq!(lines, expected);
     assert_eq!(err, b"gone\n");
 }
+
+#[test]
+fn engine_logs_follow_ends_when_the_monitor_is_killed() {
+    let bb = busybox();
+    let started = Setup::new(&format!("echo up; exec {bb} sleep 1000")).start();
+    drop(started.connect());
+    let monitor = started.monitor_pid();
+    let container = started.container_pid();
+    let dir = started.dir().to_path_buf();
+    let follower = std::thread::spawn(move || {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let opts = logs::LogOptions {
+            follow: true,
+            monitor_pid: Some(monitor),
+            ..Default::default()
+        };
+        logs::write_logs(&dir, ID, &opts, &mut out, &mut err).unwrap();
+        out
+    });
+    wait_until(|| {
+        std::fs::read_to_string(started.setup.log_path())
+            .ok()
+            .filter(|l| l.contains("up"))
+    });
+    // SAFETY: kill takes no pointers.
+    unsafe { libc::kill(monitor, libc::SIGKILL) };
+    assert_eq!(follower.join().unwrap(), b"up\n");
+    assert!(exit_json(started.dir()).is_none());
+    // SAFETY: as above.
+    unsafe { libc::kill(container, libc::SIGKILL) };
+}

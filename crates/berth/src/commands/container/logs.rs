@@ -38,6 +38,7 @@ pub fn logs(env: &Env, a: &LogsArgs) -> Result<i32, Failure> {
         timestamps: a.timestamps,
         // Following a container that does not run would never end.
         follow: a.follow && matches!(r.state, State::Running | State::Paused | State::Restarting),
+        monitor_pid: (r.monitor_pid > 0).then_some(r.monitor_pid),
     };
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     logs::write_logs(&e.dir(&r.id), &r.id, &opts, &mut out, &mut err)?;

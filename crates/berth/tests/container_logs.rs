@@ -164,3 +164,53 @@ fn logs_of_a_container_without_a_log_is_an_error() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_logs_quietly() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            IMAGE,
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 5000 ]; do echo line$i; i=$((i+1)); done",
+        ],
+    );
+    wait_exit(&root, &id);
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "{BERTH} --root {} logs {id} | head -1",
+            root.path().display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("line0")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no error for a closed pipe"
+    );
+}
+
+#[test]
+fn follow_with_until_in_the_past_ends_without_the_exit() {
+    let root = Root::new();
+    let id = run_d(&root, &[IMAGE, "sh", "-c", "echo first; sleep 1000"]);
+    let log = root.path().join(format!("containers/{id}/{id}-json.log"));
+    eventually("the first line", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("first")
+    });
+    assert_eq!(
+        root.ok(&["logs", "-f", "--until", "2000-01-01T00:00:00Z", &id]),
+        ""
+    );
+    assert_eq!(root.ok(&["logs", "-f", "--until", "0s", &id]), "first\n");
+    root.ok(&["rm", "-f", &id]);
+}

@@ -175,14 +175,24 @@ impl Sink<'_> {
             }
             out.write_all(&e.text)
         };
-        write().map_err(|err| Error::io("write", "the log output", err))
+        match write() {
+            // The reader went away (`berth logs | head`): that ends the output, no error.
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.done = true;
+                Ok(())
+            }
+            r => r.map_err(|err| Error::io("write", "the log output", err)),
+        }
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.stdout
-            .flush()
-            .and_then(|_| self.stderr.flush())
-            .map_err(|e| Error::io("write", "the log output", e))
+        match self.stdout.flush().and_then(|_| self.stderr.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.done = true;
+                Ok(())
+            }
+            r => r.map_err(|e| Error::io("write", "the log output", e)),
+        }
     }
 }
 
@@ -264,7 +274,8 @@ fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink
             }
         }
         sink.flush()?;
-        if ended {
+        // `--until` in the past of the clock: nothing written from now on can be shown.
+        if ended || sink.done || sink.opts.until.is_some_and(|u| now() > u) {
             return Ok(());
         }
         std::thread::sleep(FOLLOW_POLL);

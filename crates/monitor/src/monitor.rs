@@ -279,6 +279,19 @@ impl Monitor {
             self.release_output();
         }
         let client = &mut self.clients[i];
+        if let crate::clients::Kind::Resize { rows, cols } = client.kind {
+            if was_request {
+                let tty = self.outputs.iter().find(|o| o.stream == 1);
+                let done =
+                    tty.is_some_and(|o| sys::set_window_size(o.file.as_raw_fd(), rows, cols));
+                client.answer(if done {
+                    "{}\n"
+                } else {
+                    "{\"error\":\"no terminal\"}\n"
+                });
+            }
+            return;
+        }
         if was_request && !matches!(client.kind, crate::clients::Kind::Request) && !running {
             // Asked after the container ended (and before any restart): answer at once.
             if let Some(code) = self.last_exit {

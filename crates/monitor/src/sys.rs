@@ -159,3 +159,15 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Sets the window size of the terminal `fd` (a pty master); false when it is no terminal.
+pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) -> bool {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads the winsize we pass; on a non-terminal it fails with ENOTTY.
+    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) == 0 }
+}

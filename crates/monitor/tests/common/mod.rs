@@ -27,6 +27,9 @@ pub struct Setup {
     pub cgroup: Option<PathBuf>,
     /// One pipe for stdout and stderr (as a terminal would be), given as both fds.
     pub one_pipe: bool,
+    /// A pty instead of pipes: the container gets the terminal as its controlling one on
+    /// 0/1/2, the monitor the master as stdout, stderr and stdin.
+    pub pty: bool,
 }
 
 pub struct Started {
@@ -52,6 +55,7 @@ impl Setup {
             berth,
             cgroup: None,
             one_pipe: false,
+            pty: false,
         }
     }
 
@@ -102,7 +106,7 @@ impl Setup {
     /// What the engine's start child does, between fork and exec (async-signal-safe calls
     /// only): fork the container on its pipe ends, then exec the monitor with the read ends
     /// and the container's pid.
-    fn launch(self, under_parent: bool) -> Started {
+    fn launch(mut self, under_parent: bool) -> Started {
         let (out_r, out_w) = pipe();
         let (err_r, err_w) = pipe();
         let (in_r, in_w) = pipe();
@@ -110,6 +114,14 @@ impl Setup {
         let (out_r, err_r, in_w) = (high(&out_r), high(&err_r), high(&in_w));
         let (out_w, err_w, in_r) = (high(&out_w), high(&err_w), high(&in_r));
         let stdin_r = if self.stdin { in_r } else { high_dup_null() };
+        let pty = self.pty.then(openpty);
+        let (out_r, err_r, in_w, out_w, err_w, in_r, stdin_r) = match pty {
+            Some((m, t)) => (m, m, m, t, t, t, t),
+            None => (out_r, err_r, in_w, out_w, err_w, in_r, stdin_r),
+        };
+        if pty.is_some() {
+            self.stdin = true;
+        }
 
         let container = Argv::new(&["/bin/sh", "-c", &self.command]);
         let mut margs: Vec<String> = [
@@ -171,6 +183,10 @@ impl Setup {
                         libc::close(fd);
                     }
                     libc::write(joined_w, b"j".as_ptr().cast(), 1);
+                    if pty.is_some() {
+                        libc::setsid();
+                        libc::ioctl(stdin_r, libc::TIOCSCTTY, 0);
+                    }
                     libc::dup2(stdin_r, 0);
                     libc::dup2(out_w, 1);
                     libc::dup2(container_err, 2);
@@ -417,6 +433,29 @@ pub fn comm(pid: i32) -> String {
         .unwrap_or_default()
         .trim()
         .to_string()
+}
+
+/// A pty pair as close-on-exec fds above 100: (master, terminal).
+fn openpty() -> (RawFd, RawFd) {
+    let (mut master, mut term) = (0, 0);
+    // SAFETY: openpty writes two fds into our locals; the name, termios and winsize are null.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut term,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0);
+    let (m, t) = (high_dup(master), high_dup(term));
+    // SAFETY: the originals are ours and closed once.
+    unsafe {
+        libc::close(master);
+        libc::close(term);
+    }
+    (m, t)
 }
 
 fn high_dup_null() -> RawFd {

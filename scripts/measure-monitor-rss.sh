@@ -5,10 +5,43 @@
 # Pss (the same with shared pages split among the monitors) per monitor. Stops what it started.
 #
 #   scripts/measure-monitor-rss.sh [N] [BERTH_MONITOR]
+#   scripts/measure-monitor-rss.sh --root R   # the monitors of R's running containers
+#                                             # (e.g. after 100 `berth --root R run -d`)
 #
 # BERTH_MONITOR defaults to the debug build (cargo build -p berth-monitor); pass the release
 # binary to measure what ships.
 set -eu
+
+report() { # $1: file of monitor pids, $2: what they are
+    n=0 total_rss=0 total_pss=0 max_rss=0
+    while read -r pid; do
+        rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+        pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
+        n=$((n + 1))
+        total_rss=$((total_rss + rss))
+        total_pss=$((total_pss + pss))
+        [ "$rss" -gt "$max_rss" ] && max_rss=$rss
+    done < "$1"
+    [ "$n" -gt 0 ] || { echo "no monitors found" >&2; exit 1; }
+    echo "monitors: $n ($2)"
+    echo "VmRSS per monitor: average $((total_rss / n)) KiB, max $max_rss KiB (target <= 2048 KiB)"
+    echo "Pss per monitor:   average $((total_pss / n)) KiB"
+}
+
+if [ "${1:-}" = "--root" ]; then
+    ROOT=$(realpath "$2")
+    LIST=$(mktemp)
+    trap 'rm -f "$LIST"' EXIT
+    for d in /proc/[0-9]*; do
+        cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
+        case "$cmd" in
+            *berth-monitor\ *--root\ "$ROOT"\ *|*berth-monitor\ *--root\ "$ROOT") echo "${d#/proc/}" >> "$LIST" ;;
+        esac
+    done
+    report "$LIST" "containers of $ROOT"
+    exit 0
+fi
+
 N=${1:-100}
 MON=${2:-$(dirname "$0")/../target/x86_64-unknown-linux-gnu/debug/berth-monitor}
 BB=/bin/busybox
@@ -51,16 +84,4 @@ for dir in "$WORK"/containers/*; do
 done
 sleep 1
 
-total_rss=0
-total_pss=0
-max_rss=0
-while read -r pid; do
-    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
-    pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
-    total_rss=$((total_rss + rss))
-    total_pss=$((total_pss + pss))
-    [ "$rss" -gt "$max_rss" ] && max_rss=$rss
-done < "$PIDS"
-echo "monitors: $N ($MON)"
-echo "VmRSS per monitor: average $((total_rss / N)) KiB, max $max_rss KiB (target <= 2048 KiB)"
-echo "Pss per monitor:   average $((total_pss / N)) KiB"
+report "$PIDS" "$MON"

@@ -76,6 +76,10 @@ pub enum Cmd {
     Pause(ContainersArgs),
     /// Thaw paused containers
     Unpause(ContainersArgs),
+    /// Fetch the logs of a container
+    Logs(LogsArgs),
+    /// Attach to a running container's output (and input, if it was created with -i)
+    Attach(AttachArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -109,6 +113,47 @@ pub enum ContainerCmd {
     Rename(RenameArgs),
     Pause(ContainersArgs),
     Unpause(ContainersArgs),
+    Logs(LogsArgs),
+    Attach(AttachArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// Follow log output (until the container exits)
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs, or "all"
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    /// Show logs since a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Show extra details (accepted; Berth's log entries have no attributes)
+    #[arg(long)]
+    pub details: bool,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// Do not attach STDIN
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process (accepted; without a terminal, signals
+    /// reach berth only)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true)]
+    pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container (accepted; detaching needs -t)
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
 }
 
 #[derive(Args, Debug)]

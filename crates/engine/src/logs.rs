@@ -28,6 +28,9 @@ pub struct LogOptions {
     pub timestamps: bool,
     /// Keep reading until the container's run ends (`-f`).
     pub follow: bool,
+    /// The container's monitor: when it is gone without writing `exit.json` (killed),
+    /// following ends too.
+    pub monitor_pid: Option<i32>,
 }
 
 /// One entry of the log.
@@ -172,14 +175,24 @@ impl Sink<'_> {
             }
             out.write_all(&e.text)
         };
-        write().map_err(|err| Error::io("write", "the log output", err))
+        match write() {
+            // The reader went away (`berth logs | head`): that ends the output, no error.
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.done = true;
+                Ok(())
+            }
+            r => r.map_err(|err| Error::io("write", "the log output", err)),
+        }
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.stdout
-            .flush()
-            .and_then(|_| self.stderr.flush())
-            .map_err(|e| Error::io("write", "the log output", e))
+        match self.stdout.flush().and_then(|_| self.stderr.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.done = true;
+                Ok(())
+            }
+            r => r.map_err(|e| Error::io("write", "the log output", e)),
+        }
     }
 }
 
@@ -230,7 +243,7 @@ fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink
     let mut partial: Vec<u8> = Vec::new();
     loop {
         // Checked before reading, so that every line written before exit.json is read.
-        let ended = exit.exists();
+        let ended = exit.exists() || sink.opts.monitor_pid.is_some_and(|p| !monitor_alive(p));
         if let Some(f) = file.as_mut() {
             read_new(f, &mut pos, &mut partial, sink).map_err(io)?;
             if sink.done {
@@ -261,11 +274,26 @@ fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink
             }
         }
         sink.flush()?;
-        if ended {
+        // `--until` in the past of the clock: nothing written from now on can be shown.
+        if ended || sink.done || sink.opts.until.is_some_and(|u| now() > u) {
             return Ok(());
         }
         std::thread::sleep(FOLLOW_POLL);
     }
+}
+
+/// Is `pid` a live berth-monitor (not a zombie, not a reused pid)?
+fn monitor_alive(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next().map(str::to_owned));
+    if matches!(state.as_deref(), None | Some("Z") | Some("X")) {
+        return false;
+    }
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).contains("berth-monitor"))
+        .unwrap_or(false)
 }
 
 fn open_follow(path: &Path) -> Result<Option<File>> {

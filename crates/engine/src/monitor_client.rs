@@ -166,6 +166,26 @@ pub fn wait(dir: &Path) -> Result<i32> {
     })
 }
 
+/// Sets the window size of the container's terminal (`-t`: its output is a pty the monitor
+/// holds), as a terminal's SIGWINCH asks.
+pub fn resize(dir: &Path, rows: u16, cols: u16) -> Result<()> {
+    let mut sock =
+        connect(dir)?.ok_or_else(|| Error::Conflict("the container is not running".into()))?;
+    let io = |e| Error::io("resize through", dir.join(SOCKET), e);
+    sock.write_all(format!("{{\"resize\":{{\"rows\":{rows},\"cols\":{cols}}}}}\n").as_bytes())
+        .map_err(io)?;
+    let mut answer = String::new();
+    sock.read_to_string(&mut answer).map_err(io)?;
+    if answer.trim() == "{}" {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "the container has no terminal to resize ({})",
+            answer.trim()
+        )))
+    }
+}
+
 /// Connects to `dir/monitor.sock`; `None` when nobody listens there. The path goes through
 /// `/proc/self/fd` so that a long data root still fits a socket address (108 bytes).
 fn connect(dir: &Path) -> Result<Option<UnixStream>> {

@@ -2,7 +2,8 @@
 //! "stdout":b,"stderr":b}}` or `{"wait":{}}`. An attached client then gets frames
 //! `[stream u8][len u32 BE][bytes]` (1 stdout, 2 stderr, 3 exit with a 4-byte BE status) and
 //! may send raw stdin bytes (its EOF closes the container's stdin); a waiting client gets
-//! `{"exit_code":N}` when the container exits.
+//! `{"exit_code":N}` when the container exits. `{"resize":{"rows":R,"cols":C}}` sets the
+//! window size of the container's terminal (when its output is a pty) and is answered `{}`.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -20,6 +21,11 @@ pub enum Kind {
         stderr: bool,
     },
     Wait,
+    /// Done at once: the monitor applies it and answers.
+    Resize {
+        rows: u16,
+        cols: u16,
+    },
 }
 
 pub struct Client {
@@ -95,9 +101,16 @@ impl Client {
             Kind::Wait => self
                 .out
                 .extend_from_slice(format!("{{\"exit_code\":{code}}}\n").as_bytes()),
-            Kind::Request => {}
+            Kind::Request | Kind::Resize { .. } => {}
         }
         self.closing = true;
+    }
+
+    /// Answers a finished one-shot request and closes after it.
+    pub fn answer(&mut self, text: &str) {
+        self.out.extend_from_slice(text.as_bytes());
+        self.closing = true;
+        self.flush();
     }
 
     pub fn flush(&mut self) {
@@ -137,7 +150,7 @@ impl Client {
                     self.dead = true;
                     Input::Nothing
                 }
-                Kind::Wait => Input::Nothing,
+                Kind::Wait | Kind::Resize { .. } => Input::Nothing,
             };
         }
         match self.kind {
@@ -178,6 +191,16 @@ impl Client {
             }
         } else if request.get("wait").is_some() {
             self.kind = Kind::Wait;
+        } else if let Some(r) = request.get("resize") {
+            let dim = |k: &str| {
+                r.get(k)
+                    .and_then(|v| v.as_u64())
+                    .map(|v| v.min(u16::MAX as u64) as u16)
+            };
+            match (dim("rows"), dim("cols")) {
+                (Some(rows), Some(cols)) => self.kind = Kind::Resize { rows, cols },
+                _ => self.dead = true,
+            }
         } else {
             self.dead = true;
         }

@@ -33,7 +33,10 @@ pub struct OomWatch {
 }
 
 impl OomWatch {
-    pub fn of(pid: libc::pid_t) -> Option<OomWatch> {
+    /// The counter of `pid`'s memory cgroup. `fresh`: the cgroup was made for this run (the
+    /// first one: the runtime creates it), so every kill in it counts, even one that came
+    /// before the monitor looked.
+    pub fn of(pid: libc::pid_t, fresh: bool) -> Option<OomWatch> {
         let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
         let mut candidates = Vec::new();
         for line in cgroups.lines() {
@@ -53,7 +56,10 @@ impl OomWatch {
         candidates.sort_by_key(|(_, v1)| !v1);
         candidates.into_iter().find_map(|(file, v1)| {
             let file = PathBuf::from(file);
-            let start = read_count(&file, v1)?;
+            let start = if fresh { 0 } else { read_count(&file, v1)? };
+            if fresh && !file.exists() {
+                return None;
+            }
             Some(OomWatch { file, v1, start })
         })
     }

@@ -93,13 +93,23 @@ impl Monitor {
         sys::detach_and_subreap();
         sys::ignore_sigpipe();
         let stdout = sys::above_stdio(args.stdout_fd)?;
-        let stderr = sys::above_stdio(args.stderr_fd)?;
-        let stdin = args.stdin_fd.map(sys::above_stdio).transpose()?;
+        // One fd for both streams (a terminal) is read once, as stdout.
+        let stderr = (args.stderr_fd != args.stdout_fd)
+            .then(|| sys::above_stdio(args.stderr_fd))
+            .transpose()?;
+        // A stdin that is also an output (a pty master) gets its own fd number, so that each
+        // is owned (and closed) once.
+        let stdin = match args.stdin_fd {
+            Some(fd) if fd == args.stdout_fd || fd == args.stderr_fd => Some(sys::dup(fd)?),
+            Some(fd) => Some(sys::above_stdio(fd)?),
+            None => None,
+        };
         sys::stdio_to_null()?;
         sys::cloexec_all();
         let sigchld = sys::sigchld_fd()?;
         let mut outputs = Vec::new();
-        for (fd, stream) in [(stdout, 1), (stderr, 2)] {
+        for (fd, stream) in [(Some(stdout), 1), (stderr, 2)] {
+            let Some(fd) = fd else { continue };
             sys::set_nonblocking(fd)?;
             outputs.push(Output {
                 file: file_of(fd),
@@ -127,7 +137,7 @@ impl Monitor {
             None
         };
         let listener = listen(&args.dir)?;
-        let oom = OomWatch::of(args.pid);
+        let oom = OomWatch::of(args.pid, true);
         let phase = Phase::Running {
             init: args.pid,
             since: Instant::now(),
@@ -204,8 +214,21 @@ impl Monitor {
             self.reap();
         }
         for i in 0..self.clients.len() {
-            if ready(clients_at + i) {
-                self.client_io(i);
+            let revents = fds[clients_at + i].revents;
+            if revents == 0 {
+                continue;
+            }
+            self.client_io(i);
+            if revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                // The peer closed both ways: take what it left (its last stdin bytes and
+                // EOF), then drop it. Left in the set, its POLLHUP would spin the loop.
+                for _ in 0..64 {
+                    if !self.clients[i].wants_read() {
+                        break;
+                    }
+                    self.client_io(i);
+                }
+                self.clients[i].dead = true;
             }
         }
         if stdin_busy && ready(stdin_at) {
@@ -256,6 +279,19 @@ impl Monitor {
             self.release_output();
         }
         let client = &mut self.clients[i];
+        if let crate::clients::Kind::Resize { rows, cols } = client.kind {
+            if was_request {
+                let tty = self.outputs.iter().find(|o| o.stream == 1);
+                let done =
+                    tty.is_some_and(|o| sys::set_window_size(o.file.as_raw_fd(), rows, cols));
+                client.answer(if done {
+                    "{}\n"
+                } else {
+                    "{\"error\":\"no terminal\"}\n"
+                });
+            }
+            return;
+        }
         if was_request && !matches!(client.kind, crate::clients::Kind::Request) && !running {
             // Asked after the container ended (and before any restart): answer at once.
             if let Some(code) = self.last_exit {
@@ -551,7 +587,7 @@ impl Monitor {
         if let Some(init) = init {
             exit::remove(&self.args.dir);
             self.last_exit = None;
-            self.oom = OomWatch::of(init);
+            self.oom = OomWatch::of(init, false);
             self.phase = Phase::Running {
                 init,
                 since: Instant::now(),

@@ -34,9 +34,13 @@ pub fn above_stdio(fd: RawFd) -> io::Result<RawFd> {
         set_cloexec(fd)?;
         return Ok(fd);
     }
+    dup(fd)
+}
+
+/// A close-on-exec copy of `fd` numbered 3 or above.
+pub fn dup(fd: RawFd) -> io::Result<RawFd> {
     // SAFETY: F_DUPFD_CLOEXEC makes a new fd; no memory is touched.
-    let new = check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })?;
-    Ok(new)
+    check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })
 }
 
 /// Points 0, 1 and 2 at /dev/null: the monitor must not hold the terminal or the pipes of
@@ -154,4 +158,16 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Sets the window size of the terminal `fd` (a pty master); false when it is no terminal.
+pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) -> bool {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads the winsize we pass; on a non-terminal it fails with ENOTTY.
+    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) == 0 }
 }

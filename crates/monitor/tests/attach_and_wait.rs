@@ -127,3 +127,39 @@ fn wait_attach_keeps_all_output_and_the_exit_for_the_coming_client() {
     );
     assert_eq!(started.finish()["exit_code"], 4);
 }
+
+#[test]
+fn clients_that_go_away_are_dropped() {
+    let bb = busybox();
+    let mut setup = Setup::new("");
+    let go = setup.root.path().join("go");
+    setup.command = format!("while [ ! -e {} ]; do {bb} sleep 0.05; done", go.display());
+    let mut started = setup.start();
+    drop(started.connect());
+    let monitor = started.monitor_pid();
+    // The monitor's sockets: its listener plus one per client.
+    let sockets = || {
+        std::fs::read_dir(format!("/proc/{monitor}/fd"))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
+    };
+    wait_until(|| (sockets() == 1).then_some(()));
+    let mut waiter = started.connect();
+    request(&mut waiter, r#"{"wait":{}}"#);
+    let mut attacher = started.connect();
+    request(
+        &mut attacher,
+        r#"{"attach":{"stdin":false,"stdout":true,"stderr":true}}"#,
+    );
+    wait_until(|| (sockets() == 3).then_some(()));
+    drop(waiter);
+    drop(attacher);
+    wait_until(|| (sockets() == 1).then_some(()));
+    std::fs::write(go, "").unwrap();
+    assert_eq!(started.finish()["exit_code"], 0);
+}

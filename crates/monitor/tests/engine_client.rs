@@ -81,3 +81,71 @@ fn engine_logs_follow_a_live_container_through_rotations_until_it_exits() {
     assert_eq!(lines, expected);
     assert_eq!(err, b"gone\n");
 }
+
+#[test]
+fn engine_logs_follow_ends_when_the_monitor_is_killed() {
+    let bb = busybox();
+    let started = Setup::new(&format!("echo up; exec {bb} sleep 1000")).start();
+    drop(started.connect());
+    let monitor = started.monitor_pid();
+    let container = started.container_pid();
+    let dir = started.dir().to_path_buf();
+    let follower = std::thread::spawn(move || {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let opts = logs::LogOptions {
+            follow: true,
+            monitor_pid: Some(monitor),
+            ..Default::default()
+        };
+        logs::write_logs(&dir, ID, &opts, &mut out, &mut err).unwrap();
+        out
+    });
+    wait_until(|| {
+        std::fs::read_to_string(started.setup.log_path())
+            .ok()
+            .filter(|l| l.contains("up"))
+    });
+    // SAFETY: kill takes no pointers.
+    unsafe { libc::kill(monitor, libc::SIGKILL) };
+    assert_eq!(follower.join().unwrap(), b"up\n");
+    assert!(exit_json(started.dir()).is_none());
+    // SAFETY: as above.
+    unsafe { libc::kill(container, libc::SIGKILL) };
+}
+
+#[test]
+fn a_resize_reaches_the_containers_terminal() {
+    let bb = busybox();
+    let mut setup = Setup::new("");
+    let go = setup.root.path().join("go");
+    setup.command = format!(
+        "while [ ! -e {} ]; do {bb} sleep 0.02; done; {bb} stty size; [ -t 0 ] && echo tty",
+        go.display()
+    );
+    setup.pty = true;
+    let mut started = setup.start();
+    drop(started.connect());
+    monitor_client::resize(started.dir(), 33, 101).unwrap();
+    std::fs::write(&go, "").unwrap();
+    assert_eq!(started.finish()["exit_code"], 0);
+    let text: String = log_lines(&started.setup.log_path())
+        .iter()
+        .map(|l| l["log"].as_str().unwrap().to_string())
+        .collect();
+    // A terminal turns \n into \r\n.
+    assert_eq!(text, "33 101\r\ntty\r\n");
+}
+
+#[test]
+fn a_resize_without_a_terminal_is_refused() {
+    let bb = busybox();
+    let mut setup = Setup::new("");
+    let go = setup.root.path().join("go");
+    setup.command = format!("while [ ! -e {} ]; do {bb} sleep 0.02; done", go.display());
+    let mut started = setup.start();
+    drop(started.connect());
+    let e = monitor_client::resize(started.dir(), 10, 10).unwrap_err();
+    assert!(e.to_string().contains("no terminal"), "{e}");
+    std::fs::write(&go, "").unwrap();
+    started.finish();
+}

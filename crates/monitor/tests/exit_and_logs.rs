@@ -137,3 +137,65 @@ fn rotation_keeps_at_most_max_file_files_with_the_newest_data() {
     let expected: Vec<String> = (first..300).map(|i| format!("line{i}\n")).collect();
     assert_eq!(texts, expected);
 }
+
+/// A v1 memory cgroup (this host's memory controller is on v1) removed when dropped.
+struct MemoryCgroup(std::path::PathBuf);
+
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn an_oom_kill_is_recorded_from_the_containers_memory_cgroup() {
+    let v1 = std::path::Path::new("/sys/fs/cgroup/memory");
+    let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers");
+    let (dir, limit_files): (_, &[&str]) = if v1.join("memory.limit_in_bytes").exists() {
+        (
+            v1.join(format!("berth-monitor-test-{}", std::process::id())),
+            &["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"],
+        )
+    } else if std::fs::read_to_string(v2)
+        .unwrap_or_default()
+        .contains("memory")
+    {
+        (
+            std::path::Path::new("/sys/fs/cgroup")
+                .join(format!("berth-monitor-test-{}", std::process::id())),
+            &["memory.max", "memory.swap.max"],
+        )
+    } else {
+        panic!("no memory cgroup controller on this host");
+    };
+    std::fs::create_dir(&dir).unwrap();
+    let cg = MemoryCgroup(dir);
+    for f in limit_files {
+        // The swap limit files exist only with swap accounting.
+        let _ = std::fs::write(cg.0.join(f), "16777216");
+    }
+    let bb = busybox();
+    let mut setup = Setup::new(&format!(
+        "exec {bb} dd if=/dev/zero of=/dev/null bs=64M count=1"
+    ));
+    setup.cgroup = Some(cg.0.clone());
+    let mut started = setup.start();
+    let exit = started.finish();
+    assert_eq!(exit["exit_code"], 137, "{exit}");
+    assert_eq!(exit["oom_killed"], true, "{exit}");
+}
+
+#[test]
+fn one_pipe_for_both_streams_is_read_once_as_stdout() {
+    let bb = busybox();
+    let mut setup = Setup::new(&format!("{bb} sh -c 'echo a; echo b >&2'"));
+    setup.one_pipe = true;
+    let mut started = setup.stdin().start();
+    assert_eq!(started.finish()["exit_code"], 0);
+    let lines = log_lines(&started.setup.log_path());
+    let got: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l["stream"].as_str().unwrap(), l["log"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [("stdout", "a\n"), ("stdout", "b\n")]);
+}

@@ -56,6 +56,10 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Cmd::Unpause(a) | Cmd::Container(ContainerCmd::Unpause(a)) => {
             lifecycle::pause(&env, &a.containers, true)
         }
+        Cmd::Logs(a) | Cmd::Container(ContainerCmd::Logs(a)) => container::logs::logs(&env, &a),
+        Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => {
+            container::attach::attach(&env, &a)
+        }
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
         other => Ok(image_command(env, other)?),
     }

@@ -22,6 +22,14 @@ pub struct Setup {
     pub stdin: bool,
     pub args: Vec<String>,
     pub berth: PathBuf,
+    /// A cgroup directory the container joins before it execs (as the runtime puts it in
+    /// its own).
+    pub cgroup: Option<PathBuf>,
+    /// One pipe for stdout and stderr (as a terminal would be), given as both fds.
+    pub one_pipe: bool,
+    /// A pty instead of pipes: the container gets the terminal as its controlling one on
+    /// 0/1/2, the monitor the master as stdout, stderr and stdin.
+    pub pty: bool,
 }
 
 pub struct Started {
@@ -45,6 +53,9 @@ impl Setup {
             stdin: false,
             args: Vec::new(),
             berth,
+            cgroup: None,
+            one_pipe: false,
+            pty: false,
         }
     }
 
@@ -95,7 +106,7 @@ impl Setup {
     /// What the engine's start child does, between fork and exec (async-signal-safe calls
     /// only): fork the container on its pipe ends, then exec the monitor with the read ends
     /// and the container's pid.
-    fn launch(self, under_parent: bool) -> Started {
+    fn launch(mut self, under_parent: bool) -> Started {
         let (out_r, out_w) = pipe();
         let (err_r, err_w) = pipe();
         let (in_r, in_w) = pipe();
@@ -103,6 +114,14 @@ impl Setup {
         let (out_r, err_r, in_w) = (high(&out_r), high(&err_r), high(&in_w));
         let (out_w, err_w, in_r) = (high(&out_w), high(&err_w), high(&in_r));
         let stdin_r = if self.stdin { in_r } else { high_dup_null() };
+        let pty = self.pty.then(openpty);
+        let (out_r, err_r, in_w, out_w, err_w, in_r, stdin_r) = match pty {
+            Some((m, t)) => (m, m, m, t, t, t, t),
+            None => (out_r, err_r, in_w, out_w, err_w, in_r, stdin_r),
+        };
+        if pty.is_some() {
+            self.stdin = true;
+        }
 
         let container = Argv::new(&["/bin/sh", "-c", &self.command]);
         let mut margs: Vec<String> = [
@@ -114,7 +133,7 @@ impl Setup {
             "--stdout-fd",
             &out_r.to_string(),
             "--stderr-fd",
-            &err_r.to_string(),
+            &if self.one_pipe { out_r } else { err_r }.to_string(),
             "--berth",
             self.berth.to_str().unwrap(),
             "--root",
@@ -131,7 +150,16 @@ impl Setup {
         let mut monitor = Argv::new(&margs.iter().map(String::as_str).collect::<Vec<_>>());
         let sleeper = Argv::new(&["/bin/sleep", "1000"]);
         let keep = [out_r, err_r, in_w];
+        // The container has joined its cgroup before the monitor starts, as with the engine.
+        let (joined_r, joined_w) = pipe();
+        let (joined_r, joined_w) = (high(&joined_r), high(&joined_w));
+        let procs = self.cgroup.as_ref().map(|c| {
+            let mut p = c.join("cgroup.procs").into_os_string().into_encoded_bytes();
+            p.push(0);
+            p
+        });
         let stdin_wanted = self.stdin;
+        let container_err = if self.one_pipe { out_w } else { err_w };
 
         let mut cmd = Command::new("/bin/true");
         cmd.stdin(Stdio::null())
@@ -146,14 +174,30 @@ impl Setup {
                 }
                 let pid = libc::fork();
                 if pid == 0 {
+                    if let Some(procs) = &procs {
+                        // "0" moves the writer itself.
+                        let fd = libc::open(procs.as_ptr().cast(), libc::O_WRONLY);
+                        if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                            libc::_exit(126);
+                        }
+                        libc::close(fd);
+                    }
+                    libc::write(joined_w, b"j".as_ptr().cast(), 1);
+                    if pty.is_some() {
+                        libc::setsid();
+                        libc::ioctl(stdin_r, libc::TIOCSCTTY, 0);
+                    }
                     libc::dup2(stdin_r, 0);
                     libc::dup2(out_w, 1);
-                    libc::dup2(err_w, 2);
+                    libc::dup2(container_err, 2);
                     // The engine's child makes everything else close-on-exec; here the
                     // test harness's own inherited fds are closed.
                     libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
                     container.exec();
                 }
+                let mut byte = 0u8;
+                libc::close(joined_w);
+                libc::read(joined_r, (&mut byte as *mut u8).cast(), 1);
                 for (i, fd) in keep.iter().enumerate() {
                     if i < 2 || stdin_wanted {
                         libc::fcntl(*fd, libc::F_SETFD, 0);
@@ -167,7 +211,9 @@ impl Setup {
             });
         }
         let child = cmd.spawn().unwrap();
-        let mut ours = vec![out_r, err_r, in_w, out_w, err_w, in_r, stdin_r];
+        let mut ours = vec![
+            out_r, err_r, in_w, out_w, err_w, in_r, stdin_r, joined_r, joined_w,
+        ];
         ours.dedup();
         for fd in ours {
             // SAFETY: our own duplicates, each closed once.
@@ -387,6 +433,29 @@ pub fn comm(pid: i32) -> String {
         .unwrap_or_default()
         .trim()
         .to_string()
+}
+
+/// A pty pair as close-on-exec fds above 100: (master, terminal).
+fn openpty() -> (RawFd, RawFd) {
+    let (mut master, mut term) = (0, 0);
+    // SAFETY: openpty writes two fds into our locals; the name, termios and winsize are null.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut term,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0);
+    let (m, t) = (high_dup(master), high_dup(term));
+    // SAFETY: the originals are ours and closed once.
+    unsafe {
+        libc::close(master);
+        libc::close(term);
+    }
+    (m, t)
 }
 
 fn high_dup_null() -> RawFd {

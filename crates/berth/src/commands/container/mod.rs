@@ -2,9 +2,11 @@
 //! Their errors carry Docker's exit codes (125 for Berth's failures, 126/127 for a command
 //! that cannot be run, the container's status otherwise).
 
+pub mod attach;
 pub mod image;
 pub mod inspect;
 pub mod lifecycle;
+pub mod logs;
 pub mod ps;
 pub mod run;
 

@@ -1,0 +1,216 @@
+//! `berth logs` of real containers: streams kept apart, --tail, -t, --since/--until, -f until
+//! the exit, rotation by --log-opt max-size/max-file, and the errors docker gives.
+
+mod container_support;
+use container_support::*;
+use std::process::{Command, Stdio};
+
+fn run_d(root: &Root, args: &[&str]) -> String {
+    let mut all = vec!["run", "-d"];
+    all.extend_from_slice(args);
+    root.ok(&all).trim().to_string()
+}
+
+fn wait_exit(root: &Root, id: &str) {
+    root.ok(&["wait", id]);
+}
+
+#[test]
+fn logs_keep_stdout_and_stderr_apart_and_accept_names_and_prefixes() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            "--name",
+            "talker",
+            IMAGE,
+            "sh",
+            "-c",
+            "echo out1; echo err1 >&2; echo out2",
+        ],
+    );
+    wait_exit(&root, &id);
+    for who in ["talker", &id[..10], id.as_str()] {
+        let o = root.berth(&["logs", who]);
+        assert_eq!(ok(&o), "out1\nout2\n");
+        assert_eq!(stderr(&o), "err1\n");
+    }
+    let o = root.berth(&["logs", "no-such-thing"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).contains("No such container: no-such-thing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn tail_timestamps_since_and_until() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        // Apart in time, so each line has its own timestamp.
+        &[
+            IMAGE,
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5; do echo line$i; sleep 0.01; done",
+        ],
+    );
+    wait_exit(&root, &id);
+    assert_eq!(root.ok(&["logs", "--tail", "2", &id]), "line4\nline5\n");
+    assert_eq!(root.ok(&["logs", "-n", "0", &id]), "");
+    assert_eq!(root.ok(&["logs", "--tail", "all", &id]).lines().count(), 5);
+    let stamped = root.ok(&["logs", "-t", "--tail", "1", &id]);
+    let (time, text) = stamped.split_once(' ').unwrap();
+    assert_eq!(text, "line5\n");
+    assert_eq!(time.len(), 30, "{time}");
+    assert!(time.ends_with('Z') && time.as_bytes()[10] == b'T');
+    // Everything was written before now, nothing in the last hour's future.
+    assert_eq!(root.ok(&["logs", "--since", "1h", &id]).lines().count(), 5);
+    assert_eq!(root.ok(&["logs", "--until", "1h", &id]), "");
+    assert_eq!(root.ok(&["logs", "--since", time, &id]), "line5\n");
+    assert_eq!(root.ok(&["logs", "--until", time, &id]).lines().count(), 5);
+    let o = root.berth(&["logs", "--since", "yesterday", &id]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("--since"), "{}", stderr(&o));
+}
+
+#[test]
+fn follow_streams_until_the_container_exits() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            IMAGE,
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5 6 7 8; do echo tick$i; sleep 0.1; done; echo done >&2",
+        ],
+    );
+    let o = root.berth(&["logs", "-f", &id]);
+    let expected: String = (1..=8).map(|i| format!("tick{i}\n")).collect();
+    assert_eq!(ok(&o), expected);
+    assert_eq!(stderr(&o), "done\n");
+}
+
+#[test]
+fn follow_of_an_exited_container_returns_at_once() {
+    let root = Root::new();
+    let id = run_d(&root, &[IMAGE, "echo", "bye"]);
+    wait_exit(&root, &id);
+    let child = Command::new(BERTH)
+        .args(["--root", root.path().to_str().unwrap(), "logs", "-f", &id])
+        .stdout(Stdio::piped())
+        .envs(monitor_dir_for_path().map(|d| {
+            (
+                "PATH",
+                format!(
+                    "{}:{}",
+                    d.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+        }))
+        .spawn()
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "bye\n");
+}
+
+#[test]
+fn rotation_keeps_max_file_files_and_logs_reads_them_in_order() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            "--log-opt",
+            "max-size=1k",
+            "--log-opt",
+            "max-file=3",
+            IMAGE,
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done",
+        ],
+    );
+    wait_exit(&root, &id);
+    let dir = root.path().join("containers").join(&id);
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains("-json.log"))
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    let out = root.ok(&["logs", &id]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(*lines.last().unwrap(), "line299");
+    let first: usize = lines[0][4..].parse().unwrap();
+    assert!(first > 0, "rotation dropped nothing?");
+    let expected: Vec<String> = (first..300).map(|i| format!("line{i}")).collect();
+    assert_eq!(lines, expected);
+}
+
+#[test]
+fn logs_of_a_container_without_a_log_is_an_error() {
+    let root = Root::new();
+    let id = run_d(&root, &["--log-driver", "none", IMAGE, "echo", "x"]);
+    wait_exit(&root, &id);
+    let o = root.berth(&["logs", &id]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).contains("does not support reading"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_logs_quietly() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            IMAGE,
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 5000 ]; do echo line$i; i=$((i+1)); done",
+        ],
+    );
+    wait_exit(&root, &id);
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "{BERTH} --root {} logs {id} | head -1",
+            root.path().display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("line0")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no error for a closed pipe"
+    );
+}
+
+#[test]
+fn follow_with_until_in_the_past_ends_without_the_exit() {
+    let root = Root::new();
+    let id = run_d(&root, &[IMAGE, "sh", "-c", "echo first; sleep 1000"]);
+    let log = root.path().join(format!("containers/{id}/{id}-json.log"));
+    eventually("the first line", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("first")
+    });
+    assert_eq!(
+        root.ok(&["logs", "-f", "--until", "2000-01-01T00:00:00Z", &id]),
+        ""
+    );
+    assert_eq!(root.ok(&["logs", "-f", "--until", "0s", &id]), "first\n");
+    root.ok(&["rm", "-f", &id]);
+}

@@ -1,7 +1,7 @@
 //! `diff`: a container's changes to its image's files, read from its overlay upper dir:
 //! a whiteout (char device 0:0) is a deletion, anything else is an addition, or a change
 //! when the image has that path (an opaque directory included), sorted by path as docker
-//! prints them.
+//! prints them. The runtime's mount points (/dev, /proc, /sys) are left out.
 
 use super::Engine;
 use crate::store::Row;
@@ -18,6 +18,11 @@ pub enum Kind {
     Changed,
     Deleted,
 }
+
+/// Mount points the runtime makes in every container's root (filled by procfs, sysfs and
+/// the /dev tmpfs, so the container's own writes never land in the upper dir there): left
+/// out of `diff` and `commit`, as docker leaves out its init layer.
+pub const RUNTIME_MOUNTPOINTS: &[&str] = &["dev", "proc", "sys"];
 
 impl Kind {
     /// Docker's letter, and the Engine API's number (0 changed, 1 added, 2 deleted).
@@ -40,29 +45,6 @@ pub struct Change {
 /// Is `m` an overlayfs whiteout (a char device 0:0)?
 pub fn is_whiteout(m: &std::fs::Metadata) -> bool {
     m.file_type().is_char_device() && m.rdev() == 0
-}
-
-/// Is the directory at `p` opaque (it hides everything below it in the lower layers)?
-pub fn is_opaque(p: &Path) -> bool {
-    let mut buf = [0u8; 4];
-    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) else {
-        return false;
-    };
-    for name in [c"trusted.overlay.opaque", c"user.overlay.opaque"] {
-        // SAFETY: both strings are NUL-terminated and `buf` is valid for its length.
-        let n = unsafe {
-            libc::lgetxattr(
-                c.as_ptr(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n == 1 && buf[0] == b'y' {
-            return true;
-        }
-    }
-    false
 }
 
 /// The lower layers of a container: its image's snapshot dirs, topmost first.
@@ -128,6 +110,13 @@ fn walk(dir: &Path, rel: &Path, lowers: &Lowers, out: &mut Vec<Change>) -> Resul
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
     for name in names {
+        if rel.as_os_str().is_empty()
+            && RUNTIME_MOUNTPOINTS
+                .iter()
+                .any(|m| std::ffi::OsStr::new(m) == name)
+        {
+            continue;
+        }
         let p = dir.join(&name);
         let r: PathBuf = rel.join(&name);
         let Ok(m) = std::fs::symlink_metadata(&p) else {

@@ -17,6 +17,8 @@ pub struct TarOpts {
     /// The tree is an overlay upper dir: a char device 0:0 becomes `.wh.NAME`, an opaque
     /// directory gets a `.wh..wh..opq` entry.
     pub overlay_whiteouts: bool,
+    /// Names left out at the top of the tree (the runtime's mount points, for `commit`).
+    pub skip_top: &'static [&'static str],
 }
 
 pub(crate) fn cstr(name: &OsStr) -> std::io::Result<CString> {
@@ -194,6 +196,9 @@ impl<'a, W: Write> TreeWriter<'a, W> {
                     }
                 }
                 for n in names_of(dir.as_fd())? {
+                    if top && self.opts.skip_top.iter().any(|s| OsStr::new(s) == n) {
+                        continue;
+                    }
                     self.append(dir.as_fd(), &n, &tar_name.join(&n))?;
                 }
             }

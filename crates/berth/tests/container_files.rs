@@ -200,6 +200,28 @@ fn cp_through_a_container_symlink_stays_inside_the_container() {
     );
     assert_eq!(cat(&root, "evil", "/evil/x").unwrap(), "planted");
 
+    // A tar on stdin whose symlink points out and whose next entry goes through it.
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    b.append_link(&mut h, "out", "/etc").unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_size(4);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "out/berth-cp-escape-test-2", &b"tar!"[..])
+        .unwrap();
+    ok(&berth_stdin(
+        &root,
+        &["cp", "-", "evil:/"],
+        &b.into_inner().unwrap(),
+    ));
+    assert!(!std::path::Path::new("/etc/berth-cp-escape-test-2").exists());
+    assert_eq!(
+        std::fs::read_to_string(upper.join("etc/berth-cp-escape-test-2")).unwrap(),
+        "tar!"
+    );
+
     // Reading through the symlink gives the container's passwd, not the host's.
     let o = Command::new(BERTH)
         .arg("--root")

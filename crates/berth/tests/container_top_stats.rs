@@ -16,7 +16,14 @@ fn top_shows_the_containers_processes_with_ps_options() {
     let root = Root::new();
     let id = run_d(
         &root,
-        &["--name", "tp", IMAGE, "sh", "-c", "sleep 1001 & sleep 1002; true"],
+        &[
+            "--name",
+            "tp",
+            IMAGE,
+            "sh",
+            "-c",
+            "sleep 1001 & sleep 1002; true",
+        ],
     );
     eventually("both sleeps", || {
         root.ok(&["top", "tp"]).contains("sleep 1002")

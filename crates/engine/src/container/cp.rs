@@ -265,14 +265,18 @@ fn write_entry<R: Read>(
 ) -> std::io::Result<()> {
     let c = cstr(leaf)?;
     let h = e.header();
-    let mode = h.mode()? & 0o7777;
+    let kind = h.entry_type();
+    // Hand-made archives leave fields empty: docker's defaults then.
+    let mode = h
+        .mode()
+        .unwrap_or(if kind.is_dir() { 0o755 } else { 0o644 })
+        & 0o7777;
     let (uid, gid) = if keep_owner {
-        (h.uid()? as u32, h.gid()? as u32)
+        (h.uid().unwrap_or(0) as u32, h.gid().unwrap_or(0) as u32)
     } else {
         (0, 0)
     };
     let mtime = h.mtime().unwrap_or(0) as i64;
-    let kind = h.entry_type();
     // The object itself, opened without following, to set owner, mode and times on.
     let fd: Option<OwnedFd> = match kind {
         tar::EntryType::Directory => {

@@ -216,7 +216,17 @@ impl<'a, W: Write> TreeWriter<'a, W> {
                     let p = format!("/proc/self/fd/{}", parent.as_raw_fd());
                     std::fs::File::open(p)?
                 } else {
-                    std::fs::File::from(open_at(parent, c, libc::O_RDONLY)?)
+                    // O_NONBLOCK: a FIFO swapped in since the stat must not block the open.
+                    let f =
+                        std::fs::File::from(open_at(parent, c, libc::O_RDONLY | libc::O_NONBLOCK)?);
+                    let m = f.metadata()?;
+                    if !m.is_file() || std::os::unix::fs::MetadataExt::ino(&m) != st.st_ino {
+                        return Err(std::io::Error::other(format!(
+                            "{} changed while it was read",
+                            tar_name.display()
+                        )));
+                    }
+                    f
                 };
                 let mut h = Self::header(st, tar::EntryType::Regular);
                 h.set_size(st.st_size as u64);

@@ -377,3 +377,59 @@ fn write_entry<R: Read>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{plan, Dest};
+    use std::path::PathBuf;
+
+    fn into(dir: &str, top: Option<&str>) -> Dest {
+        Dest {
+            dir: PathBuf::from(dir),
+            top: top.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn dockers_copy_rules() {
+        // A file: to a missing path (renamed), onto a file, into a dir.
+        assert_eq!(
+            plan("/a/f", false, "/b/g", None).unwrap(),
+            into("/b", Some("g"))
+        );
+        assert_eq!(
+            plan("/a/f", false, "/b/g", Some(false)).unwrap(),
+            into("/b", Some("g"))
+        );
+        assert_eq!(
+            plan("/a/f", false, "/b", Some(true)).unwrap(),
+            into("/b", Some("f"))
+        );
+        // A file to a missing "dir/": the directory must exist.
+        assert!(plan("/a/f", false, "/b/", None).is_err());
+        // A directory: to a missing path (renamed), into a dir, onto a file (refused).
+        assert_eq!(
+            plan("/a/d", true, "/b/n", None).unwrap(),
+            into("/b", Some("n"))
+        );
+        assert_eq!(
+            plan("/a/d/", true, "/b", Some(true)).unwrap(),
+            into("/b", Some("d"))
+        );
+        assert!(plan("/a/d", true, "/b/f", Some(false)).is_err());
+        // DIR/. : its contents into an existing dir, or as a new dir.
+        assert_eq!(
+            plan("/a/d/.", true, "/b", Some(true)).unwrap(),
+            into("/b", None)
+        );
+        assert_eq!(
+            plan("/a/d/.", true, "/b/n", None).unwrap(),
+            into("/b", Some("n"))
+        );
+        // Relative host paths.
+        assert_eq!(
+            plan("/a/f", false, "g", None).unwrap(),
+            into(".", Some("g"))
+        );
+    }
+}

@@ -388,3 +388,27 @@ fn commit_makes_an_image_with_the_containers_changes() {
         .to_string();
     assert_eq!(root.ok(&["diff", &c2]), "");
 }
+
+#[test]
+fn commit_keeps_a_replaced_directory_opaque() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            IMAGE,
+            "sh",
+            "-c",
+            "rm -rf /etc && mkdir /etc && echo only > /etc/only",
+        ],
+    );
+    root.ok(&["wait", &id]);
+    let out = root.ok(&["commit", &id]);
+    let image = out.trim();
+    // The new layer hides the image's /etc entirely: only the new file is there.
+    let o = root.ok(&["run", "--rm", image, "ls", "-A", "/etc"]);
+    assert_eq!(o, "only\n");
+    // Without a name the image is dangling but listed by ID.
+    assert!(root
+        .ok(&["images", "-a", "-q", "--no-trunc"])
+        .contains(image));
+}

@@ -124,6 +124,27 @@ fn stats_no_stream_prints_dockers_table_from_the_cgroup() {
         "off",
     ]);
     assert_eq!(out, "idle 1\noff 0\n");
+    // The host's network is not the container's: no traffic counted.
+    run_d(
+        &root,
+        &[
+            "--name",
+            "hostnet",
+            "--network",
+            "host",
+            IMAGE,
+            "sleep",
+            "1000",
+        ],
+    );
+    let out = root.ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.NetIO}}",
+        "hostnet",
+    ]);
+    assert_eq!(out, "hostnet 0B / 0B\n");
     let o = root.berth(&["stats", "--no-stream", "nosuch"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("No such container: nosuch"));

@@ -67,8 +67,16 @@ fn online_cpus() -> u32 {
 }
 
 /// Received and sent bytes of the network namespace of `pid`, loopback left out (docker
-/// counts the container's interfaces; `--network none` has only `lo`).
+/// counts the container's interfaces; `--network none` has only `lo`, `--network host`
+/// none of its own).
 pub fn net_io(pid: i32) -> (u64, u64) {
+    // `--network host`: the host's interfaces are not the container's (docker shows none).
+    let ns = |p: &str| std::fs::metadata(p).map(|m| std::os::unix::fs::MetadataExt::ino(&m));
+    if let (Ok(a), Ok(b)) = (ns(&format!("/proc/{pid}/ns/net")), ns("/proc/self/ns/net")) {
+        if a == b {
+            return (0, 0);
+        }
+    }
     let s = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap_or_default();
     let mut rx = 0;
     let mut tx = 0;

@@ -275,6 +275,34 @@ fn cp_into_a_volume_path_writes_to_the_volume() {
     assert_eq!(std::fs::read_to_string(data).unwrap(), "in volume");
     root.ok(&["rm", "-f", "vol"]);
     root.ok(&["volume", "rm", "cpvol"]);
+    // Read-only places are refused as docker refuses them.
+    run_d(
+        &root,
+        &[
+            "--name",
+            "ro",
+            "--read-only",
+            "-v",
+            "rovol:/mnt/ro:ro",
+            IMAGE,
+            "sleep",
+            "1000",
+        ],
+    );
+    let n = host.path().join("n");
+    let o = root.berth(&["cp", n.to_str().unwrap(), "ro:/mnt/ro/"]);
+    assert!(
+        stderr(&o).contains("mounted volume is marked read-only"),
+        "{}",
+        stderr(&o)
+    );
+    let o = root.berth(&["cp", n.to_str().unwrap(), "ro:/"]);
+    assert!(
+        stderr(&o).contains("container rootfs is marked read-only"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(cat(&root, "ro", "/n").is_none());
 }
 
 #[test]

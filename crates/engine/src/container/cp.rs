@@ -87,6 +87,8 @@ pub struct Found {
 pub struct InRoot {
     pub root: OwnedFd,
     pub rel: PathBuf,
+    /// Docker's refusal to copy into it, if it is read-only (`--read-only`, a `:ro` mount).
+    pub read_only: Option<&'static str>,
 }
 
 /// The path with `.` and `..` applied lexically (for matching mount targets).
@@ -114,7 +116,7 @@ impl Engine {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let mut best: Option<(PathBuf, PathBuf)> = None;
+        let mut best: Option<(PathBuf, PathBuf, bool)> = None;
         for m in spec["mounts"].as_array().into_iter().flatten() {
             let is_bind = m["type"] == "bind"
                 || m["options"]
@@ -127,15 +129,22 @@ impl Engine {
             if !is_bind || !Path::new(src).is_dir() || !want.starts_with(&dst) {
                 continue;
             }
+            let ro = m["options"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|x| x == "ro"));
             if best
                 .as_ref()
-                .is_none_or(|(d, _)| dst.components().count() > d.components().count())
+                .is_none_or(|(d, _, _)| dst.components().count() > d.components().count())
             {
-                best = Some((dst, PathBuf::from(src)));
+                best = Some((dst, PathBuf::from(src), ro));
             }
         }
-        let (root, rel) = match best {
-            Some((dst, src)) => (src, want.strip_prefix(&dst).unwrap_or(&want).to_path_buf()),
+        let (root, rel, read_only) = match best {
+            Some((dst, src, ro)) => (
+                src,
+                want.strip_prefix(&dst).unwrap_or(&want).to_path_buf(),
+                ro.then_some("mounted volume is marked read-only"),
+            ),
             None => {
                 if !super::create::is_mounted(&self.rootfs(&r.id)) {
                     let _l = self.lock(&r.id)?;
@@ -144,6 +153,8 @@ impl Engine {
                 (
                     self.rootfs(&r.id),
                     want.strip_prefix("/").unwrap_or(&want).to_path_buf(),
+                    (spec["root"]["readonly"] == true)
+                        .then_some("container rootfs is marked read-only"),
                 )
             }
         };
@@ -151,6 +162,7 @@ impl Engine {
         Ok(InRoot {
             root: f.into(),
             rel,
+            read_only,
         })
     }
 }
@@ -192,6 +204,9 @@ impl InRoot {
     /// entry resolved inside the root. Owners are kept with `keep_owner` (`-a`), else the
     /// entries belong to root, as docker does.
     pub fn extract(&self, input: impl Read, keep_owner: bool) -> Result<()> {
+        if let Some(why) = self.read_only {
+            return Err(Error::Conflict(why.to_string()));
+        }
         let mut a = tar::Archive::new(input);
         let entries = a
             .entries()

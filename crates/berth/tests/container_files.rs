@@ -359,6 +359,33 @@ fn export_is_the_containers_filesystem_and_runs_when_imported() {
         .unwrap();
     assert!(o.status.success());
     assert_eq!(tar_names(&o.stdout), names);
+    // Never to a terminal.
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two fds; null name/termios/winsize are allowed.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0);
+    // SAFETY: `slave` is ours; the Stdio owns it from here.
+    let tty = unsafe { <Stdio as std::os::fd::FromRawFd>::from_raw_fd(slave) };
+    let o = Command::new(BERTH)
+        .arg("--root")
+        .arg(root.path())
+        .args(["export", &id])
+        .stdout(tty)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    // SAFETY: closing our own master fd.
+    unsafe { libc::close(master) };
+    assert_eq!(o.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cowardly refusing to save to a terminal"));
     root.ok(&["import", tarfile.to_str().unwrap(), "reimported:1"]);
     assert_eq!(
         root.ok(&["run", "--rm", "reimported:1", "cat", "/marker"]),

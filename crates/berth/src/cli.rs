@@ -80,6 +80,20 @@ pub enum Cmd {
     Logs(LogsArgs),
     /// Attach to a running container's output (and input, if it was created with -i)
     Attach(AttachArgs),
+    /// Display the running processes of a container
+    Top(TopArgs),
+    /// Display a live stream of containers' resource usage statistics
+    Stats(StatsArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(PortArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(ContainerArg),
+    /// Create a new image from a container's changes
+    Commit(CommitArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(CpArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -115,6 +129,13 @@ pub enum ContainerCmd {
     Unpause(ContainersArgs),
     Logs(LogsArgs),
     Attach(AttachArgs),
+    Top(TopArgs),
+    Stats(StatsArgs),
+    Port(PortArgs),
+    Diff(ContainerArg),
+    Commit(CommitArgs),
+    Export(ExportArgs),
+    Cp(CpArgs),
 }
 
 #[derive(Args, Debug)]
@@ -472,4 +493,93 @@ pub fn parse() -> Result<Option<Cli>, String> {
             }
         },
     }
+}
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    pub container: String,
+    /// Options for ps (default -ef)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ps OPTIONS"
+    )]
+    pub ps_args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Show all containers (only running ones without)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print one table and exit
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// table, json, or a Go template such as 'table {{.Name}}\t{{.CPUPerc}}'
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PortArgs {
+    pub container: String,
+    /// PRIVATE_PORT[/PROTO]
+    pub port: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainerArg {
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CommitArgs {
+    /// Author (e.g. "John Hannibal Smith <hannibal@a-team.com>")
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Commit message
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Apply Dockerfile instruction to the created image
+    #[arg(short, long)]
+    pub change: Vec<String>,
+    /// Pause the container during commit (--pause=false to not)
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true)]
+    pub pause: bool,
+    pub container: String,
+    /// REPOSITORY[:TAG]
+    pub reference: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information)
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// Suppress progress output (accepted; Berth prints none)
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// CONTAINER:SRC_PATH, host SRC_PATH, or - (a tar on standard input)
+    #[arg(allow_hyphen_values = true)]
+    pub src: String,
+    /// CONTAINER:DEST_PATH, host DEST_PATH, or - (a tar on standard output)
+    #[arg(allow_hyphen_values = true)]
+    pub dst: String,
 }

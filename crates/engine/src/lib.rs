@@ -19,7 +19,10 @@
 //!   `berth_schema`); [`names`]: IDs and generated names; [`resolve`]: ID / name / unique
 //!   prefix lookup; [`lock`]: the per-container flock.
 //! - [`container`]: the [`container::Engine`] handle and one file per operation (create,
-//!   start under the monitor, stop/kill/restart/pause, rm, wait, inspect, exit records).
+//!   start under the monitor, stop/kill/restart/pause, rm, wait, inspect, exit records), and
+//!   the commands that look in or take out: `top` (cgroup pids), `stats` (cgroup samples),
+//!   `diff` (the upper dir), `export`, `cp` (by fd, `openat2(RESOLVE_IN_ROOT)`; `fs_tar`
+//!   writes the tars) and `commit` (the upper dir as a new gzip layer and image).
 //! - [`reconcile`]: repairs after crashes, run by every command first.
 //! - [`volume`]: named and anonymous volumes (`R/volumes/<name>/_data`, the `volumes` and
 //!   `volume_users` tables), their copy-up from the image, and the [`spec::Volumes`] source.

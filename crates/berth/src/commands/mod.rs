@@ -60,6 +60,19 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => {
             container::attach::attach(&env, &a)
         }
+        Cmd::Top(a) | Cmd::Container(ContainerCmd::Top(a)) => container::top::top(&env, &a),
+        Cmd::Stats(a) | Cmd::Container(ContainerCmd::Stats(a)) => container::stats::stats(&env, &a),
+        Cmd::Port(a) | Cmd::Container(ContainerCmd::Port(a)) => container::port::port(&env, &a),
+        Cmd::Diff(a) | Cmd::Container(ContainerCmd::Diff(a)) => {
+            container::diff::diff(&env, &a.container)
+        }
+        Cmd::Commit(a) | Cmd::Container(ContainerCmd::Commit(a)) => {
+            container::commit::commit(&env, &a)
+        }
+        Cmd::Export(a) | Cmd::Container(ContainerCmd::Export(a)) => {
+            container::export::export(&env, &a)
+        }
+        Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => container::cp::cp(&env, &a),
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
         other => Ok(image_command(env, other)?),
     }

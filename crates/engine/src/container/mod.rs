@@ -9,6 +9,15 @@ pub mod start;
 pub mod stop;
 pub mod wait;
 
+// Looking into containers and taking things out of them.
+pub mod commit;
+pub mod cp;
+pub mod diff;
+pub mod export;
+pub mod fs_tar;
+pub mod stats;
+pub mod top;
+
 use crate::lock::ContainerLock;
 use crate::options::RunOptions;
 use crate::store::{Row, Store};

@@ -10,6 +10,15 @@ pub mod logs;
 pub mod ps;
 pub mod run;
 
+// Looking into containers and taking things out of them.
+pub mod commit;
+pub mod cp;
+pub mod diff;
+pub mod export;
+pub mod port;
+pub mod stats;
+pub mod top;
+
 use crate::env::Env;
 use berth_engine::Engine;
 

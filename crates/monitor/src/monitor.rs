@@ -38,6 +38,9 @@ struct Stdin {
     file: File,
     pending: Vec<u8>,
     close_when_sent: bool,
+    /// A pty master (`-t`): a client's EOF must not close it (closing our copy would not
+    /// end the container's input anyway, and the next attach could not type any more).
+    terminal: bool,
 }
 
 enum Phase {
@@ -125,6 +128,7 @@ impl Monitor {
                     file: file_of(fd),
                     pending: Vec::new(),
                     close_when_sent: false,
+                    terminal: args.stdin_fd == Some(args.stdout_fd),
                 })
             }
             None => None,
@@ -303,7 +307,7 @@ impl Monitor {
             Input::Nothing => {}
             Input::Stdin(bytes) => self.push_stdin(bytes),
             Input::StdinEof => {
-                if let Some(s) = &mut self.stdin {
+                if let Some(s) = self.stdin.as_mut().filter(|s| !s.terminal) {
                     s.close_when_sent = true;
                 }
                 self.push_stdin(Vec::new());
@@ -570,6 +574,7 @@ impl Monitor {
                 file: File::from(w),
                 pending: Vec::new(),
                 close_when_sent: false,
+                terminal: false,
             });
         }
         Ok(child.id() as libc::pid_t)

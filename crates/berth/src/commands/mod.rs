@@ -60,6 +60,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => {
             container::attach::attach(&env, &a)
         }
+        Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => container::exec::exec(&env, &a),
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
         other => Ok(image_command(env, other)?),
     }

@@ -122,3 +122,29 @@ fn bad_detach_keys_are_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_restarted_tty_container_gets_a_new_terminal() {
+    let root = Root::new();
+    root.ok(&[
+        "run",
+        "-dt",
+        "--name",
+        "rr",
+        "--restart",
+        "on-failure:2",
+        IMAGE,
+        "sh",
+        "-c",
+        "tty; exit 3",
+    ]);
+    let inspect =
+        || -> serde_json::Value { serde_json::from_str(&root.ok(&["inspect", "rr"])).unwrap() };
+    eventually("two restarts and the last exit", || {
+        let v = inspect();
+        v[0]["RestartCount"] == 2 && v[0]["State"]["Status"] == "exited"
+    });
+    assert_eq!(inspect()[0]["State"]["ExitCode"], 3);
+    let logs = root.ok(&["logs", "rr"]);
+    assert_eq!(logs.matches("/dev/pts/").count(), 3, "{logs:?}");
+}

@@ -223,13 +223,22 @@ impl Engine {
         let chain = self.chain_of(&r)?;
         self.ensure_mounted(id, &chain)?;
         let started = super::now();
+        let console = if options_of(&r).tty {
+            Some(super::console::ConsoleSocket::bind(&self.dir(id))?)
+        } else {
+            None
+        };
         let created = rt
             .create(&CreateOpts {
                 id: id.to_string(),
                 bundle: self.dir(id),
+                console_socket: console.as_ref().map(|c| c.path()),
                 ..Default::default()
             })
             .map_err(exec_error)?;
+        if let Some(c) = console {
+            hand_terminal_to_monitor(c.receive()?)?;
+        }
         rt.start(id)?;
         r.state = State::Running;
         r.pid = created.pid;
@@ -479,4 +488,21 @@ fn start_with_pty(e: &Engine, r: &Row) -> Result<(i32, MonitorFds)> {
     keep_open(fd)?;
     std::mem::forget(master);
     Ok((created.pid, (fd, fd, Some(fd))))
+}
+
+/// A restarted tty container's new pty master goes to the monitor over our stdout, a unix
+/// socket it made for this (docs/engine-design.md).
+fn hand_terminal_to_monitor(master: OwnedFd) -> Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let fds = [master.as_raw_fd()];
+    let iov = [std::io::IoSlice::new(b"pty")];
+    sendmsg::<()>(
+        1,
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| Error::io("send the pty master to the monitor", "", e.into()))?;
+    Ok(())
 }

@@ -148,3 +148,26 @@ fn a_restarted_tty_container_gets_a_new_terminal() {
     let logs = root.ok(&["logs", "rr"]);
     assert_eq!(logs.matches("/dev/pts/").count(), 3, "{logs:?}");
 }
+
+#[test]
+fn our_terminal_is_restored_after_exit_and_after_sigterm() {
+    let root = Root::new();
+    let mut s = Session::start(&root, &["run", "-it", "--name", "rw", IMAGE, "sh"]);
+    s.send(b"tty\r");
+    s.expect("/dev/pts/");
+    assert!(!s.cooked(), "berth left the terminal cooked while attached");
+    s.send(b"exit 0\r");
+    let (code, text) = s.wait();
+    assert_eq!(code, 0, "{text:?}");
+    assert!(s.cooked(), "raw mode left after the exit");
+
+    let mut s = Session::start(&root, &["run", "-it", "--name", "rx", IMAGE, "sh"]);
+    s.send(b"tty\r");
+    s.expect("/dev/pts/");
+    assert!(!s.cooked());
+    // SAFETY: kill(2) of the berth process this test started.
+    assert_eq!(unsafe { libc::kill(s.pid(), libc::SIGTERM) }, 0);
+    let (code, text) = s.wait();
+    assert_eq!(code, 128 + libc::SIGTERM, "{text:?}");
+    assert!(s.cooked(), "raw mode left after SIGTERM");
+}

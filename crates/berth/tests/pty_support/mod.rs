@@ -6,6 +6,7 @@ use super::container_support::{monitor_dir_for_path, Root, BERTH};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ pub struct Session {
     child: Child,
     /// Says when the reader has seen the end (EIO: no one holds the slave any more).
     read_all: std::sync::mpsc::Receiver<()>,
+    slave_name: String,
 }
 
 fn set_size(fd: i32, rows: u16, cols: u16) {
@@ -54,11 +56,7 @@ impl Session {
             (File::from_raw_fd(m), name)
         };
         set_size(master.as_raw_fd(), 24, 80);
-        let slave = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&slave_name)
-            .unwrap();
+        let slave = open_slave(&slave_name);
         let mut c = Command::new(BERTH);
         c.arg("--root").arg(root.path()).args(args);
         if let Some(d) = monitor_dir_for_path() {
@@ -100,7 +98,26 @@ impl Session {
             seen: 0,
             child,
             read_all,
+            slave_name,
         }
+    }
+
+    /// Whether the terminal is in canonical mode with echo (as a shell leaves it), read from
+    /// the terminal's own side.
+    pub fn cooked(&self) -> bool {
+        let slave = open_slave(&self.slave_name);
+        // SAFETY: termios is plain data; tcgetattr writes one we own.
+        let t = unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            assert_eq!(libc::tcgetattr(slave.as_raw_fd(), &mut t), 0);
+            t
+        };
+        t.c_lflag & (libc::ICANON | libc::ECHO) == (libc::ICANON | libc::ECHO)
+    }
+
+    /// berth's pid.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
     }
 
     /// Types `bytes` on the terminal.
@@ -143,7 +160,7 @@ impl Session {
     }
 
     /// berth's exit status.
-    pub fn wait(mut self) -> (i32, String) {
+    pub fn wait(&mut self) -> (i32, String) {
         let start = Instant::now();
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
@@ -158,4 +175,13 @@ impl Session {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+fn open_slave(name: &str) -> File {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(name)
+        .unwrap()
 }

@@ -253,7 +253,9 @@ fn session(
     };
     watch_signals(resize.clone());
     resize();
-    let _raw = RawMode::enter();
+    // As docker: raw only when our input goes to the container (without -i, Ctrl-C ends
+    // berth, not the container).
+    let _raw = stdin.then(RawMode::enter);
     let detached = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if stdin {
         let io = |e| fail(format!("attach: {e}"));
@@ -316,7 +318,7 @@ pub fn proxy_master(
     };
     watch_signals(resize);
     resize();
-    let raw = RawMode::enter();
+    let raw = stdin.then(RawMode::enter);
     let (tx, rx) = mpsc::channel();
     let dup = || {
         master

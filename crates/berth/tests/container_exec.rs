@@ -122,8 +122,27 @@ fn exec_d_returns_at_once_and_leaves_the_process_running() {
     eventually("the detached process to run", || {
         root.berth(&["exec", &id, "cat", "/mark"]).stdout == b"up\n"
     });
-    let ps = root.ok(&["exec", &id, "ps"]);
-    assert!(ps.contains("sleep 999"), "{ps}");
+    eventually("sleep 999 in ps", || {
+        root.ok(&["exec", &id, "ps"]).contains("sleep 999")
+    });
+
+    // -dt: the process keeps its terminal (no hangup when berth is gone).
+    let out = root.berth(&[
+        "exec",
+        "-dt",
+        &id,
+        "sh",
+        "-c",
+        "tty > /tty-name; exec sleep 998",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    eventually("the detached terminal process to run", || {
+        String::from_utf8_lossy(&root.berth(&["exec", &id, "cat", "/tty-name"]).stdout)
+            .starts_with("/dev/pts/")
+    });
+    eventually("sleep 998 in ps", || {
+        root.ok(&["exec", &id, "ps"]).contains("sleep 998")
+    });
 }
 
 #[test]

@@ -215,3 +215,18 @@ fn exec_it_gives_a_terminal_with_resizes_and_its_status() {
     // The container goes on.
     assert_eq!(root.ok(&["exec", &id, "echo", "alive"]), "alive\n");
 }
+
+#[test]
+fn exec_it_detach_keys_leave_the_process_running() {
+    let root = Root::new();
+    let id = sleeper(&root);
+    let mut s = Session::start(&root, &["exec", "-it", &id, "sh"]);
+    s.send(b"echo $$ > /shell-pid; echo wr\"\"ote\r");
+    s.expect("wrote");
+    s.send(b"\x10\x11");
+    let (status, text) = s.wait();
+    assert_eq!(status, 0, "{text:?}");
+    assert!(text.contains("read escape sequence"), "{text:?}");
+    let alive = root.berth(&["exec", &id, "sh", "-c", "kill -0 $(cat /shell-pid)"]);
+    assert_eq!(code(&alive), Some(0), "{}", stderr(&alive));
+}

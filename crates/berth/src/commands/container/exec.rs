@@ -34,7 +34,7 @@ pub fn exec(env: &Env, a: &ExecArgs) -> Result<i32, Failure> {
         let _quiet = Redirect::all_to_null()?;
         let started = e.exec(&a.container, &o)?;
         if let Some(master) = started.master {
-            hold_terminal(master);
+            tty::hold_master(&master);
         }
         return Ok(0);
     }
@@ -102,28 +102,5 @@ impl Drop for Redirect {
             // SAFETY: dup2 of a descriptor we own back onto our stdio.
             unsafe { libc::dup2(copy.as_raw_fd(), *fd) };
         }
-    }
-}
-
-/// `exec -dt`: the pty master must outlive us (its close would hang up the process), as a
-/// docker shim keeps it. A detached child holds it and drops the output until the
-/// terminal's other side is gone.
-fn hold_terminal(master: OwnedFd) {
-    // SAFETY: berth has no other thread here (no session was started); the child only makes
-    // async-signal-safe calls (setsid, dup2, close_range, read, _exit).
-    let pid = unsafe { libc::fork() };
-    if pid != 0 {
-        // The parent (or a failed fork: the process then gets a hangup, as if detached).
-        return;
-    }
-    // SAFETY: as above; every pointer is to our own stack buffer.
-    unsafe {
-        libc::setsid();
-        libc::dup2(master.as_raw_fd(), 3);
-        // Nothing of our caller's (a `$(berth exec -dt ...)` pipe) may be held.
-        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
-        let mut buf = [0u8; 4096];
-        while libc::read(3, buf.as_mut_ptr().cast(), buf.len()) > 0 {}
-        libc::_exit(0);
     }
 }

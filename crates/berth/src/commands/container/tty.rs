@@ -359,11 +359,40 @@ pub fn proxy_master(
             let _ = out_rx.recv_timeout(Duration::from_secs(1));
             Outcome::Exited(code)
         }
-        Ok(Event::Detached) | Err(_) => Outcome::Detached,
+        Ok(Event::Detached) | Err(_) => {
+            hold_master(&master);
+            Outcome::Detached
+        }
     };
     drop(raw);
     drop(master);
     Ok(outcome)
+}
+
+/// `exec -dt`, or a detach from `exec -it`: the pty master must outlive us (its close would
+/// hang up the process), as a docker shim keeps it. A detached child holds it and drops the
+/// output until the terminal's other side is gone.
+pub fn hold_master(master: &OwnedFd) {
+    // SAFETY: the child only makes async-signal-safe calls (setsid, dup2, close_range,
+    // read, _exit), so forking while other threads run is sound.
+    let pid = unsafe { libc::fork() };
+    if pid != 0 {
+        // The parent (or a failed fork: the process then gets a hangup, as if detached).
+        return;
+    }
+    // SAFETY: as above; the only pointer is to our own stack buffer.
+    unsafe {
+        libc::setsid();
+        libc::dup2(master.as_raw_fd(), 3);
+        // Nothing of our caller's (a `$(berth exec -dt ...)` pipe) may be held.
+        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+        for fd in 0..3 {
+            libc::close(fd);
+        }
+        let mut buf = [0u8; 4096];
+        while libc::read(3, buf.as_mut_ptr().cast(), buf.len()) > 0 {}
+        libc::_exit(0);
+    }
 }
 
 /// What berth prints when the detach keys were typed (docker's words), then exits 0.

@@ -94,6 +94,8 @@ pub enum Cmd {
     Export(ExportArgs),
     /// Copy files/folders between a container and the local filesystem
     Cp(CpArgs),
+    /// Run a command in a running container
+    Exec(ExecArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -136,6 +138,7 @@ pub enum ContainerCmd {
     Commit(CommitArgs),
     Export(ExportArgs),
     Cp(CpArgs),
+    Exec(ExecArgs),
 }
 
 #[derive(Args, Debug)]
@@ -171,16 +174,54 @@ pub struct AttachArgs {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", require_equals = true)]
     pub sig_proxy: bool,
-    /// Override the key sequence for detaching a container (accepted; detaching needs -t)
+    /// Override the key sequence for detaching a container (with -t)
     #[arg(long)]
     pub detach_keys: Option<String>,
     pub container: String,
 }
 
 #[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// Detached mode: run the command in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Set environment variables
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Username or UID (format: "<name|uid>[:<group|gid>]")
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Give extended privileges to the command
+    #[arg(long)]
+    pub privileged: bool,
+    /// Override the key sequence for detaching (with -t)
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    pub container: String,
+    /// The command and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub cmd: Vec<String>,
+}
+
+#[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub flags: crate::commands::run_flags::RunFlags,
+    /// Override the key sequence for detaching a container (with -t)
+    #[arg(long)]
+    pub detach_keys: Option<String>,
     pub image: String,
     /// The command and its arguments (replace the image's CMD)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -195,6 +236,9 @@ pub struct StartArgs {
     /// Attach the container's standard input
     #[arg(short, long)]
     pub interactive: bool,
+    /// Override the key sequence for detaching a container (with -t)
+    #[arg(long)]
+    pub detach_keys: Option<String>,
     #[arg(required = true, value_name = "CONTAINER")]
     pub containers: Vec<String>,
 }

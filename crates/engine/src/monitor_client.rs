@@ -103,8 +103,24 @@ pub fn attach_streams(
     }
 }
 
+/// Opens an attach connection and sends the request; the caller copies stdin into the
+/// socket and reads the frames with [`read_frames`] (a terminal's client, which must watch
+/// its input for the detach keys).
+pub fn open_attach(dir: &Path, streams: Streams) -> Result<UnixStream> {
+    let mut sock = connect(dir)?.ok_or_else(|| {
+        Error::Conflict("You cannot attach to a stopped container, start it first".into())
+    })?;
+    let request = format!(
+        "{{\"attach\":{{\"stdin\":{},\"stdout\":{},\"stderr\":{}}}}}\n",
+        streams.stdin, streams.stdout, streams.stderr
+    );
+    sock.write_all(request.as_bytes())
+        .map_err(|e| Error::io("attach to", dir.join(SOCKET), e))?;
+    Ok(sock)
+}
+
 /// Copies frames until the exit frame (`Some(status)`) or the end of the connection (`None`).
-fn read_frames(
+pub fn read_frames(
     sock: &mut UnixStream,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,

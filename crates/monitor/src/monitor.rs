@@ -38,6 +38,9 @@ struct Stdin {
     file: File,
     pending: Vec<u8>,
     close_when_sent: bool,
+    /// A pty master (`-t`): a client's EOF must not close it (closing our copy would not
+    /// end the container's input anyway, and the next attach could not type any more).
+    terminal: bool,
 }
 
 enum Phase {
@@ -77,6 +80,10 @@ pub struct Monitor {
     last_exit: Option<i32>,
     policy: Policy,
     oom: Option<OomWatch>,
+    /// The container's stdio is a pty (`-t`): its master is stdout, stderr and stdin.
+    tty: bool,
+    /// A tty container's restart command sends the new pty master over this socket.
+    restart_sock: Option<OwnedFd>,
     /// With `--wait-attach`: output is left in the pipes (the container waits on them, as it
     /// waits on an attached docker client) until an attach client arrives or this time.
     hold_until: Option<Instant>,
@@ -125,6 +132,7 @@ impl Monitor {
                     file: file_of(fd),
                     pending: Vec::new(),
                     close_when_sent: false,
+                    terminal: args.stdin_fd == Some(args.stdout_fd),
                 })
             }
             None => None,
@@ -144,7 +152,10 @@ impl Monitor {
         };
         let policy = Policy::new(args.restart);
         let hold_until = args.wait_attach.then(|| Instant::now() + ATTACH_LIMIT);
+        let tty = args.stdin_fd == Some(args.stdout_fd);
         Ok(Monitor {
+            tty,
+            restart_sock: None,
             hold_until,
             args,
             sigchld,
@@ -234,7 +245,10 @@ impl Monitor {
         if stdin_busy && ready(stdin_at) {
             self.push_stdin(Vec::new());
         }
-        for i in 0..self.outputs.len() {
+        // A restart reaped above may have replaced the outputs (a tty's new master): only
+        // those polled have a place in `fds`; a read of a new one that is not ready just
+        // finds nothing.
+        for i in 0..self.outputs.len().min(stdin_at - outputs_at) {
             if !holding && ready(outputs_at + i) {
                 self.read_output(i);
             }
@@ -303,7 +317,7 @@ impl Monitor {
             Input::Nothing => {}
             Input::Stdin(bytes) => self.push_stdin(bytes),
             Input::StdinEof => {
-                if let Some(s) = &mut self.stdin {
+                if let Some(s) = self.stdin.as_mut().filter(|s| !s.terminal) {
                     s.close_when_sent = true;
                 }
                 self.push_stdin(Vec::new());
@@ -531,6 +545,9 @@ impl Monitor {
     }
 
     fn spawn_restart(&mut self) -> std::io::Result<libc::pid_t> {
+        if self.tty {
+            return self.spawn_tty_restart();
+        }
         let (out_r, out_w) = sys::pipe()?;
         let (err_r, err_w) = sys::pipe()?;
         let stdin = match self.args.stdin_fd {
@@ -570,15 +587,59 @@ impl Monitor {
                 file: File::from(w),
                 pending: Vec::new(),
                 close_when_sent: false,
+                terminal: false,
             });
         }
         Ok(child.id() as libc::pid_t)
     }
 
+    /// A tty container's restart: the command makes a new pty and sends its master back over
+    /// a socket that is its stdout (see `restarted`).
+    fn spawn_tty_restart(&mut self) -> std::io::Result<libc::pid_t> {
+        let (ours, theirs) = sys::socketpair()?;
+        let mut cmd = self.berth();
+        cmd.args(["container-restart-from-monitor", &self.args.id]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::from(theirs))
+            .stderr(Stdio::null());
+        let child = cmd.spawn()?;
+        drop(cmd);
+        self.restart_sock = Some(ours);
+        Ok(child.id() as libc::pid_t)
+    }
+
+    /// The new pty master a tty container's restart command sent: the container's stdio.
+    fn take_new_terminal(&mut self) -> bool {
+        let Some(sock) = self.restart_sock.take() else {
+            return true;
+        };
+        let Some(master) = sys::receive_fd(sock.as_raw_fd()) else {
+            return false;
+        };
+        let fd = master.as_raw_fd();
+        let (Ok(()), Ok(input)) = (sys::set_nonblocking(fd), sys::dup(fd)) else {
+            return false;
+        };
+        self.outputs.clear();
+        self.outputs.push(Output {
+            file: File::from(master),
+            stream: 1,
+            pending: Vec::new(),
+            eof: false,
+        });
+        self.stdin = Some(Stdin {
+            file: file_of(input),
+            pending: Vec::new(),
+            close_when_sent: false,
+            terminal: true,
+        });
+        true
+    }
+
     /// The restart command ended with `code`; `reaped` are the processes that ended while it
     /// ran (the new init among them if it was quick).
     fn restarted(&mut self, code: i32, reaped: Vec<(libc::pid_t, i32)>) {
-        if code != 0 {
+        if code != 0 || !self.take_new_terminal() {
             return self.finish();
         }
         let hint = self.runtime_pid();

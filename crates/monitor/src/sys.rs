@@ -171,3 +171,53 @@ pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) -> bool {
     // SAFETY: TIOCSWINSZ reads the winsize we pass; on a non-terminal it fails with ENOTTY.
     unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) == 0 }
 }
+
+/// A connected pair of unix stream sockets (CLOEXEC): the restart command of a tty
+/// container sends the new pty master back over one as its stdout.
+pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: socketpair writes two fds into the array we own.
+    check(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    // SAFETY: both fds were just made and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// One fd passed over `sock` with SCM_RIGHTS, if one is waiting (non-blocking).
+pub fn receive_fd(sock: RawFd) -> Option<OwnedFd> {
+    let mut byte = [0u8; 64];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: byte.len(),
+    };
+    // Room for one fd's control message (CMSG_SPACE(sizeof(int)) = 24 on 64-bit Linux).
+    let mut control = [0u64; 4];
+    // SAFETY: msghdr is plain data; it points at our iovec and control buffer, which outlive
+    // the recvmsg call; the cmsg walk stays inside the control buffer's reported length.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control) as _;
+        let n = libc::recvmsg(sock, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC);
+        if n < 0 {
+            return None;
+        }
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const RawFd);
+                return Some(OwnedFd::from_raw_fd(fd));
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    None
+}

@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             container::export::export(&env, &a)
         }
         Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => container::cp::cp(&env, &a),
+        Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => container::exec::exec(&env, &a),
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
         other => Ok(image_command(env, other)?),
     }

@@ -89,11 +89,6 @@ impl Engine {
 
     /// Make a container from `opts` and `image`; its row is returned in state `created`.
     pub fn create(&self, opts: &RunOptions, image: ImageInput) -> Result<Row> {
-        if opts.tty {
-            return Err(Error::InvalidArgument(
-                "-t: pseudo-terminals are not supported yet".into(),
-            ));
-        }
         let given = opts.name.as_deref().map(names::validate).transpose()?;
         let mut opts = opts.clone();
         if opts.stop_signal.is_none() {

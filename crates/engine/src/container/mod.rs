@@ -1,7 +1,9 @@
 //! Containers over the state store: the [`Engine`] handle (data root, database, paths,
 //! locks) and one file per operation.
 
+pub mod console;
 pub mod create;
+pub mod exec;
 pub mod exit;
 pub mod inspect;
 pub mod remove;

@@ -109,8 +109,14 @@ fn monitor_args(
     if auto_remove {
         a.push("--auto-remove".into());
     }
+    if WAIT_ATTACH.load(std::sync::atomic::Ordering::SeqCst) {
+        a.push("--wait-attach".into());
+    }
     a
 }
+
+/// Set by [`Engine::start_attached`] for the monitor's `--wait-attach`.
+static WAIT_ATTACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 impl Engine {
     /// Clear what a previous run left (runtime state, exit record) so the runtime can create
@@ -188,6 +194,15 @@ impl Engine {
         Ok(r)
     }
 
+    /// [`Engine::start`] for a client that attaches right after (`run -t` without -d,
+    /// `start -a` of a tty container): the monitor holds the output until it has attached.
+    pub fn start_attached(&self, arg: &str) -> Result<Row> {
+        WAIT_ATTACH.store(true, std::sync::atomic::Ordering::SeqCst);
+        let r = self.start(arg);
+        WAIT_ATTACH.store(false, std::sync::atomic::Ordering::SeqCst);
+        r
+    }
+
     /// The hidden `container-restart-from-monitor ID`: run the container again in this
     /// process, its stdio being ours (the monitor's pipes). The new init is reparented to the
     /// monitor (a subreaper) when we exit.
@@ -208,13 +223,22 @@ impl Engine {
         let chain = self.chain_of(&r)?;
         self.ensure_mounted(id, &chain)?;
         let started = super::now();
+        let console = if options_of(&r).tty {
+            Some(super::console::ConsoleSocket::bind(&self.dir(id))?)
+        } else {
+            None
+        };
         let created = rt
             .create(&CreateOpts {
                 id: id.to_string(),
                 bundle: self.dir(id),
+                console_socket: console.as_ref().map(|c| c.path()),
                 ..Default::default()
             })
             .map_err(exec_error)?;
+        if let Some(c) = console {
+            hand_terminal_to_monitor(c.receive()?)?;
+        }
         rt.start(id)?;
         r.state = State::Running;
         r.pid = created.pid;
@@ -368,6 +392,29 @@ fn child(
             std::io::Error::last_os_error(),
         ));
     }
+    let (pid, fds) = if o.tty {
+        start_with_pty(e, r)?
+    } else {
+        start_with_pipes(e, r, o)?
+    };
+    let args = monitor_args(e, r, o, fds, pid);
+    let cargs: Vec<CString> = args
+        .iter()
+        .map(|a| CString::new(a.as_str()).unwrap_or_default())
+        .collect();
+    let prog = CString::new(monitor.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::InvalidArgument("monitor path has a NUL byte".into()))?;
+    report(report_fd, &format!("P{} {}\n", pid, std::process::id()));
+    let err = nix::unistd::execv(&prog, &cargs).unwrap_err();
+    Err(Error::io("exec", monitor, err.into()))
+}
+
+/// The monitor's ends of the container's stdio: (stdout, stderr, stdin), kept open across
+/// the monitor's exec.
+type MonitorFds = (RawFd, RawFd, Option<RawFd>);
+
+/// Pipes for the container's stdio (stdin only with -i); the monitor gets the other ends.
+fn start_with_pipes(e: &Engine, r: &Row, o: &RunOptions) -> Result<(i32, MonitorFds)> {
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let stdin = if o.interactive { Some(pipe()?) } else { None };
@@ -409,17 +456,53 @@ fn child(
     for fd in [Some(fds.0), Some(fds.1), fds.2].into_iter().flatten() {
         keep_open(fd)?;
     }
-    let args = monitor_args(e, r, o, fds, created.pid);
-    let cargs: Vec<CString> = args
-        .iter()
-        .map(|a| CString::new(a.as_str()).unwrap_or_default())
-        .collect();
-    let prog = CString::new(monitor.as_os_str().as_encoded_bytes())
-        .map_err(|_| Error::InvalidArgument("monitor path has a NUL byte".into()))?;
-    report(
-        report_fd,
-        &format!("P{} {}\n", created.pid, std::process::id()),
-    );
-    let err = nix::unistd::execv(&prog, &cargs).unwrap_err();
-    Err(Error::io("exec", monitor, err.into()))
+    // Ours until the monitor's exec: they must outlive this function.
+    std::mem::forget((out_r, err_r, stdin_w));
+    Ok((created.pid, fds))
+}
+
+/// `-t`: the runtime makes a pty inside the container and hands its master to our console
+/// socket; the monitor gets the master as stdout, stderr and stdin (one stream, as docker).
+fn start_with_pty(e: &Engine, r: &Row) -> Result<(i32, MonitorFds)> {
+    let console = super::console::ConsoleSocket::bind(&e.dir(&r.id))?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| Error::io("open", "/dev/null", e))?;
+    for fd in [0, 1, 2] {
+        dup_onto(null.as_raw_fd(), fd)?;
+    }
+    let rt = e.runtime();
+    let created = rt
+        .create(&CreateOpts {
+            id: r.id.clone(),
+            bundle: e.dir(&r.id),
+            console_socket: Some(console.path()),
+            ..Default::default()
+        })
+        .map_err(exec_error)?;
+    let master = console.receive()?;
+    rt.start(&r.id)?;
+    let fd = master.as_raw_fd();
+    keep_open(fd)?;
+    std::mem::forget(master);
+    Ok((created.pid, (fd, fd, Some(fd))))
+}
+
+/// A restarted tty container's new pty master goes to the monitor over our stdout, a unix
+/// socket it made for this (docs/engine-design.md).
+fn hand_terminal_to_monitor(master: OwnedFd) -> Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let fds = [master.as_raw_fd()];
+    let iov = [std::io::IoSlice::new(b"pty")];
+    sendmsg::<()>(
+        1,
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| Error::io("send the pty master to the monitor", "", e.into()))?;
+    Ok(())
 }

@@ -26,9 +26,13 @@ pub fn attach(env: &Env, a: &AttachArgs) -> Result<i32, Failure> {
     }
     let opts = berth_engine::container::options_of(&r);
     if opts.tty {
-        return Err(fail(
-            "attaching to a container with a terminal (-t) is not supported yet",
-        ));
+        let keys = super::tty::parse_detach_keys(
+            a.detach_keys
+                .as_deref()
+                .unwrap_or(super::tty::DEFAULT_DETACH_KEYS),
+        )?;
+        let stdin = opts.interactive && !a.no_stdin;
+        return super::tty::finish(super::tty::attach_monitor(&e.dir(&r.id), stdin, &keys)?);
     }
     if a.sig_proxy {
         proxy_signals(env.root.clone(), r.id.clone());

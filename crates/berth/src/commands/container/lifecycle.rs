@@ -13,11 +13,7 @@ pub fn start(env: &Env, a: &StartArgs) -> Result<i32, Failure> {
                 "you cannot start and attach multiple containers at once",
             ));
         };
-        let r = e.start(one)?;
-        if a.interactive {
-            super::run::send_stdin(e.dir(&r.id).join("monitor.sock"));
-        }
-        return super::run::follow(&e, &r.id);
+        return super::run::start_and_attach(&e, one, a.interactive, a.detach_keys.as_deref());
     }
     each(&a.containers, |c| {
         e.start(c)?;

@@ -3,12 +3,14 @@
 //! that cannot be run, the container's status otherwise).
 
 pub mod attach;
+pub mod exec;
 pub mod image;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
 pub mod ps;
 pub mod run;
+pub mod tty;
 
 // Looking into containers and taking things out of them.
 pub mod commit;

@@ -51,8 +51,17 @@ pub fn create(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
 
 pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
     let e = engine(env)?;
+    if let Some(k) = &a.detach_keys {
+        super::tty::parse_detach_keys(k)?;
+    }
     let row = create_container(env, &e, a)?;
-    if let Err(err) = e.start(&row.id) {
+    let with_tty = a.flags.tty && !a.flags.detach;
+    let started = if with_tty {
+        e.start_attached(&row.id)
+    } else {
+        e.start(&row.id)
+    };
+    if let Err(err) = started {
         if a.flags.rm {
             let _ = e.remove(&row.id, true, true);
         }
@@ -62,10 +71,40 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
         println!("{}", row.id);
         return Ok(0);
     }
+    if with_tty {
+        return super::tty::attach_started(
+            &e.dir(&row.id),
+            a.flags.interactive,
+            a.detach_keys.as_deref(),
+        );
+    }
     if a.flags.interactive {
         send_stdin(e.dir(&row.id).join("monitor.sock"));
     }
     follow(&e, &row.id)
+}
+
+/// `start -a` / `start -ai`: start `arg` and stay attached; a tty container gets a terminal
+/// session, the others their output from the log (and our stdin with -i).
+pub fn start_and_attach(
+    e: &Engine,
+    arg: &str,
+    interactive: bool,
+    detach_keys: Option<&str>,
+) -> Result<i32, Failure> {
+    if let Some(k) = detach_keys {
+        super::tty::parse_detach_keys(k)?;
+    }
+    let found = e.find(arg)?;
+    if berth_engine::container::options_of(&found).tty {
+        let r = e.start_attached(arg)?;
+        return super::tty::attach_started(&e.dir(&r.id), interactive, detach_keys);
+    }
+    let r = e.start(arg)?;
+    if interactive {
+        send_stdin(e.dir(&r.id).join("monitor.sock"));
+    }
+    follow(e, &r.id)
 }
 
 /// `-i`: our stdin to the container's, through the monitor's attach protocol (a stdin-only

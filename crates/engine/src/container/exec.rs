@@ -1,0 +1,208 @@
+//! `exec`: a new process in a running container, started by the runtime library in this
+//! process. Its stdio are the caller's (fds 0-2), or with `tty` a pty whose master comes back
+//! through a console socket. The caller becomes a subreaper first so that it can wait for
+//! the process (the runtime's intermediate process exits, the process is reparented to us).
+
+use super::console::ConsoleSocket;
+use super::start::exec_error;
+use super::Engine;
+use crate::spec::user;
+use crate::store::State;
+use crate::{Error, Result};
+use berth_runtime::ExecOpts;
+use oci_spec::runtime::{Capability, LinuxCapabilities, Process};
+use std::os::fd::OwnedFd;
+
+/// `berth exec`'s options over the container's own process.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    pub cmd: Vec<String>,
+    pub tty: bool,
+    /// `K=V` (or `K`, taken from our environment as docker does), after --env-file's.
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub workdir: Option<String>,
+    pub privileged: bool,
+}
+
+/// A started exec: its host pid and, with `tty`, the pty master.
+pub struct Started {
+    pub pid: i32,
+    pub master: Option<OwnedFd>,
+}
+
+impl Engine {
+    /// Starts `o.cmd` in the running container `arg`. The caller waits for `pid` (it must
+    /// be a subreaper, see [`become_subreaper`], unless it does not wait).
+    pub fn exec(&self, arg: &str, o: &ExecOptions) -> Result<Started> {
+        let mut r = self.find(arg)?;
+        super::exit::refresh(self, &mut r)?;
+        match r.state {
+            State::Running => {}
+            State::Paused => {
+                return Err(Error::Conflict(format!(
+                    "container {} is paused, unpause the container before exec",
+                    r.id
+                )))
+            }
+            _ => {
+                return Err(Error::Conflict(format!(
+                    "container {} is not running",
+                    r.id
+                )))
+            }
+        }
+        if o.cmd.is_empty() {
+            return Err(Error::InvalidArgument(
+                "exec: no command given (args cannot be empty)".into(),
+            ));
+        }
+        let process = self.exec_process(&r.id, o)?;
+        let console = if o.tty {
+            Some(ConsoleSocket::bind(&self.dir(&r.id))?)
+        } else {
+            None
+        };
+        let pid = self
+            .runtime()
+            .exec(
+                &r.id,
+                ExecOpts {
+                    process: Some(process),
+                    console_socket: console.as_ref().map(ConsoleSocket::path),
+                    preserve_fds: 0,
+                },
+            )
+            .map_err(|e| {
+                let msg = e.to_string();
+                match e {
+                    berth_runtime::Error::State(_) => {
+                        Error::Conflict(format!("container {} is not running", r.id))
+                    }
+                    e => match exec_error(e) {
+                        Error::Exec { code, .. } => Error::Exec {
+                            message: format!("OCI runtime exec failed: {msg}"),
+                            code,
+                        },
+                        other => other,
+                    },
+                }
+            })?;
+        let master = console.map(ConsoleSocket::receive).transpose()?;
+        Ok(Started { pid, master })
+    }
+
+    /// The container's process (env, user, capabilities, rlimits, no-new-privileges,
+    /// AppArmor) with the exec's command and overrides.
+    fn exec_process(&self, id: &str, o: &ExecOptions) -> Result<Process> {
+        let rt = self.runtime();
+        let state = rt.load(id)?;
+        let mut p = rt.config(&state)?.process().clone().unwrap_or_default();
+        p.set_args(Some(o.cmd.clone()));
+        p.set_terminal(Some(o.tty));
+        p.set_console_size(None);
+        let env = merge_env(p.env().clone().unwrap_or_default(), &o.env);
+        p.set_env(Some(env));
+        if let Some(w) = o.workdir.as_deref().filter(|w| !w.is_empty()) {
+            if !w.starts_with('/') {
+                return Err(Error::InvalidArgument(format!(
+                    "the working directory '{w}' is invalid, it needs to be an absolute path"
+                )));
+            }
+            p.set_cwd(w.into());
+        }
+        if let Some(spec) = o.user.as_deref().filter(|u| !u.is_empty()) {
+            let u = user::resolve(&self.rootfs(id), Some(spec))?;
+            let mut pu = p.user().clone();
+            pu.set_uid(u.uid);
+            pu.set_gid(u.gid);
+            pu.set_additional_gids((!u.additional_gids.is_empty()).then_some(u.additional_gids));
+            pu.set_umask(None);
+            p.set_user(pu);
+        }
+        if o.privileged {
+            let all: std::collections::HashSet<Capability> = crate::spec::caps::all()
+                .iter()
+                .filter_map(|c| serde_json::from_value(serde_json::Value::String(c.clone())).ok())
+                .collect();
+            let mut caps = LinuxCapabilities::default();
+            caps.set_bounding(Some(all.clone()));
+            caps.set_effective(Some(all.clone()));
+            caps.set_permitted(Some(all));
+            caps.set_inheritable(None);
+            caps.set_ambient(None);
+            p.set_capabilities(Some(caps));
+        }
+        Ok(p)
+    }
+}
+
+/// `extra` over `base` by key; a bare `K` takes its value from our environment (dropped
+/// when unset), as docker does.
+fn merge_env(mut base: Vec<String>, extra: &[String]) -> Vec<String> {
+    for e in extra {
+        let entry = if e.contains('=') {
+            e.clone()
+        } else {
+            match std::env::var(e) {
+                Ok(v) => format!("{e}={v}"),
+                Err(_) => continue,
+            }
+        };
+        let key = entry.split('=').next().unwrap_or("").to_string();
+        base.retain(|b| b.split('=').next() != Some(key.as_str()));
+        base.push(entry);
+    }
+    base
+}
+
+/// Makes the caller the reaper of the exec'd process (it is reparented to us when the
+/// runtime's intermediate process exits).
+pub fn become_subreaper() -> Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(Error::io(
+            "prctl(PR_SET_CHILD_SUBREAPER)",
+            "",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+/// Waits for `pid` (reaping whatever else ends under us) and returns its status as a shell
+/// gives it: the exit code, or 128+signal.
+pub fn wait_pid(pid: i32) -> i32 {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into a local.
+        let got = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if got < 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return 125;
+        }
+        if got != pid {
+            continue;
+        }
+        if libc::WIFEXITED(status) {
+            return libc::WEXITSTATUS(status);
+        }
+        if libc::WIFSIGNALED(status) {
+            return 128 + libc::WTERMSIG(status);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_env_overrides_by_key() {
+        let base = vec!["PATH=/bin".to_string(), "A=1".to_string()];
+        let got = merge_env(base, &["A=2".into(), "B=3".into()]);
+        assert_eq!(got, vec!["PATH=/bin", "A=2", "B=3"]);
+    }
+}

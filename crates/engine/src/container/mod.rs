@@ -5,6 +5,7 @@ pub mod create;
 pub mod exit;
 pub mod inspect;
 pub mod remove;
+pub mod runtimes;
 pub mod start;
 pub mod stop;
 pub mod wait;

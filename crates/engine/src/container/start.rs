@@ -7,7 +7,6 @@ use super::{options_of, Engine, EXIT_FILE, STOPPED_BY_USER};
 use crate::options::{LogDriver, RestartPolicy, RunOptions};
 use crate::store::{Row, State};
 use crate::{Error, Result};
-use berth_runtime::CreateOpts;
 use std::ffi::CString;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -116,8 +115,8 @@ impl Engine {
     /// Clear what a previous run left (runtime state, exit record) so the runtime can create
     /// the container again under the same ID.
     fn prepare_start(&self, r: &Row) -> Result<()> {
-        let rt = self.runtime();
-        if rt.dir(&r.id).exists() {
+        let rt = self.runtime_for(r);
+        if rt.exists(&r.id) {
             rt.delete(&r.id, true)?;
         }
         let dir = self.dir(&r.id);
@@ -172,7 +171,7 @@ impl Engine {
                 r.error = e.to_string();
                 r.exit_code = e.exit_code();
                 let _ = self.store.update(r);
-                let _ = self.runtime().delete(&r.id, true);
+                let _ = self.runtime_for(r).delete(&r.id, true);
                 Err(e)
             }
         }
@@ -200,22 +199,15 @@ impl Engine {
             )));
         }
         let count = r.restart_count;
-        let rt = self.runtime();
-        if rt.dir(id).exists() {
+        let rt = self.runtime_for(&r);
+        if rt.exists(id) {
             rt.delete(id, true)?;
         }
         let _ = std::fs::remove_file(self.dir(id).join(EXIT_FILE));
         let chain = self.chain_of(&r)?;
         self.ensure_mounted(id, &chain)?;
         let started = super::now();
-        let created = rt
-            .create(&CreateOpts {
-                id: id.to_string(),
-                bundle: self.dir(id),
-                ..Default::default()
-            })
-            .map_err(exec_error)?;
-        rt.start(id)?;
+        let created = rt.create_and_start(id, &self.dir(id), None)?;
         r.state = State::Running;
         r.pid = created.pid;
         r.started_at = started;
@@ -383,15 +375,9 @@ fn child(
     }
     dup_onto(out_w.as_raw_fd(), 1)?;
     dup_onto(err_w.as_raw_fd(), 2)?;
-    let rt = e.runtime();
-    let created = rt
-        .create(&CreateOpts {
-            id: r.id.clone(),
-            bundle: e.dir(&r.id),
-            ..Default::default()
-        })
-        .map_err(exec_error)?;
-    rt.start(&r.id)?;
+    let created =
+        e.runtime_for(r)
+            .create_and_start(&r.id, &e.dir(&r.id), Some(err_r.as_raw_fd()))?;
     // Our own ends only: the monitor must see EOF when the container's side closes.
     for fd in [0, 1, 2] {
         dup_onto(null.as_raw_fd(), fd)?;

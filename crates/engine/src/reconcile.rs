@@ -36,6 +36,8 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
         return Ok(());
     };
     let Some(mut r) = e.store.get(&seen.id)? else {
+        // Removed since we listed it: our try_lock made its lock file again.
+        lock.remove_file();
         return Ok(());
     };
     match r.state {

@@ -85,7 +85,7 @@ HAVE_EXEC=0
 if $BERTH exec --help >/dev/null 2>&1; then HAVE_EXEC=1; fi
 
 python3 - "$ROUNDS" "$HAVE_EXEC" "$W" <<PY
-import os, statistics, subprocess, sys, time
+import os, random, statistics, subprocess, sys, time
 rounds, have_exec, w = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
 berth = "$BERTH".split()
 podman = "$PODMAN".split()
@@ -99,22 +99,46 @@ def run(argv, out=subprocess.DEVNULL):
         sys.exit(f"failed ({p.returncode}): {' '.join(argv)}: {p.stderr.decode().strip()}")
     return dt, p
 
+def quiesce():
+    # What a command leaves running after it returns (podman's conmon and its cleanup
+    # command, berth's monitor and its --rm removal) must not be billed to the next tool:
+    # wait, untimed, until no process names the bench's directory.
+    me = str(os.getpid())
+    for _ in range(5000):
+        busy = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or pid == me:
+                continue
+            try:
+                if w.encode() in open(f"/proc/{pid}/cmdline", "rb").read():
+                    busy = True
+                    break
+            except OSError:
+                pass
+        if not busy:
+            return
+        time.sleep(0.002)
+
 def wait_removed():
-    # berth's --rm finishes in the monitor after the CLI returns: wait, untimed, so
-    # that the next run does not pay for it unseen.
+    # berth's --rm finishes in the monitor after the CLI returns: wait, untimed, until
+    # the lock file (removed last) is gone, so that the next command does not pay for it.
     d = f"{w}/berth/containers"
-    while any(not n.endswith(".lock") for n in os.listdir(d)):
+    while os.listdir(d):
         time.sleep(0.001)
 
-def alternate(title, tools, rounds):
+def alternate(title, tools, rounds, quiet=True):
     times = {n: [] for n, _ in tools}
+    rng = random.Random(4)
     for i in range(rounds + 2):
-        k = i % len(tools)
-        for name, f in tools[k:] + tools[:k]:
+        order = list(tools)
+        rng.shuffle(order)  # each tool follows each other one alike
+        for name, f in order:
             dt = f()
+            if quiet:
+                quiesce()
             if i >= 2:  # two warm-up rounds
                 times[name].append(dt)
-    print(f"== {title} ({rounds} rounds, alternating)")
+    print(f"== {title} ({rounds} rounds, tools in a new random order each round)")
     base = statistics.mean(times[tools[0][0]])
     for name, ts in times.items():
         m = statistics.mean(ts)
@@ -172,7 +196,7 @@ if have_exec:
     alternate("exec CTR true", [
         ("berth exec", lambda: run(berth + ["exec", cb, "true"])[0]),
         ("podman exec (runc)", lambda: run(podman + ["exec", cp, "true"])[0]),
-    ], rounds)
+    ], rounds, quiet=False)
     run(berth + ["rm", "-f", cb]); run(podman + ["rm", "-f", cp])
 else:
     print("== exec CTR true: skipped (this berth has no exec command)")

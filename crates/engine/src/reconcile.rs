@@ -19,10 +19,10 @@ pub fn reconcile(e: &Engine) {
             State::Removing => true,
             // A start whose CLI was killed after the monitor took over, before the row said so.
             State::Created => {
-                !e.dir(&r.id).join("config.json").exists() || e.runtime().dir(&r.id).exists()
+                !e.dir(&r.id).join("config.json").exists() || e.runtime_for(&r).exists(&r.id)
             }
             // The runtime state of an exited container holds its cgroup: release it.
-            State::Exited => !monitor_alive(&r) && e.runtime().dir(&r.id).exists(),
+            State::Exited => !monitor_alive(&r) && e.runtime_for(&r).exists(&r.id),
             _ => false,
         };
         if suspect {
@@ -36,6 +36,8 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
         return Ok(());
     };
     let Some(mut r) = e.store.get(&seen.id)? else {
+        // Removed since we listed it: our try_lock made its lock file again.
+        lock.remove_file();
         return Ok(());
     };
     match r.state {
@@ -49,8 +51,8 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
             lock.remove_file();
         }
         State::Running | State::Paused | State::Restarting if !monitor_alive(&r) => {
-            let rt = e.runtime();
-            if rt.dir(&r.id).exists() {
+            let rt = e.runtime_for(&r);
+            if rt.exists(&r.id) {
                 let _ = rt.resume(&r.id);
                 rt.delete(&r.id, true)?;
             }
@@ -70,17 +72,13 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
             e.store.update(&r)?;
         }
         State::Created => {
-            let rt = e.runtime();
-            let init = rt
-                .load(&r.id)
-                .ok()
-                .filter(|s| rt.status(s) != berth_runtime::state::Status::Stopped);
-            match (init, find_monitor(&r.id)) {
-                (Some(s), Some(monitor)) => {
+            let rt = e.runtime_for(&r);
+            match (rt.live_init(&r.id), find_monitor(&r.id)) {
+                (Some((pid, created)), Some(monitor)) => {
                     r.state = State::Running;
-                    r.pid = s.pid;
+                    r.pid = pid;
                     r.monitor_pid = monitor;
-                    r.started_at = s.created.clone();
+                    r.started_at = created;
                     e.store.update(&r)?;
                 }
                 _ => {
@@ -95,8 +93,8 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
             }
         }
         State::Exited if !monitor_alive(&r) => {
-            let rt = e.runtime();
-            if rt.dir(&r.id).exists() {
+            let rt = e.runtime_for(&r);
+            if rt.exists(&r.id) {
                 rt.delete(&r.id, true)?;
             }
         }

@@ -1,5 +1,6 @@
-//! `exit.json`: how the container's init ended, written atomically (temp file + fsync +
-//! rename) so a reader never sees half of it. `oom_killed` comes from the memory cgroup's
+//! `exit.json`: how the container's init ended, written atomically (temp file + rename) so a
+//! reader never sees half of it, and made durable by [`sync`] once the waiting clients have
+//! their answer (an fsync costs milliseconds here, on the path of every attached `run`). `oom_killed` comes from the memory cgroup's
 //! `oom_kill` counter, read when the init starts and again when it ends.
 
 use std::io::Write;
@@ -17,8 +18,19 @@ pub fn write(
     );
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(body.as_bytes())?;
-    f.sync_all()?;
     std::fs::rename(&tmp, dir.join("exit.json"))
+}
+
+/// Flush `exit.json` and its directory entry to disk. Until then a killed process loses
+/// nothing (the page cache holds it); a power loss may leave it empty, which readers treat
+/// as no record.
+pub fn sync(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir.join("exit.json")) {
+        let _ = f.sync_all();
+    }
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 pub fn remove(dir: &Path) {

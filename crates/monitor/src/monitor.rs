@@ -477,6 +477,7 @@ impl Monitor {
             c.exited(code);
             c.flush();
         }
+        exit::sync(&self.args.dir);
         let stopped = self.stopped_by_user();
         match self.policy.next(code, stopped, ran) {
             Some(delay) => {

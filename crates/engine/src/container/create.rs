@@ -91,6 +91,9 @@ impl Engine {
     pub fn create(&self, opts: &RunOptions, image: ImageInput) -> Result<Row> {
         let given = opts.name.as_deref().map(names::validate).transpose()?;
         let mut opts = opts.clone();
+        if let Some(given) = &opts.runtime {
+            opts.runtime = Some(super::runtimes::resolve_binary(given)?);
+        }
         if opts.stop_signal.is_none() {
             opts.stop_signal = image.config.stop_signal.clone();
         }
@@ -151,7 +154,7 @@ impl Engine {
         let vstore = crate::volume::VolumeStore::open(&self.root)?;
         undo.volumes = true;
         let mut volumes = vstore.for_container(&id).copy_up_from(&rootfs);
-        let spec = spec::build(SpecInput {
+        let mut spec = spec::build(SpecInput {
             id: &id,
             opts: &opts,
             image: image.config,
@@ -159,6 +162,9 @@ impl Engine {
             volumes: &mut volumes,
             init_binary: init.as_deref(),
         })?;
+        if opts.runtime.is_some() {
+            spec.set_version(super::runtimes::EXTERNAL_OCI_VERSION.into());
+        }
         write_atomic(
             &dir.join("config.json"),
             &serde_json::to_vec_pretty(&spec)

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod exit;
 pub mod inspect;
 pub mod remove;
+pub mod runtimes;
 pub mod start;
 pub mod stop;
 pub mod wait;
@@ -119,13 +120,20 @@ pub fn process_is(pid: i32, what: &str) -> bool {
         Some((_, st)) if st != 'Z' && st != 'X' => {}
         _ => return false,
     }
-    std::fs::read(format!("/proc/{pid}/cmdline"))
+    let in_cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|c| {
             c.split(|b| *b == 0)
                 .take(2)
                 .any(|a| String::from_utf8_lossy(a).contains(what))
         })
-        .unwrap_or(false)
+        .unwrap_or(false);
+    // Right after an exec the kernel has switched the binary (and closed the CLOEXEC report
+    // pipe that tells `start` the monitor is there) before it sets up the arguments: the
+    // cmdline reads empty for a moment, the exe link is already the new binary.
+    in_cmdline
+        || std::fs::read_link(format!("/proc/{pid}/exe"))
+            .map(|p| p.to_string_lossy().contains(what))
+            .unwrap_or(false)
 }
 
 /// Is the container's monitor still there?

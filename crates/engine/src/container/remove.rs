@@ -36,8 +36,8 @@ impl Engine {
             r.state = State::Removing;
             self.store.update(r)?;
         }
-        let rt = self.runtime();
-        if rt.dir(&r.id).exists() {
+        let rt = self.runtime_for(r);
+        if rt.exists(&r.id) {
             // Kills whatever is in the container's cgroup and removes the cgroup.
             rt.delete(&r.id, true)?;
         }

@@ -7,7 +7,6 @@ use super::{options_of, Engine, EXIT_FILE, STOPPED_BY_USER};
 use crate::options::{LogDriver, RestartPolicy, RunOptions};
 use crate::store::{Row, State};
 use crate::{Error, Result};
-use berth_runtime::CreateOpts;
 use std::ffi::CString;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -122,8 +121,8 @@ impl Engine {
     /// Clear what a previous run left (runtime state, exit record) so the runtime can create
     /// the container again under the same ID.
     fn prepare_start(&self, r: &Row) -> Result<()> {
-        let rt = self.runtime();
-        if rt.dir(&r.id).exists() {
+        let rt = self.runtime_for(r);
+        if rt.exists(&r.id) {
             rt.delete(&r.id, true)?;
         }
         let dir = self.dir(&r.id);
@@ -178,7 +177,7 @@ impl Engine {
                 r.error = e.to_string();
                 r.exit_code = e.exit_code();
                 let _ = self.store.update(r);
-                let _ = self.runtime().delete(&r.id, true);
+                let _ = self.runtime_for(r).delete(&r.id, true);
                 Err(e)
             }
         }
@@ -215,8 +214,8 @@ impl Engine {
             )));
         }
         let count = r.restart_count;
-        let rt = self.runtime();
-        if rt.dir(id).exists() {
+        let rt = self.runtime_for(&r);
+        if rt.exists(id) {
             rt.delete(id, true)?;
         }
         let _ = std::fs::remove_file(self.dir(id).join(EXIT_FILE));
@@ -228,18 +227,11 @@ impl Engine {
         } else {
             None
         };
-        let created = rt
-            .create(&CreateOpts {
-                id: id.to_string(),
-                bundle: self.dir(id),
-                console_socket: console.as_ref().map(|c| c.path()),
-                ..Default::default()
-            })
-            .map_err(exec_error)?;
+        let socket = console.as_ref().map(|c| c.path());
+        let created = rt.create_and_start(id, &self.dir(id), None, socket.as_deref())?;
         if let Some(c) = console {
             hand_terminal_to_monitor(c.receive()?)?;
         }
-        rt.start(id)?;
         r.state = State::Running;
         r.pid = created.pid;
         r.started_at = started;
@@ -430,15 +422,9 @@ fn start_with_pipes(e: &Engine, r: &Row, o: &RunOptions) -> Result<(i32, Monitor
     }
     dup_onto(out_w.as_raw_fd(), 1)?;
     dup_onto(err_w.as_raw_fd(), 2)?;
-    let rt = e.runtime();
-    let created = rt
-        .create(&CreateOpts {
-            id: r.id.clone(),
-            bundle: e.dir(&r.id),
-            ..Default::default()
-        })
-        .map_err(exec_error)?;
-    rt.start(&r.id)?;
+    let created =
+        e.runtime_for(r)
+            .create_and_start(&r.id, &e.dir(&r.id), Some(err_r.as_raw_fd()), None)?;
     // Our own ends only: the monitor must see EOF when the container's side closes.
     for fd in [0, 1, 2] {
         dup_onto(null.as_raw_fd(), fd)?;
@@ -473,17 +459,10 @@ fn start_with_pty(e: &Engine, r: &Row) -> Result<(i32, MonitorFds)> {
     for fd in [0, 1, 2] {
         dup_onto(null.as_raw_fd(), fd)?;
     }
-    let rt = e.runtime();
-    let created = rt
-        .create(&CreateOpts {
-            id: r.id.clone(),
-            bundle: e.dir(&r.id),
-            console_socket: Some(console.path()),
-            ..Default::default()
-        })
-        .map_err(exec_error)?;
+    let created =
+        e.runtime_for(r)
+            .create_and_start(&r.id, &e.dir(&r.id), None, Some(&console.path()))?;
     let master = console.receive()?;
-    rt.start(&r.id)?;
     let fd = master.as_raw_fd();
     keep_open(fd)?;
     std::mem::forget(master);

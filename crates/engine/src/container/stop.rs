@@ -27,14 +27,6 @@ fn not_running(r: &Row) -> Error {
 }
 
 impl Engine {
-    fn init_dead(&self, id: &str) -> bool {
-        let rt = self.runtime();
-        match rt.load(id) {
-            Ok(s) => rt.status(&s) == berth_runtime::state::Status::Stopped,
-            Err(_) => true,
-        }
-    }
-
     /// Wait until the monitor has recorded the exit (or is gone), then update the row.
     pub(crate) fn settle(&self, r: &mut Row, within: Duration) -> Result<()> {
         let deadline = Instant::now() + within;
@@ -66,7 +58,7 @@ impl Engine {
         let o = options_of(r);
         let dir = self.dir(&r.id);
         std::fs::write(dir.join(STOPPED_BY_USER), b"").map_err(|e| Error::io("write", &dir, e))?;
-        let rt = self.runtime();
+        let rt = self.runtime_for(r);
         if r.state == State::Paused {
             let _ = rt.resume(&r.id);
         }
@@ -75,10 +67,10 @@ impl Engine {
             let _ = rt.kill(&r.id, sig, false);
             let secs = timeout.or(o.stop_timeout).unwrap_or(10);
             let deadline = Instant::now() + Duration::from_secs(secs.max(0) as u64);
-            while !self.init_dead(&r.id) && Instant::now() < deadline {
+            while !rt.init_dead(&r.id) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            if !self.init_dead(&r.id) {
+            if !rt.init_dead(&r.id) {
                 let _ = rt.kill(&r.id, Signal::SIGKILL, true);
             }
         }
@@ -123,7 +115,7 @@ impl Engine {
             std::fs::write(dir.join(STOPPED_BY_USER), b"")
                 .map_err(|e| Error::io("write", &dir, e))?;
         }
-        let rt = self.runtime();
+        let rt = self.runtime_for(&r);
         rt.kill(&r.id, sig, false)?;
         if sig == Signal::SIGKILL {
             self.settle(&mut r, Duration::from_secs(10))?;
@@ -146,7 +138,7 @@ impl Engine {
             }
             _ => return Err(not_running(&r)),
         }
-        self.runtime().pause(&r.id)?;
+        self.runtime_for(&r).pause(&r.id)?;
         r.state = State::Paused;
         self.store.update(&r)?;
         Ok(r)
@@ -160,7 +152,7 @@ impl Engine {
         if r.state != State::Paused {
             return Err(Error::Conflict(format!("Container {} is not paused", r.id)));
         }
-        self.runtime().resume(&r.id)?;
+        self.runtime_for(&r).resume(&r.id)?;
         r.state = State::Running;
         self.store.update(&r)?;
         Ok(r)

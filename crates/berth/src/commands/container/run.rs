@@ -137,12 +137,13 @@ fn wait_on_monitor(sock: PathBuf) -> std::sync::mpsc::Receiver<i32> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut conn = None;
-        for _ in 0..400 {
+        // The socket appears a moment after the monitor's exec: retry often.
+        for _ in 0..2000 {
             if let Ok(c) = std::os::unix::net::UnixStream::connect(&sock) {
                 conn = Some(c);
                 break;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
         let Some(mut c) = conn else { return };
         if c.write_all(b"{\"wait\":{}}\n").is_err() {
@@ -231,6 +232,10 @@ pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
                 }
             }
         }
-        std::thread::sleep(Duration::from_millis(2));
+        // Wakes at once when the monitor answers the wait (no poll interval on the exit).
+        if let Ok(code) = waited.recv_timeout(Duration::from_millis(2)) {
+            pump(&mut log);
+            return Ok(code);
+        }
     }
 }

@@ -242,6 +242,32 @@ fn image_prune_keeps_images_that_containers_use() {
     assert_eq!(root.ok(&["images", "-q"]), "");
 }
 
+#[test]
+fn rmi_refuses_an_image_a_container_is_made_from() {
+    let root = Root::new();
+    let id = root.ok(&["create", IMAGE, "true"]).trim().to_string();
+    for args in [&["rmi", IMAGE][..], &["rmi", "-f", IMAGE][..]] {
+        let o = root.berth(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&o).contains(&format!(
+                "image is being used by stopped container {}",
+                &id[..12]
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // The container still runs from its image.
+    root.ok(&["start", "-a", &id]);
+    // A second name can go; the last one cannot while the container exists.
+    root.ok(&["tag", IMAGE, "other:1"]);
+    root.ok(&["rmi", "other:1"]);
+    root.ok(&["rm", &id]);
+    root.ok(&["rmi", IMAGE]);
+    assert_eq!(root.ok(&["images", "-q"]), "");
+}
+
 /// A descriptor berth inherits (a shell's pipe) must not be held by the container's
 /// monitor: whoever waits for EOF on it (`$(berth run -d ...)`) would wait for the container.
 #[test]

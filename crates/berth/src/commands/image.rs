@@ -51,9 +51,42 @@ pub fn report_removal(env: &Env, r: &Removal, untagged: &str, deleted: &str) -> 
     Ok(())
 }
 
+/// Docker's conflict when removing `img` would delete an image a container is made from.
+/// Unlike docker, `-f` does not override it: the container's root is an overlay of the
+/// image's snapshots, which garbage collection would remove with the image.
+fn refuse_if_used(env: &Env, target: &Target) -> Result<(), String> {
+    let (img, deletes) = match target {
+        Target::Id(img) => (img, true),
+        Target::Name(_, img) | Target::RepoDigest(_, img) => {
+            (img, img.names.len() + img.repo_digests.len() <= 1)
+        }
+    };
+    if !deletes {
+        return Ok(());
+    }
+    let vs = berth_engine::volume::VolumeStore::open(&env.root).map_err(s)?;
+    let id = img.id.to_string();
+    let Some(c) = vs
+        .containers()
+        .map_err(s)?
+        .into_iter()
+        .find(|c| c.image_id == id)
+    else {
+        return Ok(());
+    };
+    let how = if c.active() { "running" } else { "stopped" };
+    Err(format!(
+        "conflict: unable to delete {} (cannot be forced) - image is being used by {how} container {}",
+        short_id(&img.id, false),
+        &c.id[..12.min(c.id.len())]
+    ))
+}
+
 fn rmi_one(env: &Env, arg: &str, force: bool) -> Result<(), String> {
     let md = env.metadata().map_err(s)?;
-    let removal = match resolve(&md, arg)? {
+    let target = resolve(&md, arg)?;
+    refuse_if_used(env, &target)?;
+    let removal = match target {
         Target::Name(full, _) => md.remove_name(&full).map_err(s)?,
         Target::RepoDigest(full, img) => {
             md.remove_repo_digest(&full).map_err(s)?;

@@ -38,7 +38,8 @@
 //!   (unpacked once, verified against its diff ID, published atomically), and the overlayfs
 //!   mount of a layer stack plus a writable upper dir as a container root.
 //! - `overlay` (private): the overlayfs mount itself, lower dirs one by one (`lowerdir+`)
-//!   where the kernel has it, so images of any depth mount.
+//!   where the kernel has it, so images of any depth mount; optionally over idmapped
+//!   copies of the lower dirs (a container in its own user namespace owns the image's files).
 
 pub mod archive;
 pub mod changes;

@@ -6,8 +6,8 @@
 
 use crate::error::{Error, Result};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
 const FSCONFIG_SET_STRING: libc::c_uint = 1;
 const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
@@ -166,4 +166,87 @@ fn mount_legacy(lowers: &[&Path], upper: &Path, work: &Path, target: &Path) -> R
         ));
     }
     Ok(())
+}
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// A detached copy of the mount at `src` (that dir and below, not the mounts under it) whose
+/// ids are shifted through the user namespace `userns`: a file owned by uid 0 on disk shows
+/// as the host uid the namespace maps 0 to, and that host uid writes files owned by 0.
+pub fn idmapped_tree(src: &Path, userns: BorrowedFd) -> Result<OwnedFd> {
+    let c = CString::new(src.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::Unsupported(format!("NUL byte in {}", src.display())))?;
+    // SAFETY: open_tree reads a valid C string; the result is checked before use.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::io("open_tree", src, std::io::Error::last_os_error()));
+    }
+    // SAFETY: open_tree returned a new fd that nothing else owns.
+    let tree = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns.as_raw_fd() as u64,
+    };
+    // SAFETY: mount_setattr on our detached mount fd; it reads `attr`, whose size is passed.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if rc != 0 {
+        return Err(Error::io(
+            "idmap mount of",
+            src,
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(tree)
+}
+
+/// Like [`mount`], over idmapped copies of the lower dirs. The upper and work dirs are not
+/// idmapped: overlayfs makes its work dir and copies up with the mounter's (host root's)
+/// ids, which the container's namespace does not map (EOVERFLOW); so what the container
+/// writes lands in `upper` with host ids, and `upper` itself should belong to the host uid
+/// the namespace maps 0 to. The overlay keeps its own references to the layers, so the
+/// detached copies are dropped once it is mounted.
+pub fn mount_idmapped(
+    lowers: &[&Path],
+    upper: &Path,
+    work: &Path,
+    target: &Path,
+    userns: BorrowedFd,
+) -> Result<()> {
+    let mut trees = Vec::with_capacity(lowers.len());
+    for l in lowers {
+        trees.push(idmapped_tree(l, userns)?);
+    }
+    let lower_paths: Vec<PathBuf> = trees
+        .iter()
+        .map(|t| PathBuf::from(format!("/proc/self/fd/{}", t.as_raw_fd())))
+        .collect();
+    let lower_refs: Vec<&Path> = lower_paths.iter().map(PathBuf::as_path).collect();
+    mount(&lower_refs, upper, work, target)
 }

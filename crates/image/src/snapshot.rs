@@ -127,6 +127,37 @@ impl Snapshotter {
 
     /// Mount the overlay of `chain` (bottom layer first) with `upper`/`work` at `target`.
     pub fn mount(&self, chain: &[Digest], upper: &Path, work: &Path, target: &Path) -> Result<()> {
+        let lowers = self.lower_dirs(chain)?;
+        for d in [upper, work, target] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
+        }
+        let lowers: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
+        crate::overlay::mount(&lowers, upper, work, target)
+    }
+
+    /// [`Snapshotter::mount`] with every snapshot idmapped through the user namespace
+    /// `userns` (as podman does on kernels since 5.19): the image's root-owned files belong
+    /// to the host uid that namespace maps 0 to. `upper` is not shifted: what the container
+    /// writes is stored with host ids, and the caller makes `upper` (the root directory)
+    /// belong to that host uid.
+    pub fn mount_idmapped(
+        &self,
+        chain: &[Digest],
+        upper: &Path,
+        work: &Path,
+        target: &Path,
+        userns: std::os::fd::BorrowedFd,
+    ) -> Result<()> {
+        let lowers = self.lower_dirs(chain)?;
+        for d in [upper, work, target] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
+        }
+        let lowers: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
+        crate::overlay::mount_idmapped(&lowers, upper, work, target, userns)
+    }
+
+    /// The snapshot dirs of `chain` (bottom first), top first as overlayfs stacks them.
+    fn lower_dirs(&self, chain: &[Digest]) -> Result<Vec<PathBuf>> {
         let mut lowers = Vec::with_capacity(chain.len());
         for c in chain.iter().rev() {
             let p = self.path(c);
@@ -135,11 +166,7 @@ impl Snapshotter {
             }
             lowers.push(p);
         }
-        for d in [upper, work, target] {
-            std::fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
-        }
-        let lowers: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
-        crate::overlay::mount(&lowers, upper, work, target)
+        Ok(lowers)
     }
 }
 

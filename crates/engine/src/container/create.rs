@@ -2,12 +2,13 @@
 
 use super::Engine;
 use crate::image_config::ImageConfig;
-use crate::options::RunOptions;
+use crate::options::{RunOptions, Userns};
 use crate::spec::{self, SpecInput};
 use crate::store::{Row, State};
 use crate::{names, Error, Result};
 use berth_image::snapshot::Snapshotter;
 use berth_image::Digest;
+use std::os::fd::AsFd;
 use std::path::Path;
 
 /// The image a container is made from, as the CLI resolved it.
@@ -51,6 +52,18 @@ impl Drop for Undo<'_> {
     }
 }
 
+/// A user namespace mapping container ids 0..size to host ids host_id.., as the container's.
+fn id_mapped_userns(host_id: u32, size: u32) -> Result<std::os::fd::OwnedFd> {
+    let map = oci_spec::runtime::LinuxIdMappingBuilder::default()
+        .container_id(0u32)
+        .host_id(host_id)
+        .size(size)
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("userns mapping: {e}")))?;
+    let map = [map];
+    Ok(berth_runtime::rootfs::idmap::userns_with(&map, &map)?)
+}
+
 /// Unmount the overlay at `target`, if mounted (EINVAL: not a mount point; ENOENT: gone).
 pub fn unmount(target: &Path) -> Result<()> {
     match nix::mount::umount2(target, nix::mount::MntFlags::empty()) {
@@ -83,7 +96,19 @@ impl Engine {
             return Ok(());
         }
         let snaps = Snapshotter::open(self.root.join("snapshots"))?;
-        snaps.mount(chain, &dir.join("upper"), &dir.join("work"), &rootfs)?;
+        let (upper, work) = (dir.join("upper"), dir.join("work"));
+        match self.store.get(id)?.map(|r| super::options_of(&r).userns) {
+            // Container root owns the image's files and its root dir (volumes and binds are
+            // not shifted).
+            Some(Userns::Private { host_id, size }) => {
+                let ns = id_mapped_userns(host_id, size)?;
+                std::fs::create_dir_all(&upper).map_err(|e| Error::io("create", &upper, e))?;
+                std::os::unix::fs::chown(&upper, Some(host_id), Some(host_id))
+                    .map_err(|e| Error::io("chown", &upper, e))?;
+                snaps.mount_idmapped(chain, &upper, &work, &rootfs, ns.as_fd())?
+            }
+            _ => snaps.mount(chain, &upper, &work, &rootfs)?,
+        }
         Ok(())
     }
 

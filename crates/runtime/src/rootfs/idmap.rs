@@ -75,7 +75,7 @@ pub fn prepare(spec: &Spec, bundle: &Path) -> Result<Vec<Option<OwnedFd>>> {
 }
 
 /// A user namespace holding the given mappings, kept alive by its fd only.
-fn userns_with(uid: &[LinuxIdMapping], gid: &[LinuxIdMapping]) -> Result<OwnedFd> {
+pub fn userns_with(uid: &[LinuxIdMapping], gid: &[LinuxIdMapping]) -> Result<OwnedFd> {
     let (r, w) = nix::unistd::pipe().map_err(|e| Error::sys("pipe", e))?;
     match clone(libc::CLONE_NEWUSER as libc::c_ulong)? {
         Forked::Child => {

@@ -29,6 +29,7 @@
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
 pub mod container;
+mod db;
 pub mod error;
 pub mod image_config;
 pub mod lock;

@@ -196,10 +196,7 @@ pub fn generate(attempt: u32) -> Result<String> {
 /// A user's `--name` (a leading `/` is Docker's form and dropped): `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
 pub fn validate(name: &str) -> Result<String> {
     let n = name.strip_prefix('/').unwrap_or(name);
-    let mut chars = n.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && n.len() >= 2
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    let ok = n.len() >= 2 && crate::options::parse::valid_name(n);
     if !ok {
         return Err(Error::InvalidArgument(format!(
             "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"

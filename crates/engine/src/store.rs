@@ -6,7 +6,6 @@
 use crate::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::time::Duration;
 
 /// The engine's current schema version in `berth_schema`.
 const VERSION: i64 = 1;
@@ -97,9 +96,7 @@ impl State {
     }
 }
 
-pub(crate) fn db_err(what: &str, e: rusqlite::Error) -> Error {
-    Error::Db(format!("{what}: {e}"))
-}
+pub(crate) use crate::db::db_err;
 
 pub struct Store {
     db: Connection,
@@ -130,32 +127,7 @@ fn row_of(r: &rusqlite::Row) -> rusqlite::Result<Row> {
 impl Store {
     /// Open (creating) the database and bring the engine's tables to the current version.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-        }
-        let db = Connection::open(path).map_err(|e| db_err("open state database", e))?;
-        db.busy_timeout(Duration::from_secs(30))
-            .map_err(|e| db_err("busy timeout", e))?;
-        // Two processes switching a new database to WAL at once get BUSY without waiting.
-        let mut tries = 0;
-        loop {
-            match db.pragma_update(None, "journal_mode", "WAL") {
-                Ok(()) => break,
-                Err(rusqlite::Error::SqliteFailure(f, _))
-                    if f.code == rusqlite::ErrorCode::DatabaseBusy && tries < 300 =>
-                {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Err(e) => return Err(db_err("enable WAL", e)),
-            }
-        }
-        // In WAL mode NORMAL syncs at checkpoints only, not at each commit: a killed process
-        // loses nothing (the WAL is in the page cache) and the database stays consistent
-        // across a power loss, where only the commits of its last moments may be rolled back
-        // (a container dir may then outlive its row). One fsync less per commit.
-        db.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| db_err("synchronous", e))?;
+        let db = crate::db::open(path)?;
         let s = Store { db };
         s.migrate()?;
         Ok(s)

@@ -124,7 +124,7 @@ impl VolumeStore {
         }
         let trash = self.trash();
         std::fs::create_dir_all(&trash).map_err(|e| Error::io("create", &trash, e))?;
-        let to = trash.join(format!("{name}.{}", &name::random_id()?[..12]));
+        let to = trash.join(format!("{name}.{}", &crate::names::new_id()?[..12]));
         std::fs::rename(&from, &to).map_err(|e| Error::io("move to trash", &from, e))?;
         self.moved.borrow_mut().push((from, to));
         Ok(())
@@ -266,7 +266,7 @@ impl VolumeStore {
                 name::validate(n)?;
                 n.to_string()
             }
-            None => name::random_id()?,
+            None => crate::names::new_id()?,
         };
         self.immediate(|_| self.ensure(&name, labels, None).map(|(v, _)| v))
     }
@@ -431,7 +431,7 @@ impl VolumeStore {
                 name::validate(n)?;
                 (n.to_string(), None)
             }
-            None => (name::random_id()?, Some(container)),
+            None => (crate::names::new_id()?, Some(container)),
         };
         self.immediate(|db| {
             let made = self.ensure(&name, &BTreeMap::new(), anonymous_for)?;

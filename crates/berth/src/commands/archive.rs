@@ -1,6 +1,7 @@
 //! `save`, `load`, `import`: archives and root filesystem tarballs, printed as docker does.
 
 use super::resolve::{familiar, resolve, Target};
+use super::s;
 use crate::cli::{ImportArgs, LoadArgs, SaveArgs};
 use crate::env::Env;
 use berth_image::archive::{self, Saved};
@@ -8,10 +9,6 @@ use berth_image::import::ImportOptions;
 use berth_image::manifest::Platform;
 use berth_image::Reference;
 use std::io::IsTerminal;
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
 
 /// A repository name without tag or digest means every tag of it, as `docker save busybox`;
 /// anything else names one image.

@@ -176,6 +176,19 @@ pub fn ellipsis(s: &str, max: usize) -> String {
     out
 }
 
+/// JSON with Docker's 4-space indentation (serde_json's pretty form uses 2; strings never
+/// hold a raw newline, so leading spaces are only indentation).
+pub fn pretty(v: &serde_json::Value) -> String {
+    let two = serde_json::to_string_pretty(v).expect("JSON of a Value");
+    two.lines()
+        .map(|l| {
+            let body = l.trim_start_matches(' ');
+            format!("{}{body}", " ".repeat(2 * (l.len() - body.len())))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,14 +4,11 @@
 use super::format::{ellipsis, human_size, Template};
 use super::images::config_of;
 use super::resolve::{resolve, short_id};
+use super::s;
 use crate::cli::HistoryArgs;
 use crate::env::Env;
 use berth_image::timestamp;
 use serde_json::{json, Map, Value};
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
 
 pub fn history(env: &Env, a: &HistoryArgs) -> Result<i32, String> {
     let (md, store, snaps) = (

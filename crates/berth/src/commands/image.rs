@@ -1,21 +1,14 @@
 //! `tag`, `rmi`, `image inspect`.
 
+use super::format::pretty;
 use super::images::{config_of, size_of};
 use super::resolve::{familiar, resolve, short_id, Target};
+use super::s;
 use crate::env::Env;
 use berth_image::metadata::Removal;
 use berth_image::timestamp;
 use berth_image::Reference;
 use serde_json::{json, Value};
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
-
-/// Seconds since the epoch (pull records it as the time a name was set).
-pub(crate) fn now() -> i64 {
-    timestamp::now()
-}
 
 pub fn tag(env: &Env, source: &str, target: &str) -> Result<i32, String> {
     let md = env.metadata().map_err(s)?;
@@ -131,19 +124,6 @@ pub fn rmi(env: &Env, refs: &[String], force: bool) -> Result<i32, String> {
         }
     }
     Ok(code)
-}
-
-/// Pretty JSON with 4-space indents, as the docker CLI prints.
-fn pretty(v: &Value) -> String {
-    // serde_json indents by 2; JSON strings hold no raw newline, so leading spaces are indent.
-    let two = serde_json::to_string_pretty(v).expect("JSON");
-    two.lines()
-        .map(|l| {
-            let body = l.trim_start_matches(' ');
-            format!("{}{body}", " ".repeat(2 * (l.len() - body.len())))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// An object with its keys in the given order (Docker's struct order), indented by `pad`.

@@ -3,6 +3,7 @@
 
 use super::format::{human_size, Template};
 use super::resolve::{repo_and_tag, resolve, short_id};
+use super::s;
 use crate::cli::ImagesArgs;
 use crate::env::Env;
 use berth_image::metadata::StoredImage;
@@ -10,10 +11,6 @@ use berth_image::snapshot::Snapshotter;
 use berth_image::timestamp;
 use berth_image::ContentStore;
 use serde_json::{json, Map, Value};
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
 
 /// The image config (an empty object if it cannot be read).
 pub fn config_of(store: &ContentStore, img: &StoredImage) -> Value {

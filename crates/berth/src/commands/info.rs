@@ -3,6 +3,7 @@
 //! (docker's Client/Server blocks, plain text).
 
 use super::format::Template;
+use super::s;
 use crate::env::Env;
 use clap::Args;
 use serde_json::{json, Map, Value};
@@ -13,10 +14,6 @@ pub struct InfoArgs {
     /// json, or a Go template such as '{{.ServerVersion}} {{.CgroupVersion}}'
     #[arg(short, long)]
     pub format: Option<String>,
-}
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
 }
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");

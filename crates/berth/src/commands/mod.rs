@@ -18,6 +18,11 @@ pub mod volume;
 
 use crate::cli::{Cli, Cmd, ContainerCmd, ImageCmd};
 use crate::env::Env;
+
+/// An error as the one line the CLI prints.
+pub(crate) fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
 use container::Failure;
 
 /// Run a command. Container commands fail with Docker's exit codes (125/126/127 or the

@@ -3,14 +3,11 @@
 
 use super::format::human_size_digits;
 use super::resolve::familiar;
+use super::s;
 use crate::cli::PruneArgs;
 use crate::env::Env;
 use berth_image::metadata::StoredImage;
 use std::io::BufRead;
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
 
 /// Images that containers are made from must not be pruned: the engine's state database
 /// says which (any container, running or not, as docker counts them).

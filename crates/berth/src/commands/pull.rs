@@ -1,15 +1,12 @@
 //! `pull`: a reference from its registry into the store, printed the way docker pull does.
 
+use super::s;
 use crate::cli::PullArgs;
 use crate::env::Env;
 use berth_image::manifest::Platform;
 use berth_image::metadata::ImageRecord;
 use berth_image::registry::client::Client;
 use berth_image::Reference;
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
 
 pub fn pull(env: &Env, a: &PullArgs) -> Result<i32, String> {
     let quiet = a.quiet;
@@ -58,7 +55,7 @@ pub fn pull(env: &Env, a: &PullArgs) -> Result<i32, String> {
         manifest: pulled.manifest.clone(),
         config: pulled.config.clone(),
         chain: pulled.chain.clone(),
-        created: super::image::now(),
+        created: berth_image::timestamp::now(),
     })
     .map_err(s)?;
     if quiet {

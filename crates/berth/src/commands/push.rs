@@ -1,16 +1,13 @@
 //! `push`: a local image name to its registry, printed the way docker push does.
 //! `BERTH_PUSH_CHUNK_SIZE` (bytes) sets the size above which blobs go up in chunks.
 
+use super::s;
 use crate::cli::PushArgs;
 use crate::env::Env;
 use berth_image::registry::client::Client;
 use berth_image::registry::credentials;
 use berth_image::registry::push::{self, LayerPushed, PushOptions};
 use berth_image::Reference;
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
 
 pub fn push(env: &Env, a: &PushArgs) -> Result<i32, String> {
     let r: Reference = a.reference.parse().map_err(s)?;

@@ -2,6 +2,7 @@
 //! hex), a name (`busybox` = `docker.io/library/busybox:latest`), a repository digest
 //! (`busybox@sha256:...`), else a unique prefix of an ID.
 
+use super::s;
 use berth_image::metadata::{Metadata, StoredImage};
 use berth_image::{Digest, Reference};
 
@@ -19,10 +20,6 @@ impl Target {
             Target::Name(_, i) | Target::RepoDigest(_, i) | Target::Id(i) => i,
         }
     }
-}
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
 }
 
 fn is_hex(x: &str) -> bool {

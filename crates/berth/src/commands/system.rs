@@ -4,6 +4,7 @@
 
 use super::format::{human_size, human_size_digits, Template};
 use super::resolve::familiar;
+use super::s;
 use super::volume::{confirm, store};
 use crate::env::Env;
 use berth_engine::volume::{ContainerBrief, VolumeFilter};
@@ -42,10 +43,6 @@ pub struct PruneArgs {
     /// Prune anonymous volumes
     #[arg(long)]
     pub volumes: bool,
-}
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
 }
 
 pub fn run(env: &Env, cmd: &SystemCmd) -> Result<i32, String> {

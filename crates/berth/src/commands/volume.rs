@@ -1,7 +1,9 @@
 //! `volume create/ls/inspect/rm/prune`, with the docker CLI's flags and output, over the
 //! engine's volume store.
 
+use super::format::pretty;
 use super::format::{human_size_digits, Template};
+use super::s;
 use crate::env::Env;
 use berth_engine::volume::{Volume, VolumeFilter, VolumeStore};
 use clap::{Args, Subcommand};
@@ -83,10 +85,6 @@ pub struct PruneArgs {
     /// Only volumes with these labels: label=KEY[=VALUE] (and docker's all=true, as -a)
     #[arg(long, value_name = "FILTER")]
     pub filter: Vec<String>,
-}
-
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
 }
 
 pub fn run(env: &Env, cmd: &VolumeCmd) -> Result<i32, String> {
@@ -181,19 +179,6 @@ fn ls(env: &Env, a: &LsArgs) -> Result<i32, String> {
     let rows: Vec<_> = vols.iter().map(row).collect();
     Template::parse(format, FIELDS)?.print(&rows, HEADERS);
     Ok(0)
-}
-
-/// JSON with Docker's 4-space indentation (serde_json's pretty form uses 2; strings never
-/// hold a raw newline, so leading spaces are only indentation).
-pub fn pretty(v: &Value) -> String {
-    let two = serde_json::to_string_pretty(v).expect("JSON of a Value");
-    two.lines()
-        .map(|l| {
-            let body = l.trim_start_matches(' ');
-            format!("{}{body}", " ".repeat(2 * (l.len() - body.len())))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn inspect(env: &Env, a: &InspectArgs) -> Result<i32, String> {

@@ -1,17 +1,11 @@
-//! Volume names as Docker's local driver accepts them, and the random names of anonymous
-//! volumes (64 hex digits, like container IDs).
+//! Volume names as Docker's local driver accepts them (anonymous volumes are named by
+//! [`crate::names::new_id`], 64 hex digits like container IDs).
 
 use crate::{Error, Result};
-use std::io::Read;
 
 /// `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, Docker's rule for local volume names.
 pub fn validate(name: &str) -> Result<()> {
-    let b = name.as_bytes();
-    let ok = b.len() >= 2
-        && b[0].is_ascii_alphanumeric()
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+    let ok = name.len() >= 2 && crate::options::parse::valid_name(name);
     if ok {
         return Ok(());
     }
@@ -20,15 +14,6 @@ pub fn validate(name: &str) -> Result<()> {
          \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, \
          use absolute path"
     )))
-}
-
-/// 32 random bytes as 64 lowercase hex digits.
-pub fn random_id() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| Error::io("read", "/dev/urandom", e))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]
@@ -43,7 +28,7 @@ mod tests {
         for bad in ["", "a", "_a", ".hidden", "a/b", "../x", "a b", "/abs", "é1"] {
             assert!(validate(bad).is_err(), "{bad}");
         }
-        let id = random_id().unwrap();
+        let id = crate::names::new_id().unwrap();
         assert_eq!(id.len(), 64);
         assert!(validate(&id).is_ok());
     }

@@ -13,6 +13,7 @@ pub fn reconcile(e: &Engine) {
     let Ok(rows) = e.store.list() else {
         return;
     };
+    let ids = rows.iter().map(|r| r.id.clone()).collect();
     for r in rows {
         let suspect = match r.state {
             State::Running | State::Paused | State::Restarting => !monitor_alive(&r),
@@ -27,6 +28,29 @@ pub fn reconcile(e: &Engine) {
         };
         if suspect {
             let _ = repair(e, &r);
+        }
+    }
+    remove_orphan_locks(e, &ids);
+}
+
+/// A create killed between taking its container's lock and inserting the row leaves a lock
+/// file that no row names: removed once nobody holds it (a create still running does).
+fn remove_orphan_locks(e: &Engine, ids: &std::collections::HashSet<String>) {
+    let Ok(dir) = std::fs::read_dir(e.containers_dir()) else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".lock")) else {
+            continue;
+        };
+        if ids.contains(id) {
+            continue;
+        }
+        if let Ok(Some(lock)) = e.try_lock(id) {
+            if matches!(e.store.get(id), Ok(None)) {
+                lock.remove_file();
+            }
         }
     }
 }

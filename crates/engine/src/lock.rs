@@ -37,27 +37,47 @@ fn flock(f: &File, op: i32) -> std::io::Result<()> {
     }
 }
 
+/// Whether `path` still names the file `f` locked: a holder removes the file when its
+/// container is gone, and whoever locked the old inode meanwhile must start over, or two
+/// processes would both hold "the" lock (one on the unlinked file, one on a new one).
+fn still_at(f: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
 impl ContainerLock {
     /// Wait for the lock.
     pub fn acquire(path: &Path) -> Result<ContainerLock> {
-        let f = open(path)?;
-        flock(&f, libc::LOCK_EX).map_err(|e| Error::io("lock", path, e))?;
-        Ok(ContainerLock {
-            _file: f,
-            path: path.to_path_buf(),
-        })
+        loop {
+            let f = open(path)?;
+            flock(&f, libc::LOCK_EX).map_err(|e| Error::io("lock", path, e))?;
+            if still_at(&f, path) {
+                return Ok(ContainerLock {
+                    _file: f,
+                    path: path.to_path_buf(),
+                });
+            }
+        }
     }
 
     /// The lock if nobody holds it, else None.
     pub fn try_acquire(path: &Path) -> Result<Option<ContainerLock>> {
-        let f = open(path)?;
-        match flock(&f, libc::LOCK_EX | libc::LOCK_NB) {
-            Ok(()) => Ok(Some(ContainerLock {
-                _file: f,
-                path: path.to_path_buf(),
-            })),
-            Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
-            Err(e) => Err(Error::io("lock", path, e)),
+        loop {
+            let f = open(path)?;
+            match flock(&f, libc::LOCK_EX | libc::LOCK_NB) {
+                Ok(()) if still_at(&f, path) => {
+                    return Ok(Some(ContainerLock {
+                        _file: f,
+                        path: path.to_path_buf(),
+                    }))
+                }
+                Ok(()) => continue,
+                Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => return Ok(None),
+                Err(e) => return Err(Error::io("lock", path, e)),
+            }
         }
     }
 

@@ -23,7 +23,8 @@
 //!   overlayfs form, hostile archives (`..`, absolute paths, symlink or hard-link escapes,
 //!   oversize) refused with nothing left behind.
 //! - [`metadata`]: images by ID (named or dangling), names, repository digests and their
-//!   manifest/config/chain records in one SQLite database (WAL) that the engine will share.
+//!   manifest/config/chain records in one SQLite database that the engine shares, opened by
+//!   [`sqlite`] (WAL, no fsync per commit, no checkpoint at each close).
 //! - [`pull`]: reference -> manifest (via the platform's index entry) -> config, then the
 //!   layers, three at a time, each downloaded, stored and unpacked into its chain-ID snapshot
 //!   in one pass; [`progress`] tells the caller what each layer is doing, and [`lock`]
@@ -51,6 +52,7 @@ mod leftovers;
 pub mod lock;
 pub mod manifest;
 pub mod metadata;
+pub mod sqlite;
 mod overlay;
 pub mod progress;
 pub mod pull;

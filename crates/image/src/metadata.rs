@@ -127,28 +127,8 @@ impl Metadata {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }
-        let db =
-            Connection::open(path).map_err(|e| db_err(&format!("open {}", path.display()), e))?;
-        // WAL: readers never block the writer; busy_timeout: concurrent writers queue up.
-        // The timeout comes first: switching to WAL takes a lock that a second process
-        // opening the database at the same moment must wait for.
-        db.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| db_err("busy timeout", e))?;
-        // SQLite answers BUSY at once, without waiting, when two connections both try to
-        // switch a new database to WAL (each holds the lock the other needs): try again.
-        let mut tries = 0;
-        loop {
-            match db.pragma_update(None, "journal_mode", "WAL") {
-                Ok(()) => break,
-                Err(rusqlite::Error::SqliteFailure(f, _))
-                    if f.code == rusqlite::ErrorCode::DatabaseBusy && tries < 200 =>
-                {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(e) => return Err(db_err("enable WAL", e)),
-            }
-        }
+        let db = crate::sqlite::open(path, std::time::Duration::from_secs(10))
+            .map_err(|(what, e)| db_err(&format!("{what} {}", path.display()), e))?;
         db.execute_batch(SCHEMA)
             .map_err(|e| db_err("create schema", e))?;
         let md = Metadata { db };

@@ -106,6 +106,11 @@ impl Client {
         self.closing = true;
     }
 
+    /// A client [`Client::exited`] told of the exit, all of it sent.
+    pub fn told_of_exit(&self) -> bool {
+        matches!(self.kind, Kind::Wait | Kind::Attach { .. }) && !self.dead && self.out.is_empty()
+    }
+
     /// Answers a finished one-shot request and closes after it.
     pub fn answer(&mut self, text: &str) {
         self.out.extend_from_slice(text.as_bytes());

@@ -1,7 +1,7 @@
 //! The poll(2) loop: container output to the log and to attached clients, client stdin to
 //! the container, children reaped (SIGCHLD via a signalfd), exit recorded, restarts run.
 
-use crate::args::Args;
+use crate::args::{Args, InitPid};
 use crate::clients::{Client, Input};
 use crate::exit::{self, OomWatch};
 use crate::jsonlog::JsonLog;
@@ -23,6 +23,10 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// How long `--wait-attach` holds the output for the attach client that is coming (the
 /// `berth run` that started the container may have been killed).
 const ATTACH_LIMIT: Duration = Duration::from_secs(30);
+/// With `--rm`, how long the removal waits for the clients told of the exit (`berth run`
+/// waiting for its container) to go: a `berth rm` started at once would compete with
+/// them for the CPU on the path the user waits on.
+const LINGER_LIMIT: Duration = Duration::from_millis(200);
 /// How long finished clients get to take their last bytes before the monitor exits.
 const FAREWELL_LIMIT: Duration = Duration::from_secs(5);
 
@@ -60,6 +64,10 @@ enum Phase {
         cmd: libc::pid_t,
         reaped: Vec<(libc::pid_t, i32)>,
     },
+    /// `--rm`, the exit told: waiting for those clients to hang up, then the removal.
+    Lingering {
+        deadline: Instant,
+    },
     Removing {
         cmd: libc::pid_t,
     },
@@ -75,6 +83,8 @@ pub struct Monitor {
     outputs: Vec<Output>,
     stdin: Option<Stdin>,
     clients: Vec<Client>,
+    /// Clients told of the exit, kept to see them hang up (see [`LINGER_LIMIT`]).
+    leaving: Vec<std::os::unix::net::UnixStream>,
     log: Option<JsonLog>,
     phase: Phase,
     last_exit: Option<i32>,
@@ -145,9 +155,22 @@ impl Monitor {
             None
         };
         let listener = listen(&args.dir)?;
-        let oom = OomWatch::of(args.pid, true);
+        let pid = match args.pid {
+            InitPid::Known(pid) => pid,
+            InitPid::FromPipe(fd) => match sys::read_pid(fd) {
+                Some(pid) => pid,
+                None => {
+                    // The runtime failed, and the `berth` that started us reports why:
+                    // nothing to watch, nothing to record.
+                    drop(listener);
+                    let _ = std::fs::remove_file(args.dir.join("monitor.sock"));
+                    std::process::exit(0);
+                }
+            },
+        };
+        let oom = OomWatch::of(pid, true);
         let phase = Phase::Running {
-            init: args.pid,
+            init: pid,
             since: Instant::now(),
         };
         let policy = Policy::new(args.restart);
@@ -163,6 +186,7 @@ impl Monitor {
             outputs,
             stdin,
             clients: Vec::new(),
+            leaving: Vec::new(),
             log,
             phase,
             last_exit: None,
@@ -205,6 +229,10 @@ impl Monitor {
         if let Some(s) = self.stdin.as_ref().filter(|_| stdin_busy) {
             fds.push(pollfd(s.file.as_raw_fd(), libc::POLLOUT));
         }
+        let leaving_at = fds.len();
+        for l in &self.leaving {
+            fds.push(pollfd(l.as_raw_fd(), IN));
+        }
         let clients_at = fds.len();
         for c in &self.clients {
             // While the container's stdin is full, stop reading clients (back-pressure).
@@ -242,6 +270,12 @@ impl Monitor {
                 self.clients[i].dead = true;
             }
         }
+        // Anything from a leaving client (it sends nothing more) is its hang-up.
+        let mut i = 0;
+        self.leaving.retain(|_| {
+            i += 1;
+            !ready(leaving_at + i - 1)
+        });
         if stdin_busy && ready(stdin_at) {
             self.push_stdin(Vec::new());
         }
@@ -264,7 +298,12 @@ impl Monitor {
     fn timeout_ms(&self) -> i32 {
         let deadline = match (&self.phase, self.hold_until) {
             (_, Some(hold)) => hold,
-            (Phase::Draining { deadline, .. } | Phase::Done { deadline }, _) => *deadline,
+            (
+                Phase::Draining { deadline, .. }
+                | Phase::Lingering { deadline }
+                | Phase::Done { deadline },
+                _,
+            ) => *deadline,
             (Phase::Backoff { until }, _) => *until,
             _ => return -1,
         };
@@ -450,6 +489,10 @@ impl Monitor {
                 deadline,
             } if self.outputs.is_empty() || now >= deadline => self.exited(code, ran),
             Phase::Backoff { until } if now >= until => self.restart(),
+            Phase::Lingering { deadline } if self.leaving.is_empty() || now >= deadline => {
+                self.leaving.clear();
+                self.remove();
+            }
             _ => {}
         }
     }
@@ -476,6 +519,11 @@ impl Monitor {
         for c in &mut self.clients {
             c.exited(code);
             c.flush();
+            if self.args.auto_remove && c.told_of_exit() {
+                if let Ok(sock) = c.sock.try_clone() {
+                    self.leaving.push(sock);
+                }
+            }
         }
         exit::sync(&self.args.dir);
         let stopped = self.stopped_by_user();
@@ -493,8 +541,19 @@ impl Monitor {
         self.args.dir.join("stopped-by-user").exists()
     }
 
-    /// No restart: remove the container if asked, then end.
+    /// No restart: remove the container if asked (once the clients told of the exit are
+    /// gone), then end.
     fn finish(&mut self) {
+        if self.args.auto_remove && !self.leaving.is_empty() {
+            self.phase = Phase::Lingering {
+                deadline: Instant::now() + LINGER_LIMIT,
+            };
+            return;
+        }
+        self.remove();
+    }
+
+    fn remove(&mut self) {
         if self.args.auto_remove {
             let mut cmd = self.berth();
             // As docker run --rm: anonymous volumes go with the container.

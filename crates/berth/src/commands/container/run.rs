@@ -150,12 +150,15 @@ fn wait_on_monitor(sock: PathBuf) -> std::sync::mpsc::Receiver<i32> {
             return;
         }
         let mut line = String::new();
-        if std::io::BufReader::new(c).read_line(&mut line).is_ok() {
+        if std::io::BufReader::new(&c).read_line(&mut line).is_ok() {
             let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
             if let Some(code) = v["exit_code"].as_i64() {
                 let _ = tx.send(code as i32);
             }
         }
+        // Held until we exit: with --rm the monitor starts the removal when we hang up, so
+        // that it does not compete with the end of this command.
+        std::mem::forget(c);
     });
     rx
 }

@@ -1,0 +1,47 @@
+//! The one way to open `R/berth.db`, the SQLite database the image metadata and the engine's
+//! tables share, so that every connection of every process agrees on its journal settings.
+//!
+//! - WAL with a busy timeout: readers never block the writer, concurrent writers queue up.
+//! - `synchronous=NORMAL`: in WAL mode commits are not fsynced, checkpoints are. A killed
+//!   process loses nothing (the WAL is in the page cache); a power loss may roll back only
+//!   the commits of its last moments, never corrupt the database.
+//! - No checkpoint when a connection closes (which also keeps the WAL file): every berth
+//!   command is a short process whose connection is usually the last one, and SQLite's
+//!   default would checkpoint (two fsyncs) and delete the WAL at every command, to recreate
+//!   it at the next. The automatic checkpoint (every 1000 pages) still bounds the WAL.
+
+use rusqlite::config::DbConfig;
+use rusqlite::Connection;
+use std::path::Path;
+use std::time::Duration;
+
+/// Open (creating) the database at `path` (its directory must exist); an error says which
+/// step failed.
+pub fn open(path: &Path, busy: Duration) -> Result<Connection, (&'static str, rusqlite::Error)> {
+    let db = Connection::open(path).map_err(|e| ("open", e))?;
+    // The timeout first: switching a new database to WAL takes a lock that a second process
+    // opening it at the same moment must wait for.
+    db.busy_timeout(busy).map_err(|e| ("busy timeout", e))?;
+    // Two connections switching a new database to WAL at once both get BUSY without
+    // waiting (each holds the lock the other needs): try again.
+    let mut tries = 0;
+    loop {
+        match db.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => break,
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy && tries < 300 =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(("enable WAL", e)),
+        }
+    }
+    db.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| ("synchronous", e))?;
+    db.pragma_update(None, "wal_autocheckpoint", 64)
+        .map_err(|e| ("wal_autocheckpoint", e))?;
+    db.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .map_err(|e| ("no checkpoint on close", e))?;
+    Ok(db)
+}

@@ -13,19 +13,11 @@ pub enum Restart {
     UnlessStopped,
 }
 
-/// The container's init: given, or to be read from a pipe (`--pid-fd`) while the runtime
-/// creates it, the monitor's start-up overlapping the container's.
-#[derive(Debug, Clone, Copy)]
-pub enum InitPid {
-    Known(libc::pid_t),
-    FromPipe(RawFd),
-}
-
 #[derive(Debug)]
 pub struct Args {
     pub id: String,
     pub dir: PathBuf,
-    pub pid: InitPid,
+    pub pid: libc::pid_t,
     pub stdout_fd: RawFd,
     pub stderr_fd: RawFd,
     pub stdin_fd: Option<RawFd>,
@@ -78,8 +70,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         match flag.as_str() {
             "--id" => id = Some(value),
             "--dir" => dir = Some(PathBuf::from(value)),
-            "--pid" => pid = Some(InitPid::Known(num(&value)? as libc::pid_t)),
-            "--pid-fd" => pid = Some(InitPid::FromPipe(num(&value)? as RawFd)),
+            "--pid" => pid = Some(num(&value)? as libc::pid_t),
             "--stdout-fd" => stdout_fd = Some(num(&value)? as RawFd),
             "--stderr-fd" => stderr_fd = Some(num(&value)? as RawFd),
             "--stdin-fd" => stdin_fd = Some(num(&value)? as RawFd),
@@ -102,7 +93,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(Args {
         id: id.ok_or_else(|| need("--id"))?,
         dir: dir.ok_or_else(|| need("--dir"))?,
-        pid: pid.ok_or_else(|| need("--pid or --pid-fd"))?,
+        pid: pid.ok_or_else(|| need("--pid"))?,
         stdout_fd: stdout_fd.ok_or_else(|| need("--stdout-fd"))?,
         stderr_fd: stderr_fd.ok_or_else(|| need("--stderr-fd"))?,
         stdin_fd,

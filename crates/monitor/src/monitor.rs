@@ -1,7 +1,7 @@
 //! The poll(2) loop: container output to the log and to attached clients, client stdin to
 //! the container, children reaped (SIGCHLD via a signalfd), exit recorded, restarts run.
 
-use crate::args::{Args, InitPid};
+use crate::args::Args;
 use crate::clients::{Client, Input};
 use crate::exit::{self, OomWatch};
 use crate::jsonlog::JsonLog;
@@ -155,19 +155,7 @@ impl Monitor {
             None
         };
         let listener = listen(&args.dir)?;
-        let pid = match args.pid {
-            InitPid::Known(pid) => pid,
-            InitPid::FromPipe(fd) => match sys::read_pid(fd) {
-                Some(pid) => pid,
-                None => {
-                    // The runtime failed, and the `berth` that started us reports why:
-                    // nothing to watch, nothing to record.
-                    drop(listener);
-                    let _ = std::fs::remove_file(args.dir.join("monitor.sock"));
-                    std::process::exit(0);
-                }
-            },
-        };
+        let pid = args.pid;
         let oom = OomWatch::of(pid, true);
         let phase = Phase::Running {
             init: pid,

@@ -72,27 +72,6 @@ pub fn cloexec_all() {
     }
 }
 
-/// The init's pid, a decimal line written on `fd` by the process that runs the runtime;
-/// None when it closed `fd` without one (the container did not start). The line is taken
-/// as soon as it is there: the writer's copies of `fd` close later (its exit, the init's
-/// exec).
-pub fn read_pid(fd: RawFd) -> Option<libc::pid_t> {
-    // SAFETY: `fd` came on our command line for us alone; it is owned (and closed) here.
-    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
-    let mut line = Vec::new();
-    let mut buf = [0u8; 16];
-    while !line.contains(&b'\n') {
-        match std::io::Read::read(&mut f, &mut buf) {
-            Ok(0) => return None,
-            Ok(n) => line.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    let text = std::str::from_utf8(&line).ok()?;
-    text.trim().parse().ok().filter(|p| *p > 0)
-}
-
 /// A close-on-exec pipe: (read end, write end).
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as RawFd; 2];

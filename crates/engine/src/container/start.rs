@@ -61,7 +61,7 @@ fn monitor_args(
     r: &Row,
     o: &RunOptions,
     fds: (RawFd, RawFd, Option<RawFd>),
-    init: InitPid,
+    pid: i32,
 ) -> Vec<String> {
     let mut a: Vec<String> = vec!["berth-monitor".into()];
     let mut kv = |k: &str, v: String| {
@@ -70,10 +70,7 @@ fn monitor_args(
     };
     kv("--id", r.id.clone());
     kv("--dir", e.dir(&r.id).display().to_string());
-    match init {
-        InitPid::Known(pid) => kv("--pid", pid.to_string()),
-        InitPid::FromPipe(fd) => kv("--pid-fd", fd.to_string()),
-    }
+    kv("--pid", pid.to_string());
     kv("--stdout-fd", fds.0.to_string());
     kv("--stderr-fd", fds.1.to_string());
     if let Some(k) = fds.2 {
@@ -115,14 +112,6 @@ fn monitor_args(
         a.push("--wait-attach".into());
     }
     a
-}
-
-/// How the monitor learns the container's init pid.
-#[derive(Clone, Copy)]
-enum InitPid {
-    Known(i32),
-    /// Written on this pipe by the process that runs the runtime (see [`start_overlapped`]).
-    FromPipe(RawFd),
 }
 
 /// Set by [`Engine::start_attached`] for the monitor's `--wait-attach`.
@@ -395,109 +384,21 @@ fn child(
             std::io::Error::last_os_error(),
         ));
     }
-    let builtin = matches!(e.runtime_for(r), super::runtimes::Rt::Builtin(_));
-    let (init, fds) = if o.tty {
-        let (pid, fds) = start_with_pty(e, r)?;
-        (InitPid::Known(pid), fds)
-    } else if builtin {
-        start_overlapped(e, r, o, report_fd)?
+    let (pid, fds) = if o.tty {
+        start_with_pty(e, r)?
     } else {
-        let (pid, fds) = start_with_pipes(e, r, o)?;
-        (InitPid::Known(pid), fds)
+        start_with_pipes(e, r, o)?
     };
-    let args = monitor_args(e, r, o, fds, init);
+    let args = monitor_args(e, r, o, fds, pid);
     let cargs: Vec<CString> = args
         .iter()
         .map(|a| CString::new(a.as_str()).unwrap_or_default())
         .collect();
     let prog = CString::new(monitor.as_os_str().as_encoded_bytes())
         .map_err(|_| Error::InvalidArgument("monitor path has a NUL byte".into()))?;
-    if let InitPid::Known(pid) = init {
-        report(report_fd, &format!("P{} {}\n", pid, std::process::id()));
-    }
+    report(report_fd, &format!("P{} {}\n", pid, std::process::id()));
     let err = nix::unistd::execv(&prog, &cargs).unwrap_err();
     Err(Error::io("exec", monitor, err.into()))
-}
-
-/// The builtin runtime with stdio pipes: a child of ours creates and starts the container
-/// while we exec the monitor, so the monitor's start-up (an exec, ~1 ms) overlaps the
-/// container's instead of following it. The child reports the init pid to the monitor on
-/// a pipe (`--pid-fd`) and to `berth start` on the report pipe, then exits; the init, its
-/// child, is reparented to us (the subreaper, the monitor by then). If the runtime fails,
-/// the child reports why and closes the pid pipe empty: the monitor then exits quietly.
-fn start_overlapped(
-    e: &Engine,
-    r: &Row,
-    o: &RunOptions,
-    report_fd: RawFd,
-) -> Result<(InitPid, MonitorFds)> {
-    let (out_r, out_w) = pipe()?;
-    let (err_r, err_w) = pipe()?;
-    let stdin = if o.interactive { Some(pipe()?) } else { None };
-    let (pid_r, pid_w) = pipe()?;
-    let monitor_pid = std::process::id();
-    // SAFETY: this process is single-threaded (a fork of berth before it started threads);
-    // the child runs our code and _exits.
-    let runner = unsafe { libc::fork() };
-    if runner < 0 {
-        return Err(Error::io("fork", "", std::io::Error::last_os_error()));
-    }
-    if runner == 0 {
-        drop((out_r, err_r, pid_r));
-        let msg = match run_runtime(e, r, (&out_w, &err_w, stdin.as_ref().map(|s| &s.0))) {
-            Ok(pid) => {
-                let mut f = std::fs::File::from(pid_w);
-                let _ = writeln!(f, "{pid}");
-                drop(f);
-                format!("P{pid} {monitor_pid}\n")
-            }
-            Err(err) => format!("E{}:{}", err.exit_code(), err),
-        };
-        report(report_fd, &msg);
-        exit_now(0);
-    }
-    drop((out_w, err_w, pid_w));
-    let stdin_w = stdin.map(|(rd, wr)| {
-        drop(rd);
-        wr
-    });
-    let fds = (
-        out_r.as_raw_fd(),
-        err_r.as_raw_fd(),
-        stdin_w.as_ref().map(|w| w.as_raw_fd()),
-    );
-    for fd in [Some(fds.0), Some(fds.1), fds.2, Some(pid_r.as_raw_fd())]
-        .into_iter()
-        .flatten()
-    {
-        keep_open(fd)?;
-    }
-    let init = InitPid::FromPipe(pid_r.as_raw_fd());
-    // Ours until the monitor's exec.
-    std::mem::forget((out_r, err_r, stdin_w, pid_r));
-    Ok((init, fds))
-}
-
-/// In the runtime's process of [`start_overlapped`]: the container's ends of the pipes as
-/// our 0/1/2 (its init inherits them), then create and start.
-fn run_runtime(
-    e: &Engine,
-    r: &Row,
-    (out, err, stdin): (&OwnedFd, &OwnedFd, Option<&OwnedFd>),
-) -> Result<i32> {
-    match stdin {
-        Some(rd) => dup_onto(rd.as_raw_fd(), 0)?,
-        None => {
-            let null = std::fs::File::open("/dev/null")
-                .map_err(|e| Error::io("open", "/dev/null", e))?;
-            dup_onto(null.as_raw_fd(), 0)?
-        }
-    }
-    dup_onto(out.as_raw_fd(), 1)?;
-    dup_onto(err.as_raw_fd(), 2)?;
-    Ok(e.runtime_for(r)
-        .create_and_start(&r.id, &e.dir(&r.id), None, None)?
-        .pid)
 }
 
 /// The monitor's ends of the container's stdio: (stdout, stderr, stdin), kept open across

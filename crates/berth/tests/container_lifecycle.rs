@@ -462,3 +462,34 @@ fn run_i_feeds_our_stdin_to_the_container_until_eof() {
     // The --rm containers go (their monitors remove them).
     eventually("no container left", || root.ids().is_empty());
 }
+
+/// With --rm the monitor waits for the clients it told of the exit to hang up before it
+/// removes the container (so the removal does not compete with `berth run`'s own end), but
+/// only for a moment: a waiter that never hangs up does not keep the container.
+#[test]
+fn run_rm_removal_does_not_wait_for_a_waiter_that_stays() {
+    use std::io::{BufRead, Write};
+    let root = Root::new();
+    let id = root
+        .ok(&["run", "-d", "--rm", IMAGE, "sh", "-c", "sleep 1; exit 4"])
+        .trim()
+        .to_string();
+    let sock = root
+        .path()
+        .join("containers")
+        .join(&id)
+        .join("monitor.sock");
+    let mut waiter = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    waiter.write_all(b"{\"wait\":{}}\n").unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(&waiter)
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "{\"exit_code\":4}");
+    eventually("the --rm container to go while the waiter stays", || {
+        root.ids().is_empty()
+    });
+    drop(waiter);
+    eventually("its monitor to exit", || processes_with(&id).is_empty());
+    assert_nothing_left(&root, &id);
+}

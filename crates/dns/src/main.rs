@@ -1,0 +1,3 @@
+//! `berth-dns`: see docs/network-design.md, "Embedded DNS".
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! See docs/network-design.md (to be written).

@@ -102,6 +102,12 @@ pub enum Cmd {
     /// Used by berth-monitor to apply a restart policy
     #[command(name = "container-restart-from-monitor", hide = true)]
     ContainerRestartFromMonitor { id: String },
+    /// Used by berth-monitor to take back a container's network when it ends
+    #[command(name = "container-cleanup", hide = true)]
+    ContainerCleanup { id: String },
+    /// Manage networks
+    #[command(subcommand)]
+    Network(crate::commands::network::NetworkCmd),
     /// Manage volumes
     #[command(subcommand)]
     Volume(crate::commands::volume::VolumeCmd),

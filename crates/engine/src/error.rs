@@ -31,6 +31,8 @@ pub enum Error {
     Image(#[from] berth_image::Error),
     #[error(transparent)]
     Runtime(#[from] berth_runtime::Error),
+    #[error(transparent)]
+    Network(#[from] berth_network::Error),
     #[error("state database: {0}")]
     Db(String),
     #[error("{what} {path}: {source}")]

@@ -26,6 +26,8 @@
 //! - [`reconcile`]: repairs after crashes, run by every command first.
 //! - [`volume`]: named and anonymous volumes (`R/volumes/<name>/_data`, the `volumes` and
 //!   `volume_users` tables), their copy-up from the image, and the [`spec::Volumes`] source.
+//! - [`network`]: bridge and user-defined networks (tables, commands, the container's
+//!   netns/veth/addresses/ports/names at start and their removal), over `berth-network`.
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
 pub mod container;
@@ -36,6 +38,7 @@ pub mod lock;
 pub mod logs;
 pub mod monitor_client;
 pub mod names;
+pub mod network;
 pub mod options;
 pub mod reconcile;
 pub mod resolve;

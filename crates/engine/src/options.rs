@@ -88,6 +88,18 @@ pub struct RunOptions {
     pub userns: Userns,
     /// `--network`
     pub network: Network,
+    /// `-p/--publish`
+    #[serde(default)]
+    pub ports: Vec<PortSpec>,
+    /// `-P/--publish-all`: the image's exposed ports, each on a random host port.
+    #[serde(default)]
+    pub publish_all: bool,
+    /// `--ip`: the container's address on its network.
+    #[serde(default)]
+    pub ip: Option<std::net::Ipv4Addr>,
+    /// `--network-alias`: more names on its (user-defined) network.
+    #[serde(default)]
+    pub network_aliases: Vec<String>,
     /// `--runtime PATH`: another OCI runtime's CLI; None = the built-in runtime, in-process.
     pub runtime: Option<PathBuf>,
     /// `--log-driver`, `--log-opt`
@@ -166,8 +178,7 @@ pub enum Userns {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Network {
-    /// Docker's default is a bridge; until the networking issue, `none` is what Berth gives
-    /// (a private network namespace with loopback only).
+    /// The default bridge network (`bridge`, Linux bridge `berth0`), as Docker's default.
     #[default]
     Default,
     None,
@@ -176,8 +187,19 @@ pub enum Network {
     Container(String),
     /// A path to a network namespace (for pods).
     Path(PathBuf),
-    /// A user-defined or the `bridge` network (networking issue).
+    /// A user-defined or the `bridge` network.
     Named(String),
+}
+
+/// One `-p [ip:][hostPort:]containerPort[/proto]` mapping (a range is several of these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortSpec {
+    pub host_ip: Option<std::net::Ipv4Addr>,
+    /// None: a random free port, chosen at each start.
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    /// `tcp` or `udp`
+    pub proto: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,6 +31,9 @@ pub fn reconcile(e: &Engine) {
         }
     }
     remove_orphan_locks(e, &ids);
+    if let Ok(rows) = e.store.list() {
+        e.network_repair(&rows);
+    }
 }
 
 /// A create killed between taking its container's lock and inserting the row leaves a lock

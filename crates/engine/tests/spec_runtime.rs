@@ -89,6 +89,8 @@ fn run(mut o: RunOptions, script: &str, setup: impl FnOnce(&Path)) -> Ran {
         rootfs: &rootfs,
         volumes: &mut vols,
         init_binary: None,
+        netns: None,
+        etc_files: None,
     })
     .unwrap();
     std::fs::write(

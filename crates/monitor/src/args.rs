@@ -28,6 +28,9 @@ pub struct Args {
     pub max_file: u32,
     pub restart: Restart,
     pub auto_remove: bool,
+    /// Run `berth container-cleanup ID` when the container ends for good (its network:
+    /// published ports, addresses, names).
+    pub cleanup: bool,
     /// An attach client is coming (`berth run` without -d, `start -a`): leave the output in
     /// the pipes until it attaches, so it sees all of it.
     pub wait_attach: bool,
@@ -47,6 +50,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut max_file = 1u32;
     let mut restart = Restart::No;
     let mut auto_remove = false;
+    let mut cleanup = false;
     let mut wait_attach = false;
     let mut berth = None;
     let mut root = None;
@@ -54,6 +58,10 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         match flag.as_str() {
             "--auto-remove" => {
                 auto_remove = true;
+                continue;
+            }
+            "--cleanup" => {
+                cleanup = true;
                 continue;
             }
             "--wait-attach" => {
@@ -102,6 +110,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         max_file,
         restart,
         auto_remove,
+        cleanup,
         wait_attach,
         berth: berth.ok_or_else(|| need("--berth"))?,
         root: root.ok_or_else(|| need("--root"))?,

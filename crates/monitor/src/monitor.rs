@@ -555,6 +555,18 @@ impl Monitor {
                 };
                 return;
             }
+        } else if self.args.cleanup {
+            let mut cmd = self.berth();
+            cmd.args(["container-cleanup", &self.args.id]);
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if let Ok(child) = cmd.spawn() {
+                self.phase = Phase::Removing {
+                    cmd: child.id() as libc::pid_t,
+                };
+                return;
+            }
         }
         self.done();
     }

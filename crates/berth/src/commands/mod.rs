@@ -8,6 +8,7 @@ mod image;
 mod images;
 pub mod info;
 mod login;
+pub mod network;
 mod prune;
 mod pull;
 mod push;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => container::cp::cp(&env, &a),
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => container::exec::exec(&env, &a),
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
+        Cmd::ContainerCleanup { id } => lifecycle::cleanup_from_monitor(&env, &id),
         other => Ok(image_command(env, other)?),
     }
 }
@@ -105,6 +107,7 @@ fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
         ),
         Cmd::Logout(a) => login::logout(a.server.as_deref()),
         Cmd::Version => info::version(),
+        Cmd::Network(c) => network::run(&env, &c),
         Cmd::Volume(c) => volume::run(&env, &c),
         Cmd::System(c) => system::run(&env, &c),
         Cmd::Info(a) => info::info(&env, &a),

@@ -126,9 +126,21 @@ pub struct RunFlags {
     /// User namespace to use (host, or private: a private uid/gid range)
     #[arg(long)]
     pub userns: Option<String>,
-    /// Connect a container to a network (none, host)
+    /// Connect a container to a network (bridge, NAME, none, host, container:NAME, a netns path)
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
+    /// Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/proto])
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias")]
+    pub network_alias: Vec<String>,
     /// Runtime to use for this container (path to an OCI runtime's CLI)
     #[arg(long)]
     pub runtime: Option<PathBuf>,
@@ -259,6 +271,20 @@ impl RunFlags {
         if let Some(n) = &self.network {
             o.network = parse::network(n)?;
         }
+        for p in &self.publish {
+            o.ports.extend(parse::publish(p)?);
+        }
+        o.publish_all = self.publish_all;
+        if let Some(ip) = &self.ip {
+            o.ip = Some(ip.parse().map_err(|_| {
+                Error::InvalidValue {
+                    flag: "--ip".into(),
+                    value: ip.clone(),
+                    why: "invalid IPv4 address".into(),
+                }
+            })?);
+        }
+        o.network_aliases = self.network_alias.clone();
         o.log = LogConfig {
             driver: match &self.log_driver {
                 Some(d) => parse::log_driver(d)?,

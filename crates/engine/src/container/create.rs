@@ -29,6 +29,8 @@ struct Undo<'a> {
     dir: bool,
     /// Volume uses recorded for it (anonymous volumes made for it).
     volumes: bool,
+    /// Attached to its network.
+    network: bool,
 }
 
 impl Drop for Undo<'_> {
@@ -42,6 +44,9 @@ impl Drop for Undo<'_> {
         }
         if self.row {
             let _ = self.e.store.delete(&self.id);
+        }
+        if self.network {
+            let _ = self.e.net_db().and_then(|db| db.detach_all(&self.id));
         }
         if self.volumes {
             // Anonymous volumes made for this container go; named ones stay (unused now).
@@ -122,6 +127,10 @@ impl Engine {
         if opts.stop_signal.is_none() {
             opts.stop_signal = image.config.stop_signal.clone();
         }
+        if opts.publish_all {
+            let exposed: Vec<String> = image.config.exposed_ports.keys().cloned().collect();
+            crate::network::lifecycle::publish_all(&mut opts, &exposed);
+        }
         let id = names::new_id()?;
         let _lock = self.lock(&id)?;
         let mut row = Row {
@@ -148,6 +157,7 @@ impl Engine {
             mounted: false,
             dir: false,
             volumes: false,
+            network: false,
         };
         match given {
             Some(n) => {
@@ -179,6 +189,13 @@ impl Engine {
         let vstore = crate::volume::VolumeStore::open(&self.root)?;
         undo.volumes = true;
         let mut volumes = vstore.for_container(&id).copy_up_from(&rootfs);
+        undo.network = true;
+        let netns = self.network_at_create(&id, &opts)?;
+        crate::network::files::write_initial(
+            &dir,
+            &spec::hostname(&opts, &id),
+            matches!(opts.network, crate::options::Network::Host),
+        )?;
         let mut spec = spec::build(SpecInput {
             id: &id,
             opts: &opts,
@@ -186,6 +203,8 @@ impl Engine {
             rootfs: &rootfs,
             volumes: &mut volumes,
             init_binary: init.as_deref(),
+            netns: netns.as_deref(),
+            etc_files: Some(&dir),
         })?;
         if opts.runtime.is_some() {
             spec.set_version(super::runtimes::EXTERNAL_OCI_VERSION.into());
@@ -199,6 +218,7 @@ impl Engine {
         undo.mounted = false;
         undo.dir = false;
         undo.volumes = false;
+        undo.network = false;
         Ok(row)
     }
 }

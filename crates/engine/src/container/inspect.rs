@@ -148,7 +148,7 @@ impl Engine {
                 "StopSignal": o.stop_signal,
                 "StopTimeout": o.stop_timeout,
             },
-            "NetworkSettings": {},
+            "NetworkSettings": self.network_settings(r),
         })
     }
 }

@@ -55,6 +55,7 @@ impl Engine {
                 );
             }
         }
+        self.network_forget(&r.id)?;
         super::create::unmount(&dir.join("rootfs"))?;
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}

@@ -107,6 +107,9 @@ fn monitor_args(
     kv("--root", e.root.display().to_string());
     if auto_remove {
         a.push("--auto-remove".into());
+    } else if crate::network::lifecycle::uses_bridge(o) {
+        // Its ports, addresses and names go when it ends for good.
+        a.push("--cleanup".into());
     }
     if WAIT_ATTACH.load(std::sync::atomic::Ordering::SeqCst) {
         a.push("--wait-attach".into());
@@ -161,6 +164,7 @@ impl Engine {
         let o = options_of(r);
         let monitor = monitor_binary()?;
         // Taken before the init exists: a quick init's exit.json is never older than this.
+        self.network_up(r)?;
         let started = super::now();
         match spawn(self, r, &o, &monitor) {
             Ok((pid, monitor_pid)) => {
@@ -178,6 +182,7 @@ impl Engine {
                 r.exit_code = e.exit_code();
                 let _ = self.store.update(r);
                 let _ = self.runtime_for(r).delete(&r.id, true);
+                let _ = self.network_down(&r.id);
                 Err(e)
             }
         }
@@ -221,6 +226,7 @@ impl Engine {
         let _ = std::fs::remove_file(self.dir(id).join(EXIT_FILE));
         let chain = self.chain_of(&r)?;
         self.ensure_mounted(id, &chain)?;
+        self.network_up(&r)?;
         let started = super::now();
         let console = if options_of(&r).tty {
             Some(super::console::ConsoleSocket::bind(&self.dir(id))?)

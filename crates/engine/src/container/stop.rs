@@ -79,6 +79,8 @@ impl Engine {
             r.state = State::Exited;
             self.store.update(r)?;
         }
+        // Its ports, addresses and names go now (the monitor's cleanup then finds nothing).
+        self.network_down(&r.id)?;
         Ok(())
     }
 

@@ -465,6 +465,24 @@ pub fn network(s: &str) -> Result<Network> {
     }
 }
 
+/// `-p [ip:][hostPort:]containerPort[/tcp|udp]`, ranges included (one entry per port).
+pub fn publish(s: &str) -> Result<Vec<super::PortSpec>> {
+    let parsed = berth_network::ports::parse_publish(s)
+        .map_err(|e| Error::invalid("--publish", s, &e.to_string()))?;
+    Ok(parsed
+        .into_iter()
+        .map(|p| super::PortSpec {
+            host_ip: p.host_ip,
+            host_port: p.host_port,
+            container_port: p.container_port,
+            proto: match p.proto {
+                berth_network::nft::Proto::Udp => "udp".into(),
+                berth_network::nft::Proto::Tcp => "tcp".into(),
+            },
+        })
+        .collect())
+}
+
 /// Docker's container/network name rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
 pub fn valid_name(s: &str) -> bool {
     let mut c = s.chars();

@@ -54,9 +54,10 @@ pub fn mounts(o: &RunOptions) -> Vec<Value> {
     ]
 }
 
-/// Namespaces, with the network one as `--network` asks and a user namespace for
+/// Namespaces, with the network one as `--network` asks (`netns`: the namespace the engine
+/// made or found for a bridge network or `container:NAME`) and a user namespace for
 /// `--userns private`.
-pub fn namespaces(o: &RunOptions) -> Result<Vec<Value>> {
+pub fn namespaces(o: &RunOptions, netns: Option<&std::path::Path>) -> Result<Vec<Value>> {
     let mut ns = vec![
         json!({"type": "pid"}),
         json!({"type": "ipc"}),
@@ -64,20 +65,18 @@ pub fn namespaces(o: &RunOptions) -> Result<Vec<Value>> {
         json!({"type": "mount"}),
         json!({"type": "cgroup"}),
     ];
-    match &o.network {
-        Network::Default | Network::None => ns.push(json!({"type": "network"})),
-        Network::Host => {}
-        Network::Path(p) => ns.push(json!({"type": "network", "path": p})),
-        Network::Container(c) => {
+    match (&o.network, netns) {
+        (Network::Host, _) => {}
+        (Network::Path(p), _) => ns.push(json!({"type": "network", "path": p})),
+        (Network::None, _) => ns.push(json!({"type": "network"})),
+        (_, Some(p)) => ns.push(json!({"type": "network", "path": p})),
+        (Network::Container(c), None) => {
             return Err(Error::InvalidArgument(format!(
-                "--network container:{c}: joining another container's network is not supported yet"
+                "--network container:{c}: no network namespace to join"
             )))
         }
-        Network::Named(n) => {
-            return Err(Error::InvalidArgument(format!(
-                "--network {n}: Berth has no bridge or user-defined networks yet; use --network none or host"
-            )))
-        }
+        // Outside the engine (spec tests): a namespace of its own.
+        (Network::Default | Network::Named(_), None) => ns.push(json!({"type": "network"})),
     }
     if matches!(o.userns, Userns::Private { .. }) {
         ns.push(json!({"type": "user"}));
@@ -104,7 +103,7 @@ pub fn sysctls(o: &RunOptions) -> Option<Value> {
         Userns::Private { size, .. } => size.saturating_sub(1),
         Userns::Host => 2147483647,
     };
-    matches!(o.network, Network::Default | Network::None).then(|| {
+    matches!(o.network, Network::Default | Network::None | Network::Named(_)).then(|| {
         json!({
             "net.ipv4.ip_unprivileged_port_start": "0",
             "net.ipv4.ping_group_range": format!("0 {last_gid}"),

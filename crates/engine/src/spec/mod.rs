@@ -43,6 +43,12 @@ pub struct SpecInput<'a> {
     pub volumes: &'a mut dyn Volumes,
     /// `--init`: the host binary bind-mounted read-only as the container's PID 1.
     pub init_binary: Option<&'a Path>,
+    /// The network namespace to join (a bridge network's pinned one, or another
+    /// container's); None: a new one as `--network` says.
+    pub netns: Option<&'a Path>,
+    /// Where the container's `hosts`, `resolv.conf` and `hostname` files are (its dir): bound
+    /// on /etc's, as Docker does, unless the user mounts something there.
+    pub etc_files: Option<&'a Path>,
 }
 
 /// Where `--init`'s binary appears in the container.
@@ -63,6 +69,8 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
         rootfs,
         volumes,
         init_binary,
+        netns,
+        etc_files,
     } = input;
     resources::validate(o)?;
 
@@ -113,6 +121,17 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
             .iter()
             .any(|u| u["destination"] == d["destination"])
     });
+    if let Some(dir) = etc_files {
+        for (file, dest) in [
+            ("hostname", "/etc/hostname"),
+            ("hosts", "/etc/hosts"),
+            ("resolv.conf", "/etc/resolv.conf"),
+        ] {
+            if !user_mounts.iter().any(|u| u["destination"] == dest) {
+                all_mounts.push(json!({"destination": dest, "type": "bind", "source": dir.join(file), "options": ["rbind", "rprivate"]}));
+            }
+        }
+    }
     all_mounts.extend(user_mounts);
     if o.init {
         let bin = init_binary.ok_or_else(|| {
@@ -133,7 +152,7 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
     res.insert("devices".into(), json!(dev_rules));
 
     let mut linux = json!({
-        "namespaces": defaults::namespaces(o)?,
+        "namespaces": defaults::namespaces(o, netns)?,
         "resources": res,
     });
     if !dev_nodes.is_empty() {

@@ -82,6 +82,8 @@ pub fn try_build_in(
         rootfs: root,
         volumes: vols,
         init_binary: init,
+        netns: None,
+        etc_files: None,
     })?;
     // What the engine writes must be what the runtime accepts.
     let s: oci_spec::runtime::Spec = serde_json::from_value(v.clone()).unwrap();

@@ -80,3 +80,10 @@ pub fn restart_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
     e.restart_from_monitor(id)?;
     Ok(0)
 }
+
+/// The hidden `container-cleanup ID`: run by the monitor when its container ended for good.
+pub fn cleanup_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
+    let e = berth_engine::Engine::open_only(&env.root)?;
+    e.cleanup_after_exit(id)?;
+    Ok(0)
+}

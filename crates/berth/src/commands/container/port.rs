@@ -1,6 +1,5 @@
-//! `port CONTAINER [PRIVATE_PORT[/PROTO]]`: port mappings. Berth publishes no ports until
-//! container networking comes, so a container lists none and any given port is docker's
-//! "not published" error.
+//! `port CONTAINER [PRIVATE_PORT[/PROTO]]`: a running container's published ports
+//! (`80/tcp -> 0.0.0.0:8080`), from its NetworkSettings.
 
 use super::{engine, fail, Failure};
 use crate::cli::PortArgs;
@@ -18,13 +17,39 @@ pub fn normalize(p: &str) -> Result<String, String> {
 
 pub fn port(env: &Env, a: &PortArgs) -> Result<i32, Failure> {
     let e = engine(env)?;
-    e.find(&a.container)?;
-    let Some(p) = &a.port else {
-        return Ok(0);
+    let r = e.find(&a.container)?;
+    let ports = e.network_settings(&r)["Ports"].clone();
+    let map = ports.as_object().cloned().unwrap_or_default();
+    let binding = |b: &serde_json::Value| {
+        format!(
+            "{}:{}",
+            b["HostIp"].as_str().unwrap_or(""),
+            b["HostPort"].as_str().unwrap_or("")
+        )
     };
-    let p = normalize(p).map_err(fail)?;
-    Err(Failure {
-        msg: format!("No public port '{p}' published for {}", a.container),
-        code: 1,
-    })
+    match &a.port {
+        None => {
+            for (k, list) in &map {
+                for b in list.as_array().into_iter().flatten() {
+                    println!("{k} -> {}", binding(b));
+                }
+            }
+            Ok(0)
+        }
+        Some(p) => {
+            let p = normalize(p).map_err(fail)?;
+            match map.get(&p).and_then(|l| l.as_array()).filter(|l| !l.is_empty()) {
+                Some(list) => {
+                    for b in list {
+                        println!("{}", binding(b));
+                    }
+                    Ok(0)
+                }
+                None => Err(Failure {
+                    msg: format!("No public port '{p}' published for {}", a.container),
+                    code: 1,
+                }),
+            }
+        }
+    }
 }

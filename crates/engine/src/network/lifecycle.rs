@@ -1,0 +1,494 @@
+//! A container's networking over its life: attached to its network at create, given a
+//! pinned network namespace, a veth per network, addresses, published ports and names at
+//! start; all of it taken back on stop, exit (the monitor runs `container-cleanup`), rm,
+//! and by reconcile for a container found not running.
+
+use super::db::{Attachment, NetDb, NetworkRow};
+use super::{dns, files, netns_path};
+use crate::container::{options_of, Engine};
+use crate::options::{Network, PortSpec, RunOptions};
+use crate::store::{Row, State};
+use crate::{Error, Result};
+use berth_network::link::{Attach, Netlink};
+use berth_network::nft::{NetRules, Nft, PortMap, Proto};
+use berth_network::{ipam, netns, ports, Ipv4Net};
+use serde_json::{json, Value};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// `R/containers/<id>/ports.json`: Docker's `NetworkSettings.Ports` of a running container,
+/// written before its nft rules are (so a crash in between still leaves a trace to undo).
+pub const PORTS_FILE: &str = "ports.json";
+
+/// Does this container get a bridge network (a pinned netns of its own)?
+pub fn uses_bridge(o: &RunOptions) -> bool {
+    matches!(o.network, Network::Default | Network::Named(_))
+}
+
+/// The host end of a container's veth on a network: fixed per (container, network) so
+/// that it can be found to delete. 2 + 6 + 5 = 13 characters (IFNAMSIZ is 16).
+fn host_ifname(container: &str, network: &str) -> String {
+    format!("vb{}{}", &container[..6], &network[..5])
+}
+
+fn proto(p: &str) -> Proto {
+    if p == "udp" {
+        Proto::Udp
+    } else {
+        Proto::Tcp
+    }
+}
+
+fn subnet_of(n: &NetworkRow) -> Result<Ipv4Net> {
+    n.subnet
+        .parse()
+        .map_err(|_| Error::Db(format!("network {}: bad subnet {}", n.name, n.subnet)))
+}
+
+fn gateway_of(n: &NetworkRow) -> Result<Ipv4Addr> {
+    n.gateway
+        .parse()
+        .map_err(|_| Error::Db(format!("network {}: bad gateway {}", n.name, n.gateway)))
+}
+
+impl Engine {
+    /// At create: the namespace the spec joins (None: the runtime makes one or none), after
+    /// recording the container's attachment to its network.
+    pub fn network_at_create(&self, id: &str, o: &RunOptions) -> Result<Option<PathBuf>> {
+        match &o.network {
+            Network::Default | Network::Named(_) => {
+                let db = self.net_db()?;
+                let n = match &o.network {
+                    Network::Named(name) => self.network_find(&db, name).map_err(|e| match e {
+                        Error::NotFound { .. } => {
+                            Error::NotFound { kind: "network", name: name.clone() }
+                        }
+                        e => e,
+                    })?,
+                    _ => self.default_network(&db)?,
+                };
+                if let Some(ip) = o.ip {
+                    if n.name == super::DEFAULT_NETWORK {
+                        return Err(Error::InvalidArgument(
+                            "user specified IP address is supported on user defined networks only"
+                                .into(),
+                        ));
+                    }
+                    if !subnet_of(&n)?.contains(&ip) {
+                        return Err(Error::InvalidArgument(format!(
+                            "no configured subnet contains IP address {ip}"
+                        )));
+                    }
+                }
+                if !o.network_aliases.is_empty() && n.name == super::DEFAULT_NETWORK {
+                    return Err(Error::InvalidArgument(
+                        "network-scoped alias is supported only for containers in user defined networks"
+                            .into(),
+                    ));
+                }
+                db.attach(&Attachment {
+                    container: id.to_string(),
+                    network: n.id,
+                    aliases: o.network_aliases.clone(),
+                    want_ip: o.ip.map(|i| i.to_string()),
+                    ip: None,
+                    mac: None,
+                })?;
+                Ok(Some(netns_path(&self.root, id)))
+            }
+            Network::Container(c) => {
+                let t = self.find(c)?;
+                let to = options_of(&t);
+                if uses_bridge(&to) {
+                    return Ok(Some(netns_path(&self.root, &t.id)));
+                }
+                if t.state != State::Running || t.pid <= 0 {
+                    return Err(Error::Conflict(format!(
+                        "cannot join network of a non running container: {c}"
+                    )));
+                }
+                Ok(Some(PathBuf::from(format!("/proc/{}/ns/net", t.pid))))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Before the runtime starts the container: its netns, veths, addresses, ports, names
+    /// and files. Undone entirely if any step fails.
+    pub fn network_up(&self, r: &Row) -> Result<()> {
+        let o = options_of(r);
+        if !uses_bridge(&o) {
+            return Ok(());
+        }
+        let ns = netns_path(&self.root, &r.id);
+        if ns.exists() || self.dir(&r.id).join(PORTS_FILE).exists() {
+            self.network_down(&r.id)?;
+        }
+        self.network_up_inner(r, &o).inspect_err(|_| {
+            let _ = self.network_down(&r.id);
+        })
+    }
+
+    fn network_up_inner(&self, r: &Row, o: &RunOptions) -> Result<()> {
+        let db = self.net_db()?;
+        let atts = db.attachments_of(&r.id)?;
+        let ns = netns_path(&self.root, &r.id);
+        if let Some(dir) = ns.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        }
+        netns::create_pinned(&ns)?;
+        let mut nl = Netlink::open()?;
+        let mtu = nl.default_mtu()?;
+        let mut ips = Vec::new();
+        let mut primary: Option<(NetworkRow, Ipv4Addr)> = None;
+        let mut nameserver = None;
+        for (i, a) in atts.iter().enumerate() {
+            let Some(n) = db.network_by_id(&a.network)? else {
+                return Err(Error::NotFound {
+                    kind: "network",
+                    name: a.network.clone(),
+                });
+            };
+            let ip = self.plug(&db, &mut nl, r, &n, a, i, mtu)?;
+            ips.push(ip);
+            if n.name != super::DEFAULT_NETWORK && nameserver.is_none() {
+                nameserver = Some(gateway_of(&n)?);
+            }
+            if primary.is_none() {
+                primary = Some((n, ip));
+            }
+        }
+        if let Some((n, ip)) = &primary {
+            self.publish_ports(r, o, n, *ip)?;
+        }
+        let hostname = crate::spec::hostname(o, &r.id);
+        files::write_addressed(&self.dir(&r.id), &hostname, &ips, nameserver)?;
+        for a in &atts {
+            if let Some(n) = db.network_by_id(&a.network)? {
+                dns::refresh(self, &db, &n)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One network into the container's netns: the bridge (and its rules) if new, a lease,
+    /// the veth. `index` numbers the container's interfaces (eth0, eth1...).
+    #[allow(clippy::too_many_arguments)]
+    fn plug(
+        &self,
+        db: &NetDb,
+        nl: &mut Netlink,
+        r: &Row,
+        n: &NetworkRow,
+        a: &Attachment,
+        index: usize,
+        mtu: u32,
+    ) -> Result<Ipv4Addr> {
+        let subnet = subnet_of(n)?;
+        let gateway = gateway_of(n)?;
+        if !nl.link_exists(&n.bridge)? {
+            let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
+                .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
+            nl.ensure_bridge(&n.bridge, gw_net, mtu)?;
+            Nft::berth().ensure_network(&NetRules {
+                bridge: &n.bridge,
+                subnet,
+                internal: n.internal,
+            })?;
+        }
+        let ip = db.immediate(|| {
+            let used: Vec<Ipv4Addr> = db
+                .attachments_on(&n.id)?
+                .iter()
+                .filter(|x| x.container != r.id)
+                .filter_map(|x| x.ip.as_deref()?.parse().ok())
+                .collect();
+            let ip = match a.want_ip.as_deref().and_then(|s| s.parse().ok()) {
+                Some(want) if used.contains(&want) => {
+                    return Err(Error::Conflict(format!(
+                        "Address already in use: {want} on network {}",
+                        n.name
+                    )))
+                }
+                Some(want) => want,
+                None => ipam::next_free(subnet, gateway, &used)?,
+            };
+            let mac = ipam::mac_for(ip);
+            let mac_s = mac
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            db.set_lease(&r.id, &n.id, &ip.to_string(), &mac_s)?;
+            Ok(ip)
+        })?;
+        let addr = Ipv4Net::new(ip, subnet.prefix_len())
+            .map_err(|e| Error::InvalidArgument(format!("address: {e}")))?;
+        let ifname = format!("eth{index}");
+        let host = host_ifname(&r.id, &n.id);
+        let ns = netns_path(&self.root, &r.id);
+        nl.attach_container(&Attach {
+            bridge: &n.bridge,
+            host_ifname: &host,
+            netns: &ns,
+            ifname: &ifname,
+            addr,
+            gateway: (index == 0 && !n.internal).then_some(gateway),
+            mac: ipam::mac_for(ip),
+            mtu,
+        })?;
+        Ok(ip)
+    }
+
+    /// `-p`/`-P`: host ports checked (or chosen) before the container starts, written to
+    /// ports.json, then the DNAT rules.
+    fn publish_ports(&self, r: &Row, o: &RunOptions, n: &NetworkRow, ip: Ipv4Addr) -> Result<()> {
+        if o.ports.is_empty() {
+            return Ok(());
+        }
+        let mut maps = Vec::new();
+        let mut chosen: Vec<u16> = Vec::new();
+        let mut docker: serde_json::Map<String, Value> = serde_json::Map::new();
+        for p in &o.ports {
+            let pr = proto(&p.proto);
+            let host_port = match p.host_port {
+                Some(hp) => {
+                    ports::check_free(pr, p.host_ip, hp)?;
+                    hp
+                }
+                None => ports::random_free(pr, p.host_ip, &chosen)?,
+            };
+            chosen.push(host_port);
+            maps.push(PortMap {
+                host_ip: p.host_ip,
+                host_port,
+                container_ip: ip,
+                container_port: p.container_port,
+                proto: pr,
+            });
+            let key = format!("{}/{}", p.container_port, p.proto);
+            let entry = json!({
+                "HostIp": p.host_ip.map(|i| i.to_string()).unwrap_or_else(|| "0.0.0.0".into()),
+                "HostPort": host_port.to_string(),
+            });
+            match docker.get_mut(&key).and_then(Value::as_array_mut) {
+                Some(list) => list.push(entry),
+                None => {
+                    docker.insert(key, json!([entry]));
+                }
+            }
+        }
+        let path = self.dir(&r.id).join(PORTS_FILE);
+        crate::container::create::write_atomic(
+            &path,
+            &serde_json::to_vec(&Value::Object(docker)).unwrap_or_default(),
+        )?;
+        Nft::berth().publish(&r.id, &n.bridge, &maps)?;
+        Ok(())
+    }
+
+    /// Take back what [`Engine::network_up`] gave; each step runs even if one before failed
+    /// (the first error is returned).
+    pub fn network_down(&self, id: &str) -> Result<()> {
+        let mut first: Option<Error> = None;
+        let mut note = |r: Result<()>| {
+            if let Err(e) = r {
+                first.get_or_insert(e);
+            }
+        };
+        let ports_file = self.dir(id).join(PORTS_FILE);
+        let ns = netns_path(&self.root, id);
+        // Nothing was set up (none/host, or already down): see `network_repair` for why the
+        // netns is the trace.
+        if !ns.exists() && !ports_file.exists() {
+            return Ok(());
+        }
+        if ports_file.exists() {
+            note(Nft::berth().unpublish(id).map_err(Error::from));
+            let _ = std::fs::remove_file(&ports_file);
+        }
+        let db = self.net_db()?;
+        let atts = db.attachments_of(id)?;
+        if let Ok(mut nl) = Netlink::open() {
+            for a in &atts {
+                note(nl.delete_link(&host_ifname(id, &a.network)).map_err(Error::from));
+            }
+        }
+        note(db.release_leases(id));
+        for a in &atts {
+            if let Ok(Some(n)) = db.network_by_id(&a.network) {
+                note(dns::refresh(self, &db, &n));
+            }
+        }
+        // Last: while it exists, repair knows there is something to take back.
+        note(netns::delete_pinned(&ns).map_err(Error::from));
+        match first {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// At rm: down, and off every network.
+    pub fn network_forget(&self, id: &str) -> Result<()> {
+        let r = self.network_down(id);
+        self.net_db()?.detach_all(id)?;
+        r
+    }
+
+    /// `network connect` of a running container.
+    pub(super) fn attach_running(&self, db: &NetDb, r: &Row, n: &NetworkRow) -> Result<()> {
+        let atts = db.attachments_of(&r.id)?;
+        let index = atts.iter().filter(|a| a.ip.is_some()).count();
+        let a = atts
+            .iter()
+            .find(|a| a.network == n.id)
+            .ok_or_else(|| Error::Db("attachment vanished".into()))?;
+        let mut nl = Netlink::open()?;
+        let mtu = nl.default_mtu()?;
+        self.plug(db, &mut nl, r, n, a, index, mtu)?;
+        dns::refresh(self, db, n)
+    }
+
+    /// `network disconnect` of a running container.
+    pub(super) fn detach_running(&self, db: &NetDb, r: &Row, n: &NetworkRow) -> Result<()> {
+        let mut nl = Netlink::open()?;
+        nl.delete_link(&host_ifname(&r.id, &n.id))?;
+        db.db
+            .execute(
+                "UPDATE attachments SET ip = NULL, mac = NULL WHERE container = ?1 AND network = ?2",
+                [&r.id, &n.id],
+            )
+            .map_err(|e| crate::db::db_err("release address", e))?;
+        Ok(())
+    }
+
+    /// Reconcile: networking of containers that do not run any more (their netns, leases,
+    /// rules) is taken back. Locked containers are left to their holder. A pinned netns is
+    /// the trace: made before any lease or rule, removed after them (a readdir per command,
+    /// no database query unless something is left).
+    pub fn network_repair(&self, rows: &[Row]) {
+        let running = |id: &str| {
+            rows.iter().any(|r| {
+                r.id == id
+                    && matches!(r.state, State::Running | State::Paused | State::Restarting)
+            })
+        };
+        let mut suspects: Vec<String> = Vec::new();
+        if let Ok(dir) = std::fs::read_dir(self.root.join("netns")) {
+            for e in dir.flatten() {
+                if let Some(id) = e.file_name().to_str() {
+                    if !running(id) {
+                        suspects.push(id.to_string());
+                    }
+                }
+            }
+        }
+        for id in suspects {
+            if id.len() != 64 {
+                continue;
+            }
+            if let Ok(Some(_lock)) = self.try_lock(&id) {
+                let _ = self.network_down(&id);
+                if !rows.iter().any(|r| r.id == id) {
+                    let _ = self.net_db().and_then(|db| db.detach_all(&id));
+                }
+            }
+        }
+    }
+}
+
+/// `-P`: the image's exposed ports (`80/tcp`, `53/udp`) not published already, each on a
+/// random host port.
+pub fn publish_all(o: &mut RunOptions, exposed: &[String]) {
+    for e in exposed {
+        let (port, pr) = e.split_once('/').unwrap_or((e, "tcp"));
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        let pr = if pr == "udp" { "udp" } else { "tcp" };
+        if o.ports.iter().any(|p| p.container_port == port && p.proto == pr) {
+            continue;
+        }
+        o.ports.push(PortSpec {
+            host_ip: None,
+            host_port: None,
+            container_port: port,
+            proto: pr.into(),
+        });
+    }
+}
+
+impl Engine {
+    /// The monitor's `container-cleanup`: a container that no longer runs gives back its
+    /// network (unless someone started it again meanwhile).
+    pub fn cleanup_after_exit(&self, id: &str) -> Result<()> {
+        let _lock = self.lock(id)?;
+        let Some(mut r) = self.store.get(id)? else {
+            return Ok(());
+        };
+        crate::container::exit::refresh(self, &mut r)?;
+        if matches!(r.state, State::Running | State::Paused | State::Restarting) {
+            return Ok(());
+        }
+        self.network_down(id)
+    }
+}
+
+impl Engine {
+    /// Docker's `NetworkSettings` of a container: its published ports while it runs, and
+    /// its address on each network it is attached to.
+    pub fn network_settings(&self, r: &Row) -> Value {
+        let ports: Value = std::fs::read(self.dir(&r.id).join(PORTS_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_else(|| json!({}));
+        let mut networks = serde_json::Map::new();
+        let mut first: Option<(String, String, String, String)> = None;
+        let net_db = if self.root.join("netns").exists() || uses_bridge(&options_of(r)) {
+            self.net_db().ok()
+        } else {
+            None
+        };
+        if let Some(db) = net_db {
+            for a in db.attachments_of(&r.id).unwrap_or_default() {
+                let Ok(Some(n)) = db.network_by_id(&a.network) else {
+                    continue;
+                };
+                let ip = a.ip.clone().unwrap_or_default();
+                let prefix: u8 = n
+                    .subnet
+                    .split('/')
+                    .nth(1)
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                let gw = if a.ip.is_some() { n.gateway.clone() } else { String::new() };
+                let mac = a.mac.clone().unwrap_or_default();
+                if first.is_none() {
+                    first = Some((ip.clone(), gw.clone(), mac.clone(), prefix.to_string()));
+                }
+                networks.insert(
+                    n.name.clone(),
+                    json!({
+                        "Aliases": a.aliases,
+                        "NetworkID": n.id,
+                        "EndpointID": "",
+                        "Gateway": gw,
+                        "IPAddress": ip,
+                        "IPPrefixLen": if a.ip.is_some() { prefix } else { 0 },
+                        "MacAddress": mac,
+                    }),
+                );
+            }
+        }
+        let (ip, gw, mac, prefix) = first.unwrap_or_default();
+        json!({
+            "Ports": ports,
+            "SandboxKey": if uses_bridge(&options_of(r)) { netns_path(&self.root, &r.id).display().to_string() } else { String::new() },
+            "IPAddress": ip,
+            "Gateway": gw,
+            "MacAddress": mac,
+            "IPPrefixLen": prefix.parse::<u8>().unwrap_or(0),
+            "Networks": networks,
+        })
+    }
+}

@@ -1,0 +1,308 @@
+//! `network create/ls/inspect/rm/prune/connect/disconnect`, and the default `bridge`
+//! network, made on first use.
+
+use super::db::{Attachment, NetDb, NetworkRow};
+use super::{DEFAULT_BRIDGE, DEFAULT_NETWORK};
+use crate::container::Engine;
+use crate::{names, Error, Result};
+use berth_network::{ipam, link::Netlink, nft::Nft, Ipv4Net};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+/// What `network create` asks for.
+#[derive(Debug, Default, Clone)]
+pub struct NetworkSpec {
+    pub name: String,
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub internal: bool,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `R/network.json`: `{"bip": "CIDR", "bridge": "NAME"}` set the default network's gateway
+/// and subnet (daemon.json's `bip`) and its Linux bridge (`berth0`): two data roots on one
+/// host (tests) keep their default networks apart this way.
+fn configured(root: &std::path::Path) -> (Option<Ipv4Net>, Option<String>) {
+    let v: serde_json::Value = std::fs::read_to_string(root.join("network.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    (
+        v["bip"].as_str().and_then(|b| b.parse().ok()),
+        v["bridge"].as_str().map(String::from),
+    )
+}
+
+fn host_routes() -> Result<Vec<Ipv4Net>> {
+    let mut nl = Netlink::open()?;
+    Ok(nl.host_routes()?)
+}
+
+/// Host routes that are not Berth's own bridges' (those are "taken" as networks already).
+fn foreign_routes(nets: &[NetworkRow]) -> Result<Vec<Ipv4Net>> {
+    let ours: Vec<Ipv4Net> = nets.iter().filter_map(|n| n.subnet.parse().ok()).collect();
+    Ok(host_routes()?
+        .into_iter()
+        .filter(|r| r.prefix_len() > 0 && !ours.contains(&r.trunc()))
+        .collect())
+}
+
+impl Engine {
+    pub fn net_db(&self) -> Result<NetDb> {
+        NetDb::open(&self.root)
+    }
+
+    /// The default network's row, made on first use: 172.17.0.0/16 (or `bip`) unless it
+    /// clashes with a host route, then the next free pool.
+    pub fn default_network(&self, db: &NetDb) -> Result<NetworkRow> {
+        if let Some(n) = db
+            .networks()?
+            .into_iter()
+            .find(|n| n.name == DEFAULT_NETWORK)
+        {
+            return Ok(n);
+        }
+        let nets = db.networks()?;
+        let (bip, bridge) = configured(&self.root);
+        let (subnet, gateway) = match bip {
+            Some(bip) => (bip.trunc(), bip.addr()),
+            None => {
+                let taken: Vec<Ipv4Net> = nets.iter().filter_map(|n| n.subnet.parse().ok()).collect();
+                let s = ipam::pick_subnet(&taken, &foreign_routes(&nets)?)?;
+                (s, first_host(&s))
+            }
+        };
+        let row = NetworkRow {
+            id: names::new_id()?,
+            name: DEFAULT_NETWORK.into(),
+            driver: "bridge".into(),
+            bridge: bridge.unwrap_or_else(|| DEFAULT_BRIDGE.into()),
+            subnet: subnet.to_string(),
+            gateway: gateway.to_string(),
+            internal: false,
+            labels: BTreeMap::new(),
+            created: crate::container::now(),
+        };
+        match db.insert_network(&row) {
+            // Another berth made it at the same moment.
+            Err(Error::Conflict(_)) => self.default_network(db),
+            r => r.map(|_| row),
+        }
+    }
+
+    /// `network create`.
+    pub fn network_create(&self, spec: &NetworkSpec) -> Result<NetworkRow> {
+        names::validate(&spec.name).map_err(|_| {
+            Error::InvalidArgument(format!(
+                "invalid network name \"{}\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                spec.name
+            ))
+        })?;
+        if ["bridge", "host", "none", "default"].contains(&spec.name.as_str()) {
+            return Err(Error::Conflict(format!(
+                "network with name {} already exists",
+                spec.name
+            )));
+        }
+        let db = self.net_db()?;
+        self.default_network(&db)?;
+        let nets = db.networks()?;
+        if nets.iter().any(|n| n.name == spec.name) {
+            return Err(Error::Conflict(format!(
+                "network with name {} already exists",
+                spec.name
+            )));
+        }
+        let taken: Vec<Ipv4Net> = nets.iter().filter_map(|n| n.subnet.parse().ok()).collect();
+        let routes = foreign_routes(&nets)?;
+        let subnet = match &spec.subnet {
+            Some(s) => {
+                let s = ipam::parse_subnet(s)?;
+                if let Some(o) = taken.iter().chain(routes.iter()).find(|t| ipam::overlaps(t, &s)) {
+                    return Err(Error::Conflict(format!(
+                        "Pool overlaps with other one on this address space ({s} overlaps {o})"
+                    )));
+                }
+                s
+            }
+            None => {
+                if spec.gateway.is_some() {
+                    return Err(Error::InvalidArgument(
+                        "a gateway needs a subnet (--subnet)".into(),
+                    ));
+                }
+                ipam::pick_subnet(&taken, &routes)?
+            }
+        };
+        let gateway = match &spec.gateway {
+            Some(g) => {
+                let g: Ipv4Addr = g.parse().map_err(|_| {
+                    Error::InvalidArgument(format!("invalid gateway address {g}"))
+                })?;
+                ipam::check_gateway(&subnet, g)?;
+                g
+            }
+            None => first_host(&subnet),
+        };
+        let id = names::new_id()?;
+        let row = NetworkRow {
+            bridge: format!("br-{}", &id[..12]),
+            id,
+            name: spec.name.clone(),
+            driver: "bridge".into(),
+            subnet: subnet.to_string(),
+            gateway: gateway.to_string(),
+            internal: spec.internal,
+            labels: spec.labels.clone(),
+            created: crate::container::now(),
+        };
+        db.insert_network(&row)?;
+        Ok(row)
+    }
+
+    /// A network by name, full ID or unique ID prefix (the default one made if need be).
+    pub fn network_find(&self, db: &NetDb, arg: &str) -> Result<NetworkRow> {
+        if arg == DEFAULT_NETWORK {
+            return self.default_network(db);
+        }
+        let nets = db.networks()?;
+        if let Some(n) = nets.iter().find(|n| n.name == arg || n.id == arg) {
+            return Ok(n.clone());
+        }
+        let by_prefix: Vec<&NetworkRow> = nets.iter().filter(|n| n.id.starts_with(arg)).collect();
+        match by_prefix.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Error::NotFound {
+                kind: "network",
+                name: arg.to_string(),
+            }),
+            _ => Err(Error::Ambiguous {
+                kind: "network",
+                prefix: arg.to_string(),
+            }),
+        }
+    }
+
+    pub fn network_list(&self) -> Result<Vec<NetworkRow>> {
+        let db = self.net_db()?;
+        self.default_network(&db)?;
+        db.networks()
+    }
+
+    /// `network rm`: refused for the default network and while a running container is on
+    /// it; stopped containers are disconnected.
+    pub fn network_remove(&self, arg: &str) -> Result<NetworkRow> {
+        let db = self.net_db()?;
+        let n = self.network_find(&db, arg)?;
+        if n.name == DEFAULT_NETWORK {
+            return Err(Error::Conflict(format!(
+                "{} is a pre-defined network and cannot be removed",
+                n.name
+            )));
+        }
+        let active: Vec<Attachment> = db
+            .attachments_on(&n.id)?
+            .into_iter()
+            .filter(|a| a.ip.is_some())
+            .collect();
+        if !active.is_empty() {
+            return Err(Error::Conflict(format!(
+                "error while removing network: network {} id {} has active endpoints",
+                n.name, n.id
+            )));
+        }
+        super::dns::stop(&self.root, &n.id);
+        let mut nl = Netlink::open()?;
+        nl.delete_link(&n.bridge)?;
+        Nft::berth().remove_network(&n.bridge)?;
+        for a in db.attachments_on(&n.id)? {
+            db.detach(&a.container, &n.id)?;
+        }
+        db.delete_network(&n.id)?;
+        Ok(n)
+    }
+
+    /// `network prune`: user networks no container is attached to.
+    pub fn network_prune(&self) -> Result<Vec<String>> {
+        let db = self.net_db()?;
+        let mut gone = Vec::new();
+        for n in db.networks()? {
+            if n.name == DEFAULT_NETWORK || !db.attachments_on(&n.id)?.is_empty() {
+                continue;
+            }
+            self.network_remove(&n.id)?;
+            gone.push(n.name);
+        }
+        Ok(gone)
+    }
+
+    /// `network connect [--alias A] [--ip IP] NET CTR`: attached now if it runs, else at its
+    /// next start.
+    pub fn network_connect(
+        &self,
+        net: &str,
+        container: &str,
+        aliases: &[String],
+        ip: Option<Ipv4Addr>,
+    ) -> Result<()> {
+        let r = self.find(container)?;
+        let _lock = self.lock(&r.id)?;
+        let r = self.reload(&r.id, container)?;
+        let o = crate::container::options_of(&r);
+        if !matches!(
+            o.network,
+            crate::options::Network::Default | crate::options::Network::Named(_)
+        ) {
+            return Err(Error::Conflict(format!(
+                "container {} is not on a bridge network: cannot connect it to another one",
+                r.name
+            )));
+        }
+        let db = self.net_db()?;
+        let n = self.network_find(&db, net)?;
+        db.attach(&Attachment {
+            container: r.id.clone(),
+            network: n.id.clone(),
+            aliases: aliases.to_vec(),
+            want_ip: ip.map(|i| i.to_string()),
+            ip: None,
+            mac: None,
+        })?;
+        if r.state == crate::store::State::Running {
+            if let Err(e) = self.attach_running(&db, &r, &n) {
+                let _ = db.detach(&r.id, &n.id);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// `network disconnect NET CTR`.
+    pub fn network_disconnect(&self, net: &str, container: &str) -> Result<()> {
+        let r = self.find(container)?;
+        let _lock = self.lock(&r.id)?;
+        let db = self.net_db()?;
+        let n = self.network_find(&db, net)?;
+        let Some(a) = db
+            .attachments_of(&r.id)?
+            .into_iter()
+            .find(|a| a.network == n.id)
+        else {
+            return Err(Error::Conflict(format!(
+                "container {} is not connected to network {}",
+                r.name, n.name
+            )));
+        };
+        if a.ip.is_some() {
+            self.detach_running(&db, &r, &n)?;
+        }
+        db.detach(&r.id, &n.id)?;
+        super::dns::refresh(self, &db, &n)?;
+        Ok(())
+    }
+}
+
+/// The subnet's first host address (the gateway by default).
+pub fn first_host(s: &Ipv4Net) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(s.network()) + 1)
+}

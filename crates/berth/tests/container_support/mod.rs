@@ -120,7 +120,24 @@ impl Root {
             dir.path(),
             &["import", tgz.to_str().unwrap(), IMAGE],
         ));
+        // Its own default bridge and subnet: tests run in parallel, each with its own root,
+        // and must not share one bridge's addresses.
+        let n: u32 = std::process::id().wrapping_mul(2654435761) ^ ROOTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst).wrapping_mul(40503);
+        let bridge = format!("bt{:x}", n & 0xfffff);
+        let bip = format!("10.{}.{}.1/24", 200 + (n >> 8) % 50, n % 250);
+        std::fs::write(
+            dir.path().join("network.json"),
+            format!("{{\"bridge\": \"{bridge}\", \"bip\": \"{bip}\"}}"),
+        )
+        .unwrap();
         Root { dir }
+    }
+
+    /// The Linux bridge of this root's default network.
+    pub fn bridge(&self) -> String {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(self.path().join("network.json")).unwrap()).unwrap();
+        v["bridge"].as_str().unwrap().to_string()
     }
 
     pub fn path(&self) -> &Path {
@@ -144,10 +161,38 @@ impl Root {
     }
 }
 
+static ROOTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
 impl Drop for Root {
     fn drop(&mut self) {
         for id in self.ids() {
             let _ = self.berth(&["rm", "-f", &id]);
+        }
+        let nets = self.berth(&["network", "ls", "-q", "--no-trunc"]);
+        for n in String::from_utf8_lossy(&nets.stdout).lines() {
+            let _ = self.berth(&["network", "rm", n]);
+        }
+        remove_bridge(&self.bridge());
+    }
+}
+
+/// A test bridge and the rules Berth made for it in its table.
+pub fn remove_bridge(bridge: &str) {
+    let _ = Command::new("ip").args(["link", "del", bridge]).output();
+    let Ok(o) = Command::new("nft").args(["-a", "list", "table", "ip", "berth"]).output() else {
+        return;
+    };
+    let mut chain = String::new();
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        let l = line.trim();
+        if let Some(c) = l.strip_prefix("chain ") {
+            chain = c.trim_end_matches(" {").to_string();
+        } else if l.contains(&format!("\"{bridge}\"")) {
+            if let Some(h) = l.rsplit_once("# handle ").map(|(_, h)| h.to_string()) {
+                let _ = Command::new("nft")
+                    .args(["delete", "rule", "ip", "berth", &chain, "handle", &h])
+                    .output();
+            }
         }
     }
 }
@@ -212,6 +257,15 @@ pub fn assert_nothing_left(root: &Root, id: &str) {
         "container dir left"
     );
     assert!(!root.ids().contains(&id.to_string()), "row left");
+    let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&links.stdout).contains(&format!("vb{}", &id[..6])),
+        "a veth of {id} is left"
+    );
+    assert!(
+        !root.path().join("netns").join(id).exists(),
+        "the network namespace of {id} is left"
+    );
 }
 
 /// Poll (the monitor and `--rm` work after the CLI returns) for up to 20 s.

@@ -163,3 +163,53 @@ fn bare_reply(id: u16, query_flags: u8, code: ResponseCode) -> Vec<u8> {
     bytes.extend_from_slice(&[0; 8]); // no records
     bytes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::Query;
+
+    fn request(op_code: OpCode, message_type: MessageType) -> Vec<u8> {
+        let mut msg = Message::new(0x4242, message_type, op_code);
+        msg.queries.push(Query::query(
+            Name::from_ascii("web.").unwrap(),
+            RecordType::A,
+        ));
+        msg.to_vec().unwrap()
+    }
+
+    fn rcode(reply: Reply) -> ResponseCode {
+        let Reply::Answer(bytes) = reply else {
+            panic!("no answer")
+        };
+        let msg = Message::from_vec(&bytes).unwrap();
+        assert_eq!(msg.metadata.id, 0x4242);
+        msg.metadata.response_code
+    }
+
+    #[test]
+    fn responses_are_never_answered() {
+        let hosts = Hosts::parse("10.0.0.2 web\n");
+        let bytes = request(OpCode::Query, MessageType::Response);
+        assert!(matches!(answer(&bytes, &hosts, true), Reply::Drop));
+        let mut garbage = bytes.clone();
+        garbage.truncate(13);
+        assert!(matches!(answer(&garbage, &hosts, true), Reply::Drop));
+    }
+
+    #[test]
+    fn other_opcodes_get_notimp() {
+        let hosts = Hosts::parse("");
+        let bytes = request(OpCode::Update, MessageType::Query);
+        assert_eq!(rcode(answer(&bytes, &hosts, true)), ResponseCode::NotImp);
+    }
+
+    #[test]
+    fn servfail_keeps_the_id_and_question() {
+        let bytes = request(OpCode::Query, MessageType::Query);
+        let reply = Message::from_vec(&servfail(&bytes).unwrap()).unwrap();
+        assert_eq!(reply.metadata.id, 0x4242);
+        assert_eq!(reply.metadata.response_code, ResponseCode::ServFail);
+        assert_eq!(reply.queries.len(), 1);
+    }
+}

@@ -53,8 +53,13 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Str
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
+    let listen: SocketAddr = listen.ok_or("--listen is required")?;
+    // A request for an unknown name would come back to this server, again and again.
+    if upstreams.contains(&listen) {
+        return Err(format!("--upstream {listen} is this server's own address"));
+    }
     Ok(Some(Args {
-        listen: listen.ok_or("--listen is required")?,
+        listen,
         hosts: hosts.ok_or("--hosts is required")?,
         upstreams,
         pid_file,
@@ -103,6 +108,9 @@ mod tests {
             .unwrap_err()
             .contains("needs a value"));
         assert!(args("--bogus").unwrap_err().contains("--bogus"));
+        assert!(args("--listen 1.2.3.4:53 --hosts /h --upstream 1.2.3.4")
+            .unwrap_err()
+            .contains("own address"));
         assert!(args("--help").unwrap().is_none());
     }
 }

@@ -15,7 +15,8 @@ pub fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
     [2, 0x42, o[0], o[1], o[2], o[3]]
 }
 pub fn parse_subnet(s: &str) -> Result<Ipv4Net> {
-    s.parse().map_err(|_| crate::Error::Invalid(format!("invalid subnet {s}")))
+    s.parse()
+        .map_err(|_| crate::Error::Invalid(format!("invalid subnet {s}")))
 }
 pub fn check_gateway(_subnet: &Ipv4Net, _gw: Ipv4Addr) -> Result<()> {
     Ok(())

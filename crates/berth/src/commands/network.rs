@@ -157,7 +157,15 @@ fn create(e: &Engine, a: &CreateArgs) -> Result<i32, String> {
     Ok(0)
 }
 
-const FIELDS: &[&str] = &["ID", "Name", "Driver", "Scope", "Internal", "Labels", "CreatedAt"];
+const FIELDS: &[&str] = &[
+    "ID",
+    "Name",
+    "Driver",
+    "Scope",
+    "Internal",
+    "Labels",
+    "CreatedAt",
+];
 const HEADERS: &[(&str, &str)] = &[("ID", "NETWORK ID")];
 
 fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
@@ -256,8 +264,16 @@ fn inspect(e: &Engine, a: &InspectArgs) -> Result<i32, String> {
         None | Some("json") => println!("{}", pretty(&Value::Array(found))),
         Some(t) => {
             let fields = [
-                "Name", "Id", "Created", "Scope", "Driver", "IPAM", "Internal", "Containers",
-                "Options", "Labels",
+                "Name",
+                "Id",
+                "Created",
+                "Scope",
+                "Driver",
+                "IPAM",
+                "Internal",
+                "Containers",
+                "Options",
+                "Labels",
             ];
             let t = Template::parse(t, &fields)?;
             for v in found {

@@ -276,12 +276,10 @@ impl RunFlags {
         }
         o.publish_all = self.publish_all;
         if let Some(ip) = &self.ip {
-            o.ip = Some(ip.parse().map_err(|_| {
-                Error::InvalidValue {
-                    flag: "--ip".into(),
-                    value: ip.clone(),
-                    why: "invalid IPv4 address".into(),
-                }
+            o.ip = Some(ip.parse().map_err(|_| Error::InvalidValue {
+                flag: "--ip".into(),
+                value: ip.clone(),
+                why: "invalid IPv4 address".into(),
             })?);
         }
         o.network_aliases = self.network_alias.clone();

@@ -122,7 +122,10 @@ impl Root {
         ));
         // Its own default bridge and subnet: tests run in parallel, each with its own root,
         // and must not share one bridge's addresses.
-        let n: u32 = std::process::id().wrapping_mul(2654435761) ^ ROOTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst).wrapping_mul(40503);
+        let n: u32 = std::process::id().wrapping_mul(2654435761)
+            ^ ROOTS
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                .wrapping_mul(40503);
         let bridge = format!("bt{:x}", n & 0xfffff);
         let bip = format!("10.{}.{}.1/24", 200 + (n >> 8) % 50, n % 250);
         std::fs::write(
@@ -135,8 +138,10 @@ impl Root {
 
     /// The Linux bridge of this root's default network.
     pub fn bridge(&self) -> String {
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(self.path().join("network.json")).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(self.path().join("network.json")).unwrap(),
+        )
+        .unwrap();
         v["bridge"].as_str().unwrap().to_string()
     }
 
@@ -179,7 +184,10 @@ impl Drop for Root {
 /// A test bridge and the rules Berth made for it in its table.
 pub fn remove_bridge(bridge: &str) {
     let _ = Command::new("ip").args(["link", "del", bridge]).output();
-    let Ok(o) = Command::new("nft").args(["-a", "list", "table", "ip", "berth"]).output() else {
+    let Ok(o) = Command::new("nft")
+        .args(["-a", "list", "table", "ip", "berth"])
+        .output()
+    else {
         return;
     };
     let mut chain = String::new();

@@ -86,8 +86,15 @@ fn start(root: &Path, n: &NetworkRow) -> Result<()> {
     use std::os::unix::process::CommandExt;
     cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0);
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setsid is async-signal-safe; the closure runs in the child between fork and
+    // exec and touches nothing else. Its own session: no terminal's hangup reaches it.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn().map_err(|er| Error::io("start", &bin, er))?;
     // It writes its pid file once its sockets are bound.
     let deadline = Instant::now() + Duration::from_secs(2);

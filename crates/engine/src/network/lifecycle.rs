@@ -60,9 +60,10 @@ impl Engine {
                 let db = self.net_db()?;
                 let n = match &o.network {
                     Network::Named(name) => self.network_find(&db, name).map_err(|e| match e {
-                        Error::NotFound { .. } => {
-                            Error::NotFound { kind: "network", name: name.clone() }
-                        }
+                        Error::NotFound { .. } => Error::NotFound {
+                            kind: "network",
+                            name: name.clone(),
+                        },
                         e => e,
                     })?,
                     _ => self.default_network(&db)?,
@@ -311,7 +312,10 @@ impl Engine {
         let atts = db.attachments_of(id)?;
         if let Ok(mut nl) = Netlink::open() {
             for a in &atts {
-                note(nl.delete_link(&host_ifname(id, &a.network)).map_err(Error::from));
+                note(
+                    nl.delete_link(&host_ifname(id, &a.network))
+                        .map_err(Error::from),
+                );
             }
         }
         note(db.release_leases(id));
@@ -369,8 +373,7 @@ impl Engine {
     pub fn network_repair(&self, rows: &[Row]) {
         let running = |id: &str| {
             rows.iter().any(|r| {
-                r.id == id
-                    && matches!(r.state, State::Running | State::Paused | State::Restarting)
+                r.id == id && matches!(r.state, State::Running | State::Paused | State::Restarting)
             })
         };
         let mut suspects: Vec<String> = Vec::new();
@@ -406,7 +409,10 @@ pub fn publish_all(o: &mut RunOptions, exposed: &[String]) {
             continue;
         };
         let pr = if pr == "udp" { "udp" } else { "tcp" };
-        if o.ports.iter().any(|p| p.container_port == port && p.proto == pr) {
+        if o.ports
+            .iter()
+            .any(|p| p.container_port == port && p.proto == pr)
+        {
             continue;
         }
         o.ports.push(PortSpec {
@@ -461,7 +467,11 @@ impl Engine {
                     .nth(1)
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
-                let gw = if a.ip.is_some() { n.gateway.clone() } else { String::new() };
+                let gw = if a.ip.is_some() {
+                    n.gateway.clone()
+                } else {
+                    String::new()
+                };
                 let mac = a.mac.clone().unwrap_or_default();
                 if first.is_none() {
                     first = Some((ip.clone(), gw.clone(), mac.clone(), prefix.to_string()));

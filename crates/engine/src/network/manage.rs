@@ -67,7 +67,8 @@ impl Engine {
         let (subnet, gateway) = match bip {
             Some(bip) => (bip.trunc(), bip.addr()),
             None => {
-                let taken: Vec<Ipv4Net> = nets.iter().filter_map(|n| n.subnet.parse().ok()).collect();
+                let taken: Vec<Ipv4Net> =
+                    nets.iter().filter_map(|n| n.subnet.parse().ok()).collect();
                 let s = ipam::pick_subnet(&taken, &foreign_routes(&nets)?)?;
                 (s, first_host(&s))
             }
@@ -118,7 +119,11 @@ impl Engine {
         let subnet = match &spec.subnet {
             Some(s) => {
                 let s = ipam::parse_subnet(s)?;
-                if let Some(o) = taken.iter().chain(routes.iter()).find(|t| ipam::overlaps(t, &s)) {
+                if let Some(o) = taken
+                    .iter()
+                    .chain(routes.iter())
+                    .find(|t| ipam::overlaps(t, &s))
+                {
                     return Err(Error::Conflict(format!(
                         "Pool overlaps with other one on this address space ({s} overlaps {o})"
                     )));
@@ -136,9 +141,9 @@ impl Engine {
         };
         let gateway = match &spec.gateway {
             Some(g) => {
-                let g: Ipv4Addr = g.parse().map_err(|_| {
-                    Error::InvalidArgument(format!("invalid gateway address {g}"))
-                })?;
+                let g: Ipv4Addr = g
+                    .parse()
+                    .map_err(|_| Error::InvalidArgument(format!("invalid gateway address {g}")))?;
                 ipam::check_gateway(&subnet, g)?;
                 g
             }

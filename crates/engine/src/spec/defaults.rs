@@ -103,7 +103,11 @@ pub fn sysctls(o: &RunOptions) -> Option<Value> {
         Userns::Private { size, .. } => size.saturating_sub(1),
         Userns::Host => 2147483647,
     };
-    matches!(o.network, Network::Default | Network::None | Network::Named(_)).then(|| {
+    matches!(
+        o.network,
+        Network::Default | Network::None | Network::Named(_)
+    )
+    .then(|| {
         json!({
             "net.ipv4.ip_unprivileged_port_start": "0",
             "net.ipv4.ping_group_range": format!("0 {last_gid}"),

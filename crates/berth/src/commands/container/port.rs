@@ -38,7 +38,11 @@ pub fn port(env: &Env, a: &PortArgs) -> Result<i32, Failure> {
         }
         Some(p) => {
             let p = normalize(p).map_err(fail)?;
-            match map.get(&p).and_then(|l| l.as_array()).filter(|l| !l.is_empty()) {
+            match map
+                .get(&p)
+                .and_then(|l| l.as_array())
+                .filter(|l| !l.is_empty())
+            {
                 Some(list) => {
                     for b in list {
                         println!("{}", binding(b));

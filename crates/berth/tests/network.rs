@@ -1,0 +1,599 @@
+//! Networking end to end through the CLI (issue 5): the default bridge, published ports from
+//! the host, user networks with names, isolation, internal networks, NAT to an "outside" that
+//! is a network namespace the test makes, container:NAME, bad input, and nothing left behind.
+//! Traffic stays on this machine: loopback, the tests' own bridges and namespaces.
+
+mod container_support;
+use container_support::*;
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Duration;
+
+fn run_d(root: &Root, args: &[&str]) -> String {
+    let mut a = vec!["run", "-d"];
+    a.extend_from_slice(args);
+    root.ok(&a).trim().to_string()
+}
+
+/// A web server in a container: busybox httpd serving `text` at /index.html on port 80.
+fn web_args(text: &str) -> Vec<String> {
+    vec![
+        IMAGE.into(),
+        "sh".into(),
+        "-c".into(),
+        format!("mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www"),
+    ]
+}
+
+fn exec_out(root: &Root, id: &str, cmd: &[&str]) -> std::process::Output {
+    let mut a = vec!["exec", id];
+    a.extend_from_slice(cmd);
+    root.berth(&a)
+}
+
+fn inspect(root: &Root, id: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", id])).unwrap();
+    v[0].clone()
+}
+
+fn nft_table() -> String {
+    let o = Command::new("nft")
+        .args(["list", "table", "ip", "berth"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A free subnet for a test network: 10.<t>.<n>.0/24 with t from the test's name.
+fn subnet(tag: u8) -> String {
+    format!("10.{}.{}.0/24", 180 + tag, std::process::id() % 250)
+}
+
+fn http_get(addr: &str) -> std::io::Result<String> {
+    let mut s =
+        std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3))?;
+    s.set_read_timeout(Some(Duration::from_secs(3)))?;
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn default_bridge_gives_an_address_a_route_hosts_and_resolv_conf() {
+    let root = Root::new();
+    let id = run_d(&root, &[IMAGE, "sleep", "1000"]);
+    let n = inspect(&root, &id);
+    let ip = n["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let gw = n["NetworkSettings"]["Gateway"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(ip.starts_with("10."), "{n}");
+    let addr = String::from_utf8_lossy(
+        &exec_out(&root, &id, &["ip", "-4", "addr", "show", "eth0"]).stdout,
+    )
+    .into_owned();
+    assert!(addr.contains(&ip), "{addr}");
+    let route =
+        String::from_utf8_lossy(&exec_out(&root, &id, &["ip", "route"]).stdout).into_owned();
+    assert!(route.contains(&format!("default via {gw}")), "{route}");
+    let hosts =
+        String::from_utf8_lossy(&exec_out(&root, &id, &["cat", "/etc/hosts"]).stdout).into_owned();
+    assert!(
+        hosts.contains("localhost") && hosts.contains(&ip),
+        "{hosts}"
+    );
+    let resolv =
+        String::from_utf8_lossy(&exec_out(&root, &id, &["cat", "/etc/resolv.conf"]).stdout)
+            .into_owned();
+    assert!(resolv.contains("nameserver"), "{resolv}");
+    assert!(!resolv.contains("nameserver 127."), "{resolv}");
+    // The container reaches its gateway (the host) over the bridge.
+    let ping = exec_out(&root, &id, &["ping", "-c", "1", "-W", "2", &gw]);
+    assert!(
+        ping.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ping.stdout)
+    );
+    root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+}
+
+#[test]
+fn published_tcp_port_answers_on_localhost_and_goes_away_on_stop() {
+    let root = Root::new();
+    let port = 20000 + (std::process::id() % 5000) as u16;
+    let mut a = vec!["-p".to_string(), format!("127.0.0.1:{port}:80")];
+    a.extend(web_args("hello-from-web"));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let id = run_d(&root, &a);
+    let mapping = root.ok(&["port", &id]);
+    assert_eq!(mapping.trim(), format!("80/tcp -> 127.0.0.1:{port}"));
+    let mut body = String::new();
+    eventually("httpd to answer", || {
+        match http_get(&format!("127.0.0.1:{port}")) {
+            Ok(b) => {
+                body = b;
+                true
+            }
+            Err(_) => false,
+        }
+    });
+    assert!(body.contains("hello-from-web"), "{body}");
+    assert!(
+        nft_table().contains(&format!("berth:{id}")),
+        "{}",
+        nft_table()
+    );
+    root.ok(&["stop", "-t", "1", &id]);
+    assert!(
+        !nft_table().contains(&format!("berth:{id}")),
+        "rules left after stop"
+    );
+    assert!(
+        http_get(&format!("127.0.0.1:{port}")).is_err(),
+        "still answering after stop"
+    );
+    root.ok(&["rm", &id]);
+    assert_nothing_left(&root, &id);
+}
+
+#[test]
+fn random_host_port_and_publish_all_and_udp() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            "-p",
+            "80",
+            "-p",
+            "5353/udp",
+            IMAGE,
+            "sh",
+            "-c",
+            "nc -u -l -p 5353 > /got & exec sleep 1000",
+        ],
+    );
+    let out = root.ok(&["port", &id]);
+    let tcp: u16 = out
+        .lines()
+        .find(|l| l.starts_with("80/tcp -> 0.0.0.0:"))
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!((32768..=60999).contains(&tcp), "{out}");
+    let udp: u16 = root
+        .ok(&["port", &id, "5353/udp"])
+        .trim()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    eventually("the datagram to arrive", || {
+        let _ = s.send_to(b"ping-udp\n", ("127.0.0.1", udp));
+        std::thread::sleep(Duration::from_millis(50));
+        String::from_utf8_lossy(&exec_out(&root, &id, &["cat", "/got"]).stdout).contains("ping-udp")
+    });
+    let o = root.berth(&["port", &id, "81"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("No public port '81/tcp' published"),
+        "{}",
+        stderr(&o)
+    );
+    root.ok(&["rm", "-f", &id]);
+    assert!(!nft_table().contains(&format!("berth:{id}")));
+    assert_nothing_left(&root, &id);
+}
+
+#[test]
+fn containers_on_a_user_network_find_each_other_by_name_and_alias() {
+    let root = Root::new();
+    root.ok(&["network", "create", "--subnet", &subnet(1), "appnet"]);
+    let mut a = vec![
+        "--network",
+        "appnet",
+        "--name",
+        "web",
+        "--network-alias",
+        "www",
+    ];
+    let web = web_args("by-name");
+    a.extend(web.iter().map(String::as_str));
+    let w = run_d(&root, &a);
+    let c = run_d(
+        &root,
+        &[
+            "--network",
+            "appnet",
+            "--name",
+            "client",
+            IMAGE,
+            "sleep",
+            "1000",
+        ],
+    );
+    for name in ["web", "www"] {
+        let mut got = String::new();
+        eventually("the name to resolve and answer", || {
+            let o = exec_out(
+                &root,
+                &c,
+                &[
+                    "wget",
+                    "-q",
+                    "-T",
+                    "2",
+                    "-O",
+                    "-",
+                    &format!("http://{name}/"),
+                ],
+            );
+            got = String::from_utf8_lossy(&o.stdout).into_owned();
+            got.contains("by-name")
+        });
+    }
+    // Names outside the network's containers are forwarded (here: no answer is fine, but
+    // the server must answer something rather than hang).
+    let ns = exec_out(&root, &c, &["nslookup", "web"]);
+    assert!(
+        String::from_utf8_lossy(&ns.stdout).contains("Address"),
+        "{}",
+        String::from_utf8_lossy(&ns.stdout)
+    );
+    let net: serde_json::Value =
+        serde_json::from_str(&root.ok(&["network", "inspect", "appnet"])).unwrap();
+    assert_eq!(net[0]["Containers"].as_object().unwrap().len(), 2, "{net}");
+    let o = root.berth(&["network", "rm", "appnet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("active endpoints"), "{}", stderr(&o));
+    root.ok(&["rm", "-f", &w, &c]);
+    root.ok(&["network", "rm", "appnet"]);
+    assert_nothing_left(&root, &w);
+    assert_nothing_left(&root, &c);
+}
+
+#[test]
+fn two_user_networks_are_isolated_and_an_internal_one_has_no_way_out() {
+    let root = Root::new();
+    root.ok(&["network", "create", "--subnet", &subnet(2), "left"]);
+    root.ok(&["network", "create", "--subnet", &subnet(3), "right"]);
+    root.ok(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        &subnet(4),
+        "inside",
+    ]);
+    let web = web_args("right-side");
+    let mut a = vec!["--network", "right"];
+    a.extend(web.iter().map(String::as_str));
+    let r = run_d(&root, &a);
+    let l = run_d(&root, &["--network", "left", IMAGE, "sleep", "1000"]);
+    let i = run_d(&root, &["--network", "inside", IMAGE, "sleep", "1000"]);
+    let rip = inspect(&root, &r)["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Same network: reachable (checked from a second container on `right`).
+    let r2 = run_d(&root, &["--network", "right", IMAGE, "sleep", "1000"]);
+    eventually("httpd on right to answer its neighbour", || {
+        exec_out(
+            &root,
+            &r2,
+            &[
+                "wget",
+                "-q",
+                "-T",
+                "2",
+                "-O",
+                "-",
+                &format!("http://{rip}/"),
+            ],
+        )
+        .status
+        .success()
+    });
+    let o = exec_out(
+        &root,
+        &l,
+        &[
+            "wget",
+            "-q",
+            "-T",
+            "2",
+            "-O",
+            "-",
+            &format!("http://{rip}/"),
+        ],
+    );
+    assert!(
+        !o.status.success(),
+        "left reached right: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let route = String::from_utf8_lossy(&exec_out(&root, &i, &["ip", "route"]).stdout).into_owned();
+    assert!(
+        !route.contains("default"),
+        "internal network with a default route: {route}"
+    );
+    let o = exec_out(
+        &root,
+        &i,
+        &[
+            "wget",
+            "-q",
+            "-T",
+            "2",
+            "-O",
+            "-",
+            &format!("http://{rip}/"),
+        ],
+    );
+    assert!(!o.status.success(), "internal reached right");
+    root.ok(&["rm", "-f", &r, &l, &i, &r2]);
+    for n in ["left", "right", "inside"] {
+        root.ok(&["network", "rm", n]);
+    }
+}
+
+/// "Outside" is a network namespace with a veth to the host and no route back to the
+/// containers' subnet: only masquerading gets the answers back.
+#[test]
+fn outbound_traffic_is_masqueraded() {
+    let root = Root::new();
+    let tag = format!("bo{:x}", std::process::id() % 0xffff);
+    let net = format!("10.253.{}", std::process::id() % 250);
+    let sh = |c: &str| {
+        let o = Command::new("sh").arg("-c").arg(c).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    struct Outside(String);
+    impl Drop for Outside {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+            let _ = Command::new("ip")
+                .args(["link", "del", &format!("{}h", self.0)])
+                .output();
+        }
+    }
+    let _out = Outside(tag.clone());
+    sh(&format!("ip netns add {tag}"));
+    sh(&format!("ip link add {tag}h type veth peer name {tag}p"));
+    sh(&format!("ip link set {tag}p netns {tag}"));
+    sh(&format!(
+        "ip addr add {net}.1/30 dev {tag}h && ip link set {tag}h up"
+    ));
+    sh(&format!("ip -n {tag} addr add {net}.2/30 dev {tag}p && ip -n {tag} link set {tag}p up && ip -n {tag} link set lo up"));
+    let www = tempfile::tempdir().unwrap();
+    std::fs::write(www.path().join("index.html"), "outside-world\n").unwrap();
+    let mut httpd = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &tag,
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            &format!("{net}.2:80"),
+            "-h",
+        ])
+        .arg(www.path())
+        .spawn()
+        .unwrap();
+    let c = run_d(&root, &[IMAGE, "sleep", "1000"]);
+    let mut ok = false;
+    for _ in 0..20 {
+        let o = exec_out(
+            &root,
+            &c,
+            &[
+                "wget",
+                "-q",
+                "-T",
+                "2",
+                "-O",
+                "-",
+                &format!("http://{net}.2/"),
+            ],
+        );
+        if String::from_utf8_lossy(&o.stdout).contains("outside-world") {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = httpd.kill();
+    let _ = httpd.wait();
+    root.ok(&["rm", "-f", &c]);
+    assert!(
+        ok,
+        "the container did not reach the outside namespace through NAT"
+    );
+}
+
+#[test]
+fn container_mode_shares_the_other_containers_network() {
+    let root = Root::new();
+    let web = web_args("shared-netns");
+    let w = run_d(&root, &web.iter().map(String::as_str).collect::<Vec<_>>());
+    let c = run_d(
+        &root,
+        &[
+            "--network",
+            &format!("container:{w}"),
+            IMAGE,
+            "sleep",
+            "1000",
+        ],
+    );
+    eventually("localhost of the shared namespace to answer", || {
+        let o = exec_out(
+            &root,
+            &c,
+            &["wget", "-q", "-T", "2", "-O", "-", "http://127.0.0.1/"],
+        );
+        String::from_utf8_lossy(&o.stdout).contains("shared-netns")
+    });
+    root.ok(&["rm", "-f", &c, &w]);
+}
+
+#[test]
+fn bad_network_input_is_one_clear_line_and_leaves_nothing() {
+    let root = Root::new();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "network".into(),
+                "create".into(),
+                "--subnet".into(),
+                "10.1.2.300/24".into(),
+                "bad1".into(),
+            ],
+            "subnet",
+        ),
+        (
+            vec![
+                "network".into(),
+                "create".into(),
+                "--subnet".into(),
+                subnet(5),
+                "--gateway".into(),
+                "192.0.2.77".into(),
+                "bad2".into(),
+            ],
+            "gateway",
+        ),
+    ];
+    for (args, word) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = root.berth(&a);
+        assert_ne!(o.status.code(), Some(0), "{a:?}");
+        let e = stderr(&o);
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        assert!(e.to_lowercase().contains(word), "{a:?}: {e}");
+    }
+    root.ok(&["network", "create", "--subnet", &subnet(6), "first"]);
+    let o = root.berth(&["network", "create", "--subnet", &subnet(6), "second"]);
+    assert!(stderr(&o).contains("overlaps"), "{}", stderr(&o));
+    let o = root.berth(&["network", "connect", "nosuchnet", "x"]);
+    assert_ne!(o.status.code(), Some(0));
+    let o = root.berth(&["run", "--rm", "--network", "nosuchnet", IMAGE, "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("nosuchnet"), "{}", stderr(&o));
+    assert!(
+        root.ids().is_empty(),
+        "a container was left: {:?}",
+        root.ids()
+    );
+    // A host port that is taken: refused before the container starts.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let o = root.berth(&[
+        "run",
+        "-d",
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        IMAGE,
+        "sleep",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("already allocated") || stderr(&o).contains("in use"),
+        "{}",
+        stderr(&o)
+    );
+    for id in root.ids() {
+        let st = inspect(&root, &id)["State"]["Status"].clone();
+        assert_ne!(st, "running", "{id} runs although its port was taken");
+        assert!(
+            !root.path().join("netns").join(&id).exists(),
+            "netns left for {id}"
+        );
+    }
+    root.ok(&["network", "rm", "first"]);
+}
+
+#[test]
+fn hundred_containers_on_one_network_then_nothing_left() {
+    let root = Root::new();
+    root.ok(&["network", "create", "--subnet", &subnet(7), "many"]);
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(run_d(&root, &["--network", "many", IMAGE, "sleep", "1000"]));
+    }
+    let net: serde_json::Value =
+        serde_json::from_str(&root.ok(&["network", "inspect", "many"])).unwrap();
+    let addrs: std::collections::BTreeSet<String> = net[0]["Containers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["IPv4Address"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(addrs.len(), 100, "distinct addresses: {}", addrs.len());
+    let mut args = vec!["rm", "-f"];
+    args.extend(ids.iter().map(String::as_str));
+    root.ok(&args);
+    let table = nft_table();
+    for id in &ids {
+        assert_nothing_left(&root, id);
+        assert!(
+            !table.contains(&format!("berth:{id}")),
+            "rules of {id} left"
+        );
+    }
+    root.ok(&["network", "rm", "many"]);
+}
+
+#[test]
+fn killed_container_and_monitor_leave_networking_that_the_next_command_takes_back() {
+    let root = Root::new();
+    let id = run_d(&root, &["-p", "80", IMAGE, "sleep", "1000"]);
+    let init = inspect(&root, &id)["State"]["Pid"].as_i64().unwrap() as i32;
+    assert!(nft_table().contains(&format!("berth:{id}")));
+    // Kill its monitor and its init without berth knowing.
+    let mut pids = processes_with(&id);
+    pids.push(init);
+    for pid in &pids {
+        // SAFETY: kill(2) with a pid and a signal number; no memory is involved.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    eventually("its processes to be gone", || {
+        pids.iter().all(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true)
+        })
+    });
+    root.ok(&["ps", "-a"]);
+    assert!(
+        !nft_table().contains(&format!("berth:{id}")),
+        "rules left after repair"
+    );
+    assert!(
+        !root.path().join("netns").join(&id).exists(),
+        "netns left after repair"
+    );
+    // And it starts again with working networking.
+    root.ok(&["start", &id]);
+    let ip = inspect(&root, &id)["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!ip.is_empty());
+    root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+}

@@ -372,58 +372,46 @@ fn ip(args: &[&str]) {
     );
 }
 
-/// A bridge with a gateway address and one "container": a netns whose veth end is on the
-/// bridge. Everything is deleted when the test ends.
+/// A bridge with a gateway address in a /24 that no host route mentions, and "containers":
+/// network namespaces whose veth ends are on the bridge. All deleted when the test ends.
 struct Lab {
-    netns: String,
     bridge: String,
-    veth: String,
     subnet: Ipv4Net,
+    containers: Vec<Ctr>,
+}
+
+struct Ctr {
+    netns: String,
+    veth: String,
+    ip: Ipv4Addr,
 }
 
 impl Lab {
     fn new() -> Lab {
         let id = rand_hex();
-        let routes = String::from_utf8(
-            Command::new("ip")
-                .args(["-4", "route"])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        // A /24 in 10.251.0.0/16 that no host route mentions.
+        let routes = Command::new("ip")
+            .args(["-4", "route"])
+            .output()
+            .unwrap()
+            .stdout;
+        let routes = String::from_utf8(routes).unwrap();
+        let start = u8::from_str_radix(&id[..2], 16).unwrap();
         let subnet: Ipv4Net = (0..=255u8)
-            .map(|i| {
-                format!(
-                    "10.251.{}.0/24",
-                    (u8::from_str_radix(&id[..2], 16).unwrap()).wrapping_add(i)
-                )
-            })
-            .find(|s| !routes.contains(&s[..s.len() - 5]))
+            .map(|i| format!("10.251.{}", start.wrapping_add(i)))
+            .find(|s| !routes.contains(&format!("{s}.")))
+            .map(|s| format!("{s}.0/24"))
             .unwrap()
             .parse()
             .unwrap();
         let lab = Lab {
-            netns: format!("bt{id}"),
             bridge: format!("bt{id}b"),
-            veth: format!("bt{id}h"),
             subnet,
+            containers: Vec::new(),
         };
-        let (gw, c) = (lab.gateway(), lab.container());
-        ip(&["netns", "add", &lab.netns]);
         ip(&["link", "add", &lab.bridge, "type", "bridge"]);
-        ip(&["addr", "add", &format!("{gw}/24"), "dev", &lab.bridge]);
+        let gw = format!("{}/24", lab.gateway());
+        ip(&["addr", "add", &gw, "dev", &lab.bridge]);
         ip(&["link", "set", &lab.bridge, "up"]);
-        ip(&[
-            "link", "add", &lab.veth, "type", "veth", "peer", "name", "eth0", "netns", &lab.netns,
-        ]);
-        ip(&["link", "set", &lab.veth, "master", &lab.bridge, "up"]);
-        let n = ["-n", lab.netns.as_str()];
-        ip(&[&n[..], &["addr", "add", &format!("{c}/24"), "dev", "eth0"]].concat());
-        ip(&[&n[..], &["link", "set", "eth0", "up"]].concat());
-        ip(&[&n[..], &["link", "set", "lo", "up"]].concat());
-        ip(&[&n[..], &["route", "add", "default", "via", &gw.to_string()]].concat());
         lab
     }
 
@@ -431,24 +419,76 @@ impl Lab {
         Ipv4Addr::from(u32::from(self.subnet.network()) + 1)
     }
 
-    fn container(&self) -> Ipv4Addr {
-        Ipv4Addr::from(u32::from(self.subnet.network()) + 2)
+    fn rules(&self, internal: bool) -> NetRules<'_> {
+        NetRules {
+            bridge: &self.bridge,
+            subnet: self.subnet,
+            internal,
+        }
     }
 
-    /// A TCP listener and a UDP socket on port 80 inside the netns (a socket keeps the netns
-    /// it was made in), answering "tcp-ok" / "udp-ok" to everyone.
-    fn serve(&self) {
+    /// A new container; its index in `containers` is returned.
+    fn add(&mut self) -> usize {
+        let id = rand_hex();
+        let n = self.containers.len();
+        let c = Ctr {
+            netns: format!("bt{id}"),
+            veth: format!("bt{id}h"),
+            ip: Ipv4Addr::from(u32::from(self.subnet.network()) + 2 + n as u32),
+        };
+        // Pushed first, so that a failing step below still gets it deleted.
+        self.containers.push(c);
+        let c = &self.containers[n];
+        ip(&["netns", "add", &c.netns]);
+        ip(&[
+            "link", "add", &c.veth, "type", "veth", "peer", "name", "eth0", "netns", &c.netns,
+        ]);
+        ip(&["link", "set", &c.veth, "master", &self.bridge, "up"]);
+        // With br_netfilter loaded (as here), a container's packet DNATed back to itself is
+        // bridged, not routed: out of the port it came in by, which the bridge refuses
+        // unless the port is in hairpin mode (Docker sets it too).
+        ip(&[
+            "link",
+            "set",
+            &c.veth,
+            "type",
+            "bridge_slave",
+            "hairpin",
+            "on",
+        ]);
+        let netns = ["-n", c.netns.as_str()];
+        let addr = format!("{}/24", c.ip);
+        ip(&[&netns[..], &["addr", "add", &addr, "dev", "eth0"]].concat());
+        ip(&[&netns[..], &["link", "set", "eth0", "up"]].concat());
+        ip(&[&netns[..], &["link", "set", "lo", "up"]].concat());
+        let gw = self.gateway().to_string();
+        ip(&[&netns[..], &["route", "add", "default", "via", &gw]].concat());
+        n
+    }
+}
+
+impl Ctr {
+    /// Runs `f` in a thread inside the container's netns (sockets keep the netns they were
+    /// made in, so they may be used from any thread after).
+    fn inside<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
         let path = format!("/run/netns/{}", self.netns);
-        let (tcp, udp) = thread::spawn(move || {
+        thread::spawn(move || {
             let ns = std::fs::File::open(path).unwrap();
             nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            f()
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// A TCP listener and a UDP socket on port 80 answering "tcp-ok" / "udp-ok" to everyone.
+    fn serve(&self) {
+        let (tcp, udp) = self.inside(|| {
             (
                 TcpListener::bind("0.0.0.0:80").unwrap(),
                 UdpSocket::bind("0.0.0.0:80").unwrap(),
             )
-        })
-        .join()
-        .unwrap();
+        });
         thread::spawn(move || {
             for s in tcp.incoming() {
                 let Ok(mut s) = s else { continue };
@@ -466,13 +506,13 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        for args in [
-            vec!["netns", "del", self.netns.as_str()],
-            vec!["link", "del", self.veth.as_str()],
-            vec!["link", "del", self.bridge.as_str()],
-        ] {
-            let _ = Command::new("ip").args(&args).output();
+        for c in &self.containers {
+            let _ = Command::new("ip").args(["netns", "del", &c.netns]).output();
+            let _ = Command::new("ip").args(["link", "del", &c.veth]).output();
         }
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.bridge])
+            .output();
     }
 }
 
@@ -497,14 +537,10 @@ fn udp_ask(to: SocketAddr) -> std::io::Result<String> {
 #[test]
 fn published_ports_reach_the_container_from_localhost_and_the_bridge_address() {
     let t = Table::new();
-    let lab = Lab::new();
-    lab.serve();
-    t.0.ensure_network(&NetRules {
-        bridge: &lab.bridge,
-        subnet: lab.subnet,
-        internal: false,
-    })
-    .unwrap();
+    let mut lab = Lab::new();
+    let c = lab.add();
+    lab.containers[c].serve();
+    t.0.ensure_network(&lab.rules(false)).unwrap();
     let route_localnet = format!("/proc/sys/net/ipv4/conf/{}/route_localnet", lab.bridge);
     assert_eq!(std::fs::read_to_string(route_localnet).unwrap().trim(), "1");
     assert_eq!(
@@ -515,7 +551,7 @@ fn published_ports_reach_the_container_from_localhost_and_the_bridge_address() {
     );
     let tcp_port = random_free(Proto::Tcp, None, &[]).unwrap();
     let udp_port = random_free(Proto::Udp, None, &[]).unwrap();
-    let c = lab.container();
+    let c = lab.containers[c].ip;
     t.0.publish(
         "e2e",
         &lab.bridge,
@@ -558,4 +594,85 @@ fn published_ports_reach_the_container_from_localhost_and_the_bridge_address() {
     t.0.unpublish("e2e").unwrap();
     let refused = tcp_get((Ipv4Addr::LOCALHOST, lo_port).into()).unwrap_err();
     assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+#[test]
+fn containers_reach_published_ports_through_the_host_address_hairpin() {
+    let t = Table::new();
+    let mut lab = Lab::new();
+    let (server, client) = (lab.add(), lab.add());
+    lab.containers[server].serve();
+    t.0.ensure_network(&lab.rules(false)).unwrap();
+    let port = random_free(Proto::Tcp, None, &[]).unwrap();
+    let sip = lab.containers[server].ip;
+    t.0.publish(
+        "hairpin",
+        &lab.bridge,
+        &[
+            port_map(sip, port, Proto::Tcp),
+            port_map(sip, port, Proto::Udp),
+        ],
+    )
+    .unwrap();
+    let gw = lab.gateway();
+    // From a neighbour, and from the container itself.
+    for c in [client, server] {
+        let (tcp, udp) = lab.containers[c].inside(move || {
+            (
+                tcp_get((gw, port).into()).map_err(|e| e.to_string()),
+                udp_ask((gw, port).into()).map_err(|e| e.to_string()),
+            )
+        });
+        assert_eq!(tcp.as_deref(), Ok("tcp-ok"), "container {c}");
+        assert_eq!(udp.as_deref(), Ok("udp-ok"), "container {c}");
+    }
+}
+
+#[test]
+fn containers_on_different_berth_bridges_cannot_reach_each_other() {
+    let t = Table::new();
+    let (mut a, mut b) = (Lab::new(), Lab::new());
+    let (ca, cb) = (a.add(), b.add());
+    b.containers[cb].serve();
+    let to_b: SocketAddr = (b.containers[cb].ip, 80).into();
+    t.0.ensure_network(&a.rules(false)).unwrap();
+    t.0.ensure_network(&b.rules(false)).unwrap();
+    let got = a.containers[ca].inside(move || short_tcp_get(to_b));
+    assert_eq!(got.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+
+    // Without a's rules (and a out of the bridges set) the same connection goes through:
+    // the drop above was the isolation rule, not the host's routing.
+    t.0.remove_network(&a.bridge).unwrap();
+    let got = a.containers[ca].inside(move || short_tcp_get(to_b));
+    assert_eq!(got.unwrap(), "tcp-ok");
+}
+
+#[test]
+fn an_internal_network_reaches_nothing_outside_its_bridge() {
+    let t = Table::new();
+    let (mut i, mut o) = (Lab::new(), Lab::new());
+    let (ci, co, ci2) = (i.add(), o.add(), i.add());
+    o.containers[co].serve();
+    i.containers[ci2].serve();
+    t.0.ensure_network(&i.rules(true)).unwrap();
+    let to_o: SocketAddr = (o.containers[co].ip, 80).into();
+    let got = i.containers[ci].inside(move || short_tcp_get(to_o));
+    assert_eq!(got.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+    // Its own bridge works.
+    let to_i2: SocketAddr = (i.containers[ci2].ip, 80).into();
+    let got = i.containers[ci].inside(move || short_tcp_get(to_i2));
+    assert_eq!(got.unwrap(), "tcp-ok");
+}
+
+fn port_map(c: Ipv4Addr, host_port: u16, proto: Proto) -> PortMap {
+    port(None, host_port, c.octets(), 80, proto)
+}
+
+/// For connections expected to be dropped: a drop is only seen as a timeout.
+fn short_tcp_get(to: SocketAddr) -> std::io::Result<String> {
+    let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut got = String::new();
+    s.read_to_string(&mut got)?;
+    Ok(got)
 }

@@ -197,6 +197,9 @@ pub struct PortSpec {
     pub host_ip: Option<std::net::Ipv4Addr>,
     /// None: a random free port, chosen at each start.
     pub host_port: Option<u16>,
+    /// `8000-8010:80`: any free host port from `host_port` to this one.
+    #[serde(default)]
+    pub host_port_last: Option<u16>,
     pub container_port: u16,
     /// `tcp` or `udp`
     pub proto: String,

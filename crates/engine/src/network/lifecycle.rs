@@ -252,12 +252,15 @@ impl Engine {
         let mut docker: serde_json::Map<String, Value> = serde_json::Map::new();
         for p in &o.ports {
             let pr = proto(&p.proto);
-            let host_port = match p.host_port {
-                Some(hp) => {
+            let host_port = match (p.host_port, p.host_port_last) {
+                (Some(first), Some(last)) if last > first => {
+                    ports::free_in(pr, p.host_ip, first..=last, &chosen)?
+                }
+                (Some(hp), _) => {
                     ports::check_free(pr, p.host_ip, hp)?;
                     hp
                 }
-                None => ports::random_free(pr, p.host_ip, &chosen)?,
+                (None, _) => ports::random_free(pr, p.host_ip, &chosen)?,
             };
             chosen.push(host_port);
             maps.push(PortMap {
@@ -418,6 +421,7 @@ pub fn publish_all(o: &mut RunOptions, exposed: &[String]) {
         o.ports.push(PortSpec {
             host_ip: None,
             host_port: None,
+            host_port_last: None,
             container_port: port,
             proto: pr.into(),
         });

@@ -474,6 +474,7 @@ pub fn publish(s: &str) -> Result<Vec<super::PortSpec>> {
         .map(|p| super::PortSpec {
             host_ip: p.host_ip,
             host_port: p.host_port,
+            host_port_last: p.host_port_last,
             container_port: p.container_port,
             proto: match p.proto {
                 berth_network::nft::Proto::Udp => "udp".into(),

@@ -332,6 +332,31 @@ impl Netlink {
     }
 }
 
+/// Turns on IPv4 forwarding on the host, as Docker does when it sets up its first bridge;
+/// Berth never turns it off again.
+pub fn enable_ip_forward() -> Result<()> {
+    enable_sysctl(Path::new("/proc/sys/net/ipv4/ip_forward"))
+}
+
+/// Lets the host route packets from 127.0.0.0/8 out of `bridge`, so that a DNATed
+/// connection to a published port on localhost reaches the container.
+pub fn enable_route_localnet(bridge: &str) -> Result<()> {
+    enable_sysctl(
+        &Path::new("/proc/sys/net/ipv4/conf")
+            .join(bridge)
+            .join("route_localnet"),
+    )
+}
+
+/// Writes 1 to a boolean sysctl unless it already is 1 (no write, no change event).
+fn enable_sysctl(path: &Path) -> Result<()> {
+    let now = std::fs::read_to_string(path).map_err(|e| Error::io("read", path.display(), e))?;
+    if now.trim() == "1" {
+        return Ok(());
+    }
+    std::fs::write(path, "1\n").map_err(|e| Error::io("write", path.display(), e))
+}
+
 /// The RTM_NEWLINK that makes the whole pair at once (see the module doc).
 fn veth(a: &Attach, bridge: u32, ns: &File) -> LinkMessage {
     // The peer cannot be made up here: veth refuses to open before both ends exist

@@ -211,6 +211,12 @@ fn bridge_is_made_once_with_its_gateway_mtu_and_up() {
     );
     assert!(nl.host_routes().unwrap().contains(&subnet));
 
+    let localnet = format!("/proc/sys/net/ipv4/conf/{name}/route_localnet");
+    assert_eq!(std::fs::read_to_string(&localnet).unwrap(), "0\n");
+    berth_network::link::enable_route_localnet(&name).unwrap();
+    berth_network::link::enable_route_localnet(&name).unwrap();
+    assert_eq!(std::fs::read_to_string(&localnet).unwrap(), "1\n");
+
     // A changed MTU is applied to the existing bridge.
     assert_eq!(nl.ensure_bridge(&name, gateway, 1300).unwrap(), index);
     assert!(ip(None, &["-o", "link", "show", &name]).contains("mtu 1300"));
@@ -248,6 +254,8 @@ fn ensure_bridge_refuses_a_link_that_is_not_a_bridge_and_bad_mtu() {
 
     let err = nl.ensure_bridge(&name, gateway, 20).unwrap_err();
     let text = err.to_string();
+    // The kernel's extended-ack reason comes along.
+    assert!(text.contains("mtu less than device minimum"), "{text}");
     assert!(matches!(err, Error::Netlink { .. }), "{text}");
     assert!(text.contains(&format!("create bridge {name}")), "{text}");
     assert!(text.contains("Invalid argument"), "{text}");
@@ -493,4 +501,38 @@ fn host_routes_match_the_kernels_main_table() {
         assert!(ours.contains(&net), "{net} missing from {ours:?}");
     }
     assert!(ours.iter().all(|r| r.prefix_len() > 0));
+}
+
+#[test]
+fn links_with_prefix_reads_a_dump_spanning_many_datagrams() {
+    let mut lab = Lab::new();
+    let prefix = format!("bt{}", lab.tag);
+    // 60 veth pairs give ~180 KB of link messages, several datagrams of a dump.
+    let names: Vec<String> = (0..60).map(|n| format!("{prefix}{n:02}")).collect();
+    let mut batch = String::new();
+    for name in &names {
+        lab.bridges.push(name.clone());
+        batch.push_str(&format!("link add {name} type veth peer name {name}p\n"));
+    }
+    let mut child = Command::new("ip")
+        .args(["-batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(batch.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let mut got = Netlink::open().unwrap().links_with_prefix(&prefix).unwrap();
+    got.sort();
+    let mut want: Vec<String> = names
+        .iter()
+        .flat_map(|n| [n.clone(), format!("{n}p")])
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
 }

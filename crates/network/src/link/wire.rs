@@ -5,7 +5,7 @@
 
 use netlink_packet_core::{
     NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlasIterator, NLM_F_ACK,
-    NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_REQUEST,
+    NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 const RECV_BUF: usize = 64 * 1024;
 /// `struct nlmsghdr`, which is all of the request an error echoes back under NETLINK_CAP_ACK.
 const NLMSGHDR_LEN: usize = 16;
+/// Reads of a dump before taking an interrupted one as it is.
+const DUMP_TRIES: u32 = 5;
 /// NLMSGERR_ATTR_MSG: the kernel's human-readable reason (extended ack).
 const NLMSGERR_ATTR_MSG: u16 = 1;
 
@@ -123,22 +125,42 @@ impl Wire {
         Ok(answer.expect("loop ends on an answer"))
     }
 
-    /// A dump request: every message until NLMSG_DONE.
+    /// A dump request: every message until NLMSG_DONE. A dump the kernel marks as
+    /// interrupted (the table changed while it was read) is read again.
     pub fn dump(
         &mut self,
         msg: RouteNetlinkMessage,
     ) -> Result<std::result::Result<Vec<RouteNetlinkMessage>, Refusal>> {
+        let mut tries = 0;
+        loop {
+            let (all, interrupted) = match self.dump_once(msg.clone())? {
+                Ok(read) => read,
+                Err(r) => return Ok(Err(r)),
+            };
+            tries += 1;
+            if !interrupted || tries == DUMP_TRIES {
+                return Ok(Ok(all));
+            }
+        }
+    }
+
+    fn dump_once(
+        &mut self,
+        msg: RouteNetlinkMessage,
+    ) -> Result<std::result::Result<(Vec<RouteNetlinkMessage>, bool), Refusal>> {
         let mut out = Vec::new();
         self.encode(&mut out, msg, NLM_F_DUMP);
         let want = self.seq;
         self.send(&out)?;
         let mut all = Vec::new();
+        let mut interrupted = false;
         let mut end = None;
         while end.is_none() {
             self.recv_each(|seq, flags, payload| {
                 if seq != want {
                     return Ok(false);
                 }
+                interrupted |= flags & NLM_F_DUMP_INTR != 0;
                 match payload {
                     NetlinkPayload::InnerMessage(m) => all.push(m),
                     NetlinkPayload::Done(_) => end = Some(Ok(())),
@@ -150,7 +172,7 @@ impl Wire {
                 Ok(end.is_some())
             })?;
         }
-        Ok(end.expect("loop ends on done").map(|()| all))
+        Ok(end.expect("loop ends on done").map(|()| (all, interrupted)))
     }
 
     fn encode(&mut self, out: &mut Vec<u8>, msg: RouteNetlinkMessage, flags: u16) {

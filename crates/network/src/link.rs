@@ -6,6 +6,8 @@
 //! already on the bridge and up and the peer already in the container's netns with its name,
 //! MAC and MTU, one to find the peer's index there, and one datagram that sets it up and
 //! carries its address and its default route.
+//!
+//! Also here: the two IPv4 sysctl switches bridges need (forwarding, route_localnet).
 
 mod wire;
 
@@ -61,19 +63,24 @@ impl Netlink {
     }
 
     /// Makes sure the bridge `name` exists, has `mtu`, is up and carries `gateway` (its
-    /// address and prefix), creating it if absent. Returns its interface index.
+    /// address and prefix), creating it if absent. Returns its interface index. Other
+    /// addresses an existing bridge has are left alone. Safe to race with another process
+    /// doing the same; a bridge this call made is removed again if it fails after.
     pub fn ensure_bridge(&mut self, name: &str, gateway: Ipv4Net, mtu: u32) -> Result<u32> {
-        let index = match self.find_link(name)? {
-            Some(link) => self.adopt_bridge(name, &link, mtu)?,
+        let (index, created) = match self.find_link(name)? {
+            Some(link) => (self.adopt_bridge(name, &link, mtu)?, false),
             None => self.create_bridge(name, mtu)?,
         };
         let what = || format!("add address {gateway} to bridge {name}");
-        self.ack(
+        let added = self.ack(
             RouteNetlinkMessage::NewAddress(address(index, gateway)),
             NLM_F_CREATE | NLM_F_REPLACE,
             what,
-        )?;
-        Ok(index)
+        );
+        if added.is_err() && created {
+            let _ = self.delete_link(name);
+        }
+        added.map(|()| index)
     }
 
     /// Deletes the link `name` (and, for a veth, its peer). Absent is not an error.
@@ -213,7 +220,9 @@ impl Netlink {
         }
     }
 
-    fn create_bridge(&mut self, name: &str, mtu: u32) -> Result<u32> {
+    /// Makes the bridge; returns its index and whether this call made it (false: another
+    /// process won the race).
+    fn create_bridge(&mut self, name: &str, mtu: u32) -> Result<(u32, bool)> {
         let mut msg = LinkMessage::default();
         msg.header.flags = LinkFlags::Up;
         msg.header.change_mask = LinkFlags::Up;
@@ -229,18 +238,17 @@ impl Netlink {
             RouteNetlinkMessage::NewLink(msg),
             NLM_F_CREATE | NLM_F_EXCL,
         )])?;
-        match created {
+        let ours = match created {
+            Ok(()) => true,
             // EEXIST: another berth made it meanwhile; use theirs.
-            Err((_, r)) if r.errno != Errno::EEXIST => {
-                return Err(r.into_error(format!("create bridge {name}")))
-            }
-            _ => {}
-        }
+            Err((_, r)) if r.errno == Errno::EEXIST => false,
+            Err((_, r)) => return Err(r.into_error(format!("create bridge {name}"))),
+        };
         let link = self.find_link(name)?.ok_or_else(|| Error::Netlink {
             what: format!("create bridge {name}"),
             why: "it vanished right after creation".into(),
         })?;
-        self.adopt_bridge(name, &link, mtu)
+        Ok((self.adopt_bridge(name, &link, mtu)?, ours))
     }
 
     /// Checks that an existing link is a bridge and brings it to `mtu` and up if needed.

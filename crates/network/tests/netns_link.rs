@@ -536,3 +536,27 @@ fn links_with_prefix_reads_a_dump_spanning_many_datagrams() {
     want.sort();
     assert_eq!(got, want);
 }
+
+#[test]
+fn racing_ensure_bridge_calls_agree_on_one_bridge() {
+    let mut lab = Lab::new();
+    let name = lab.bridge(0);
+    let subnet = lab.subnet();
+    let gateway = with_prefix(host(subnet, 1), subnet);
+    let indexes: Vec<u32> = std::thread::scope(|s| {
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    Netlink::open()
+                        .unwrap()
+                        .ensure_bridge(&name, gateway, 1500)
+                        .unwrap()
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert!(indexes.iter().all(|i| *i == indexes[0]), "{indexes:?}");
+    let addrs = ip(None, &["-o", "-4", "addr", "show", "dev", &name]);
+    assert_eq!(addrs.matches("inet ").count(), 1, "{addrs}");
+}

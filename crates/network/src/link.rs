@@ -1,8 +1,48 @@
-//! STUB (replaced by the link helper's work).
-use crate::{Ipv4Net, Result};
+//! A small synchronous rtnetlink client: bridges, veth pairs, addresses, routes.
+//!
+//! A [`Netlink`] talks to the network namespace its socket was opened in (the calling
+//! thread's). Container start runs through [`Netlink::attach_container`], so it keeps to few
+//! round trips: one to find the bridge, one that makes the veth pair with the host end
+//! already on the bridge and up and the peer already in the container's netns with its name,
+//! MAC and MTU, one to find the peer's index there, and one datagram that sets it up and
+//! carries its address and its default route.
+//!
+//! Also here: the two IPv4 sysctl switches bridges need (forwarding, route_localnet).
+
+mod wire;
+
+use std::fs::File;
 use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
 use std::path::Path;
-pub struct Netlink {}
+
+use ipnet::Ipv4Net;
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+use crate::netns;
+use wire::Wire;
+
+/// The MTU used when the host has no default route to copy one from.
+const FALLBACK_MTU: u32 = 1500;
+/// The kernel's local routing table: the host's own and broadcast addresses, not networks.
+const RT_TABLE_LOCAL: u32 = 255;
+
+/// An rtnetlink socket of the netns it was opened in.
+pub struct Netlink {
+    wire: Wire,
+}
+
+/// One container's link to a bridge (see [`Netlink::attach_container`]).
 pub struct Attach<'a> {
     pub bridge: &'a str,
     pub host_ifname: &'a str,
@@ -13,29 +53,428 @@ pub struct Attach<'a> {
     pub mac: [u8; 6],
     pub mtu: u32,
 }
+
 impl Netlink {
+    /// Opens a NETLINK_ROUTE socket in the calling thread's network namespace.
     pub fn open() -> Result<Netlink> {
-        Ok(Netlink {})
+        Ok(Netlink {
+            wire: Wire::open()?,
+        })
     }
-    pub fn ensure_bridge(&mut self, _name: &str, _gateway: Ipv4Net, _mtu: u32) -> Result<u32> {
-        Ok(0)
+
+    /// Makes sure the bridge `name` exists, has `mtu`, is up and carries `gateway` (its
+    /// address and prefix), creating it if absent. Returns its interface index. Other
+    /// addresses an existing bridge has are left alone. Safe to race with another process
+    /// doing the same; a bridge this call made is removed again if it fails after.
+    pub fn ensure_bridge(&mut self, name: &str, gateway: Ipv4Net, mtu: u32) -> Result<u32> {
+        let (index, created) = match self.find_link(name)? {
+            Some(link) => (self.adopt_bridge(name, &link, mtu)?, false),
+            None => self.create_bridge(name, mtu)?,
+        };
+        let what = || format!("add address {gateway} to bridge {name}");
+        let added = self.ack(
+            RouteNetlinkMessage::NewAddress(address(index, gateway)),
+            NLM_F_CREATE | NLM_F_REPLACE,
+            what,
+        );
+        if added.is_err() && created {
+            let _ = self.delete_link(name);
+        }
+        added.map(|()| index)
     }
-    pub fn delete_link(&mut self, _name: &str) -> Result<()> {
-        Ok(())
+
+    /// Deletes the link `name` (and, for a veth, its peer). Absent is not an error.
+    pub fn delete_link(&mut self, name: &str) -> Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.into()));
+        match self
+            .wire
+            .batch(vec![(RouteNetlinkMessage::DelLink(msg), 0)])?
+        {
+            Err((_, r)) if r.errno != Errno::ENODEV => {
+                Err(r.into_error(format!("delete link {name}")))
+            }
+            _ => Ok(()),
+        }
     }
-    pub fn link_exists(&mut self, _name: &str) -> Result<bool> {
-        Ok(false)
+
+    pub fn link_exists(&mut self, name: &str) -> Result<bool> {
+        Ok(self.find_link(name)?.is_some())
     }
-    pub fn links_with_prefix(&mut self, _prefix: &str) -> Result<Vec<String>> {
-        Ok(vec![])
+
+    /// Names of every link whose name starts with `prefix` (for repair: Berth's bridges and
+    /// host-side veths left by a crash).
+    pub fn links_with_prefix(&mut self, prefix: &str) -> Result<Vec<String>> {
+        let mut msg = LinkMessage::default();
+        msg.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let links = self
+            .wire
+            .dump(RouteNetlinkMessage::GetLink(msg))?
+            .map_err(|r| r.into_error("list links"))?;
+        Ok(links
+            .iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(link) => link_name(link),
+                _ => None,
+            })
+            .filter(|name| name.starts_with(prefix))
+            .map(str::to_string)
+            .collect())
     }
-    pub fn attach_container(&mut self, _a: &Attach) -> Result<()> {
-        Ok(())
+
+    /// Makes a veth pair: the `host_ifname` end on `bridge` and up; the other end made
+    /// directly inside the netns pinned at `netns` as `ifname`, with `mac` and `mtu`, up,
+    /// addressed `addr`, with a default route via `gateway` unless None. On failure the pair
+    /// is removed again.
+    pub fn attach_container(&mut self, a: &Attach) -> Result<()> {
+        let bridge = self
+            .find_link(a.bridge)?
+            .ok_or_else(|| Error::Netlink {
+                what: format!("attach {} to bridge {}", a.host_ifname, a.bridge),
+                why: "no such bridge".into(),
+            })?
+            .header
+            .index;
+        let ns = File::open(a.netns).map_err(|e| Error::io("open netns", a.netns.display(), e))?;
+        let what = || format!("create veth {} on bridge {}", a.host_ifname, a.bridge);
+        self.ack(
+            RouteNetlinkMessage::NewLink(veth(a, bridge, &ns)),
+            NLM_F_CREATE | NLM_F_EXCL,
+            what,
+        )?;
+        drop(ns);
+        let inside = netns::in_netns(a.netns, Netlink::open).and_then(|mut n| n.configure_peer(a));
+        if inside.is_err() {
+            let _ = self.delete_link(a.host_ifname);
+        }
+        inside
     }
+
+    /// Every IPv4 route's destination, in every table but the local one (the host's own
+    /// addresses, already covered by their networks' routes), without default routes (they
+    /// overlap everything).
     pub fn host_routes(&mut self) -> Result<Vec<Ipv4Net>> {
-        Ok(vec![])
+        Ok(self
+            .ipv4_routes()?
+            .iter()
+            .filter(|r| table(r) != RT_TABLE_LOCAL && r.header.destination_prefix_length > 0)
+            .filter_map(|r| {
+                let dst = r.attributes.iter().find_map(|a| match a {
+                    RouteAttribute::Destination(RouteAddress::Inet(ip)) => Some(*ip),
+                    _ => None,
+                })?;
+                Ipv4Net::new(dst, r.header.destination_prefix_length).ok()
+            })
+            .collect())
     }
+
+    /// The MTU of the link the main table's default route leaves by, else 1500.
     pub fn default_mtu(&mut self) -> Result<u32> {
-        Ok(1500)
+        let routes = self.ipv4_routes()?;
+        let oif = routes
+            .iter()
+            .filter(|r| {
+                table(r) == u32::from(RouteHeader::RT_TABLE_MAIN)
+                    && r.header.destination_prefix_length == 0
+            })
+            .find_map(|r| {
+                r.attributes.iter().find_map(|a| match a {
+                    RouteAttribute::Oif(index) => Some(*index),
+                    RouteAttribute::MultiPath(hops) => hops.first().map(|h| h.interface_index),
+                    _ => None,
+                })
+            });
+        let Some(oif) = oif else {
+            return Ok(FALLBACK_MTU);
+        };
+        let mut msg = LinkMessage::default();
+        msg.header.index = oif;
+        msg.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let link = match self.wire.get(RouteNetlinkMessage::GetLink(msg))? {
+            Ok(RouteNetlinkMessage::NewLink(link)) => link,
+            Ok(_) => return Ok(FALLBACK_MTU),
+            Err(r) => return Err(r.into_error(format!("get link {oif} of the default route"))),
+        };
+        Ok(link_mtu(&link).unwrap_or(FALLBACK_MTU))
     }
+
+    /// Sets the link `index` up (`name` is for errors only).
+    pub(crate) fn set_up(&mut self, index: u32, name: &str) -> Result<()> {
+        self.ack(RouteNetlinkMessage::SetLink(up(index)), 0, || {
+            format!("set {name} up")
+        })
+    }
+
+    fn find_link(&mut self, name: &str) -> Result<Option<LinkMessage>> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.into()));
+        msg.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        match self.wire.get(RouteNetlinkMessage::GetLink(msg))? {
+            Ok(RouteNetlinkMessage::NewLink(link)) => Ok(Some(link)),
+            Ok(_) => Ok(None),
+            Err(r) if r.errno == Errno::ENODEV => Ok(None),
+            Err(r) => Err(r.into_error(format!("get link {name}"))),
+        }
+    }
+
+    /// Makes the bridge; returns its index and whether this call made it (false: another
+    /// process won the race).
+    fn create_bridge(&mut self, name: &str, mtu: u32) -> Result<(u32, bool)> {
+        let mut msg = LinkMessage::default();
+        msg.header.flags = LinkFlags::Up;
+        msg.header.change_mask = LinkFlags::Up;
+        msg.attributes = vec![
+            LinkAttribute::IfName(name.into()),
+            LinkAttribute::Mtu(mtu),
+            // A fixed MAC of its own: otherwise the bridge takes the lowest MAC of its ports
+            // and changes it as containers come and go, leaving their ARP caches stale.
+            LinkAttribute::Address(random_mac()?.to_vec()),
+            LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
+        ];
+        let created = self.wire.batch(vec![(
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )])?;
+        let ours = match created {
+            Ok(()) => true,
+            // EEXIST: another berth made it meanwhile; use theirs.
+            Err((_, r)) if r.errno == Errno::EEXIST => false,
+            Err((_, r)) => return Err(r.into_error(format!("create bridge {name}"))),
+        };
+        let link = self.find_link(name)?.ok_or_else(|| Error::Netlink {
+            what: format!("create bridge {name}"),
+            why: "it vanished right after creation".into(),
+        })?;
+        Ok((self.adopt_bridge(name, &link, mtu)?, ours))
+    }
+
+    /// Checks that an existing link is a bridge and brings it to `mtu` and up if needed.
+    fn adopt_bridge(&mut self, name: &str, link: &LinkMessage, mtu: u32) -> Result<u32> {
+        if !is_bridge(link) {
+            return Err(Error::Invalid(format!(
+                "link {name} exists and is not a bridge"
+            )));
+        }
+        let index = link.header.index;
+        if link_mtu(link) != Some(mtu) || !link.header.flags.contains(LinkFlags::Up) {
+            let mut msg = LinkMessage::default();
+            msg.header.index = index;
+            msg.header.flags = LinkFlags::Up;
+            msg.header.change_mask = LinkFlags::Up;
+            msg.attributes.push(LinkAttribute::Mtu(mtu));
+            self.ack(RouteNetlinkMessage::SetLink(msg), 0, || {
+                format!("set bridge {name} up with MTU {mtu}")
+            })?;
+        }
+        Ok(index)
+    }
+
+    /// Inside the container's netns: its address, then its default route, in one datagram.
+    fn configure_peer(&mut self, a: &Attach) -> Result<()> {
+        let index = self
+            .find_link(a.ifname)?
+            .ok_or_else(|| Error::Netlink {
+                what: format!("configure {} in {}", a.ifname, a.netns.display()),
+                why: "the veth peer is not in the netns".into(),
+            })?
+            .header
+            .index;
+        let mut reqs = vec![
+            (RouteNetlinkMessage::SetLink(up(index)), 0),
+            (
+                RouteNetlinkMessage::NewAddress(address(index, a.addr)),
+                NLM_F_CREATE | NLM_F_EXCL,
+            ),
+        ];
+        if let Some(gw) = a.gateway {
+            reqs.push((
+                RouteNetlinkMessage::NewRoute(default_route(index, gw)),
+                NLM_F_CREATE | NLM_F_EXCL,
+            ));
+        }
+        if let Err((which, r)) = self.wire.batch(reqs)? {
+            let what = match which {
+                0 => format!("set {} up", a.ifname),
+                1 => format!("add address {} to {}", a.addr, a.ifname),
+                _ => format!("add default route via {:?} on {}", a.gateway, a.ifname),
+            };
+            return Err(r.into_error(what));
+        }
+        Ok(())
+    }
+
+    fn ipv4_routes(&mut self) -> Result<Vec<RouteMessage>> {
+        let mut msg = RouteMessage::default();
+        msg.header.address_family = AddressFamily::Inet;
+        let all = self
+            .wire
+            .dump(RouteNetlinkMessage::GetRoute(msg))?
+            .map_err(|r| r.into_error("list IPv4 routes"))?;
+        Ok(all
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r)
+                    if r.header.address_family == AddressFamily::Inet =>
+                {
+                    Some(r)
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// One request, acknowledged; `what` names it in the error if the kernel refuses.
+    fn ack(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        what: impl FnOnce() -> String,
+    ) -> Result<()> {
+        match self.wire.batch(vec![(msg, flags)])? {
+            Ok(()) => Ok(()),
+            Err((_, r)) => Err(r.into_error(what())),
+        }
+    }
+}
+
+/// Turns on IPv4 forwarding on the host, as Docker does when it sets up its first bridge;
+/// Berth never turns it off again.
+pub fn enable_ip_forward() -> Result<()> {
+    enable_sysctl(Path::new("/proc/sys/net/ipv4/ip_forward"))
+}
+
+/// Lets the host route packets from 127.0.0.0/8 out of `bridge`, so that a DNATed
+/// connection to a published port on localhost reaches the container.
+pub fn enable_route_localnet(bridge: &str) -> Result<()> {
+    enable_sysctl(
+        &Path::new("/proc/sys/net/ipv4/conf")
+            .join(bridge)
+            .join("route_localnet"),
+    )
+}
+
+/// Writes 1 to a boolean sysctl unless it already is 1 (no write, no change event).
+fn enable_sysctl(path: &Path) -> Result<()> {
+    let now = std::fs::read_to_string(path).map_err(|e| Error::io("read", path.display(), e))?;
+    if now.trim() == "1" {
+        return Ok(());
+    }
+    std::fs::write(path, "1\n").map_err(|e| Error::io("write", path.display(), e))
+}
+
+/// The RTM_NEWLINK that makes the whole pair at once (see the module doc).
+fn veth(a: &Attach, bridge: u32, ns: &File) -> LinkMessage {
+    // The peer cannot be made up here: veth refuses to open before both ends exist
+    // (ENOTCONN), so it goes up inside the netns with its address.
+    let mut peer = LinkMessage::default();
+    peer.attributes = vec![
+        LinkAttribute::IfName(a.ifname.into()),
+        LinkAttribute::NetNsFd(ns.as_raw_fd()),
+        LinkAttribute::Address(a.mac.to_vec()),
+        LinkAttribute::Mtu(a.mtu),
+    ];
+    let mut host = LinkMessage::default();
+    host.header.flags = LinkFlags::Up;
+    host.header.change_mask = LinkFlags::Up;
+    host.attributes = vec![
+        LinkAttribute::IfName(a.host_ifname.into()),
+        LinkAttribute::Mtu(a.mtu),
+        LinkAttribute::Controller(bridge),
+        LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
+        ]),
+    ];
+    host
+}
+
+fn up(index: u32) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.header.index = index;
+    msg.header.flags = LinkFlags::Up;
+    msg.header.change_mask = LinkFlags::Up;
+    msg
+}
+
+fn address(index: u32, net: Ipv4Net) -> AddressMessage {
+    let mut msg = AddressMessage::default();
+    msg.header.family = AddressFamily::Inet;
+    msg.header.prefix_len = net.prefix_len();
+    msg.header.scope = AddressScope::Universe;
+    msg.header.index = index;
+    msg.attributes = vec![
+        AddressAttribute::Local(net.addr().into()),
+        AddressAttribute::Address(net.addr().into()),
+    ];
+    if net.prefix_len() < 31 {
+        msg.attributes
+            .push(AddressAttribute::Broadcast(net.broadcast()));
+    }
+    msg
+}
+
+fn default_route(index: u32, gateway: Ipv4Addr) -> RouteMessage {
+    let mut msg = RouteMessage::default();
+    msg.header.address_family = AddressFamily::Inet;
+    msg.header.table = RouteHeader::RT_TABLE_MAIN;
+    msg.header.protocol = RouteProtocol::Boot;
+    msg.header.scope = RouteScope::Universe;
+    msg.header.kind = RouteType::Unicast;
+    msg.attributes = vec![
+        RouteAttribute::Gateway(RouteAddress::Inet(gateway)),
+        RouteAttribute::Oif(index),
+    ];
+    msg
+}
+
+fn table(r: &RouteMessage) -> u32 {
+    r.attributes
+        .iter()
+        .find_map(|a| match a {
+            RouteAttribute::Table(t) => Some(*t),
+            _ => None,
+        })
+        .unwrap_or(u32::from(r.header.table))
+}
+
+fn link_name(link: &LinkMessage) -> Option<&str> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(n.as_str()),
+        _ => None,
+    })
+}
+
+fn link_mtu(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Mtu(m) => Some(*m),
+        _ => None,
+    })
+}
+
+fn is_bridge(link: &LinkMessage) -> bool {
+    link.attributes.iter().any(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos
+            .iter()
+            .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Bridge))),
+        _ => false,
+    })
+}
+
+/// A random locally administered unicast MAC.
+fn random_mac() -> Result<[u8; 6]> {
+    let mut mac = [0u8; 6];
+    // SAFETY: getrandom writes at most `mac.len()` bytes into the buffer it is given.
+    let n = unsafe { libc::getrandom(mac.as_mut_ptr().cast(), mac.len(), 0) };
+    if n != mac.len() as isize {
+        return Err(Error::io(
+            "read random bytes",
+            "for a bridge MAC",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    mac[0] = (mac[0] & 0xfe) | 0x02;
+    Ok(mac)
 }

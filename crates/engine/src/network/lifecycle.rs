@@ -191,6 +191,7 @@ impl Engine {
             let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
                 .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
             nl.ensure_bridge(&n.bridge, gw_net, mtu)?;
+            berth_network::link::enable_route_localnet(&n.bridge)?;
             Nft::berth().ensure_network(&NetRules {
                 bridge: &n.bridge,
                 subnet,
@@ -238,6 +239,10 @@ impl Engine {
             mac: ipam::mac_for(ip),
             mtu,
         })?;
+        // A container reaching its own published port through a host address comes back
+        // out of the bridge port it entered by (br_netfilter): hairpin mode lets it.
+        let hairpin = format!("/sys/class/net/{host}/brport/hairpin_mode");
+        let _ = std::fs::write(&hairpin, "1");
         Ok(ip)
     }
 

@@ -70,7 +70,7 @@ impl Engine {
                 let taken: Vec<Ipv4Net> =
                     nets.iter().filter_map(|n| n.subnet.parse().ok()).collect();
                 let s = ipam::pick_subnet(&taken, &foreign_routes(&nets)?)?;
-                (s, first_host(&s))
+                (s, ipam::default_gateway(s))
             }
         };
         let row = NetworkRow {
@@ -140,14 +140,8 @@ impl Engine {
             }
         };
         let gateway = match &spec.gateway {
-            Some(g) => {
-                let g: Ipv4Addr = g
-                    .parse()
-                    .map_err(|_| Error::InvalidArgument(format!("invalid gateway address {g}")))?;
-                ipam::check_gateway(&subnet, g)?;
-                g
-            }
-            None => first_host(&subnet),
+            Some(g) => ipam::check_gateway(subnet, g)?,
+            None => ipam::default_gateway(subnet),
         };
         let id = names::new_id()?;
         let row = NetworkRow {
@@ -305,9 +299,4 @@ impl Engine {
         super::dns::refresh(self, &db, &n)?;
         Ok(())
     }
-}
-
-/// The subnet's first host address (the gateway by default).
-pub fn first_host(s: &Ipv4Net) -> Ipv4Addr {
-    Ipv4Addr::from(u32::from(s.network()) + 1)
 }

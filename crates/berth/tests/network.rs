@@ -142,22 +142,50 @@ fn published_tcp_port_answers_on_localhost_and_goes_away_on_stop() {
     assert_nothing_left(&root, &id);
 }
 
-#[test]
-fn random_host_port_and_publish_all_and_udp() {
-    let root = Root::new();
-    let id = run_d(
-        &root,
-        &[
-            "-p",
-            "80",
-            "-p",
-            "5353/udp",
-            IMAGE,
-            "sh",
-            "-c",
-            "nc -u -l -p 5353 > /got & exec sleep 1000",
-        ],
+/// A DNS question for an A record, as bytes (to probe a UDP server without a client tool).
+fn dns_query(name: &str) -> Vec<u8> {
+    let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    q
+}
+
+/// Busybox here has no UDP server: an image with Berth's own DNS server (a static binary)
+/// serves as one.
+fn dns_image(root: &Root) -> &'static str {
+    let bin = std::path::Path::new(BERTH).with_file_name("berth-dns");
+    assert!(
+        bin.exists(),
+        "{} is built with the workspace",
+        bin.display()
     );
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_path_with_name(&bin, "bin/berth-dns").unwrap();
+    let tar = root.path().join("dns.tar");
+    std::fs::write(&tar, b.into_inner().unwrap()).unwrap();
+    root.ok(&["import", tar.to_str().unwrap(), "dnsonly:latest"]);
+    "dnsonly:latest"
+}
+
+#[test]
+fn random_host_ports_publish_all_and_udp() {
+    let root = Root::new();
+    // -P: the image's exposed ports, each on a random host port.
+    let tgz = root.path().join("busybox.tgz");
+    root.ok(&[
+        "import",
+        "-c",
+        "EXPOSE 80",
+        tgz.to_str().unwrap(),
+        "bbexp:latest",
+    ]);
+    let web = web_args("published-all");
+    let mut a = vec!["-P", "bbexp:latest"];
+    a.extend(web.iter().skip(1).map(String::as_str));
+    let id = run_d(&root, &a);
     let out = root.ok(&["port", &id]);
     let tcp: u16 = out
         .lines()
@@ -166,20 +194,17 @@ fn random_host_port_and_publish_all_and_udp() {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("{out}"));
     assert!((32768..=60999).contains(&tcp), "{out}");
-    let udp: u16 = root
-        .ok(&["port", &id, "5353/udp"])
-        .trim()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    eventually("the datagram to arrive", || {
-        let _ = s.send_to(b"ping-udp\n", ("127.0.0.1", udp));
-        std::thread::sleep(Duration::from_millis(50));
-        String::from_utf8_lossy(&exec_out(&root, &id, &["cat", "/got"]).stdout).contains("ping-udp")
+    let mut body = String::new();
+    eventually("the -P port to answer", || {
+        match http_get(&format!("127.0.0.1:{tcp}")) {
+            Ok(b) => {
+                body = b;
+                true
+            }
+            Err(_) => false,
+        }
     });
+    assert!(body.contains("published-all"), "{body}");
     let o = root.berth(&["port", &id, "81"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -187,9 +212,52 @@ fn random_host_port_and_publish_all_and_udp() {
         "{}",
         stderr(&o)
     );
-    root.ok(&["rm", "-f", &id]);
-    assert!(!nft_table().contains(&format!("berth:{id}")));
+
+    // UDP: a random host port to a DNS server in the container.
+    let img = dns_image(&root);
+    let hosts = root.path().join("udp-hosts");
+    std::fs::write(&hosts, "10.9.8.7 udp-probe\n").unwrap();
+    let mount = format!("{}:/h:ro", hosts.display());
+    let u = run_d(
+        &root,
+        &[
+            "-p",
+            "5353/udp",
+            "-v",
+            &mount,
+            img,
+            "/bin/berth-dns",
+            "--listen",
+            "0.0.0.0:5353",
+            "--hosts",
+            "/h",
+        ],
+    );
+    let udp: u16 = root
+        .ok(&["port", &u, "5353/udp"])
+        .trim()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut answered = false;
+    eventually("the UDP answer", || {
+        let _ = s.send_to(&dns_query("udp-probe"), ("127.0.0.1", udp));
+        let mut buf = [0u8; 512];
+        if let Ok(n) = s.recv(&mut buf) {
+            answered = buf[..n].windows(4).any(|w| w == [10, 9, 8, 7]);
+        }
+        answered
+    });
+    root.ok(&["rm", "-f", &id, &u]);
+    let table = nft_table();
+    assert!(!table.contains(&format!("berth:{id}")) && !table.contains(&format!("berth:{u}")));
     assert_nothing_left(&root, &id);
+    assert_nothing_left(&root, &u);
 }
 
 #[test]
@@ -226,10 +294,10 @@ fn containers_on_a_user_network_find_each_other_by_name_and_alias() {
                 &root,
                 &c,
                 &[
+                    "timeout",
+                    "3",
                     "wget",
                     "-q",
-                    "-T",
-                    "2",
                     "-O",
                     "-",
                     &format!("http://{name}/"),
@@ -289,10 +357,10 @@ fn two_user_networks_are_isolated_and_an_internal_one_has_no_way_out() {
             &root,
             &r2,
             &[
+                "timeout",
+                "3",
                 "wget",
                 "-q",
-                "-T",
-                "2",
                 "-O",
                 "-",
                 &format!("http://{rip}/"),
@@ -305,10 +373,10 @@ fn two_user_networks_are_isolated_and_an_internal_one_has_no_way_out() {
         &root,
         &l,
         &[
+            "timeout",
+            "3",
             "wget",
             "-q",
-            "-T",
-            "2",
             "-O",
             "-",
             &format!("http://{rip}/"),
@@ -328,10 +396,10 @@ fn two_user_networks_are_isolated_and_an_internal_one_has_no_way_out() {
         &root,
         &i,
         &[
+            "timeout",
+            "3",
             "wget",
             "-q",
-            "-T",
-            "2",
             "-O",
             "-",
             &format!("http://{rip}/"),
@@ -400,10 +468,10 @@ fn outbound_traffic_is_masqueraded() {
             &root,
             &c,
             &[
+                "timeout",
+                "3",
                 "wget",
                 "-q",
-                "-T",
-                "2",
                 "-O",
                 "-",
                 &format!("http://{net}.2/"),
@@ -443,7 +511,7 @@ fn container_mode_shares_the_other_containers_network() {
         let o = exec_out(
             &root,
             &c,
-            &["wget", "-q", "-T", "2", "-O", "-", "http://127.0.0.1/"],
+            &["timeout", "3", "wget", "-q", "-O", "-", "http://127.0.0.1/"],
         );
         String::from_utf8_lossy(&o.stdout).contains("shared-netns")
     });

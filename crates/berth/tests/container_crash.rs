@@ -118,3 +118,67 @@ fn berth_killed_mid_run_or_rm_leaves_nothing_after_repair() {
         .unwrap_or_default();
     assert!(rt.is_empty(), "runtime state left: {rt:?}");
 }
+
+/// Whether the cgroup of `pid` is frozen (v1 freezer, else v2 `cgroup.freeze`).
+fn frozen(pid: i32) -> bool {
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    if let Some(path) = cg
+        .lines()
+        .find_map(|l| l.split_once(":freezer:").map(|x| x.1))
+    {
+        let state = std::fs::read_to_string(format!("/sys/fs/cgroup/freezer{path}/freezer.state"));
+        return state.unwrap().trim() == "FROZEN";
+    }
+    let path = cg.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+    let state = std::fs::read_to_string(format!("/sys/fs/cgroup{path}/cgroup.freeze"));
+    state.unwrap().trim() == "1"
+}
+
+/// `commit` (which freezes the container while it reads its files) killed with SIGKILL
+/// while the container is frozen: the next command thaws it.
+#[test]
+fn a_commit_killed_while_the_container_is_frozen_is_thawed_by_the_next_command() {
+    let root = Root::new();
+    let id = root
+        .ok(&[
+            "run",
+            "-d",
+            IMAGE,
+            "sh",
+            "-c",
+            // Random bytes: slow to gzip, so the commit stays frozen long enough to be caught.
+            "head -c 64000000 /dev/urandom > /big && touch /ready; sleep 1000",
+        ])
+        .trim()
+        .to_string();
+    let dir = root.path().join("containers").join(&id);
+    eventually("the big file", || dir.join("upper/ready").exists());
+    let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", &id])).unwrap();
+    let init = v[0]["State"]["Pid"].as_i64().unwrap() as i32;
+    assert!(!frozen(init));
+
+    let mut commit = std::process::Command::new(BERTH)
+        .arg("--root")
+        .arg(root.path())
+        .args(["commit", &id, "big:v1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the commit to freeze the container", || frozen(init));
+    commit.kill().unwrap();
+    let status = commit.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGKILL),
+        "the commit ended before it was killed"
+    );
+    assert!(frozen(init), "nothing thawed it yet");
+
+    root.ok(&["ps"]);
+    assert!(!frozen(init), "the repair did not thaw it");
+    assert!(!dir.join("commit-paused").exists());
+    assert_eq!(root.ok(&["exec", &id, "echo", "ok"]), "ok\n");
+    root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+}

@@ -467,3 +467,58 @@ fn commit_keeps_a_replaced_directory_opaque() {
         .ok(&["images", "-a", "-q", "--no-trunc"])
         .contains(image));
 }
+
+/// `-v /host/file:/etc/x`: the file in the container's root is only the mount point, so
+/// `cp` reads and writes the host file, in place (the mount holds its inode), as docker
+/// reads and writes through the mount.
+#[test]
+fn cp_onto_a_single_file_bind_writes_through_to_the_host_file() {
+    use std::os::unix::fs::MetadataExt;
+    let root = Root::new();
+    let host = tempfile::tempdir().unwrap();
+    let (conf, ro) = (host.path().join("conf"), host.path().join("ro"));
+    std::fs::write(&conf, "old\n").unwrap();
+    std::fs::write(&ro, "fixed\n").unwrap();
+    let ino = std::fs::metadata(&conf).unwrap().ino();
+    let bind = format!("{}:/etc/x", conf.display());
+    let bind_ro = format!("{}:/etc/y:ro", ro.display());
+    run_d(
+        &root,
+        &[
+            "--name", "fb", "-v", &bind, "-v", &bind_ro, IMAGE, "sleep", "1000",
+        ],
+    );
+    let src = host.path().join("new");
+    std::fs::write(&src, "new content\n").unwrap();
+    root.ok(&["cp", src.to_str().unwrap(), "fb:/etc/x"]);
+    assert_eq!(root.ok(&["exec", "fb", "cat", "/etc/x"]), "new content\n");
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), "new content\n");
+    assert_eq!(std::fs::metadata(&conf).unwrap().ino(), ino, "replaced");
+    // Read back through the mount too.
+    assert_eq!(cat(&root, "fb", "/etc/x").unwrap(), "new content\n");
+
+    // Into the directory that holds it, under its own name.
+    let named = tempfile::tempdir().unwrap();
+    std::fs::write(named.path().join("x"), "third\n").unwrap();
+    let x = named.path().join("x");
+    root.ok(&["cp", x.to_str().unwrap(), "fb:/etc/"]);
+    assert_eq!(root.ok(&["exec", "fb", "cat", "/etc/x"]), "third\n");
+
+    // A read-only one is refused; a directory cannot replace one.
+    let o = root.berth(&["cp", src.to_str().unwrap(), "fb:/etc/y"]);
+    assert!(
+        stderr(&o).contains("mounted volume is marked read-only"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&ro).unwrap(), "fixed\n");
+    let o = root.berth(&["cp", named.path().to_str().unwrap(), "fb:/etc/x"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+
+    // Stopped, the host file is still what the path names.
+    root.ok(&["stop", "-t", "0", "fb"]);
+    std::fs::write(&src, "while stopped\n").unwrap();
+    root.ok(&["cp", src.to_str().unwrap(), "fb:/etc/x"]);
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), "while stopped\n");
+    assert_eq!(std::fs::metadata(&conf).unwrap().ino(), ino);
+}

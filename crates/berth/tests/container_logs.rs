@@ -214,3 +214,51 @@ fn follow_with_until_in_the_past_ends_without_the_exit() {
     assert_eq!(root.ok(&["logs", "-f", "--until", "0s", &id]), "first\n");
     root.ok(&["rm", "-f", &id]);
 }
+
+/// As docker's: `logs -f` of a container with a restart policy goes on across its restarts
+/// and returns once no restart is coming.
+#[test]
+fn follow_goes_on_across_restarts_until_the_last_exit() {
+    let root = Root::new();
+    let gate = tempfile::tempdir().unwrap();
+    let bind = format!("{}:/gate", gate.path().display());
+    // The first run waits for the gate, so that `logs -f` starts while it runs.
+    let id = run_d(
+        &root,
+        &[
+            "--restart",
+            "on-failure:2",
+            "-v",
+            &bind,
+            IMAGE,
+            "sh",
+            "-c",
+            "echo run; while [ ! -e /gate/open ]; do sleep 0.05; done; exit 1",
+        ],
+    );
+    let mut child = Command::new(BERTH)
+        .args(["--root", root.path().to_str().unwrap(), "logs", "-f", &id])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    assert_eq!(first, "run\n");
+    // `logs -f` follows the first run now: let it and the restarts end.
+    std::fs::write(gate.path().join("open"), "").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        let _ = tx.send((rest, child.wait().unwrap()));
+    });
+    let (rest, status) = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("logs -f did not return after the last restart");
+    assert!(status.success());
+    assert_eq!(rest, "run\nrun\n");
+    let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", &id])).unwrap();
+    assert_eq!(v[0]["RestartCount"], 2);
+    assert_eq!(v[0]["State"]["Status"], "exited");
+}

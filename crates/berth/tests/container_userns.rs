@@ -98,3 +98,84 @@ fn private_userns_root_survives_a_remount_and_the_default_is_unshifted() {
     let fields: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(fields, ["0", "0", "0", "0", "4294967295"], "{out}");
 }
+
+/// As Docker's userns-remap: an empty volume is given to the mapped root, so container root
+/// can write it; what it writes is stored with the host uid.
+#[test]
+fn private_userns_root_writes_named_and_anonymous_volumes() {
+    let root = Root::new();
+    let host = mapped_root();
+    root.ok(&[
+        "run",
+        "--rm",
+        "--userns",
+        "private",
+        "-v",
+        "vol:/data",
+        IMAGE,
+        "sh",
+        "-c",
+        "echo x > /data/f && stat -c %u /data /data/f",
+    ]);
+    let data = root.path().join("volumes/vol/_data");
+    assert_eq!(std::fs::read_to_string(data.join("f")).unwrap(), "x\n");
+    let f = std::fs::metadata(data.join("f")).unwrap();
+    assert_eq!((f.uid(), f.gid()), (host, host));
+    assert_eq!(std::fs::metadata(&data).unwrap().uid(), host);
+
+    // An image VOLUME at a path the image lacks, and one where it has content (copied up
+    // with the shifted owners it has in the container's root).
+    let tgz = root.path().join("busybox.tgz");
+    root.ok(&[
+        "import",
+        "-c",
+        "VOLUME [\"/cache\", \"/etc\"]",
+        tgz.to_str().unwrap(),
+        "bbvol:latest",
+    ]);
+    let id = root.ok(&[
+        "run",
+        "-d",
+        "--userns",
+        "private",
+        "bbvol:latest",
+        "sh",
+        "-c",
+        "echo y > /cache/g && echo z > /etc/h && sleep 1000",
+    ]);
+    let id = id.trim().to_string();
+    let spec = std::fs::read(root.path().join("containers").join(&id).join("config.json"));
+    let spec: serde_json::Value = serde_json::from_slice(&spec.unwrap()).unwrap();
+    let source = |dest: &str| {
+        let m = spec["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == dest)
+            .unwrap_or_else(|| panic!("no mount at {dest}: {spec}"));
+        std::path::PathBuf::from(m["source"].as_str().unwrap())
+    };
+    let (cache, etc) = (source("/cache"), source("/etc"));
+    eventually("the writes", || {
+        etc.join("h").exists() && cache.join("g").exists()
+    });
+    for f in [cache.join("g"), etc.join("h"), etc.join("passwd")] {
+        let m = std::fs::metadata(&f).unwrap();
+        assert_eq!((m.uid(), m.gid()), (host, host), "{}", f.display());
+    }
+    root.ok(&["rm", "-f", "-v", &id]);
+    assert_nothing_left(&root, &id);
+
+    // Without a private user namespace, a new volume stays host root's.
+    root.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "plain:/data",
+        IMAGE,
+        "touch",
+        "/data/f",
+    ]);
+    let plain = root.path().join("volumes/plain/_data");
+    assert_eq!(std::fs::metadata(&plain).unwrap().uid(), 0);
+}

@@ -1,7 +1,8 @@
 //! `docker logs` over a container's json-file log (`<id>-json.log` and its rotated
 //! `.1` (newer) ... `.N` (oldest) files, written by berth-monitor): `--tail`, `--since`,
 //! `--until`, `-t`, and `-f`, which keeps reading across rotations until the container's
-//! run ends (its `exit.json` appears).
+//! run ends (its `exit.json` appears), or, for a container with a restart policy, across its
+//! restarts until no restart is coming (its monitor is done), as docker's does.
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -31,6 +32,9 @@ pub struct LogOptions {
     /// The container's monitor: when it is gone without writing `exit.json` (killed),
     /// following ends too.
     pub monitor_pid: Option<i32>,
+    /// The container has a restart policy: `follow` goes on across restarts, until its
+    /// monitor is done (it removes `monitor.sock` when no restart is coming, or is gone).
+    pub across_restarts: bool,
 }
 
 /// One entry of the log.
@@ -242,8 +246,8 @@ fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink
     };
     let mut partial: Vec<u8> = Vec::new();
     loop {
-        // Checked before reading, so that every line written before exit.json is read.
-        let ended = exit.exists() || sink.opts.monitor_pid.is_some_and(|p| !monitor_alive(p));
+        // Checked before reading, so that every line written before the end is read.
+        let ended = run_ended(dir, &exit, sink.opts);
         if let Some(f) = file.as_mut() {
             read_new(f, &mut pos, &mut partial, sink).map_err(io)?;
             if sink.done {
@@ -280,6 +284,18 @@ fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink
         }
         std::thread::sleep(FOLLOW_POLL);
     }
+}
+
+/// Has the container's run ended for `follow`? Without a restart policy, when `exit.json`
+/// appears; with one, the monitor writes `exit.json` at every exit and removes it when it
+/// restarts, so only the monitor being done (`monitor.sock` removed after the final exit,
+/// or the monitor gone, or the container removed) ends it.
+fn run_ended(dir: &Path, exit: &Path, opts: &LogOptions) -> bool {
+    let monitor_gone = opts.monitor_pid.is_some_and(|p| !monitor_alive(p));
+    if !opts.across_restarts || opts.monitor_pid.is_none() {
+        return monitor_gone || exit.exists();
+    }
+    monitor_gone || !dir.exists() || (exit.exists() && !dir.join("monitor.sock").exists())
 }
 
 /// Is `pid` a live berth-monitor (not a zombie, not a reused pid)?

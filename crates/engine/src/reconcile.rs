@@ -2,9 +2,11 @@
 //! row alone. A container whose row says running/paused/restarting but whose monitor is gone
 //! gets its `exit.json` applied if there is one, else is marked exited with the error
 //! "monitor died"; its runtime state is deleted (which kills what is left in its cgroup).
-//! A removal that was cut short is finished; a create that was cut short is undone.
+//! A removal that was cut short is finished; a create that was cut short is undone; a
+//! running container that a killed `commit` left frozen is thawed.
 //! Containers locked by another command are left to it.
 
+use crate::container::commit::COMMIT_PAUSED;
 use crate::container::{exit, monitor_alive, Engine};
 use crate::store::{Row, State};
 
@@ -16,7 +18,9 @@ pub fn reconcile(e: &Engine) {
     let ids = rows.iter().map(|r| r.id.clone()).collect();
     for r in rows {
         let suspect = match r.state {
-            State::Running | State::Paused | State::Restarting => !monitor_alive(&r),
+            State::Running | State::Paused | State::Restarting => {
+                !monitor_alive(&r) || left_frozen_by_commit(e, &r)
+            }
             State::Removing => true,
             // A start whose CLI was killed after the monitor took over, before the row said so.
             State::Created => {
@@ -34,6 +38,12 @@ pub fn reconcile(e: &Engine) {
     if let Ok(rows) = e.store.list() {
         e.network_repair(&rows);
     }
+}
+
+/// Does `r` carry the mark of a commit's freeze? While the commit runs, it holds the
+/// container's lock, so repair (which only try-locks) leaves it alone.
+fn left_frozen_by_commit(e: &Engine, r: &Row) -> bool {
+    r.state == State::Running && e.dir(&r.id).join(COMMIT_PAUSED).exists()
 }
 
 /// A create killed between taking its container's lock and inserting the row leaves a lock
@@ -83,6 +93,7 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
                 let _ = rt.resume(&r.id);
                 rt.delete(&r.id, true)?;
             }
+            let _ = std::fs::remove_file(e.dir(&r.id).join(COMMIT_PAUSED));
             match exit::read(e, &r.id).filter(|x| x.finished_at >= r.started_at) {
                 Some(x) => {
                     r.exit_code = x.exit_code;
@@ -98,6 +109,7 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
             r.pid = 0;
             e.store.update(&r)?;
         }
+        State::Running if left_frozen_by_commit(e, &r) => e.thaw_after_commit(&r),
         State::Created => {
             let rt = e.runtime_for(&r);
             match (rt.live_init(&r.id), find_monitor(&r.id)) {

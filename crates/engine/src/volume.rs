@@ -386,6 +386,7 @@ impl VolumeStore {
             store: self,
             id: id.into(),
             rootfs: None,
+            owner: None,
         }
     }
 
@@ -450,6 +451,8 @@ pub struct ContainerVolumes<'a> {
     store: &'a VolumeStore,
     id: String,
     rootfs: Option<PathBuf>,
+    /// The host uid (and gid) of container root, for a private user namespace.
+    owner: Option<u32>,
 }
 
 impl ContainerVolumes<'_> {
@@ -459,13 +462,42 @@ impl ContainerVolumes<'_> {
         self.rootfs = Some(rootfs.to_path_buf());
         self
     }
+
+    /// For a container in a private user namespace whose root is host uid/gid `host_id`:
+    /// an empty volume that gets no image content is given to that id, as Docker's
+    /// userns-remap does, so container root can write it (otherwise it is host root's, which
+    /// the container sees as the overflow id). Binds are never chowned: their owner is the
+    /// user's business.
+    pub fn owned_by(mut self, host_id: Option<u32>) -> Self {
+        self.owner = host_id;
+        self
+    }
+}
+
+/// Give the empty directory `data` to `id`:`id` (a non-empty one keeps its owner: its files
+/// were made by someone, and chowning them all is a choice for the user).
+fn give_if_empty(data: &Path, id: u32) -> Result<()> {
+    let empty = std::fs::read_dir(data)
+        .map_err(|e| Error::io("read volume", data, e))?
+        .next()
+        .is_none();
+    if empty {
+        std::os::unix::fs::chown(data, Some(id), Some(id))
+            .map_err(|e| Error::io("chown", data, e))?;
+    }
+    Ok(())
 }
 
 impl Volumes for ContainerVolumes<'_> {
     fn source(&mut self, name: Option<&str>, target: &str) -> Result<PathBuf> {
         let (v, _new) = self.store.use_volume(name, &self.id)?;
-        if let Some(root) = &self.rootfs {
-            copy_up::copy_up(root, target, &v.mountpoint)?;
+        let copied = match &self.rootfs {
+            Some(root) => copy_up::copy_up(root, target, &v.mountpoint)?,
+            None => false,
+        };
+        // Copied content keeps the owners it has in the (id-shifted) container root.
+        if let (Some(id), false) = (self.owner, copied) {
+            give_if_empty(&v.mountpoint, id)?;
         }
         Ok(v.mountpoint)
     }

@@ -147,6 +147,9 @@ impl Lock {
     }
 
     pub fn acquire(dir: &Path) -> Result<Lock> {
+        // std opens with O_CLOEXEC: no process another thread spawns keeps the lock. A fork
+        // that does not exec (a container's init) closes it itself, see
+        // `process::init::close_inherited`.
         let f = File::open(dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::NotExist(dir.display().to_string()),
             _ => Error::io("open", dir, e),

@@ -19,6 +19,9 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
+/// In the container dir while a commit holds the container frozen.
+pub const COMMIT_PAUSED: &str = "commit-paused";
+
 pub const LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
 #[derive(Debug, Clone, Default)]
@@ -97,12 +100,32 @@ impl Engine {
         let _lock = self.lock(&found.id)?;
         let mut r = self.reload(&found.id, arg)?;
         exit::refresh(self, &mut r)?;
-        let froze = opts.pause && r.state == State::Running && self.runtime().pause(&r.id).is_ok();
+        let froze = opts.pause && r.state == State::Running && self.freeze_for_commit(&r)?;
         let res = self.commit_locked(&r, opts);
         if froze {
-            let _ = self.runtime().resume(&r.id);
+            self.thaw_after_commit(&r);
         }
         res
+    }
+
+    /// Freeze `r` for a commit, recording it first in [`COMMIT_PAUSED`], so that if this
+    /// process is killed before it thaws the container, the next command's repair does.
+    /// False when the runtime cannot freeze it (the commit goes on unfrozen, as before).
+    fn freeze_for_commit(&self, r: &crate::store::Row) -> Result<bool> {
+        let mark = self.dir(&r.id).join(COMMIT_PAUSED);
+        std::fs::write(&mark, b"").map_err(|e| Error::io("write", &mark, e))?;
+        if self.runtime_for(r).pause(&r.id).is_ok() {
+            return Ok(true);
+        }
+        let _ = std::fs::remove_file(&mark);
+        Ok(false)
+    }
+
+    /// Thaw a container frozen by a commit (also the repair of a commit that was killed,
+    /// maybe before it froze: then the resume finds nothing to thaw).
+    pub(crate) fn thaw_after_commit(&self, r: &crate::store::Row) {
+        let _ = self.runtime_for(r).resume(&r.id);
+        let _ = std::fs::remove_file(self.dir(&r.id).join(COMMIT_PAUSED));
     }
 
     fn commit_locked(&self, r: &crate::store::Row, opts: &CommitOptions) -> Result<Digest> {

@@ -13,6 +13,7 @@ use berth_runtime::rootfs::resolve::{mkdir_all, open_in_root, Kind};
 use std::ffi::{CStr, OsStr, OsString};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 /// Where the entries of a copy go: the directory to extract in, and the name the copied
@@ -89,6 +90,19 @@ pub struct InRoot {
     pub rel: PathBuf,
     /// Docker's refusal to copy into it, if it is read-only (`--read-only`, a `:ro` mount).
     pub read_only: Option<&'static str>,
+    /// Single-file binds (`-v /host/file:/etc/x`) below this root: the file in the root is
+    /// only their mount point, so copies read and write their host file instead.
+    pub file_binds: Vec<FileBind>,
+}
+
+/// A bind mount of one file, seen from the root a copy resolves paths in.
+#[derive(Debug, Clone)]
+pub struct FileBind {
+    /// Its target, relative to the root (as [`InRoot::rel`]).
+    pub rel: PathBuf,
+    /// The host file.
+    pub source: PathBuf,
+    pub read_only: bool,
 }
 
 /// The path with `.` and `..` applied lexically (for matching mount targets).
@@ -117,6 +131,8 @@ impl Engine {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         let mut best: Option<(PathBuf, PathBuf, bool)> = None;
+        // (target, source, read-only) of binds of a single file.
+        let mut files: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
         for m in spec["mounts"].as_array().into_iter().flatten() {
             let is_bind = m["type"] == "bind"
                 || m["options"]
@@ -126,12 +142,15 @@ impl Engine {
                 continue;
             };
             let dst = clean(dst);
-            if !is_bind || !Path::new(src).is_dir() || !want.starts_with(&dst) {
-                continue;
-            }
             let ro = m["options"]
                 .as_array()
                 .is_some_and(|o| o.iter().any(|x| x == "ro"));
+            if is_bind && Path::new(src).is_file() {
+                files.push((dst.clone(), PathBuf::from(src), ro));
+            }
+            if !is_bind || !Path::new(src).is_dir() || !want.starts_with(&dst) {
+                continue;
+            }
             if best
                 .as_ref()
                 .is_none_or(|(d, _, _)| dst.components().count() > d.components().count())
@@ -139,6 +158,19 @@ impl Engine {
                 best = Some((dst, PathBuf::from(src), ro));
             }
         }
+        let base = best
+            .as_ref()
+            .map_or_else(|| PathBuf::from("/"), |(dst, _, _)| dst.clone());
+        let file_binds = files
+            .into_iter()
+            .filter_map(|(dst, source, read_only)| {
+                Some(FileBind {
+                    rel: dst.strip_prefix(&base).ok()?.to_path_buf(),
+                    source,
+                    read_only,
+                })
+            })
+            .collect();
         let (root, rel, read_only) = match best {
             Some((dst, src, ro)) => (
                 src,
@@ -163,6 +195,7 @@ impl Engine {
             root: f.into(),
             rel,
             read_only,
+            file_binds,
         })
     }
 }
@@ -175,7 +208,17 @@ impl InRoot {
         if !follow {
             flags |= libc::O_NOFOLLOW;
         }
-        match open_in_root(self.root.as_fd(), &self.rel, flags) {
+        let opened = match self.file_bind(&self.rel) {
+            // The user's host file, named by the user: opened as docker reads through the
+            // mount.
+            Some(b) => std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH)
+                .open(&b.source)
+                .map(OwnedFd::from),
+            None => open_in_root(self.root.as_fd(), &self.rel, flags),
+        };
+        match opened {
             Ok(fd) => {
                 let st = super::fs_tar::stat_at(fd.as_fd(), c"")
                     .map_err(|e| Error::io("stat", &self.rel, e))?;
@@ -187,6 +230,11 @@ impl InRoot {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
             Err(e) => Err(Error::io("open in container", &self.rel, e)),
         }
+    }
+
+    /// The single-file bind whose target is `rel` (relative to this root).
+    fn file_bind(&self, rel: &Path) -> Option<&FileBind> {
+        self.file_binds.iter().find(|b| b.rel == rel)
     }
 
     /// Write the object as a tar to `out`, its top entry named `top` (None: a directory's
@@ -225,6 +273,10 @@ impl InRoot {
                 continue;
             };
             let full = self.rel.join(&rel);
+            if let Some(b) = self.file_bind(&full) {
+                write_through(b, &mut e, &full)?;
+                continue;
+            }
             let parent_path = full.parent().unwrap_or(Path::new(".")).to_path_buf();
             let parent = mkdir_all(self.root.as_fd(), &parent_path, Kind::Dir)
                 .map_err(|e| Error::InvalidArgument(format!("{}: {e}", parent_path.display())))?;
@@ -240,6 +292,34 @@ impl InRoot {
         }
         Ok(())
     }
+}
+
+/// A copy onto the target of a single-file bind: the file in the container's root is only
+/// the mount point: a new file there would stay hidden under the mount (or unlinking it
+/// fails with EBUSY where the mount is in our namespace). So the content is written into the
+/// host file, in place, as the mount keeps that inode; its owner and mode stay (the host's).
+fn write_through<R: Read>(b: &FileBind, e: &mut tar::Entry<R>, full: &Path) -> Result<()> {
+    let at = || Path::new("/").join(full);
+    if b.read_only {
+        return Err(Error::Conflict("mounted volume is marked read-only".into()));
+    }
+    let kind = e.header().entry_type();
+    if !matches!(
+        kind,
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse
+    ) {
+        return Err(Error::InvalidArgument(format!(
+            "cannot replace {}: it is a bind-mounted file (only a file's content can be copied onto it)",
+            at().display()
+        )));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&b.source)
+        .map_err(|err| Error::io("copy into container", at(), err))?;
+    std::io::copy(e, &mut f).map_err(|err| Error::io("copy into container", at(), err))?;
+    Ok(())
 }
 
 fn errno<T: Into<i64>>(r: T) -> std::io::Result<()> {

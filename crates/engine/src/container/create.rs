@@ -103,8 +103,8 @@ impl Engine {
         let snaps = Snapshotter::open(self.root.join("snapshots"))?;
         let (upper, work) = (dir.join("upper"), dir.join("work"));
         match self.store.get(id)?.map(|r| super::options_of(&r).userns) {
-            // Container root owns the image's files and its root dir (volumes and binds are
-            // not shifted).
+            // Container root owns the image's files and its root dir (binds are not shifted;
+            // empty volumes are given to it, see `ContainerVolumes::owned_by`).
             Some(Userns::Private { host_id, size }) => {
                 let ns = id_mapped_userns(host_id, size)?;
                 std::fs::create_dir_all(&upper).map_err(|e| Error::io("create", &upper, e))?;
@@ -188,7 +188,14 @@ impl Engine {
         };
         let vstore = crate::volume::VolumeStore::open(&self.root)?;
         undo.volumes = true;
-        let mut volumes = vstore.for_container(&id).copy_up_from(&rootfs);
+        let mapped_root = match opts.userns {
+            Userns::Private { host_id, .. } => Some(host_id),
+            _ => None,
+        };
+        let mut volumes = vstore
+            .for_container(&id)
+            .copy_up_from(&rootfs)
+            .owned_by(mapped_root);
         undo.network = true;
         let netns = self.network_at_create(&id, &opts)?;
         crate::network::files::write_initial(

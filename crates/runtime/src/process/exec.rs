@@ -25,6 +25,11 @@ pub struct ExecArgs {
 }
 
 pub fn stage1(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
+    // As the init's (see `init::close_inherited`): a threaded caller's other fds go now.
+    finalize::close_fds(
+        a.keep_below,
+        &[Some(chan.fd().as_raw_fd()), a.console_fd, a.notify_sock],
+    );
     chan.expect(Msg::Continue)?;
     // Open them all first: after joining the mount namespace, /proc is the container's.
     let mut files = Vec::new();

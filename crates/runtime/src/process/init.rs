@@ -11,7 +11,7 @@ use nix::sched::{unshare, CloneFlags};
 use oci_spec::runtime::Spec;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 
 /// Everything the children need; they are forks, so this is simply inherited memory.
@@ -65,7 +65,7 @@ pub fn direct_clone_flags(p: &Plan) -> libc::c_ulong {
 /// RCU grace period, milliseconds on a small VM), and waits for that only before anything
 /// that depends on the cgroup.
 pub fn direct(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
-    close_parent_only(a);
+    close_inherited(chan, a);
     init(chan, a, true)
 }
 
@@ -77,15 +77,25 @@ fn joined_cgroup(chan: &mut Channel, a: &InitArgs) -> Result<()> {
     Ok(())
 }
 
-fn close_parent_only(a: &InitArgs) {
+/// First thing after the clone: keep only the fds this process needs (the preserved ones
+/// below `keep_below`, the channel, the start fifo, the console socket, the idmapped
+/// trees). We are a fork of a possibly threaded caller: we hold copies of whatever its
+/// other threads had open at that instant, such as another container's state dir lock (an
+/// flock stays held while any copy is open), start fifo or channel. Kept until our exec,
+/// which waits for `start`, they would block that container's commands, or hide its
+/// init's death from its creator; CLOEXEC does not help before an exec.
+fn close_inherited(chan: &Channel, a: &InitArgs) {
     for fd in &a.parent_only {
         // SAFETY: closing our inherited copy of a descriptor nothing else in this process uses.
         unsafe { libc::close(*fd) };
     }
+    let mut keep = vec![Some(chan.fd().as_raw_fd()), Some(a.fifo_fd), a.console_fd];
+    keep.extend(a.idmapped.iter().copied());
+    finalize::close_fds(a.keep_below, &keep);
 }
 
 pub fn stage1(chan: &mut Channel, a: &InitArgs) -> Result<Infallible> {
-    close_parent_only(a);
+    close_inherited(chan, a);
     chan.expect(Msg::Continue)?;
     namespaces::join_all(&a.plan.join)?;
     if a.plan.new.contains(CloneFlags::CLONE_NEWUSER) {

@@ -25,8 +25,12 @@ pub enum Forked {
     Child,
 }
 
-/// fork(2)-like clone with extra flags (CLONE_NEW*, CLONE_PARENT). The caller is single
-/// threaded, so the child may use the allocator and everything else freely.
+/// fork(2)-like clone with extra flags (CLONE_NEW*, CLONE_PARENT). The child is a copy of
+/// the calling thread only: it first closes the fds of the caller's other threads (see
+/// `init::close_inherited`). A raw clone runs no atfork handlers, so a lock another thread
+/// held at that instant stays taken in the child; glibc's malloc gives each thread its own
+/// arena, which keeps the allocator usable here, but a threaded caller should not hold
+/// process-wide locks (stdio) across a create.
 pub fn clone(flags: libc::c_ulong) -> Result<Forked> {
     // SAFETY: a raw clone without CLONE_VM and without a new stack behaves like fork: the
     // child gets a copy of our address space and continues here with return value 0.

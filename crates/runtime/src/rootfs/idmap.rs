@@ -76,7 +76,9 @@ pub fn prepare(spec: &Spec, bundle: &Path) -> Result<Vec<Option<OwnedFd>>> {
 
 /// A user namespace holding the given mappings, kept alive by its fd only.
 pub fn userns_with(uid: &[LinuxIdMapping], gid: &[LinuxIdMapping]) -> Result<OwnedFd> {
-    let (r, w) = nix::unistd::pipe().map_err(|e| Error::sys("pipe", e))?;
+    // CLOEXEC: a threaded caller's other threads may spawn processes meanwhile.
+    let (r, w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
     match clone(libc::CLONE_NEWUSER as libc::c_ulong)? {
         Forked::Child => {
             drop(w);

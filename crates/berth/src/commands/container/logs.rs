@@ -4,14 +4,15 @@ use super::{engine, fail, Failure};
 use crate::cli::LogsArgs;
 use crate::env::Env;
 use berth_engine::logs::{self, LogOptions};
-use berth_engine::options::LogDriver;
+use berth_engine::options::{LogDriver, RestartPolicy};
 use berth_engine::store::State;
 
 pub fn logs(env: &Env, a: &LogsArgs) -> Result<i32, Failure> {
     let e = engine(env)?;
     let mut r = e.find(&a.container)?;
     berth_engine::container::exit::refresh(&e, &mut r)?;
-    if berth_engine::container::options_of(&r).log.driver == LogDriver::None {
+    let options = berth_engine::container::options_of(&r);
+    if options.log.driver == LogDriver::None {
         return Err(fail("configured logging driver does not support reading"));
     }
     let now = logs::now();
@@ -39,6 +40,7 @@ pub fn logs(env: &Env, a: &LogsArgs) -> Result<i32, Failure> {
         // Following a container that does not run would never end.
         follow: a.follow && matches!(r.state, State::Running | State::Paused | State::Restarting),
         monitor_pid: (r.monitor_pid > 0).then_some(r.monitor_pid),
+        across_restarts: options.restart != RestartPolicy::No,
     };
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     logs::write_logs(&e.dir(&r.id), &r.id, &opts, &mut out, &mut err)?;

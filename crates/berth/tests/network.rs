@@ -162,10 +162,19 @@ fn dns_image(root: &Root) -> &'static str {
         "{} is built with the workspace",
         bin.display()
     );
-    let mut b = tar::Builder::new(Vec::new());
-    b.append_path_with_name(&bin, "bin/berth-dns").unwrap();
+    let tree = root.path().join("dns-rootfs");
+    std::fs::create_dir_all(tree.join("bin")).unwrap();
+    std::fs::copy(&bin, tree.join("bin/berth-dns")).unwrap();
     let tar = root.path().join("dns.tar");
-    std::fs::write(&tar, b.into_inner().unwrap()).unwrap();
+    let made = Command::new("tar")
+        .arg("-C")
+        .arg(&tree)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("bin")
+        .status()
+        .unwrap();
+    assert!(made.success());
     root.ok(&["import", tar.to_str().unwrap(), "dnsonly:latest"]);
     "dnsonly:latest"
 }

@@ -468,7 +468,7 @@ pub fn network(s: &str) -> Result<Network> {
 /// `-p [ip:][hostPort:]containerPort[/tcp|udp]`, ranges included (one entry per port).
 pub fn publish(s: &str) -> Result<Vec<super::PortSpec>> {
     let parsed = berth_network::ports::parse_publish(s)
-        .map_err(|e| Error::invalid("--publish", s, &e.to_string()))?;
+        .map_err(|e| Error::invalid("--publish", s, e.to_string()))?;
     Ok(parsed
         .into_iter()
         .map(|p| super::PortSpec {

@@ -8,7 +8,7 @@ REL="$(dirname "$0")/../target/x86_64-unknown-linux-gnu/release"
 BERTH=${BERTH:-$(command -v berth || echo "$REL/berth")}
 RT=${BERTH_RUNTIME:-$(command -v berth-runtime || echo "$REL/berth-runtime")}
 BERTH=$(readlink -f "$BERTH") RT=$(readlink -f "$RT")
-dpkg -s busybox-static >/dev/null 2>&1 || apt-get install -y -qq busybox-static
+for p in busybox-static nftables; do dpkg -s "$p" >/dev/null 2>&1 || apt-get install -y -qq "$p"; done
 
 # 1. The engine: an image from busybox-static, then a container.
 I=$(mktemp -d /var/tmp/berth-quickstart-image.XXXXXX)

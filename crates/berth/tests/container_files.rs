@@ -447,20 +447,28 @@ fn commit_makes_an_image_with_the_containers_changes() {
 #[test]
 fn commit_keeps_a_replaced_directory_opaque() {
     let root = Root::new();
+    // An image with a directory of two files (not /etc: its hosts, hostname and
+    // resolv.conf are mount points in every container, which `rm -rf` cannot remove).
+    let base = run_d(
+        &root,
+        &[IMAGE, "sh", "-c", "mkdir /data && touch /data/a /data/b"],
+    );
+    root.ok(&["wait", &base]);
+    root.ok(&["commit", &base, "withdata:v1"]);
     let id = run_d(
         &root,
         &[
-            IMAGE,
+            "withdata:v1",
             "sh",
             "-c",
-            "rm -rf /etc && mkdir /etc && echo only > /etc/only",
+            "rm -rf /data && mkdir /data && echo only > /data/only",
         ],
     );
-    root.ok(&["wait", &id]);
+    assert_eq!(root.ok(&["wait", &id]).trim(), "0");
     let out = root.ok(&["commit", &id]);
     let image = out.trim();
-    // The new layer hides the image's /etc entirely: only the new file is there.
-    let o = root.ok(&["run", "--rm", image, "ls", "-A", "/etc"]);
+    // The new layer hides the image's /data entirely: only the new file is there.
+    let o = root.ok(&["run", "--rm", image, "ls", "-A", "/data"]);
     assert_eq!(o, "only\n");
     // Without a name the image is dangling but listed by ID.
     assert!(root

@@ -275,7 +275,7 @@ fn write_layer(upper: &Path, path: &Path) -> Result<(Digest, Digest, u64)> {
         &mut b,
         TarOpts {
             overlay_whiteouts: true,
-            skip_top: super::diff::RUNTIME_MOUNTPOINTS,
+            skip: super::diff::RUNTIME_MOUNTPOINTS,
         },
     )
     .append_fd(dir.as_fd(), Path::new(""))

@@ -20,9 +20,17 @@ pub enum Kind {
 }
 
 /// Mount points the runtime makes in every container's root (filled by procfs, sysfs and
-/// the /dev tmpfs, so the container's own writes never land in the upper dir there): left
-/// out of `diff` and `commit`, as docker leaves out its init layer.
-pub const RUNTIME_MOUNTPOINTS: &[&str] = &["dev", "proc", "sys"];
+/// the /dev tmpfs, and the engine's bind-mounted /etc files, so the container's own writes
+/// never land in the upper dir there): left out of `diff` and `commit`, as docker leaves
+/// out its init layer. A directory whose only upper entries are these is left out too.
+pub const RUNTIME_MOUNTPOINTS: &[&str] = &[
+    "dev",
+    "proc",
+    "sys",
+    "etc/hostname",
+    "etc/hosts",
+    "etc/resolv.conf",
+];
 
 impl Kind {
     /// Docker's letter, and the Engine API's number (0 changed, 1 added, 2 deleted).
@@ -105,20 +113,18 @@ impl Engine {
     }
 }
 
-fn walk(dir: &Path, rel: &Path, lowers: &Lowers, out: &mut Vec<Change>) -> Result<()> {
+/// Report the changes under `dir`; true if it had entries and all were mount points.
+fn walk(dir: &Path, rel: &Path, lowers: &Lowers, out: &mut Vec<Change>) -> Result<bool> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
+    let mut only_mountpoints = !names.is_empty();
     for name in names {
-        if rel.as_os_str().is_empty()
-            && RUNTIME_MOUNTPOINTS
-                .iter()
-                .any(|m| std::ffi::OsStr::new(m) == name)
-        {
+        let r: PathBuf = rel.join(&name);
+        if RUNTIME_MOUNTPOINTS.iter().any(|m| Path::new(m) == r) {
             continue;
         }
         let p = dir.join(&name);
-        let r: PathBuf = rel.join(&name);
         let Ok(m) = std::fs::symlink_metadata(&p) else {
             continue;
         };
@@ -130,10 +136,14 @@ fn walk(dir: &Path, rel: &Path, lowers: &Lowers, out: &mut Vec<Change>) -> Resul
         } else {
             Kind::Added
         };
+        let at = out.len();
         out.push(Change { path, kind });
-        if m.is_dir() && kind != Kind::Deleted {
-            walk(&p, &r, lowers, out)?;
+        if m.is_dir() && kind != Kind::Deleted && walk(&p, &r, lowers, out)? {
+            // Only there for the mount points in it.
+            out.remove(at);
+            continue;
         }
+        only_mountpoints = false;
     }
-    Ok(())
+    Ok(only_mountpoints)
 }

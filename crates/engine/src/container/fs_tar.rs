@@ -17,8 +17,9 @@ pub struct TarOpts {
     /// The tree is an overlay upper dir: a char device 0:0 becomes `.wh.NAME`, an opaque
     /// directory gets a `.wh..wh..opq` entry.
     pub overlay_whiteouts: bool,
-    /// Names left out at the top of the tree (the runtime's mount points, for `commit`).
-    pub skip_top: &'static [&'static str],
+    /// Paths (relative to the top) left out of the tree: the runtime's mount points and
+    /// the engine's /etc placeholders, for `commit`.
+    pub skip: &'static [&'static str],
 }
 
 pub(crate) fn cstr(name: &OsStr) -> std::io::Result<CString> {
@@ -196,10 +197,11 @@ impl<'a, W: Write> TreeWriter<'a, W> {
                     }
                 }
                 for n in names_of(dir.as_fd())? {
-                    if top && self.opts.skip_top.iter().any(|s| OsStr::new(s) == n) {
+                    let child = tar_name.join(&n);
+                    if self.opts.skip.iter().any(|s| Path::new(s) == child) {
                         continue;
                     }
-                    self.append(dir.as_fd(), &n, &tar_name.join(&n))?;
+                    self.append(dir.as_fd(), &n, &child)?;
                 }
             }
             libc::S_IFREG => {

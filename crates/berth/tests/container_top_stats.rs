@@ -60,6 +60,8 @@ fn stats_no_stream_prints_dockers_table_from_the_cgroup() {
         &[
             "--name",
             "busy",
+            "--network",
+            "none",
             "-m",
             "64m",
             IMAGE,

@@ -562,6 +562,25 @@ fn bad_network_input_is_one_clear_line_and_leaves_nothing() {
         assert_eq!(e.trim().lines().count(), 1, "{e}");
         assert!(e.to_lowercase().contains(word), "{a:?}: {e}");
     }
+    // A subnet that a host route covers (one the test adds, on loopback).
+    let routed = format!("10.177.{}.0/24", std::process::id() % 250);
+    struct Route(String);
+    impl Drop for Route {
+        fn drop(&mut self) {
+            let _ = Command::new("ip")
+                .args(["route", "del", &self.0, "dev", "lo"])
+                .output();
+        }
+    }
+    let added = Command::new("ip")
+        .args(["route", "add", &routed, "dev", "lo"])
+        .status()
+        .unwrap();
+    assert!(added.success());
+    let _route = Route(routed.clone());
+    let o = root.berth(&["network", "create", "--subnet", &routed, "routed"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("overlaps"), "{}", stderr(&o));
     root.ok(&["network", "create", "--subnet", &subnet(6), "first"]);
     let o = root.berth(&["network", "create", "--subnet", &subnet(6), "second"]);
     assert!(stderr(&o).contains("overlaps"), "{}", stderr(&o));
@@ -672,5 +691,36 @@ fn killed_container_and_monitor_leave_networking_that_the_next_command_takes_bac
         .to_string();
     assert!(!ip.is_empty());
     root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+}
+
+/// A restart policy restarts the container with working networking; when it ends for good
+/// (no berth command involved) its monitor gives its network back.
+#[test]
+fn a_restarted_container_gets_networking_again_and_gives_it_back_at_the_end() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            "--restart",
+            "on-failure:1",
+            "-p",
+            "80",
+            IMAGE,
+            "sh",
+            "-c",
+            "ip -4 addr show eth0 | grep -q inet || exit 9; ping -c 1 -W 2 $(ip route | awk '/default/ {print $3}') >/dev/null || exit 8; sleep 1; exit 3",
+        ],
+    );
+    eventually("the restart and the final exit", || {
+        let v = inspect(&root, &id);
+        v["State"]["Status"] == "exited" && v["RestartCount"] == 1
+    });
+    assert_eq!(inspect(&root, &id)["State"]["ExitCode"], 3);
+    eventually("its rules and namespace to go", || {
+        !nft_table().contains(&format!("berth:{id}"))
+            && !root.path().join("netns").join(&id).exists()
+    });
+    root.ok(&["rm", &id]);
     assert_nothing_left(&root, &id);
 }

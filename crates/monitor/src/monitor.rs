@@ -555,7 +555,9 @@ impl Monitor {
                 };
                 return;
             }
-        } else if self.args.cleanup {
+        } else if self.args.cleanup && !self.stopped_by_user() {
+            // (`stop` and `rm` give the network back themselves, holding the container's
+            // lock: a cleanup command would only wait for them.)
             let mut cmd = self.berth();
             cmd.args(["container-cleanup", &self.args.id]);
             cmd.stdin(Stdio::null())

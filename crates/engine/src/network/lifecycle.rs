@@ -437,7 +437,19 @@ impl Engine {
     /// The monitor's `container-cleanup`: a container that no longer runs gives back its
     /// network (unless someone started it again meanwhile).
     pub fn cleanup_after_exit(&self, id: &str) -> Result<()> {
-        let _lock = self.lock(id)?;
+        // Whoever holds the lock for long (stop, rm, start) takes care of the network; a
+        // short holder is waited for a moment; else the next command's repair does it.
+        let mut lock = None;
+        for _ in 0..100 {
+            lock = self.try_lock(id)?;
+            if lock.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let Some(_lock) = lock else {
+            return Ok(());
+        };
         let Some(mut r) = self.store.get(id)? else {
             return Ok(());
         };

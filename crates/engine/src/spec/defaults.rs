@@ -97,16 +97,21 @@ pub fn id_mappings(o: &RunOptions) -> Option<Value> {
 /// Docker's sysctls for a container with a network namespace of its own: any user may bind
 /// low ports and send ICMP echo (ping without CAP_NET_RAW), as these only reach the
 /// container's own network.
-pub fn sysctls(o: &RunOptions) -> Option<Value> {
+///
+/// Only for a namespace the runtime makes: one the engine made (a bridge network's, set up
+/// there from the host, where a user-namespaced container could not write them) or another
+/// container's (`netns`) is left as it is.
+pub fn sysctls(o: &RunOptions, netns: Option<&std::path::Path>) -> Option<Value> {
     // In a user namespace the range may only name mapped gids.
     let last_gid = match o.userns {
         Userns::Private { size, .. } => size.saturating_sub(1),
         Userns::Host => 2147483647,
     };
-    matches!(
-        o.network,
-        Network::Default | Network::None | Network::Named(_)
-    )
+    (netns.is_none()
+        && matches!(
+            o.network,
+            Network::Default | Network::None | Network::Named(_)
+        ))
     .then(|| {
         json!({
             "net.ipv4.ip_unprivileged_port_start": "0",

@@ -165,7 +165,7 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
     if let Some(s) = seccomp {
         linux["seccomp"] = s;
     }
-    if let Some(s) = defaults::sysctls(o) {
+    if let Some(s) = defaults::sysctls(o, netns) {
         linux["sysctl"] = s;
     }
     if let Some(m) = defaults::id_mappings(o) {

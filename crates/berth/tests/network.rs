@@ -724,3 +724,81 @@ fn a_restarted_container_gets_networking_again_and_gives_it_back_at_the_end() {
     root.ok(&["rm", &id]);
     assert_nothing_left(&root, &id);
 }
+
+/// `--ip`, `network ls`, `connect --alias` of a running container (a second interface, its
+/// alias resolvable there), `disconnect`, `prune`; and hairpin: a container reaching a
+/// neighbour's published port through the host's address on the bridge.
+#[test]
+fn fixed_address_connect_disconnect_ls_prune_and_hairpin() {
+    let root = Root::new();
+    let sub = subnet(8);
+    let base = sub.trim_end_matches(".0/24");
+    root.ok(&["network", "create", "--subnet", &sub, "front"]);
+    root.ok(&["network", "create", "--subnet", &subnet(9), "back"]);
+    let ls = root.ok(&["network", "ls"]);
+    assert!(ls.starts_with("NETWORK ID"), "{ls}");
+    for n in ["bridge", "front", "back"] {
+        assert!(ls.lines().any(|l| l.contains(&format!(" {n} "))), "{ls}");
+    }
+    let fixed = format!("{base}.77");
+    let web = web_args("hairpin-ok");
+    let mut a = vec!["--network", "front", "--ip", &fixed, "-p", "8088:80"];
+    a.extend(web.iter().map(String::as_str));
+    let w = run_d(&root, &a);
+    assert_eq!(
+        inspect(&root, &w)["NetworkSettings"]["Networks"]["front"]["IPAddress"],
+        fixed.as_str()
+    );
+    // On the default network --ip is refused, as docker does.
+    let o = root.berth(&["run", "--rm", "--ip", &fixed, IMAGE, "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    // Hairpin: a container on the same network, through the gateway (a host address).
+    let c = run_d(&root, &["--network", "front", IMAGE, "sleep", "1000"]);
+    let gw = inspect(&root, &c)["NetworkSettings"]["Gateway"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    eventually("the published port through the host's address", || {
+        let o = exec_out(
+            &root,
+            &c,
+            &[
+                "timeout",
+                "3",
+                "wget",
+                "-q",
+                "-O",
+                "-",
+                &format!("http://{gw}:8088/"),
+            ],
+        );
+        String::from_utf8_lossy(&o.stdout).contains("hairpin-ok")
+    });
+    // A client on `back` only: connect the web server there too, with an alias.
+    let b = run_d(&root, &["--network", "back", IMAGE, "sleep", "1000"]);
+    root.ok(&["network", "connect", "--alias", "api", "back", &w]);
+    let addrs = String::from_utf8_lossy(&exec_out(&root, &w, &["ip", "-o", "-4", "addr"]).stdout)
+        .into_owned();
+    assert!(addrs.contains("eth1"), "{addrs}");
+    eventually("the alias on the second network", || {
+        let o = exec_out(
+            &root,
+            &b,
+            &["timeout", "3", "wget", "-q", "-O", "-", "http://api/"],
+        );
+        String::from_utf8_lossy(&o.stdout).contains("hairpin-ok")
+    });
+    root.ok(&["network", "disconnect", "back", &w]);
+    let addrs = String::from_utf8_lossy(&exec_out(&root, &w, &["ip", "-o", "-4", "addr"]).stdout)
+        .into_owned();
+    assert!(!addrs.contains("eth1"), "{addrs}");
+    let o = root.berth(&["network", "connect", "nosuchnet", &w]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("nosuchnet"), "{}", stderr(&o));
+    root.ok(&["rm", "-f", &w, &c, &b]);
+    // Prune removes the unused user networks, not the default one.
+    let out = root.ok(&["network", "prune", "-f"]);
+    assert!(out.contains("front") && out.contains("back"), "{out}");
+    let ls = root.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert_eq!(ls.trim(), "bridge");
+}

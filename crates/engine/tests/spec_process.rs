@@ -418,14 +418,16 @@ fn network_modes() {
         ns(Network::Path("/run/netns/x".into())).unwrap(),
         Some(json!({"type": "network", "path": "/run/netns/x"}))
     );
+    // Outside the engine (no namespace made for it) another container's cannot be
+    // joined, and a bridge network gets a namespace of its own.
     assert!(ns(Network::Container("web".into()))
         .unwrap_err()
         .to_string()
-        .contains("not supported yet"));
-    assert!(ns(Network::Named("bridge".into()))
-        .unwrap_err()
-        .to_string()
-        .contains("use --network none or host"));
+        .contains("no network namespace to join"));
+    assert_eq!(
+        ns(Network::Named("bridge".into())).unwrap(),
+        Some(json!({"type": "network"}))
+    );
     let o = RunOptions {
         network: Network::Host,
         ..Default::default()

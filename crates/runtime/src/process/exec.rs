@@ -49,6 +49,13 @@ pub fn stage1(chan: &mut Channel, a: &ExecArgs) -> Result<Infallible> {
             files.push((t, f));
         }
     }
+    // As root in the host's user namespace we may join any namespace, and a namespace the
+    // container shares with the host's user namespace (a network namespace its engine made)
+    // can only be joined from here, not after joining the container's user namespace:
+    // that goes last. Without those rights (rootless) it must come first.
+    if nix::unistd::geteuid().is_root() {
+        files.sort_by_key(|(t, _)| *t == T::User);
+    }
     for (t, f) in &files {
         setns(f, namespaces::flag(*t)).ctx(|| {
             format!(

@@ -63,8 +63,18 @@ id=$($BERTH create --network none bb true)
 mkdir -p "$W/bundle"
 python3 - "$R/containers/$id/config.json" "$W/bundle" "$W/rootfs" <<'PY'
 import json, sys
+import os, shutil
 c = json.load(open(sys.argv[1]))
 c["root"]["path"] = sys.argv[3]
+# The container's /etc/hosts, hostname and resolv.conf: copied into the bundle, so that
+# the bare runtime makes the same bind mounts.
+cdir = os.path.dirname(sys.argv[1])
+for m in c.get("mounts", []):
+    src = m.get("source", "")
+    if src.startswith(cdir + "/"):
+        dst = os.path.join(sys.argv[2], os.path.basename(src))
+        shutil.copy(src, dst)
+        m["source"] = dst
 json.dump(c, open(sys.argv[2] + "/config.json", "w"))
 PY
 $BERTH rm "$id" >/dev/null

@@ -128,8 +128,8 @@ def host_to_container(cli, img, port):
 
 def container_to_container(cli, img, net):
     srv = run(cli + ["run", "-d", "--network", net, img, "iperf3", "-s"], out=subprocess.PIPE)[1].stdout.decode().strip()
-    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-    ip = run(cli + ["inspect", "-f", fmt, srv], out=subprocess.PIPE)[1].stdout.decode().strip()
+    info = json.loads(run(cli + ["inspect", srv], out=subprocess.PIPE)[1].stdout)
+    ip = [n["IPAddress"] for n in info[0]["NetworkSettings"]["Networks"].values()][0]
     time.sleep(0.5)
     try:
         _, p = run(cli + ["run", "--rm", "--network", net, img, "iperf3", "-c", ip, "-t", str(secs), "-J"], out=subprocess.PIPE)

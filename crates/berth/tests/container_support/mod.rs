@@ -194,7 +194,8 @@ pub fn remove_bridge(bridge: &str) {
     for line in String::from_utf8_lossy(&o.stdout).lines() {
         let l = line.trim();
         if let Some(c) = l.strip_prefix("chain ") {
-            chain = c.trim_end_matches(" {").to_string();
+            // `chain NAME { # handle N`
+            chain = c.split_whitespace().next().unwrap_or("").to_string();
         } else if l.contains(&format!("\"{bridge}\"")) {
             if let Some(h) = l.rsplit_once("# handle ").map(|(_, h)| h.to_string()) {
                 let _ = Command::new("nft")
@@ -203,6 +204,16 @@ pub fn remove_bridge(bridge: &str) {
             }
         }
     }
+    let _ = Command::new("nft")
+        .args([
+            "delete",
+            "element",
+            "ip",
+            "berth",
+            "bridges",
+            &format!("{{ \"{bridge}\" }}"),
+        ])
+        .output();
 }
 
 /// Processes whose command line mentions `needle` (a container ID): monitors, inits.

@@ -121,7 +121,7 @@ fn system_prune_keeps_what_containers_use() {
     // Declined: nothing goes.
     let o = berth(r, &["system", "prune", "-a"]);
     assert!(String::from_utf8_lossy(&o.stdout).starts_with(
-        "WARNING! This will remove:\n  - all stopped containers\n  - all images without at least one container associated to them\n"
+        "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all images without at least one container associated to them\n"
     ));
     assert_eq!(out(&berth(r, &["images", "-q"])).lines().count(), 1);
 
@@ -131,7 +131,12 @@ fn system_prune_keeps_what_containers_use() {
         &["run", "-d", "tool:1", "/bin/busybox", "sleep", "1000"],
     ));
     let stopped = out(&berth(r, &["create", "tool:1", "/bin/busybox", "true"]));
+    out(&berth(
+        r,
+        &["network", "create", "--subnet", "10.176.77.0/24", "unused"],
+    ));
     let o = out(&berth(r, &["system", "prune", "-a", "-f", "--volumes"]));
+    assert!(o.contains("Deleted Networks:\nunused\n"), "{o}");
     assert!(
         o.starts_with(&format!("Deleted Containers:\n{stopped}")),
         "{o}"

@@ -202,7 +202,9 @@ pub fn prune_stopped_containers(env: &Env) -> Result<(Vec<String>, u64), String>
 
 fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
     if !a.force {
-        let mut w = String::from("WARNING! This will remove:\n  - all stopped containers");
+        let mut w = String::from(
+            "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container",
+        );
         if a.volumes {
             w.push_str("\n  - all anonymous volumes not used by at least one container");
         }
@@ -221,6 +223,12 @@ fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
     freed += bytes;
     if !removed.is_empty() {
         println!("Deleted Containers:\n{}\n", removed.join("\n"));
+    }
+    let nets = berth_engine::Engine::open(&env.root)
+        .and_then(|e| e.network_prune())
+        .map_err(s)?;
+    if !nets.is_empty() {
+        println!("Deleted Networks:\n{}\n", nets.join("\n"));
     }
     let vs = store(env)?;
     if a.volumes {

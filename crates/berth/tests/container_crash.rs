@@ -62,7 +62,8 @@ fn berth_killed_mid_run_or_rm_leaves_nothing_after_repair() {
         c.spawn().unwrap()
     };
     for delay_ms in [0u64, 1, 3, 6, 10, 15, 25, 40] {
-        let mut child = spawn(&["run", "-d", IMAGE, "sleep", "1000"]);
+        // On the root's bridge with a published port: network setup is cut short too.
+        let mut child = spawn(&["run", "-d", "-p", "80", IMAGE, "sleep", "1000"]);
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         let _ = child.wait();
@@ -117,6 +118,36 @@ fn berth_killed_mid_run_or_rm_leaves_nothing_after_repair() {
         })
         .unwrap_or_default();
     assert!(rt.is_empty(), "runtime state left: {rt:?}");
+    // No veth left on the root's bridge, no namespace pinned, no port rule to its subnet.
+    let on_bridge = std::process::Command::new("ip")
+        .args(["-o", "link", "show", "master", &root.bridge()])
+        .output()
+        .unwrap();
+    let on_bridge = String::from_utf8_lossy(&on_bridge.stdout).into_owned();
+    assert!(on_bridge.trim().is_empty(), "veths left: {on_bridge}");
+    let ns: Vec<_> = std::fs::read_dir(root.path().join("netns"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(ns.is_empty(), "netns left: {ns:?}");
+    let net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.path().join("network.json")).unwrap())
+            .unwrap();
+    let prefix = net["bip"]
+        .as_str()
+        .unwrap()
+        .rsplit_once('.')
+        .unwrap()
+        .0
+        .to_string();
+    let table = std::process::Command::new("nft")
+        .args(["list", "chain", "ip", "berth", "ports"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(
+        !table.contains(&format!("dnat to {prefix}.")),
+        "port rules left: {table}"
+    );
 }
 
 /// Whether the cgroup of `pid` is frozen (v1 freezer, else v2 `cgroup.freeze`).

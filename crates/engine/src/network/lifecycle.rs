@@ -188,15 +188,21 @@ impl Engine {
         let subnet = subnet_of(n)?;
         let gateway = gateway_of(n)?;
         if !nl.link_exists(&n.bridge)? {
-            let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
-                .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
-            nl.ensure_bridge(&n.bridge, gw_net, mtu)?;
-            berth_network::link::enable_route_localnet(&n.bridge)?;
-            Nft::berth().ensure_network(&NetRules {
-                bridge: &n.bridge,
-                subnet,
-                internal: n.internal,
-            })?;
+            // Containers starting at once on a new network make it once.
+            let _lock = network_lock(&self.root, &n.id)?;
+            if !nl.link_exists(&n.bridge)? {
+                // The rules first: a command killed in between leaves rules without a
+                // bridge (made again, idempotently, next time), never a bridge without them.
+                Nft::berth().ensure_network(&NetRules {
+                    bridge: &n.bridge,
+                    subnet,
+                    internal: n.internal,
+                })?;
+                let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
+                    .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
+                nl.ensure_bridge(&n.bridge, gw_net, mtu)?;
+                berth_network::link::enable_route_localnet(&n.bridge)?;
+            }
         }
         let ip = db.immediate(|| {
             let used: Vec<Ipv4Addr> = db
@@ -521,5 +527,31 @@ impl Engine {
             "IPPrefixLen": prefix.parse::<u8>().unwrap_or(0),
             "Networks": networks,
         })
+    }
+}
+
+/// An exclusive flock on `R/netns/.net-<network id>.lock`, held while a network's bridge
+/// and rules are made (released when dropped). Kept in `R/netns`, whose other entries are
+/// container IDs (repair skips names that are not).
+fn network_lock(root: &std::path::Path, net: &str) -> Result<std::fs::File> {
+    let dir = root.join("netns");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    let p = dir.join(format!(".net-{net}.lock"));
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(|e| Error::io("open", &p, e))?;
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on an fd we own; no memory is passed.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(f);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(Error::io("lock", &p, e));
+        }
     }
 }

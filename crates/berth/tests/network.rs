@@ -802,3 +802,41 @@ fn fixed_address_connect_disconnect_ls_prune_and_hairpin() {
     let ls = root.ok(&["network", "ls", "--format", "{{.Name}}"]);
     assert_eq!(ls.trim(), "bridge");
 }
+
+/// `--network PATH`: a network namespace made outside Berth (as a pod's), joined as it is.
+#[test]
+fn a_network_namespace_path_is_joined() {
+    let root = Root::new();
+    let name = format!("bp{:x}", std::process::id() % 0xffff);
+    struct Ns(String);
+    impl Drop for Ns {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+        }
+    }
+    assert!(Command::new("ip")
+        .args(["netns", "add", &name])
+        .status()
+        .unwrap()
+        .success());
+    let _ns = Ns(name.clone());
+    let addr = format!("10.178.{}.9/32", std::process::id() % 250);
+    assert!(Command::new("ip")
+        .args(["-n", &name, "addr", "add", &addr, "dev", "lo"])
+        .status()
+        .unwrap()
+        .success());
+    let out = root.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        &format!("/run/netns/{name}"),
+        IMAGE,
+        "ip",
+        "-o",
+        "-4",
+        "addr",
+    ]);
+    assert!(out.contains(&addr), "{out}");
+    assert!(!out.contains("eth0"), "{out}");
+}

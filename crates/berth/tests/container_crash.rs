@@ -126,7 +126,12 @@ fn berth_killed_mid_run_or_rm_leaves_nothing_after_repair() {
     let on_bridge = String::from_utf8_lossy(&on_bridge.stdout).into_owned();
     assert!(on_bridge.trim().is_empty(), "veths left: {on_bridge}");
     let ns: Vec<_> = std::fs::read_dir(root.path().join("netns"))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name())
+                .filter(|n| !n.to_string_lossy().starts_with(".net-"))
+                .collect()
+        })
         .unwrap_or_default();
     assert!(ns.is_empty(), "netns left: {ns:?}");
     let net: serde_json::Value =

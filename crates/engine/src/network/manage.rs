@@ -218,6 +218,7 @@ impl Engine {
             db.detach(&a.container, &n.id)?;
         }
         db.delete_network(&n.id)?;
+        let _ = std::fs::remove_file(self.root.join("netns").join(format!(".net-{}.lock", n.id)));
         Ok(n)
     }
 

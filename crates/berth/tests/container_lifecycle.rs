@@ -479,7 +479,13 @@ fn run_rm_removal_does_not_wait_for_a_waiter_that_stays() {
         .join("containers")
         .join(&id)
         .join("monitor.sock");
-    let mut waiter = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    // The monitor binds its socket just after `run -d` returns.
+    let mut conn = None;
+    eventually("the monitor's socket", || {
+        conn = std::os::unix::net::UnixStream::connect(&sock).ok();
+        conn.is_some()
+    });
+    let mut waiter = conn.unwrap();
     waiter.write_all(b"{\"wait\":{}}\n").unwrap();
     let mut line = String::new();
     std::io::BufReader::new(&waiter)

@@ -204,7 +204,7 @@ pub fn resize(dir: &Path, rows: u16, cols: u16) -> Result<()> {
 
 /// Connects to `dir/monitor.sock`; `None` when nobody listens there. The path goes through
 /// `/proc/self/fd` so that a long data root still fits a socket address (108 bytes).
-fn connect(dir: &Path) -> Result<Option<UnixStream>> {
+pub fn connect(dir: &Path) -> Result<Option<UnixStream>> {
     let handle = match std::fs::File::open(dir) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -85,6 +85,8 @@ pub struct Monitor {
     clients: Vec<Client>,
     /// Clients told of the exit, kept to see them hang up (see [`LINGER_LIMIT`]).
     leaving: Vec<std::os::unix::net::UnixStream>,
+    /// `--expect-waiter` and no client told of the exit yet.
+    expecting: bool,
     log: Option<JsonLog>,
     phase: Phase,
     last_exit: Option<i32>,
@@ -164,6 +166,7 @@ impl Monitor {
         let policy = Policy::new(args.restart);
         let hold_until = args.wait_attach.then(|| Instant::now() + ATTACH_LIMIT);
         let tty = args.stdin_fd == Some(args.stdout_fd);
+        let expecting = args.expect_waiter;
         Ok(Monitor {
             tty,
             restart_sock: None,
@@ -175,6 +178,7 @@ impl Monitor {
             stdin,
             clients: Vec::new(),
             leaving: Vec::new(),
+            expecting,
             log,
             phase,
             last_exit: None,
@@ -338,6 +342,13 @@ impl Monitor {
             if let Some(code) = self.last_exit {
                 client.exited(code);
                 client.flush();
+                // A lingering --rm removal now waits for this one to hang up.
+                if self.args.auto_remove && client.told_of_exit() {
+                    if let Ok(sock) = client.sock.try_clone() {
+                        self.leaving.push(sock);
+                        self.expecting = false;
+                    }
+                }
             }
         }
         match input {
@@ -477,7 +488,9 @@ impl Monitor {
                 deadline,
             } if self.outputs.is_empty() || now >= deadline => self.exited(code, ran),
             Phase::Backoff { until } if now >= until => self.restart(),
-            Phase::Lingering { deadline } if self.leaving.is_empty() || now >= deadline => {
+            Phase::Lingering { deadline }
+                if (self.leaving.is_empty() && !self.expecting) || now >= deadline =>
+            {
                 self.leaving.clear();
                 self.remove();
             }
@@ -510,6 +523,7 @@ impl Monitor {
             if self.args.auto_remove && c.told_of_exit() {
                 if let Ok(sock) = c.sock.try_clone() {
                     self.leaving.push(sock);
+                    self.expecting = false;
                 }
             }
         }
@@ -532,7 +546,7 @@ impl Monitor {
     /// No restart: remove the container if asked (once the clients told of the exit are
     /// gone), then end.
     fn finish(&mut self) {
-        if self.args.auto_remove && !self.leaving.is_empty() {
+        if self.args.auto_remove && (!self.leaving.is_empty() || self.expecting) {
             self.phase = Phase::Lingering {
                 deadline: Instant::now() + LINGER_LIMIT,
             };

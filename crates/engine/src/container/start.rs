@@ -114,8 +114,14 @@ fn monitor_args(
     if WAIT_ATTACH.load(std::sync::atomic::Ordering::SeqCst) {
         a.push("--wait-attach".into());
     }
+    if EXPECT_WAITER.load(std::sync::atomic::Ordering::SeqCst) {
+        a.push("--expect-waiter".into());
+    }
     a
 }
+
+/// Set by [`Engine::start_waited`] for the monitor's `--expect-waiter`.
+static EXPECT_WAITER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Set by [`Engine::start_attached`] for the monitor's `--wait-attach`.
 static WAIT_ATTACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -204,6 +210,15 @@ impl Engine {
         WAIT_ATTACH.store(true, std::sync::atomic::Ordering::SeqCst);
         let r = self.start(arg);
         WAIT_ATTACH.store(false, std::sync::atomic::Ordering::SeqCst);
+        r
+    }
+
+    /// [`Engine::start`] for a client that will ask the monitor for the exit status (an
+    /// attached `run`): an `--rm` removal waits for it to ask.
+    pub fn start_waited(&self, arg: &str) -> Result<Row> {
+        EXPECT_WAITER.store(true, std::sync::atomic::Ordering::SeqCst);
+        let r = self.start(arg);
+        EXPECT_WAITER.store(false, std::sync::atomic::Ordering::SeqCst);
         r
     }
 

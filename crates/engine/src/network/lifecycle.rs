@@ -139,7 +139,10 @@ impl Engine {
         }
         netns::create_pinned(&ns)?;
         let mut nl = Netlink::open()?;
-        let mtu = nl.default_mtu()?;
+        let mtu = match super::manage::configured_mtu(&self.root) {
+            Some(m) => m,
+            None => nl.default_mtu()?,
+        };
         let mut ips = Vec::new();
         let mut primary: Option<(NetworkRow, Ipv4Addr)> = None;
         let mut nameserver = None;
@@ -362,7 +365,10 @@ impl Engine {
             .find(|a| a.network == n.id)
             .ok_or_else(|| Error::Db("attachment vanished".into()))?;
         let mut nl = Netlink::open()?;
-        let mtu = nl.default_mtu()?;
+        let mtu = match super::manage::configured_mtu(&self.root) {
+            Some(m) => m,
+            None => nl.default_mtu()?,
+        };
         self.plug(db, &mut nl, r, n, a, index, mtu)?;
         dns::refresh(self, db, n)
     }

@@ -21,7 +21,8 @@ pub struct NetworkSpec {
 
 /// `R/network.json`: `{"bip": "CIDR", "bridge": "NAME"}` set the default network's gateway
 /// and subnet (daemon.json's `bip`) and its Linux bridge (`berth0`): two data roots on one
-/// host (tests) keep their default networks apart this way.
+/// host (tests) keep their default networks apart this way. (`"mtu"`: see
+/// [`configured_mtu`].)
 fn configured(root: &std::path::Path) -> (Option<Ipv4Net>, Option<String>) {
     let v: serde_json::Value = std::fs::read_to_string(root.join("network.json"))
         .ok()
@@ -31,6 +32,15 @@ fn configured(root: &std::path::Path) -> (Option<Ipv4Net>, Option<String>) {
         v["bip"].as_str().and_then(|b| b.parse().ok()),
         v["bridge"].as_str().map(String::from),
     )
+}
+
+/// `R/network.json`'s `"mtu"` (daemon.json's): the MTU of Berth's bridges and veths instead
+/// of the host's (that of its default route's link).
+pub fn configured_mtu(root: &std::path::Path) -> Option<u32> {
+    let v: serde_json::Value = std::fs::read_to_string(root.join("network.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())?;
+    v["mtu"].as_u64().and_then(|m| u32::try_from(m).ok())
 }
 
 fn host_routes() -> Result<Vec<Ipv4Net>> {

@@ -10,6 +10,8 @@
 #   scripts/bench-net.sh [ROUNDS] [IPERF_SECONDS]     (as root; defaults 20 and 3)
 #
 # BERTH_BIN_DIR=DIR uses the binaries in DIR instead of building release ones.
+# BERTH_MTU=N gives Berth's networks that MTU (R/network.json) instead of the host's, e.g.
+# 1500 as netavark uses, to compare at equal MTU.
 set -euo pipefail
 ROUNDS=${1:-20}
 SECS=${2:-3}
@@ -53,7 +55,7 @@ network_backend = "netavark"
 EOF
 # Berth's default bridge for this run: its own name and subnet.
 mkdir -p "$R"
-echo '{"bridge": "bbench0", "bip": "10.199.0.1/24"}' >"$R/network.json"
+echo "{\"bridge\": \"bbench0\", \"bip\": \"10.199.0.1/24\"${BERTH_MTU:+, \"mtu\": $BERTH_MTU}}" >"$R/network.json"
 
 # The image: busybox-static, iperf3 and its libraries.
 mkdir -p "$W/rootfs/bin" "$W/rootfs/tmp"

@@ -120,6 +120,9 @@ fn monitor_args(
     a
 }
 
+/// The runtime's words for an init that died during setup without telling why.
+const INIT_VANISHED: &str = "container init exited during setup";
+
 /// Set by [`Engine::start_waited`] for the monitor's `--expect-waiter`.
 static EXPECT_WAITER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -169,10 +172,21 @@ impl Engine {
         self.prepare_start(r)?;
         let o = options_of(r);
         let monitor = monitor_binary()?;
-        // Taken before the init exists: a quick init's exit.json is never older than this.
         self.network_up(r)?;
-        let started = super::now();
-        match spawn(self, r, &o, &monitor) {
+        // Taken before the init exists: a quick init's exit.json is never older than this.
+        let mut started = super::now();
+        let mut spawned = spawn(self, r, &o, &monitor);
+        if matches!(&spawned, Err(e) if e.to_string().contains(INIT_VANISHED)) {
+            // Seen once in CI among 50 concurrent bridge starts (not reproduced since): the
+            // init died without a word during setup. One clean retry; the cause is still
+            // to be found (see the session notes).
+            let _ = self.runtime_for(r).delete(&r.id, true);
+            self.network_down(&r.id)?;
+            self.network_up(r)?;
+            started = super::now();
+            spawned = spawn(self, r, &o, &monitor);
+        }
+        match spawned {
             Ok((pid, monitor_pid)) => {
                 r.state = State::Running;
                 r.pid = pid;

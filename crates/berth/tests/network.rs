@@ -49,6 +49,15 @@ fn subnet(tag: u8) -> String {
     format!("10.{}.{}.0/24", 180 + tag, std::process::id() % 250)
 }
 
+/// A TCP port nobody holds now (the kernel's pick), for a fixed `-p HOST:CTR`.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 fn http_get(addr: &str) -> std::io::Result<String> {
     let mut s =
         std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3))?;
@@ -106,7 +115,7 @@ fn default_bridge_gives_an_address_a_route_hosts_and_resolv_conf() {
 #[test]
 fn published_tcp_port_answers_on_localhost_and_goes_away_on_stop() {
     let root = Root::new();
-    let port = 20000 + (std::process::id() % 5000) as u16;
+    let port = free_port();
     let mut a = vec!["-p".to_string(), format!("127.0.0.1:{port}:80")];
     a.extend(web_args("hello-from-web"));
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -742,7 +751,9 @@ fn fixed_address_connect_disconnect_ls_prune_and_hairpin() {
     }
     let fixed = format!("{base}.77");
     let web = web_args("hairpin-ok");
-    let mut a = vec!["--network", "front", "--ip", &fixed, "-p", "8088:80"];
+    let port = free_port();
+    let publish = format!("{port}:80");
+    let mut a = vec!["--network", "front", "--ip", &fixed, "-p", &publish];
     a.extend(web.iter().map(String::as_str));
     let w = run_d(&root, &a);
     assert_eq!(
@@ -769,7 +780,7 @@ fn fixed_address_connect_disconnect_ls_prune_and_hairpin() {
                 "-q",
                 "-O",
                 "-",
-                &format!("http://{gw}:8088/"),
+                &format!("http://{gw}:{port}/"),
             ],
         );
         String::from_utf8_lossy(&o.stdout).contains("hairpin-ok")

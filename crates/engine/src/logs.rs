@@ -467,7 +467,9 @@ fn parse_date_time(v: &str) -> Option<Nanos> {
             return None;
         }
     }
-    let wall = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) as i128;
+    let wall =
+        (berth_image::timestamp::days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec)
+            as i128;
     let offset: i128 = match rest {
         "Z" | "z" => 0,
         "" => local_offset(wall as i64) as i128,
@@ -502,29 +504,6 @@ fn local_offset(wall: i64) -> i64 {
     }
 }
 
-// Days since 1970-01-01 from a proleptic Gregorian date (H. Hinnant's public-domain method).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// An RFC 3339 time with any fraction and offset, in nanoseconds.
 pub fn parse_rfc3339_nanos(s: &str) -> Option<Nanos> {
     let b = s.as_bytes();
@@ -539,7 +518,7 @@ pub fn format_rfc3339_nanos(t: Nanos) -> String {
     let secs = t.div_euclid(1_000_000_000) as i64;
     let nanos = t.rem_euclid(1_000_000_000);
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = berth_image::timestamp::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
         rem / 3600,

@@ -10,8 +10,9 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-// Days from civil and back (proleptic Gregorian), after H. Hinnant's public-domain algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days since 1970-01-01 from a proleptic Gregorian date, and back (after H. Hinnant's
+/// public-domain algorithms); shared with the engine's log times.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -21,7 +22,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146097 + doe - 719468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719468;
     let era = z.div_euclid(146097);
     let doe = z - era * 146097;

@@ -10,7 +10,6 @@ use berth_engine::network::NetworkRow;
 use berth_engine::Engine;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 
 #[derive(Subcommand, Debug)]
 pub enum NetworkCmd {
@@ -136,14 +135,7 @@ fn create(e: &Engine, a: &CreateArgs) -> Result<i32, String> {
     if a.driver != "bridge" {
         return Err(format!("plugin \"{}\" not found", a.driver));
     }
-    let labels: BTreeMap<String, String> = a
-        .labels
-        .iter()
-        .map(|l| match l.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (l.clone(), String::new()),
-        })
-        .collect();
+    let labels = super::volume::labels(&a.labels);
     let n = e
         .network_create(&NetworkSpec {
             name: a.name.clone(),

@@ -102,7 +102,7 @@ pub fn store(env: &Env) -> Result<VolumeStore, String> {
 }
 
 /// `KEY=VALUE` (or `KEY`, an empty value) strings as a map.
-fn labels(args: &[String]) -> BTreeMap<String, String> {
+pub(crate) fn labels(args: &[String]) -> BTreeMap<String, String> {
     args.iter()
         .map(|l| match l.split_once('=') {
             Some((k, v)) => (k.to_string(), v.to_string()),

@@ -27,9 +27,8 @@ fn running_pid(root: &Path, net: &str) -> Option<i32> {
     process_is(pid, "berth-dns").then_some(pid)
 }
 
-/// The host's resolvers that a server in the host's network namespace can use (all but
-/// its own 127.0.0.11-style loopback ones are fine there; loopback ones too, in fact: the
-/// server runs on the host).
+/// The host's IPv4 resolvers, loopback ones included: the server runs in the host's
+/// network namespace, where they answer.
 fn upstreams() -> Vec<String> {
     std::fs::read_to_string("/etc/resolv.conf")
         .unwrap_or_default()

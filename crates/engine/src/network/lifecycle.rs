@@ -374,16 +374,9 @@ impl Engine {
     }
 
     /// `network disconnect` of a running container.
-    pub(super) fn detach_running(&self, db: &NetDb, r: &Row, n: &NetworkRow) -> Result<()> {
-        let mut nl = Netlink::open()?;
-        nl.delete_link(&host_ifname(&r.id, &n.id))?;
-        db.db
-            .execute(
-                "UPDATE attachments SET ip = NULL, mac = NULL WHERE container = ?1 AND network = ?2",
-                [&r.id, &n.id],
-            )
-            .map_err(|e| crate::db::db_err("release address", e))?;
-        Ok(())
+    /// (Its lease goes with the attachment row, which the caller deletes.)
+    pub(super) fn detach_running(&self, r: &Row, n: &NetworkRow) -> Result<()> {
+        Ok(Netlink::open()?.delete_link(&host_ifname(&r.id, &n.id))?)
     }
 
     /// Reconcile: networking of containers that do not run any more (their netns, leases,
@@ -483,11 +476,9 @@ impl Engine {
             .unwrap_or_else(|| json!({}));
         let mut networks = serde_json::Map::new();
         let mut first: Option<(String, String, String, String)> = None;
-        let net_db = if self.root.join("netns").exists() || uses_bridge(&options_of(r)) {
-            self.net_db().ok()
-        } else {
-            None
-        };
+        // Only a bridge container has attachments: others open no database here.
+        let bridge = uses_bridge(&options_of(r));
+        let net_db = if bridge { self.net_db().ok() } else { None };
         if let Some(db) = net_db {
             for a in db.attachments_of(&r.id).unwrap_or_default() {
                 let Ok(Some(n)) = db.network_by_id(&a.network) else {
@@ -526,7 +517,7 @@ impl Engine {
         let (ip, gw, mac, prefix) = first.unwrap_or_default();
         json!({
             "Ports": ports,
-            "SandboxKey": if uses_bridge(&options_of(r)) { netns_path(&self.root, &r.id).display().to_string() } else { String::new() },
+            "SandboxKey": if bridge { netns_path(&self.root, &r.id).display().to_string() } else { String::new() },
             "IPAddress": ip,
             "Gateway": gw,
             "MacAddress": mac,

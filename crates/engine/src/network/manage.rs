@@ -258,11 +258,7 @@ impl Engine {
         let r = self.find(container)?;
         let _lock = self.lock(&r.id)?;
         let r = self.reload(&r.id, container)?;
-        let o = crate::container::options_of(&r);
-        if !matches!(
-            o.network,
-            crate::options::Network::Default | crate::options::Network::Named(_)
-        ) {
+        if !super::lifecycle::uses_bridge(&crate::container::options_of(&r)) {
             return Err(Error::Conflict(format!(
                 "container {} is not on a bridge network: cannot connect it to another one",
                 r.name
@@ -304,7 +300,7 @@ impl Engine {
             )));
         };
         if a.ip.is_some() {
-            self.detach_running(&db, &r, &n)?;
+            self.detach_running(&r, &n)?;
         }
         db.detach(&r.id, &n.id)?;
         super::dns::refresh(self, &db, &n)?;

@@ -36,6 +36,12 @@ use wire::Wire;
 const FALLBACK_MTU: u32 = 1500;
 /// The kernel's local routing table: the host's own and broadcast addresses, not networks.
 const RT_TABLE_LOCAL: u32 = 255;
+/// The GSO/GRO packet size Berth's bridges and veths get where the kernel has IPv4 BIG TCP
+/// (6.3+): traffic between the host and containers, or between containers, then moves in
+/// packets of up to 192 KiB instead of 64 KiB, about a third more throughput on one
+/// connection (scripts/bench-net.sh). Packets leaving through a real NIC are still cut to
+/// that NIC's limits by the kernel.
+const BIG_TCP_SIZE: u32 = 196_608;
 
 /// An rtnetlink socket of the netns it was opened in.
 pub struct Netlink {
@@ -128,22 +134,28 @@ impl Netlink {
     /// addressed `addr`, with a default route via `gateway` unless None. On failure the pair
     /// is removed again.
     pub fn attach_container(&mut self, a: &Attach) -> Result<()> {
-        let bridge = self
-            .find_link(a.bridge)?
-            .ok_or_else(|| Error::Netlink {
-                what: format!("attach {} to bridge {}", a.host_ifname, a.bridge),
-                why: "no such bridge".into(),
-            })?
-            .header
-            .index;
+        let bridge = self.find_link(a.bridge)?.ok_or_else(|| Error::Netlink {
+            what: format!("attach {} to bridge {}", a.host_ifname, a.bridge),
+            why: "no such bridge".into(),
+        })?;
+        let big = has_ipv4_big_tcp(&bridge).then_some(BIG_TCP_SIZE);
         let ns = File::open(a.netns).map_err(|e| Error::io("open netns", a.netns.display(), e))?;
         let what = || format!("create veth {} on bridge {}", a.host_ifname, a.bridge);
         self.ack(
-            RouteNetlinkMessage::NewLink(veth(a, bridge, &ns)),
+            RouteNetlinkMessage::NewLink(veth(a, bridge.header.index, big, &ns)),
             NLM_F_CREATE | NLM_F_EXCL,
             what,
         )?;
         drop(ns);
+        if let Some(size) = big.filter(|&size| gso_size(&bridge) != Some(size)) {
+            // Only now, with a port, can the bridge take BIG TCP sizes (an empty bridge's
+            // limit is 64 KiB). Best effort: a bridge someone gave a port that cannot take
+            // them keeps 64 KiB packets and works as before.
+            let mut msg = LinkMessage::default();
+            msg.header.index = bridge.header.index;
+            msg.attributes = gso_attributes(size);
+            let _ = self.ack(RouteNetlinkMessage::SetLink(msg), 0, String::new);
+        }
         let inside = netns::in_netns(a.netns, Netlink::open).and_then(|mut n| n.configure_peer(a));
         if inside.is_err() {
             let _ = self.delete_link(a.host_ifname);
@@ -365,8 +377,10 @@ fn enable_sysctl(path: &Path) -> Result<()> {
     std::fs::write(path, "1\n").map_err(|e| Error::io("write", path.display(), e))
 }
 
-/// The RTM_NEWLINK that makes the whole pair at once (see the module doc).
-fn veth(a: &Attach, bridge: u32, ns: &File) -> LinkMessage {
+/// The RTM_NEWLINK that makes the whole pair at once (see the module doc), with `big` GSO
+/// sizes on both ends if given, so that a container's own connections use them too.
+fn veth(a: &Attach, bridge: u32, big: Option<u32>, ns: &File) -> LinkMessage {
+    let gso = big.map(gso_attributes).unwrap_or_default();
     // The peer cannot be made up here: veth refuses to open before both ends exist
     // (ENOTCONN), so it goes up inside the netns with its address.
     let mut peer = LinkMessage::default();
@@ -376,6 +390,7 @@ fn veth(a: &Attach, bridge: u32, ns: &File) -> LinkMessage {
         LinkAttribute::Address(a.mac.to_vec()),
         LinkAttribute::Mtu(a.mtu),
     ];
+    peer.attributes.extend(gso.iter().cloned());
     let mut host = LinkMessage::default();
     host.header.flags = LinkFlags::Up;
     host.header.change_mask = LinkFlags::Up;
@@ -388,7 +403,34 @@ fn veth(a: &Attach, bridge: u32, ns: &File) -> LinkMessage {
             LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
         ]),
     ];
+    host.attributes.extend(gso);
     host
+}
+
+/// Whether the kernel has IPv4 BIG TCP (6.3+): it then reports a link's IPv4 GSO size.
+/// Veths on such kernels take packets up to 512 KiB.
+fn has_ipv4_big_tcp(link: &LinkMessage) -> bool {
+    link.attributes
+        .iter()
+        .any(|a| matches!(a, LinkAttribute::GsoIpv4MaxSize(_)))
+}
+
+/// The link's IPv4 GSO size, on kernels that have one.
+fn gso_size(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::GsoIpv4MaxSize(size) => Some(*size),
+        _ => None,
+    })
+}
+
+/// Sets the GSO and GRO sizes, the plain ones (IPv6's) and IPv4's.
+fn gso_attributes(size: u32) -> Vec<LinkAttribute> {
+    vec![
+        LinkAttribute::GsoMaxSize(size),
+        LinkAttribute::GroMaxSize(size),
+        LinkAttribute::GsoIpv4MaxSize(size),
+        LinkAttribute::GroIpv4MaxSize(size),
+    ]
 }
 
 fn up(index: u32) -> LinkMessage {

@@ -560,3 +560,50 @@ fn racing_ensure_bridge_calls_agree_on_one_bridge() {
     let addrs = ip(None, &["-o", "-4", "addr", "show", "dev", &name]);
     assert_eq!(addrs.matches("inet ").count(), 1, "{addrs}");
 }
+
+/// The kernel's (major, minor), from uname.
+fn kernel_version() -> (u32, u32) {
+    let release = nix::sys::utsname::uname().unwrap();
+    let release = release.release().to_str().unwrap().to_string();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next().unwrap().parse().unwrap();
+    let minor = parts.next().unwrap().parse().unwrap();
+    (major, minor)
+}
+
+#[test]
+fn veths_and_bridge_get_big_tcp_sizes_where_the_kernel_has_them() {
+    let mut lab = Lab::new();
+    let bridge = lab.bridge(0);
+    let subnet = lab.subnet();
+    let mut nl = Netlink::open().unwrap();
+    nl.ensure_bridge(&bridge, with_prefix(host(subnet, 1), subnet), 1400)
+        .unwrap();
+    let ns = lab.netns("c1");
+    let host_if = lab.host_if(1);
+    attach(&mut nl, &bridge, &host_if, &ns, subnet, 2);
+
+    let want = if kernel_version() >= (6, 3) {
+        196_608
+    } else {
+        65_536
+    };
+    for (where_, link) in [
+        (None, &bridge),
+        (None, &host_if),
+        (Some(&*ns), &"eth0".to_string()),
+    ] {
+        let details = ip(where_, &["-d", "link", "show", link]);
+        for field in ["gso_max_size", "gro_max_size"] {
+            assert!(
+                details.contains(&format!("{field} {want} ")),
+                "{link}: want {field} {want}: {details}"
+            );
+        }
+    }
+    // A second container on the same bridge gets them too, and the bridge keeps them.
+    let ns2 = lab.netns("c2");
+    attach(&mut nl, &bridge, &lab.host_if(2), &ns2, subnet, 3);
+    let eth0 = ip(Some(&ns2), &["-d", "link", "show", "eth0"]);
+    assert!(eth0.contains(&format!("gso_max_size {want} ")), "{eth0}");
+}

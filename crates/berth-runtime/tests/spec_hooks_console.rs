@@ -19,7 +19,10 @@ fn recorder(dir: &Path, name: &str) -> Value {
 
 fn recorded(dir: &Path, name: &str) -> Option<(Value, String)> {
     let state = std::fs::read(dir.join(format!("{name}.json"))).ok()?;
-    let ns = std::fs::read_to_string(dir.join(format!("{name}.ns"))).ok()?;
+    // The shell makes the file before readlink fills it: only a whole line counts.
+    let ns = std::fs::read_to_string(dir.join(format!("{name}.ns")))
+        .ok()
+        .filter(|n| n.ends_with('\n'))?;
     Some((
         serde_json::from_slice(&state).unwrap_or_else(|e| panic!("{name}: bad state: {e}")),
         ns.trim().to_string(),

@@ -115,6 +115,28 @@ fn signals_to_attach_reach_the_container() {
             })
             .unwrap_or(false)
     });
+    // And until the monitor holds the accepted connection besides its listener (output it
+    // reads before then only reaches the log).
+    let monitor = processes_with(&id)
+        .into_iter()
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.starts_with("berth-monitor"))
+        })
+        .expect("the container's monitor");
+    eventually("the monitor to accept", || {
+        std::fs::read_dir(format!("/proc/{monitor}/fd"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| {
+                        std::fs::read_link(e.path())
+                            .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+                    })
+                    .count()
+                    >= 2
+            })
+            .unwrap_or(false)
+    });
     // SAFETY: kill takes no pointers.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     let o = child.wait_with_output().unwrap();

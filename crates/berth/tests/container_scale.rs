@@ -111,8 +111,15 @@ fn sequential_run_rm_leaves_nothing_behind() {
         .collect();
     assert!(left.is_empty(), "mounts left: {left:#?}");
     assert_eq!(cgroups_containing(&short_ids), Vec::<String>::new());
-    let procs: Vec<i32> = short_ids.iter().flat_map(|s| processes_with(s)).collect();
-    assert!(procs.is_empty(), "processes left: {procs:?}");
+    // The monitors' `rm` removes the lock file just before it exits.
+    let procs = || -> Vec<i32> { short_ids.iter().flat_map(|s| processes_with(s)).collect() };
+    for _ in 0..500 {
+        if procs().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(procs().is_empty(), "processes left: {:?}", procs());
     let runtime_left: Vec<String> = std::fs::read_dir(root.path().join("runtime"))
         .map(|d| {
             d.flatten()

@@ -259,6 +259,15 @@ fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink
                 // Rotated: the open file is now `.1`. The monitor wrote its last line before
                 // the rename: read it to the end once more, then go on with the new file.
                 read_new(f, &mut pos, &mut partial, sink).map_err(io)?;
+                // More rotations may have come since the last look: the files between
+                // ours and the new one are read whole first.
+                for newer in rotated_after(base, open.ino()) {
+                    if let Some(mut f) = open_follow(&newer)? {
+                        let (mut at, mut cut) = (0, Vec::new());
+                        read_new(&mut f, &mut at, &mut cut, sink)
+                            .map_err(|e| Error::io("read", &newer, e))?;
+                    }
+                }
                 file = open_follow(base)?;
                 pos = 0;
                 partial.clear();
@@ -310,6 +319,22 @@ fn monitor_alive(pid: i32) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|c| String::from_utf8_lossy(&c).contains("berth-monitor"))
         .unwrap_or(false)
+}
+
+/// The rotated files (`.1` newest) written after the one with inode `ino`, oldest first.
+/// If that file is gone (max-file reached), every rotated file left is newer than it.
+fn rotated_after(base: &Path, ino: u64) -> Vec<PathBuf> {
+    let mut rotated = Vec::new();
+    for k in 1.. {
+        let path = PathBuf::from(format!("{}.{k}", base.display()));
+        match std::fs::metadata(&path) {
+            Ok(m) if m.ino() == ino => break,
+            Ok(_) => rotated.push(path),
+            Err(_) => break,
+        }
+    }
+    rotated.reverse();
+    rotated
 }
 
 fn open_follow(path: &Path) -> Result<Option<File>> {

@@ -57,12 +57,12 @@ fn engine_wait_blocks_until_the_exit() {
 fn engine_logs_follow_a_live_container_through_rotations_until_it_exits() {
     let bb = busybox();
     let mut started = Setup::new(&format!(
-        "i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); {bb} usleep 2000; done; echo gone >&2"
+        "i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); [ $((i % 50)) = 0 ] && {bb} usleep 200000; done; echo gone >&2"
     ))
     .arg("--max-size")
     .arg("2000")
     .arg("--max-file")
-    .arg("5")
+    .arg("20")
     .start();
     drop(started.connect());
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -74,8 +74,9 @@ fn engine_logs_follow_a_live_container_through_rotations_until_it_exits() {
     started.finish();
     let out = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    // Rotation keeps 5 files of 2000 bytes: the start may be gone by the time the reader
-    // opens them, but from the first line it read on, nothing is missing or doubled.
+    // Bursts of 50 lines rotate the log (2000 bytes) more than once between two looks of
+    // the follower; with 20 files kept nothing is deleted, and nothing may be missing or
+    // doubled from the first line it read on.
     let first: usize = lines[0][4..].parse().unwrap();
     let expected: Vec<String> = (first..200).map(|i| format!("line{i}")).collect();
     assert_eq!(lines, expected);

@@ -216,28 +216,6 @@ pub fn attach_monitor(dir: &Path, stdin: bool, keys: &[u8]) -> Result<Outcome, F
     session(dir, monitor_client::open_attach(dir, streams)?, stdin, keys)
 }
 
-/// [`attach_monitor`] right after the start: the monitor's socket appears just after its
-/// exec, which the start does not wait for.
-fn attach_new_monitor(dir: &Path, stdin: bool, keys: &[u8]) -> Result<Outcome, Failure> {
-    let streams = Streams {
-        stdin,
-        stdout: true,
-        stderr: true,
-    };
-    let mut tries = 0;
-    let sock = loop {
-        match monitor_client::open_attach(dir, streams) {
-            Ok(s) => break s,
-            Err(berth_engine::Error::Conflict(_)) if tries < 2000 => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
-    session(dir, sock, stdin, keys)
-}
-
 fn session(
     dir: &Path,
     mut sock: std::os::unix::net::UnixStream,
@@ -419,7 +397,7 @@ pub fn attach_started(
     detach_keys: Option<&str>,
 ) -> Result<i32, Failure> {
     let keys = parse_detach_keys(detach_keys.unwrap_or(DEFAULT_DETACH_KEYS))?;
-    finish(attach_new_monitor(dir, interactive, &keys)?)
+    finish(attach_monitor(dir, interactive, &keys)?)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
-const SOCKET: &str = "monitor.sock";
+pub const SOCKET: &str = "monitor.sock";
 const EXIT_FILE: &str = "exit.json";
 
 /// Which of the container's streams an attach asks for.

@@ -21,6 +21,9 @@ pub struct Args {
     pub stdout_fd: RawFd,
     pub stderr_fd: RawFd,
     pub stdin_fd: Option<RawFd>,
+    /// `monitor.sock`, already bound and listening (by the starting process, so that clients
+    /// can connect as soon as the start returns); else the monitor binds it.
+    pub listen_fd: Option<RawFd>,
     /// false for `--log-driver none`.
     pub log: bool,
     /// 0: no rotation.
@@ -48,6 +51,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut stdout_fd = None;
     let mut stderr_fd = None;
     let mut stdin_fd = None;
+    let mut listen_fd = None;
     let mut log = true;
     let mut max_size = 0u64;
     let mut max_file = 1u32;
@@ -90,6 +94,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--stdout-fd" => stdout_fd = Some(num(&value)? as RawFd),
             "--stderr-fd" => stderr_fd = Some(num(&value)? as RawFd),
             "--stdin-fd" => stdin_fd = Some(num(&value)? as RawFd),
+            "--listen-fd" => listen_fd = Some(num(&value)? as RawFd),
             "--log-driver" => {
                 log = match value.as_str() {
                     "json-file" => true,
@@ -113,6 +118,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         stdout_fd: stdout_fd.ok_or_else(|| need("--stdout-fd"))?,
         stderr_fd: stderr_fd.ok_or_else(|| need("--stderr-fd"))?,
         stdin_fd,
+        listen_fd,
         log,
         max_size,
         max_file,

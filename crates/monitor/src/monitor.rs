@@ -156,7 +156,17 @@ impl Monitor {
         } else {
             None
         };
-        let listener = listen(&args.dir)?;
+        let listener = match args.listen_fd {
+            Some(fd) => {
+                let fd = sys::above_stdio(fd)?;
+                // SAFETY: the fd number comes from our command line, inherited for us alone,
+                // and is wrapped only here.
+                let l = unsafe { UnixListener::from_raw_fd(fd) };
+                l.set_nonblocking(true)?;
+                l
+            }
+            None => listen(&args.dir)?,
+        };
         let pid = args.pid;
         let oom = OomWatch::of(pid, true);
         let phase = Phase::Running {

@@ -61,6 +61,7 @@ fn monitor_args(
     r: &Row,
     o: &RunOptions,
     fds: (RawFd, RawFd, Option<RawFd>),
+    listen_fd: RawFd,
     pid: i32,
 ) -> Vec<String> {
     let mut a: Vec<String> = vec!["berth-monitor".into()];
@@ -76,6 +77,7 @@ fn monitor_args(
     if let Some(k) = fds.2 {
         kv("--stdin-fd", k.to_string());
     }
+    kv("--listen-fd", listen_fd.to_string());
     kv(
         "--log-driver",
         match o.log.driver {
@@ -424,7 +426,9 @@ fn child(
     } else {
         start_with_pipes(e, r, o)?
     };
-    let args = monitor_args(e, r, o, fds, pid);
+    let listener = bind_monitor_socket(&e.dir(&r.id))?;
+    keep_open(listener.as_raw_fd())?;
+    let args = monitor_args(e, r, o, fds, listener.as_raw_fd(), pid);
     let cargs: Vec<CString> = args
         .iter()
         .map(|a| CString::new(a.as_str()).unwrap_or_default())
@@ -434,6 +438,20 @@ fn child(
     report(report_fd, &format!("P{} {}\n", pid, std::process::id()));
     let err = nix::unistd::execv(&prog, &cargs).unwrap_err();
     Err(Error::io("exec", monitor, err.into()))
+}
+
+/// `monitor.sock`, bound here for the monitor: once the start returns, a client's connect
+/// succeeds at once (it waits in the backlog while the monitor starts up) instead of polling
+/// for the socket to appear. Bound by a relative name from inside the directory: the full
+/// path can be longer than a socket address holds (108 bytes).
+fn bind_monitor_socket(dir: &Path) -> Result<std::os::unix::net::UnixListener> {
+    let sock = dir.join(crate::monitor_client::SOCKET);
+    let _ = std::fs::remove_file(&sock);
+    std::env::set_current_dir(dir).map_err(|e| Error::io("chdir", dir, e))?;
+    let listener = std::os::unix::net::UnixListener::bind(crate::monitor_client::SOCKET);
+    // This process execs the monitor next, which goes to / itself.
+    let _ = std::env::set_current_dir("/");
+    listener.map_err(|e| Error::io("bind", &sock, e))
 }
 
 /// The monitor's ends of the container's stdio: (stdout, stderr, stdin), kept open across

@@ -26,7 +26,9 @@ fn run_it_gives_a_terminal_that_follows_resizes_and_passes_ctrl_c() {
     let mut seen = false;
     for _ in 0..100 {
         s.send(b"stty size\r");
-        s.expect("stty size\r\n");
+        // Only the end of the echo: a SIGWINCH while it is typed makes the shell redraw the
+        // line, with escape codes amid the command.
+        s.expect("ize\r\n");
         s.expect("\r\n");
         if s.text().ends_with("33 111\r\n") || s.text().contains("33 111\r\n") {
             seen = true;

@@ -99,7 +99,7 @@ impl State {
 pub(crate) use crate::db::db_err;
 
 pub struct Store {
-    db: Connection,
+    db: std::rc::Rc<Connection>,
 }
 
 const COLUMNS: &str = "id, name, image, image_id, created, options, state, pid, monitor_pid, \

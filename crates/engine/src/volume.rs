@@ -79,7 +79,7 @@ pub struct Pruned {
 
 pub struct VolumeStore {
     dir: PathBuf,
-    db: Connection,
+    db: std::rc::Rc<Connection>,
     /// Directories moved to the trash by the open transaction, (from, to): deleted after
     /// its commit, moved back if it rolls back.
     moved: std::cell::RefCell<Vec<(PathBuf, PathBuf)>>,

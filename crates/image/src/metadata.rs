@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
 pub struct Metadata {
-    db: Connection,
+    db: std::rc::Rc<Connection>,
 }
 
 /// One named image.
@@ -127,7 +127,7 @@ impl Metadata {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }
-        let db = crate::sqlite::open(path, std::time::Duration::from_secs(10))
+        let db = crate::sqlite::open_shared(path, std::time::Duration::from_secs(30))
             .map_err(|(what, e)| db_err(&format!("{what} {}", path.display()), e))?;
         db.execute_batch(SCHEMA)
             .map_err(|e| db_err("create schema", e))?;

@@ -8,12 +8,46 @@
 //! - No checkpoint when a connection closes (which also keeps the WAL file): every berth
 //!   command is a short process whose connection is usually the last one, and SQLite's
 //!   default would checkpoint (two fsyncs) and delete the WAL at every command, to recreate
-//!   it at the next. The automatic checkpoint (every 1000 pages) still bounds the WAL.
+//!   it at the next. The automatic checkpoint (every 64 pages) still bounds the WAL.
+//! - One connection per database per thread ([`open_shared`]): the image metadata, the
+//!   containers, volumes and networks each open the database, and each open costs a WAL
+//!   recovery read; a `berth run` needed four.
 
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
-use std::path::Path;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::{Rc, Weak};
 use std::time::Duration;
+
+thread_local! {
+    /// The connections this thread has open, by path, while someone holds them.
+    static SHARED: RefCell<Vec<(PathBuf, Weak<Connection>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`open`], or the connection to `path` this thread already has open. Its holders share
+/// the connection's state: none may leave a transaction open across calls into another.
+pub fn open_shared(
+    path: &Path,
+    busy: Duration,
+) -> Result<Rc<Connection>, (&'static str, rusqlite::Error)> {
+    let found = SHARED.with(|s| {
+        let mut s = s.borrow_mut();
+        s.retain(|(_, w)| w.strong_count() > 0);
+        s.iter()
+            .find(|(p, _)| p == path)
+            .and_then(|(_, w)| w.upgrade())
+    });
+    if let Some(db) = found {
+        return Ok(db);
+    }
+    let db = Rc::new(open(path, busy)?);
+    SHARED.with(|s| {
+        s.borrow_mut()
+            .push((path.to_path_buf(), Rc::downgrade(&db)))
+    });
+    Ok(db)
+}
 
 /// Open (creating) the database at `path` (its directory must exist); an error says which
 /// step failed.

@@ -524,6 +524,12 @@ impl Monitor {
                     .map(|l| l.write(name, &rest, &timefmt::now_rfc3339_nano()));
             }
         }
+        // Clients still in the backlog (an attached `run` connects as soon as the start
+        // returns) hear of the exit with the others, before exit.json is synced.
+        self.accept();
+        for i in 0..self.clients.len() {
+            self.client_io(i);
+        }
         let oom = self.oom.as_ref().is_some_and(OomWatch::killed);
         let _ = exit::write(&self.args.dir, code, &timefmt::now_rfc3339_nano(), oom);
         self.last_exit = Some(code);

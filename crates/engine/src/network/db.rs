@@ -60,7 +60,7 @@ pub struct Attachment {
 }
 
 pub struct NetDb {
-    pub(crate) db: Connection,
+    pub(crate) db: std::rc::Rc<Connection>,
 }
 
 fn network_row(r: &rusqlite::Row) -> rusqlite::Result<NetworkRow> {

@@ -29,7 +29,7 @@ CREATE INDEX IF NOT EXISTS volume_users_by_container ON volume_users(container);
 
 /// Open (creating) the database, in WAL mode with a busy timeout, with the volume tables at
 /// the current version.
-pub(crate) fn open(path: &Path) -> Result<Connection> {
+pub(crate) fn open(path: &Path) -> Result<std::rc::Rc<Connection>> {
     let db = crate::db::open(path)?;
     migrate(&db)?;
     Ok(db)

@@ -15,6 +15,7 @@ fn opts(a: &CreateArgs) -> CreateOpts {
         preserve_fds: a.preserve_fds,
         no_pivot: a.no_pivot,
         no_new_keyring: a.no_new_keyring,
+        config: None,
     }
 }
 

@@ -216,11 +216,10 @@ impl Engine {
         if opts.runtime.is_some() {
             spec.set_version(super::runtimes::EXTERNAL_OCI_VERSION.into());
         }
-        write_atomic(
-            &dir.join("config.json"),
-            &serde_json::to_vec_pretty(&spec)
-                .map_err(|e| Error::InvalidArgument(format!("spec: {e}")))?,
-        )?;
+        let bytes = serde_json::to_vec_pretty(&spec)
+            .map_err(|e| Error::InvalidArgument(format!("spec: {e}")))?;
+        write_atomic(&dir.join("config.json"), &bytes)?;
+        *self.prepared.borrow_mut() = Some((id.clone(), spec, bytes));
         undo.row = false;
         undo.mounted = false;
         undo.dir = false;

@@ -38,6 +38,9 @@ pub const EXIT_FILE: &str = "exit.json";
 pub struct Engine {
     pub root: PathBuf,
     pub store: Store,
+    /// The config.json this process just wrote for a container (its ID, the spec, the
+    /// bytes): `run` hands it to the runtime instead of having it read the file back.
+    prepared: std::cell::RefCell<Option<(String, oci_spec::runtime::Spec, Vec<u8>)>>,
 }
 
 impl Engine {
@@ -54,7 +57,21 @@ impl Engine {
         Ok(Engine {
             root: root.to_path_buf(),
             store: Store::open(&root.join("berth.db"))?,
+            prepared: Default::default(),
         })
+    }
+
+    /// The config.json of container `id` as [`Engine::create`] wrote it in this process, if it
+    /// did (taken: a later start reads the file, which may have changed).
+    pub fn take_prepared(&self, id: &str) -> Option<(oci_spec::runtime::Spec, Vec<u8>)> {
+        let mut prepared = self.prepared.borrow_mut();
+        match prepared.take() {
+            Some((for_id, spec, bytes)) if for_id == id => Some((spec, bytes)),
+            other => {
+                *prepared = other;
+                None
+            }
+        }
     }
 
     pub fn containers_dir(&self) -> PathBuf {

@@ -168,12 +168,15 @@ impl Rt {
     /// start child, or the monitor for a restart). `err_fd`, the read end of the container's
     /// stderr, gives back what a failing runtime printed. With `console` (`-t`), the runtime
     /// makes the container's pty and sends its master to that socket.
+    /// `config`: the container's config.json, parsed and as bytes, when this process has
+    /// just written it (see [`Engine::take_prepared`]).
     pub fn create_and_start(
         &self,
         id: &str,
         dir: &Path,
         err_fd: Option<RawFd>,
         console: Option<&Path>,
+        config: Option<(oci_spec::runtime::Spec, Vec<u8>)>,
     ) -> Result<Started> {
         match self {
             Rt::Builtin(rt) => {
@@ -182,6 +185,7 @@ impl Rt {
                         id: id.to_string(),
                         bundle: dir.to_path_buf(),
                         console_socket: console.map(Path::to_path_buf),
+                        config,
                         ..Default::default()
                     })
                     .map_err(super::start::exec_error)?;

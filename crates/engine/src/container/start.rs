@@ -265,7 +265,7 @@ impl Engine {
             None
         };
         let socket = console.as_ref().map(|c| c.path());
-        let created = rt.create_and_start(id, &self.dir(id), None, socket.as_deref())?;
+        let created = rt.create_and_start(id, &self.dir(id), None, socket.as_deref(), None)?;
         if let Some(c) = console {
             hand_terminal_to_monitor(c.receive()?)?;
         }
@@ -477,7 +477,13 @@ fn start_with_pipes(e: &Engine, r: &Row, o: &RunOptions) -> Result<(i32, Monitor
     dup_onto(err_w.as_raw_fd(), 2)?;
     let created =
         e.runtime_for(r)
-            .create_and_start(&r.id, &e.dir(&r.id), Some(err_r.as_raw_fd()), None)?;
+            .create_and_start(
+                &r.id,
+                &e.dir(&r.id),
+                Some(err_r.as_raw_fd()),
+                None,
+                e.take_prepared(&r.id),
+            )?;
     // Our own ends only: the monitor must see EOF when the container's side closes.
     for fd in [0, 1, 2] {
         dup_onto(null.as_raw_fd(), fd)?;
@@ -514,7 +520,13 @@ fn start_with_pty(e: &Engine, r: &Row) -> Result<(i32, MonitorFds)> {
     }
     let created =
         e.runtime_for(r)
-            .create_and_start(&r.id, &e.dir(&r.id), None, Some(&console.path()))?;
+            .create_and_start(
+                &r.id,
+                &e.dir(&r.id),
+                None,
+                Some(&console.path()),
+                e.take_prepared(&r.id),
+            )?;
     let master = console.receive()?;
     let fd = master.as_raw_fd();
     keep_open(fd)?;

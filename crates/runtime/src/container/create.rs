@@ -22,6 +22,9 @@ pub struct CreateOpts {
     pub preserve_fds: i32,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
+    /// The bundle's config.json as the caller already has it: parsed, and its exact bytes.
+    /// The file is then not read and parsed again (an engine that has just written it).
+    pub config: Option<(oci_spec::runtime::Spec, Vec<u8>)>,
 }
 
 /// A container that reached `created`; its init is our child until we exit.
@@ -86,7 +89,10 @@ impl Runtime {
         validate_id(&o.id)?;
         let bundle =
             std::fs::canonicalize(&o.bundle).map_err(|e| Error::io("bundle", &o.bundle, e))?;
-        let (spec, config_bytes) = spec::load_with_bytes(&bundle.join("config.json"))?;
+        let (spec, config_bytes) = match &o.config {
+            Some(given) => given.clone(),
+            None => spec::load_with_bytes(&bundle.join("config.json"))?,
+        };
         spec::validate(&spec)?;
         let rootfs = spec::rootfs(&spec, &bundle)?;
         let filter = self.seccomp_filter(&spec)?;

@@ -475,15 +475,13 @@ fn start_with_pipes(e: &Engine, r: &Row, o: &RunOptions) -> Result<(i32, Monitor
     }
     dup_onto(out_w.as_raw_fd(), 1)?;
     dup_onto(err_w.as_raw_fd(), 2)?;
-    let created =
-        e.runtime_for(r)
-            .create_and_start(
-                &r.id,
-                &e.dir(&r.id),
-                Some(err_r.as_raw_fd()),
-                None,
-                e.take_prepared(&r.id),
-            )?;
+    let created = e.runtime_for(r).create_and_start(
+        &r.id,
+        &e.dir(&r.id),
+        Some(err_r.as_raw_fd()),
+        None,
+        e.take_prepared(&r.id),
+    )?;
     // Our own ends only: the monitor must see EOF when the container's side closes.
     for fd in [0, 1, 2] {
         dup_onto(null.as_raw_fd(), fd)?;
@@ -518,15 +516,13 @@ fn start_with_pty(e: &Engine, r: &Row) -> Result<(i32, MonitorFds)> {
     for fd in [0, 1, 2] {
         dup_onto(null.as_raw_fd(), fd)?;
     }
-    let created =
-        e.runtime_for(r)
-            .create_and_start(
-                &r.id,
-                &e.dir(&r.id),
-                None,
-                Some(&console.path()),
-                e.take_prepared(&r.id),
-            )?;
+    let created = e.runtime_for(r).create_and_start(
+        &r.id,
+        &e.dir(&r.id),
+        None,
+        Some(&console.path()),
+        e.take_prepared(&r.id),
+    )?;
     let master = console.receive()?;
     let fd = master.as_raw_fd();
     keep_open(fd)?;

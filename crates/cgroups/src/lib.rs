@@ -63,6 +63,7 @@ mod path;
 mod stats;
 pub mod v1;
 pub mod v2;
+mod warm;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,7 @@ pub use stats::{
     hugepage_sizes, BlkioEntry, BlkioStats, CpuStats, CpuUsage, HugetlbStats, MemoryEntry,
     MemoryStats, PidsStats, Stats, Throttling,
 };
+pub use warm::warm_attach;
 
 /// Freezer state of a container cgroup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use crate::cli::{KillArgs, RmArgs, StartArgs, StopArgs};
 use crate::env::Env;
 
 pub fn start(env: &Env, a: &StartArgs) -> Result<i32, Failure> {
+    berth_engine::container::start::warm_start();
     let e = engine(env)?;
     if a.attach || a.interactive {
         let [one] = a.containers.as_slice() else {

@@ -398,3 +398,163 @@ fn inspect_has_the_engine_api_shape() {
     assert_eq!(both.as_array().unwrap().len(), 2);
     assert_eq!(both[0]["Id"], both[1]["Id"]);
 }
+
+mod container_support;
+
+/// How a Rust program's rootfs tarball for [`tar_crate_rootfs`] names and orders its
+/// entries; none has entries for the directories it needs, except `DirAfter`'s late one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    /// `bin/busybox`, `bin/sh` a symlink to it; GNU headers.
+    Gnu,
+    /// `bin/busybox`, `bin/sh` a hard link to it; ustar headers.
+    UstarHardLink,
+    /// `./bin/busybox`, `./bin/sh` (raw names: the tar crate drops a leading `./`).
+    DotSlash,
+    /// `bin/busybox`, `bin/sh`, then the `bin/` entry (0750, mtime 1000).
+    DirAfter,
+    /// `busybox` at the top level, `bin/sh` a symlink to `/busybox`.
+    TopLevel,
+    /// `bin/busybox` with a hole, as `append_path` writes a file with holes (a linker's
+    /// output often has some): a GNU sparse entry.
+    Sparse,
+}
+
+/// A busybox root filesystem tarball (uncompressed) written with the `tar` crate.
+fn tar_crate_rootfs(dir: &Path, shape: Shape) -> std::path::PathBuf {
+    let busybox = std::fs::read("/bin/busybox").unwrap();
+    let header = |path: &str, kind: tar::EntryType, size: usize, mode: u32| {
+        let mut h = if shape == Shape::UstarHardLink {
+            tar::Header::new_ustar()
+        } else {
+            tar::Header::new_gnu()
+        };
+        let name = &mut h.as_old_mut().name;
+        name.fill(0);
+        name[..path.len()].copy_from_slice(path.as_bytes());
+        h.set_entry_type(kind);
+        h.set_size(size as u64);
+        h.set_mode(mode);
+        h.set_mtime(1_000_000_000);
+        h
+    };
+    let p = if shape == Shape::DotSlash { "./" } else { "" };
+    let mut b = tar::Builder::new(Vec::new());
+    match shape {
+        Shape::Sparse => {
+            // A trailing hole keeps the binary runnable.
+            let f = dir.join("busybox-with-a-hole");
+            std::fs::write(&f, &busybox).unwrap();
+            let file = std::fs::OpenOptions::new().write(true).open(&f).unwrap();
+            let mut perms = file.metadata().unwrap().permissions();
+            file.set_len((busybox.len() as u64).div_ceil(4096) * 4096 + (1 << 20))
+                .unwrap();
+            drop(file);
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+            std::fs::set_permissions(&f, perms).unwrap();
+            b.append_path_with_name(&f, "bin/busybox").unwrap();
+        }
+        _ => {
+            let exe = if shape == Shape::TopLevel {
+                "busybox"
+            } else {
+                "bin/busybox"
+            };
+            let mut h = header(
+                &format!("{p}{exe}"),
+                tar::EntryType::Regular,
+                busybox.len(),
+                0o755,
+            );
+            h.set_cksum();
+            b.append(&h, &busybox[..]).unwrap();
+        }
+    }
+    let (kind, target) = match shape {
+        Shape::UstarHardLink => (tar::EntryType::Link, "bin/busybox"),
+        Shape::TopLevel => (tar::EntryType::Symlink, "/busybox"),
+        _ => (tar::EntryType::Symlink, "busybox"),
+    };
+    let mut h = header(&format!("{p}bin/sh"), kind, 0, 0o777);
+    h.set_link_name(target).unwrap();
+    h.set_cksum();
+    b.append(&h, &[][..]).unwrap();
+    if shape == Shape::DirAfter {
+        let mut h = header("bin/", tar::EntryType::Directory, 0, 0o750);
+        h.set_mtime(1000);
+        h.set_cksum();
+        b.append(&h, &[][..]).unwrap();
+    }
+    let data = b.into_inner().unwrap();
+    if shape == Shape::Sparse {
+        assert_eq!(data[156], b'S', "the tar crate wrote no sparse entry");
+    }
+    let path = dir.join(format!("{shape:?}.tar"));
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+#[test]
+fn tar_crate_rootfs_without_directory_entries_imports_and_runs() {
+    let root = container_support::Root::new();
+    for shape in [
+        Shape::Gnu,
+        Shape::UstarHardLink,
+        Shape::DotSlash,
+        Shape::DirAfter,
+        Shape::TopLevel,
+        Shape::Sparse,
+    ] {
+        let tar = tar_crate_rootfs(root.path(), shape);
+        let image = format!("tarcrate:{shape:?}").to_lowercase();
+        // Under a umask that would make 0700 directories of what mkdir(0755) makes.
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("umask 077 && exec \"$0\" \"$@\"")
+            .arg(BERTH)
+            .arg("--root")
+            .arg(root.path())
+            .args(["import", tar.to_str().unwrap(), &image])
+            .output()
+            .unwrap();
+        out(&o);
+        let exe = if shape == Shape::TopLevel {
+            "/busybox"
+        } else {
+            "/bin/busybox"
+        };
+        let run = |args: &[&str]| {
+            let mut a = vec!["run", "--rm", "--network", "none"];
+            a.extend_from_slice(args);
+            let o = root.berth(&a);
+            assert!(
+                o.status.success(),
+                "{shape:?}: {a:?}: {}",
+                container_support::stderr(&o)
+            );
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        };
+        assert_eq!(run(&[&image, exe, "echo", "ok"]), "ok\n", "{shape:?}");
+        assert_eq!(
+            run(&[&image, "/bin/sh", "-c", "echo sh"]),
+            "sh\n",
+            "{shape:?}"
+        );
+        let bin = run(&[&image, exe, "stat", "-c", "%a %u:%g %Y", "/bin"]);
+        if shape == Shape::DirAfter {
+            // The late entry gives the directory its own metadata.
+            assert_eq!(bin, "750 0:0 1000\n");
+        } else {
+            // Made as docker makes a missing parent: 0755, root's, whatever the umask.
+            assert_eq!(
+                bin.split(' ').take(2).collect::<Vec<_>>(),
+                ["755", "0:0"],
+                "{shape:?}"
+            );
+            assert_eq!(
+                run(&["--user", "65534", &image, exe, "echo", "nobody"]),
+                "nobody\n"
+            );
+        }
+    }
+}

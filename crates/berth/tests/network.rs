@@ -851,3 +851,152 @@ fn a_network_namespace_path_is_joined() {
     assert!(out.contains(&addr), "{out}");
     assert!(!out.contains("eth0"), "{out}");
 }
+
+/// `n` consecutive TCP ports nobody holds now: the kernel picks the first, the rest are
+/// checked with a real bind.
+fn free_ports(n: u16) -> u16 {
+    for _ in 0..100 {
+        let lo = free_port();
+        if lo.checked_add(n - 1).is_none() {
+            continue;
+        }
+        if (lo..lo + n).all(|p| std::net::TcpListener::bind(("0.0.0.0", p)).is_ok()) {
+            return lo;
+        }
+    }
+    panic!("no {n} consecutive free ports");
+}
+
+/// `-p LO-HI:80` publishes one free host port of the range (docker's rule), skipping ports
+/// that are taken (by a socket or published by another container) and failing when all are;
+/// `-p LO-HI:A-B` maps each port to its peer.
+#[test]
+fn a_host_port_range_publishes_one_free_port_and_two_ranges_map_port_by_port() {
+    let root = Root::new();
+    let lo = free_ports(3);
+    let held: Vec<_> = [lo, lo + 1]
+        .into_iter()
+        .map(|p| std::net::TcpListener::bind(("0.0.0.0", p)).unwrap())
+        .collect();
+    let range = format!("{lo}-{}:80", lo + 2);
+    let mut a = vec!["-p", &range];
+    let web = web_args("one-of-the-range");
+    a.extend(web.iter().map(String::as_str));
+    let one = run_d(&root, &a);
+    assert_eq!(
+        root.ok(&["port", &one]),
+        format!("80/tcp -> 0.0.0.0:{}\n", lo + 2)
+    );
+    let mut body = String::new();
+    eventually("httpd on the range's free port", || {
+        match http_get(&format!("127.0.0.1:{}", lo + 2)) {
+            Ok(b) => {
+                body = b;
+                true
+            }
+            Err(_) => false,
+        }
+    });
+    assert!(body.contains("one-of-the-range"), "{body}");
+    // Every port of the range taken (two by the test, one published): refused before start.
+    let o = root.berth(&["run", "-d", "-p", &range, IMAGE, "sleep", "100"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{lo}-{}", lo + 2)),
+        "{}",
+        stderr(&o)
+    );
+    // So is that one port asked for alone, as docker says.
+    let taken = format!("{}:80", lo + 2);
+    let o = root.berth(&["run", "-d", "-p", &taken, IMAGE, "sleep", "100"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("port is already allocated"),
+        "{}",
+        stderr(&o)
+    );
+    drop(held);
+
+    // Two ranges of one size: host port LO+i to container port 81+i.
+    let hosts = free_ports(3);
+    let ranges = format!("{hosts}-{}:81-83", hosts + 2);
+    let three = run_d(
+        &root,
+        &[
+            "-p",
+            &ranges,
+            IMAGE,
+            "sh",
+            "-c",
+            "for p in 81 82 83; do mkdir -p /w$p && echo port-$p > /w$p/index.html && \
+             httpd -p $p -h /w$p; done; exec sleep 1000",
+        ],
+    );
+    let want: String = (0..3)
+        .map(|i| format!("{}/tcp -> 0.0.0.0:{}\n", 81 + i, hosts + i))
+        .collect();
+    assert_eq!(root.ok(&["port", &three]), want);
+    assert_eq!(
+        root.ok(&["port", &three, "82"]),
+        format!("0.0.0.0:{}\n", hosts + 1)
+    );
+    for i in 0..3 {
+        let mut body = String::new();
+        eventually("each host port of the range to answer", || {
+            match http_get(&format!("127.0.0.1:{}", hosts + i)) {
+                Ok(b) => {
+                    body = b;
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+        assert!(body.contains(&format!("port-{}", 81 + i)), "{body}");
+    }
+    let ids = root.ids();
+    let mut rm = vec!["rm", "-f"];
+    rm.extend(ids.iter().map(String::as_str));
+    root.ok(&rm);
+    let table = nft_table();
+    for id in &ids {
+        assert!(!table.contains(&format!("berth:{id}")), "{table}");
+        assert_nothing_left(&root, id);
+    }
+}
+
+/// `network create --label`: the labels in `network inspect` and in `network ls`'s
+/// `{{.Labels}}`. (`network ls --filter` is not implemented in Berth.)
+#[test]
+fn network_labels_show_in_inspect_and_ls() {
+    let root = Root::new();
+    root.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        &subnet(10),
+        "--label",
+        "k=v",
+        "--label",
+        "k2=v2",
+        "--label",
+        "k3=a=b",
+        "labelled",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&root.ok(&["network", "inspect", "labelled"])).unwrap();
+    assert_eq!(
+        v[0]["Labels"],
+        serde_json::json!({"k": "v", "k2": "v2", "k3": "a=b"})
+    );
+    assert_eq!(
+        root.ok(&["network", "inspect", "-f", "{{json .Labels}}", "labelled"])
+            .trim(),
+        r#"{"k":"v","k2":"v2","k3":"a=b"}"#
+    );
+    let ls = root.ok(&["network", "ls", "--format", "{{.Name}} [{{.Labels}}]"]);
+    let mut lines: Vec<&str> = ls.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["bridge []", "labelled [k=v,k2=v2,k3=a=b]"], "{ls}");
+    root.ok(&["network", "rm", "labelled"]);
+}

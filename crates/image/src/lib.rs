@@ -20,8 +20,9 @@
 //!   and size have been verified and it has been fsynced and renamed into place.
 //!
 //! - [`unpack`]: a layer (plain, gzip or zstd tar) written into a snapshot directory, whiteouts in
-//!   overlayfs form, hostile archives (`..`, absolute paths, symlink or hard-link escapes,
-//!   oversize) refused with nothing left behind.
+//!   overlayfs form, missing parent directories made 0755, GNU sparse files in full, hostile
+//!   archives (`..`, absolute paths, symlink or hard-link escapes, oversize) and unknown entry
+//!   kinds refused with nothing left behind.
 //! - [`metadata`]: images by ID (named or dangling), names, repository digests and their
 //!   manifest/config/chain records in one SQLite database that the engine shares, opened by
 //!   [`sqlite`] (WAL, no fsync per commit, no checkpoint at each close).

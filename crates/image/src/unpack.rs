@@ -6,6 +6,10 @@
 //! an earlier entry) that would lead a write or a hard link outside the snapshot fails with
 //! EXDEV and the whole layer is refused. `unpack_new` removes the half-made snapshot then.
 //!
+//! Parent directories a layer has no entries for are made 0755 and root's (a later entry for
+//! one sets its own metadata); GNU sparse files are written out in full; an entry of a kind
+//! that makes nothing known (a volume label, a dumpdir) is refused rather than left out.
+//!
 //! Written for a slow disk: no fsync per file, parent directories resolved once and
 //! remembered, a file's owner, mode and times set through its open fd, large writes.
 
@@ -180,11 +184,22 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
         .map_err(|e| Error::io("read layer", dir, e))?
     {
         let mut entry = entry.map_err(|e| Error::io("read layer entry", dir, e))?;
+        use tar::EntryType as T;
+        let kind = entry.header().entry_type();
+        // Records about other entries: `tar` applies pax and GNU long-name records to the
+        // entry they describe; a pax global header (git archive writes one) makes no file.
+        if matches!(
+            kind,
+            T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink
+        ) {
+            continue;
+        }
         let raw = entry.path_bytes().into_owned();
         let rel = clean_path(&raw)?;
         let Some(rel) = rel else { continue }; // the root itself ("./")
         stats.entries += 1;
-        stats.bytes += entry.header().size().unwrap_or(0);
+        // The entry's real size: a GNU sparse file's is more than what the archive holds.
+        stats.bytes += entry.size();
         if stats.bytes > opts.max_bytes {
             return Err(hostile(format!(
                 "layer is larger than the limit of {} bytes",
@@ -211,8 +226,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
         }
         let h = entry.header().clone();
         let mode = h.mode().unwrap_or(0o644) & 0o7777;
-        use tar::EntryType as T;
-        match h.entry_type() {
+        match kind {
             T::Directory => {
                 match mkdirat(pfd.as_fd_ref(), &name, 0o700) {
                     Ok(()) => {}
@@ -227,7 +241,9 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
                 }
                 dir_times.push((rel.clone(), h.mtime().unwrap_or(0)));
             }
-            T::Regular | T::Continuous => {
+            // A GNU sparse file is read with its holes as zeros (the tar crate writes one for
+            // any file with holes, such as a linker's output).
+            T::Regular | T::Continuous | T::GNUSparse => {
                 let mut fd = None;
                 create(&mut parents, pfd.as_fd_ref(), &name, || {
                     fd = Some(openat(
@@ -297,7 +313,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
                 continue; // a hard link shares the target's metadata
             }
             T::Char | T::Block | T::Fifo => {
-                let kind = match h.entry_type() {
+                let node = match kind {
                     T::Char => libc::S_IFCHR,
                     T::Block => libc::S_IFBLK,
                     _ => libc::S_IFIFO,
@@ -307,12 +323,19 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
                     h.device_minor().ok().flatten().unwrap_or(0),
                 );
                 parents.remove(pfd.as_fd_ref(), &name)?;
-                mknod(pfd.as_fd_ref(), &name, kind | 0o600, dev)?;
+                mknod(pfd.as_fd_ref(), &name, node | 0o600, dev)?;
             }
-            // Metadata-only or unknown entry kinds (pax/gnu headers are consumed by `tar`).
-            _ => continue,
+            // Skipping it would leave a file out of the image without a word: refuse, as
+            // docker and containerd do (GNU volume labels, dumpdirs, multi-volume parts).
+            _ => {
+                return Err(Error::Unsupported(format!(
+                    "tar entry {} of type '{}' in a layer",
+                    rel.display(),
+                    kind.as_byte().escape_ascii()
+                )))
+            }
         }
-        let is_link = h.entry_type() == T::Symlink;
+        let is_link = kind == T::Symlink;
         chown(
             pfd.as_fd_ref(),
             &name,
@@ -324,7 +347,7 @@ fn unpack_tar(tar_stream: impl Read, dir: &Path, opts: &Options) -> Result<Stats
             chmod(pfd.as_fd_ref(), &name, mode, &rel)?;
         }
         set_xattrs(&mut entry, pfd.as_fd_ref(), &name)?;
-        if h.entry_type() != T::Directory {
+        if kind != T::Directory {
             set_mtime(pfd.as_fd_ref(), &name, h.mtime().unwrap_or(0) as i64, &rel)?;
         }
     }
@@ -493,7 +516,9 @@ fn mkdirat(dir: BorrowedFd, name: &OsStr, mode: u32) -> std::io::Result<()> {
 }
 
 /// Each parent component is made (as a directory) or resolved beneath the root; a symlink
-/// that leads out is refused rather than followed.
+/// that leads out is refused rather than followed. A parent the layer has no entry for (yet)
+/// is made as docker and containerd make it: 0755 and owned by root, whatever the umask; a
+/// later entry for it gives it its own metadata.
 fn mkdir_parents(root: BorrowedFd, parent: &Path) -> Result<OwnedFd> {
     let mut cur = PathBuf::new();
     for c in parent.components() {
@@ -514,8 +539,12 @@ fn mkdir_parents(root: BorrowedFd, parent: &Path) -> Result<OwnedFd> {
                     openat(root, up.as_os_str(), libc::O_PATH | libc::O_DIRECTORY, 0)
                         .map_err(|e| Error::io("open", up, e))?
                 };
-                match mkdirat(ufd.as_fd_ref(), cur.file_name().expect("component"), 0o755) {
-                    Ok(()) => {}
+                let name = cur.file_name().expect("component");
+                match mkdirat(ufd.as_fd_ref(), name, 0o755) {
+                    Ok(()) => {
+                        chown(ufd.as_fd_ref(), name, 0, 0, &cur)?;
+                        chmod(ufd.as_fd_ref(), name, 0o755, &cur)?;
+                    }
                     // A dangling symlink sits there: refuse rather than guess where it points.
                     Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                         return Err(hostile(format!(

@@ -321,3 +321,126 @@ fn a_later_entry_replaces_an_earlier_one() {
     );
     assert_eq!(std::fs::read(root.join("b/inside")).unwrap(), b"then a dir");
 }
+
+#[test]
+fn parents_without_entries_are_made_and_a_later_directory_entry_sets_its_own_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    let data = layer(|b| {
+        add(b, "usr/local/bin/tool", EntryType::Regular, None, b"x");
+        add(b, "./opt/app", EntryType::Regular, None, b"y");
+        add(b, "top", EntryType::Regular, None, b"z");
+        // The directory entry after its file, as some archivers write them.
+        let mut h = header("usr/local/", EntryType::Directory, 0, 0o750);
+        h.set_uid(7);
+        h.set_gid(8);
+        h.set_mtime(1000);
+        h.set_cksum();
+        b.append(&h, &[][..]).unwrap();
+    });
+    unpack_new(&data[..], &root, &Options::default()).unwrap();
+    for (d, want) in [
+        ("usr", (0o755, 0, 0)),
+        ("usr/local", (0o750, 7, 8)),
+        ("usr/local/bin", (0o755, 0, 0)),
+        ("opt", (0o755, 0, 0)),
+    ] {
+        let m = std::fs::metadata(root.join(d)).unwrap();
+        assert!(m.is_dir(), "{d}");
+        assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), want, "{d}");
+    }
+    assert_eq!(
+        std::fs::metadata(root.join("usr/local")).unwrap().mtime(),
+        1000
+    );
+    assert_eq!(
+        std::fs::read(root.join("usr/local/bin/tool")).unwrap(),
+        b"x"
+    );
+    assert_eq!(std::fs::read(root.join("opt/app")).unwrap(), b"y");
+    assert_eq!(std::fs::read(root.join("top")).unwrap(), b"z");
+}
+
+#[test]
+fn a_gnu_sparse_file_is_unpacked_with_its_holes_as_zeros() {
+    // The tar crate writes a file with holes (a linker's output often has some) as a GNU
+    // sparse entry; it used to be skipped, and the file was missing from the image.
+    let src = tempfile::tempdir().unwrap();
+    let f = src.path().join("sparse");
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut w = std::fs::File::create(&f).unwrap();
+        w.write_all(b"head").unwrap();
+        w.seek(SeekFrom::Start(1 << 20)).unwrap();
+        w.write_all(b"middle").unwrap();
+        w.set_len(3 << 20).unwrap();
+    }
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_path_with_name(&f, "bin/tool").unwrap();
+    let data = b.into_inner().unwrap();
+    assert_eq!(
+        data[156], b'S',
+        "the tar crate did not write a sparse entry"
+    );
+    assert!(data.len() < 1 << 20, "holes were stored");
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    let st = unpack_new(&data[..], &root, &Options::default()).unwrap();
+    assert_eq!((st.entries, st.bytes), (1, 3 << 20));
+    let got = std::fs::read(root.join("bin/tool")).unwrap();
+    let mut want = vec![0u8; 3 << 20];
+    want[..4].copy_from_slice(b"head");
+    want[1 << 20..(1 << 20) + 6].copy_from_slice(b"middle");
+    assert!(got == want, "content differs");
+    let m = std::fs::metadata(root.join("bin/tool")).unwrap();
+    assert_eq!(
+        m.mode() & 0o7777,
+        std::fs::metadata(&f).unwrap().mode() & 0o7777
+    );
+
+    // Its real size counts against the limit, not the bytes the archive holds.
+    let e = unpack_new(
+        &data[..],
+        &dir.path().join("small"),
+        &Options { max_bytes: 1 << 20 },
+    )
+    .expect_err("over the limit");
+    assert!(e.to_string().contains("limit"), "{e}");
+}
+
+#[test]
+fn unknown_entry_types_are_refused_and_a_pax_global_header_makes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("snap");
+    // `git archive` starts with a pax global header.
+    let data = layer(|b| {
+        add(b, "pax_global_header", EntryType::XGlobalHeader, None, b"");
+        add(
+            b,
+            "PaxHeaders/x/ignored",
+            EntryType::XGlobalHeader,
+            None,
+            b"",
+        );
+        add(b, "f", EntryType::Regular, None, b"x");
+    });
+    unpack_new(&data[..], &root, &Options::default()).unwrap();
+    let names: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["f"]);
+
+    // A GNU volume label: skipping it silently is how files went missing; refuse instead.
+    let data = layer(|b| {
+        add(b, "f", EntryType::Regular, None, b"x");
+        add(b, "label", EntryType::new(b'V'), None, b"");
+    });
+    let root = dir.path().join("snap2");
+    let e = unpack_new(&data[..], &root, &Options::default())
+        .expect_err("unknown type accepted")
+        .to_string();
+    assert!(e.contains("label") && e.contains("type 'V'"), "{e}");
+    assert!(!root.exists(), "half-made snapshot left behind");
+}

@@ -264,17 +264,37 @@ impl Engine {
         let mut maps = Vec::new();
         let mut chosen: Vec<u16> = Vec::new();
         let mut docker: serde_json::Map<String, Value> = serde_json::Map::new();
+        // One start at a time picks host ports, up to its ports.json, which the next reads.
+        let _ports_lock = network_lock(&self.root, "ports")?;
+        let others = self.published_by_others(&r.id);
         for p in &o.ports {
             let pr = proto(&p.proto);
+            // Another container's published port is held by an nft rule only, not a socket:
+            // no bind shows it taken.
+            let theirs: Vec<u16> = others
+                .iter()
+                .filter(|(q, ip, _)| {
+                    *q == pr && (ip.is_none() || p.host_ip.is_none() || *ip == p.host_ip)
+                })
+                .map(|(_, _, port)| *port)
+                .collect();
+            let avoid: Vec<u16> = chosen.iter().chain(&theirs).copied().collect();
             let host_port = match (p.host_port, p.host_port_last) {
                 (Some(first), Some(last)) if last > first => {
-                    ports::free_in(pr, p.host_ip, first..=last, &chosen)?
+                    ports::free_in(pr, p.host_ip, first..=last, &avoid)?
+                }
+                (Some(hp), _) if theirs.contains(&hp) => {
+                    return Err(berth_network::Error::PortInUse {
+                        addr: p.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED).to_string(),
+                        port: hp,
+                    }
+                    .into())
                 }
                 (Some(hp), _) => {
                     ports::check_free(pr, p.host_ip, hp)?;
                     hp
                 }
-                (None, _) => ports::random_free(pr, p.host_ip, &chosen)?,
+                (None, _) => ports::random_free(pr, p.host_ip, &avoid)?,
             };
             chosen.push(host_port);
             maps.push(PortMap {
@@ -303,6 +323,40 @@ impl Engine {
         )?;
         Nft::berth().publish(&r.id, &n.bridge, &maps)?;
         Ok(())
+    }
+
+    /// The host ports other containers publish now, from their ports.json: (protocol, host
+    /// address (None: all), port).
+    fn published_by_others(&self, id: &str) -> Vec<(Proto, Option<Ipv4Addr>, u16)> {
+        let mut out = Vec::new();
+        let Ok(dir) = std::fs::read_dir(self.containers_dir()) else {
+            return out;
+        };
+        for e in dir.flatten() {
+            if e.file_name().to_str() == Some(id) {
+                continue;
+            }
+            // Lock files and containers without published ports have none.
+            let Ok(bytes) = std::fs::read(e.path().join(PORTS_FILE)) else {
+                continue;
+            };
+            let Ok(Value::Object(map)) = serde_json::from_slice(&bytes) else {
+                continue;
+            };
+            for (key, list) in &map {
+                let pr = proto(key.split_once('/').map_or("tcp", |(_, p)| p));
+                for b in list.as_array().into_iter().flatten() {
+                    let ip = b["HostIp"]
+                        .as_str()
+                        .and_then(|i| i.parse::<Ipv4Addr>().ok())
+                        .filter(|i| !i.is_unspecified());
+                    if let Some(port) = b["HostPort"].as_str().and_then(|p| p.parse().ok()) {
+                        out.push((pr, ip, port));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Take back what [`Engine::network_up`] gave; each step runs even if one before failed

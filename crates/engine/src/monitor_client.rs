@@ -70,7 +70,7 @@ pub fn attach_streams(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<i32> {
-    let mut sock = connect_soon(dir)?.ok_or_else(|| {
+    let mut sock = connect(dir)?.ok_or_else(|| {
         Error::Conflict("You cannot attach to a stopped container, start it first".into())
     })?;
     let request = format!(
@@ -107,7 +107,7 @@ pub fn attach_streams(
 /// socket and reads the frames with [`read_frames`] (a terminal's client, which must watch
 /// its input for the detach keys).
 pub fn open_attach(dir: &Path, streams: Streams) -> Result<UnixStream> {
-    let mut sock = connect_soon(dir)?.ok_or_else(|| {
+    let mut sock = connect(dir)?.ok_or_else(|| {
         Error::Conflict("You cannot attach to a stopped container, start it first".into())
     })?;
     let request = format!(
@@ -199,19 +199,6 @@ pub fn resize(dir: &Path, rows: u16, cols: u16) -> Result<()> {
             "the container has no terminal to resize ({})",
             answer.trim()
         )))
-    }
-}
-
-/// [`connect`], retried for up to 5 s while nobody listens: callers that saw the container
-/// running use it, since a monitor binds its socket a moment after `run -d` returns.
-pub fn connect_soon(dir: &Path) -> Result<Option<UnixStream>> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        match connect(dir)? {
-            Some(s) => return Ok(Some(s)),
-            None if std::time::Instant::now() >= deadline => return Ok(None),
-            None => std::thread::sleep(std::time::Duration::from_millis(2)),
-        }
     }
 }
 

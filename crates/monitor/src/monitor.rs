@@ -572,25 +572,21 @@ impl Monitor {
     }
 
     fn remove(&mut self) {
-        if self.args.auto_remove {
-            let mut cmd = self.berth();
+        let id = self.args.id.clone();
+        let args: &[&str] = if self.args.auto_remove {
             // As docker run --rm: anonymous volumes go with the container.
-            cmd.args(["rm", "-f", "-v", &self.args.id]);
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            if let Ok(child) = cmd.spawn() {
-                self.phase = Phase::Removing {
-                    cmd: child.id() as libc::pid_t,
-                };
-                return;
-            }
+            &["rm", "-f", "-v", &id]
         } else if self.args.cleanup && !self.stopped_by_user() {
             // (`stop` and `rm` give the network back themselves, holding the container's
             // lock: a cleanup command would only wait for them.)
+            &["container-cleanup", &id]
+        } else {
+            &[]
+        };
+        if !args.is_empty() {
             let mut cmd = self.berth();
-            cmd.args(["container-cleanup", &self.args.id]);
-            cmd.stdin(Stdio::null())
+            cmd.args(args)
+                .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             if let Ok(child) = cmd.spawn() {

@@ -82,7 +82,7 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
         );
     }
     if a.flags.interactive {
-        send_stdin(e.dir(&row.id).join("monitor.sock"));
+        send_stdin(e.dir(&row.id));
     }
     follow(&e, &row.id)
 }
@@ -105,27 +105,19 @@ pub fn start_and_attach(
     }
     let r = e.start(arg)?;
     if interactive {
-        send_stdin(e.dir(&r.id).join("monitor.sock"));
+        send_stdin(e.dir(&r.id));
     }
     follow(e, &r.id)
 }
 
 /// `-i`: our stdin to the container's, through the monitor's attach protocol (a stdin-only
-/// attach; our EOF closes the container's stdin). The monitor's socket appears just after
-/// its exec.
-pub fn send_stdin(sock: PathBuf) {
+/// attach; our EOF closes the container's stdin). The start bound the monitor's socket
+/// before it returned.
+pub fn send_stdin(dir: PathBuf) {
     std::thread::spawn(move || {
-        let mut conn = None;
-        for _ in 0..2000 {
-            // Through /proc/self/fd: a long data root's path does not fit a socket address.
-            let dir = sock.parent().unwrap_or(std::path::Path::new("/"));
-            if let Ok(Some(c)) = berth_engine::monitor_client::connect(dir) {
-                conn = Some(c);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let Some(mut c) = conn else { return };
+        let Ok(Some(mut c)) = berth_engine::monitor_client::connect(&dir) else {
+            return;
+        };
         let hello = b"{\"attach\":{\"stdin\":true,\"stdout\":false,\"stderr\":false}}\n";
         if c.write_all(hello).is_ok() {
             let _ = std::io::copy(&mut std::io::stdin().lock(), &mut c);
@@ -138,21 +130,14 @@ pub fn send_stdin(sock: PathBuf) {
 
 /// The monitor's `wait` answer (`{"exit_code":N}`), which it gives even while an `--rm`
 /// removal runs: the status survives the container's dir.
-fn wait_on_monitor(sock: PathBuf) -> std::sync::mpsc::Receiver<i32> {
+fn wait_on_monitor(dir: PathBuf) -> std::sync::mpsc::Receiver<i32> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut conn = None;
-        // The socket appears a moment after the monitor's exec: retry often.
-        for _ in 0..2000 {
-            // Through /proc/self/fd: a long data root's path does not fit a socket address.
-            let dir = sock.parent().unwrap_or(std::path::Path::new("/"));
-            if let Ok(Some(c)) = berth_engine::monitor_client::connect(dir) {
-                conn = Some(c);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let Some(mut c) = conn else { return };
+        // The start bound the socket before it returned; gone, the monitor is done and
+        // `follow` finds the exit in exit.json or the row.
+        let Ok(Some(mut c)) = berth_engine::monitor_client::connect(&dir) else {
+            return;
+        };
         if c.write_all(b"{\"wait\":{}}\n").is_err() {
             return;
         }
@@ -175,7 +160,7 @@ fn wait_on_monitor(sock: PathBuf) -> std::sync::mpsc::Receiver<i32> {
 /// whole output to the log before either.
 pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
     forward_signals();
-    let waited = wait_on_monitor(e.dir(id).join("monitor.sock"));
+    let waited = wait_on_monitor(e.dir(id));
     let log_path = e.dir(id).join(format!("{id}-json.log"));
     let mut log: Option<std::io::BufReader<std::fs::File>> = None;
     let mut partial = String::new();

@@ -192,18 +192,7 @@ fn exec_it_gives_a_terminal_with_resizes_and_its_status() {
     s.send(b"stty size\r");
     s.expect("24 80");
     s.resize(40, 100);
-    let mut seen = false;
-    for _ in 0..100 {
-        s.send(b"stty size\r");
-        s.expect("stty size\r\n");
-        s.expect("\r\n");
-        if s.text().contains("40 100\r\n") {
-            seen = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(seen, "the new size was not seen inside: {:?}", s.text());
+    s.expect_size(40, 100);
     s.send(b"sh -c 'echo sta\"\"rted; sleep 1000'\r");
     s.expect("started");
     s.send(b"\x03");

@@ -154,6 +154,27 @@ impl Session {
         String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
     }
 
+    /// Asks the shell for `stty size` until it answers `rows cols` (a resize reaches the
+    /// process through SIGWINCH, a moment later); panics after 100 tries.
+    pub fn expect_size(&mut self, rows: u16, cols: u16) {
+        let want = format!("{rows} {cols}\r\n");
+        for _ in 0..100 {
+            self.send(b"stty size\r");
+            // Only the end of the echo: a SIGWINCH while it is typed makes the shell redraw
+            // the line, with escape codes amid the command.
+            self.expect("ize\r\n");
+            self.expect("\r\n");
+            if self.text().contains(&want) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the size {rows} {cols} was not seen inside: {:?}",
+            self.text()
+        );
+    }
+
     /// Resizes the terminal (the kernel sends berth SIGWINCH).
     pub fn resize(&self, rows: u16, cols: u16) {
         set_size(self.master.as_raw_fd(), rows, cols);

@@ -58,6 +58,23 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The MTU of the link the host's default route leaves by (1500 without one).
+fn host_mtu() -> u32 {
+    let o = Command::new("ip")
+        .args(["-4", "-o", "route", "show", "default"])
+        .output()
+        .unwrap();
+    let route = String::from_utf8_lossy(&o.stdout).into_owned();
+    match route.split_whitespace().skip_while(|w| *w != "dev").nth(1) {
+        Some(dev) => std::fs::read_to_string(format!("/sys/class/net/{dev}/mtu"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
+        None => 1500,
+    }
+}
+
 fn http_get(addr: &str) -> std::io::Result<String> {
     let mut s =
         std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3))?;
@@ -90,6 +107,18 @@ fn default_bridge_gives_an_address_a_route_hosts_and_resolv_conf() {
     let route =
         String::from_utf8_lossy(&exec_out(&root, &id, &["ip", "route"]).stdout).into_owned();
     assert!(route.contains(&format!("default via {gw}")), "{route}");
+    // The links take 64 KiB frames (traffic on this host); the default route holds what
+    // leaves it to the MTU of the host's own default route.
+    let link_mtu = exec_out(&root, &id, &["cat", "/sys/class/net/eth0/mtu"]).stdout;
+    assert_eq!(String::from_utf8_lossy(&link_mtu).trim(), "65520");
+    let ns = root.path().join("netns").join(&id);
+    let inside = Command::new("nsenter")
+        .arg(format!("--net={}", ns.display()))
+        .args(["ip", "-4", "route", "show", "default"])
+        .output()
+        .unwrap();
+    let inside = String::from_utf8_lossy(&inside.stdout).into_owned();
+    assert!(inside.contains(&format!("mtu {}", host_mtu())), "{inside}");
     let hosts =
         String::from_utf8_lossy(&exec_out(&root, &id, &["cat", "/etc/hosts"]).stdout).into_owned();
     assert!(

@@ -23,7 +23,8 @@ use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteMetric, RouteProtocol,
+    RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use nix::errno::Errno;
@@ -34,6 +35,12 @@ use wire::Wire;
 
 /// The MTU used when the host has no default route to copy one from.
 const FALLBACK_MTU: u32 = 1500;
+/// The MTU of Berth's bridges and veths unless one is configured: traffic that stays on
+/// this host (host to container, container to container) then moves in segments of up to
+/// 64 KiB, as over loopback. What leaves the host is held to the host's MTU by the
+/// container's default route (its `mtu` metric, see [`Attach::route_mtu`]), so TCP to
+/// the outside still advertises and sends segments that fit the host's link.
+pub const LOCAL_MTU: u32 = 65_520;
 /// The kernel's local routing table: the host's own and broadcast addresses, not networks.
 const RT_TABLE_LOCAL: u32 = 255;
 /// The GSO/GRO packet size Berth's bridges and veths get where the kernel has IPv4 BIG TCP
@@ -57,7 +64,11 @@ pub struct Attach<'a> {
     pub addr: Ipv4Net,
     pub gateway: Option<Ipv4Addr>,
     pub mac: [u8; 6],
+    /// The MTU of both veth ends.
     pub mtu: u32,
+    /// The MTU of the default route, when lower than `mtu`: the host's, for traffic that
+    /// leaves it.
+    pub route_mtu: Option<u32>,
 }
 
 impl Netlink {
@@ -303,7 +314,7 @@ impl Netlink {
         ];
         if let Some(gw) = a.gateway {
             reqs.push((
-                RouteNetlinkMessage::NewRoute(default_route(index, gw)),
+                RouteNetlinkMessage::NewRoute(default_route(index, gw, a.route_mtu)),
                 NLM_F_CREATE | NLM_F_EXCL,
             ));
         }
@@ -458,7 +469,7 @@ fn address(index: u32, net: Ipv4Net) -> AddressMessage {
     msg
 }
 
-fn default_route(index: u32, gateway: Ipv4Addr) -> RouteMessage {
+fn default_route(index: u32, gateway: Ipv4Addr, mtu: Option<u32>) -> RouteMessage {
     let mut msg = RouteMessage::default();
     msg.header.address_family = AddressFamily::Inet;
     msg.header.table = RouteHeader::RT_TABLE_MAIN;
@@ -469,6 +480,10 @@ fn default_route(index: u32, gateway: Ipv4Addr) -> RouteMessage {
         RouteAttribute::Gateway(RouteAddress::Inet(gateway)),
         RouteAttribute::Oif(index),
     ];
+    if let Some(mtu) = mtu {
+        msg.attributes
+            .push(RouteAttribute::Metrics(vec![RouteMetric::Mtu(mtu)]));
+    }
     msg
 }
 

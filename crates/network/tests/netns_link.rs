@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use berth_network::ipam::{self, overlaps};
-use berth_network::link::{Attach, Netlink};
+use berth_network::link::{Attach, Netlink, LOCAL_MTU};
 use berth_network::netns::{create_pinned, delete_pinned, in_netns};
 use berth_network::{Error, Ipv4Net};
 
@@ -147,6 +147,7 @@ fn attach(
         gateway: Some(host(subnet, 1)),
         mac: ipam::mac_for(ip),
         mtu: 1400,
+        route_mtu: None,
     })
     .unwrap();
     eprintln!("attach_container({host_if}) took {:?}", started.elapsed());
@@ -299,6 +300,49 @@ fn container_end_has_its_name_address_mac_mtu_and_default_route() {
 }
 
 #[test]
+fn default_route_holds_outward_traffic_to_the_route_mtu() {
+    let mut lab = Lab::new();
+    let bridge = lab.bridge(0);
+    let subnet = lab.subnet();
+    let gw = host(subnet, 1);
+    let mut nl = Netlink::open().unwrap();
+    nl.ensure_bridge(&bridge, with_prefix(gw, subnet), LOCAL_MTU)
+        .unwrap();
+    let ns = lab.netns("c1");
+    let ip2 = host(subnet, 2);
+    nl.attach_container(&Attach {
+        bridge: &bridge,
+        host_ifname: &lab.host_if(1),
+        netns: &ns,
+        ifname: "eth0",
+        addr: with_prefix(ip2, subnet),
+        gateway: Some(gw),
+        mac: ipam::mac_for(ip2),
+        mtu: LOCAL_MTU,
+        route_mtu: Some(1400),
+    })
+    .unwrap();
+    let eth0 = ip(Some(&ns), &["-o", "link", "show", "eth0"]);
+    assert!(eth0.contains(&format!("mtu {LOCAL_MTU} ")), "{eth0}");
+    let routes = ip(Some(&ns), &["-4", "route", "show", "default"]);
+    assert!(
+        routes.contains(&format!("default via {gw} dev eth0")) && routes.contains("mtu 1400"),
+        "{routes}"
+    );
+    // What leaves the host goes by the default route and its MTU; the bridge's
+    // neighbours (the host through the gateway, other containers) by the link's.
+    let out = ip(Some(&ns), &["-4", "route", "get", "192.0.2.9"]);
+    assert!(out.contains("mtu 1400"), "{out}");
+    let local = ip(Some(&ns), &["-4", "route", "get", &gw.to_string()]);
+    assert!(!local.contains("mtu 1400"), "{local}");
+    let host_end = ip(None, &["-o", "link", "show", &lab.host_if(1)]);
+    assert!(
+        host_end.contains(&format!("mtu {LOCAL_MTU} ")),
+        "{host_end}"
+    );
+}
+
+#[test]
 fn internal_container_end_has_no_default_route() {
     let mut lab = Lab::new();
     let bridge = lab.bridge(0);
@@ -317,6 +361,7 @@ fn internal_container_end_has_no_default_route() {
         gateway: None,
         mac: ipam::mac_for(ip2),
         mtu: 1500,
+        route_mtu: None,
     })
     .unwrap();
     let routes = ip(Some(&ns), &["-4", "route", "show"]);
@@ -439,6 +484,7 @@ fn failed_attach_leaves_no_veth() {
         gateway: Some(host(subnet, 1)),
         mac: ipam::mac_for(ip3),
         mtu: 1500,
+        route_mtu: None,
     };
     let err = nl.attach_container(&taken).unwrap_err().to_string();
     assert!(

@@ -196,7 +196,9 @@ pub fn remove_bridge(bridge: &str) {
         if let Some(c) = l.strip_prefix("chain ") {
             // `chain NAME { # handle N`
             chain = c.split_whitespace().next().unwrap_or("").to_string();
-        } else if l.contains(&format!("\"{bridge}\"")) {
+        } else if l.contains(&format!("\"{bridge}\""))
+            || l.contains(&format!("\"berth-net:{bridge}\""))
+        {
             if let Some(h) = l.rsplit_once("# handle ").map(|(_, h)| h.to_string()) {
                 let _ = Command::new("nft")
                     .args(["delete", "rule", "ip", "berth", &chain, "handle", &h])

@@ -4,6 +4,7 @@
 //! and by reconcile for a container found not running.
 
 use super::db::{Attachment, NetDb, NetworkRow};
+use super::manage::Mtus;
 use super::{dns, files, netns_path};
 use crate::container::{options_of, Engine};
 use crate::options::{Network, PortSpec, RunOptions};
@@ -139,10 +140,7 @@ impl Engine {
         }
         netns::create_pinned(&ns)?;
         let mut nl = Netlink::open()?;
-        let mtu = match super::manage::configured_mtu(&self.root) {
-            Some(m) => m,
-            None => nl.default_mtu()?,
-        };
+        let mtu = super::manage::mtus(&self.root, &mut nl)?;
         let mut ips = Vec::new();
         let mut primary: Option<(NetworkRow, Ipv4Addr)> = None;
         let mut nameserver = None;
@@ -186,7 +184,7 @@ impl Engine {
         n: &NetworkRow,
         a: &Attachment,
         index: usize,
-        mtu: u32,
+        mtu: Mtus,
     ) -> Result<Ipv4Addr> {
         let subnet = subnet_of(n)?;
         let gateway = gateway_of(n)?;
@@ -203,7 +201,7 @@ impl Engine {
                 })?;
                 let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
                     .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
-                nl.ensure_bridge(&n.bridge, gw_net, mtu)?;
+                nl.ensure_bridge(&n.bridge, gw_net, mtu.link)?;
                 berth_network::link::enable_route_localnet(&n.bridge)?;
             }
         }
@@ -246,7 +244,8 @@ impl Engine {
             addr,
             gateway: (index == 0 && !n.internal).then_some(gateway),
             mac: ipam::mac_for(ip),
-            mtu,
+            mtu: mtu.link,
+            route_mtu: (mtu.route < mtu.link).then_some(mtu.route),
         })?;
         // A container reaching its own published port through a host address comes back
         // out of the bridge port it entered by (br_netfilter): hairpin mode lets it.
@@ -419,10 +418,7 @@ impl Engine {
             .find(|a| a.network == n.id)
             .ok_or_else(|| Error::Db("attachment vanished".into()))?;
         let mut nl = Netlink::open()?;
-        let mtu = match super::manage::configured_mtu(&self.root) {
-            Some(m) => m,
-            None => nl.default_mtu()?,
-        };
+        let mtu = super::manage::mtus(&self.root, &mut nl)?;
         self.plug(db, &mut nl, r, n, a, index, mtu)?;
         dns::refresh(self, db, n)
     }

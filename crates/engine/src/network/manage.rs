@@ -5,7 +5,8 @@ use super::db::{Attachment, NetDb, NetworkRow};
 use super::{DEFAULT_BRIDGE, DEFAULT_NETWORK};
 use crate::container::Engine;
 use crate::{names, Error, Result};
-use berth_network::{ipam, link::Netlink, nft::Nft, Ipv4Net};
+use berth_network::link::{Netlink, LOCAL_MTU};
+use berth_network::{ipam, nft::Nft, Ipv4Net};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -34,9 +35,29 @@ fn configured(root: &std::path::Path) -> (Option<Ipv4Net>, Option<String>) {
     )
 }
 
-/// `R/network.json`'s `"mtu"` (daemon.json's): the MTU of Berth's bridges and veths instead
-/// of the host's (that of its default route's link).
-pub fn configured_mtu(root: &std::path::Path) -> Option<u32> {
+/// The MTUs a container's interfaces get.
+#[derive(Clone, Copy, Debug)]
+pub struct Mtus {
+    /// Of the bridge and both veth ends.
+    pub link: u32,
+    /// Of the container's default route: what leaves the host.
+    pub route: u32,
+}
+
+/// `R/network.json`'s `"mtu"` (daemon.json's) sets both, as Docker's does; else the links
+/// get [`LOCAL_MTU`] and the default route the host's (that of its default route's link),
+/// so that traffic on this host is not cut to the size of the host's NIC's frames.
+pub fn mtus(root: &std::path::Path, nl: &mut Netlink) -> Result<Mtus> {
+    Ok(match configured_mtu(root) {
+        Some(m) => Mtus { link: m, route: m },
+        None => Mtus {
+            link: LOCAL_MTU,
+            route: nl.default_mtu()?,
+        },
+    })
+}
+
+fn configured_mtu(root: &std::path::Path) -> Option<u32> {
     let v: serde_json::Value = std::fs::read_to_string(root.join("network.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())?;

@@ -301,24 +301,21 @@ fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Fork twice (the monitor must not be our child: it outlives us), start the container in
-/// the grandchild, exec the monitor there. Returns (init pid, monitor pid).
+/// Fork once, start the container in the child, exec the monitor there. The monitor is our
+/// child only while we live: it is in a session of its own, and when we exit it goes to the
+/// nearest subreaper (init), as a double fork's grandchild would; one fork less on every
+/// start. Returns (init pid, monitor pid).
 fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i32)> {
     let (rd, wr) = pipe()?;
     // SAFETY: the only other thread berth may have here is `warm_start`'s, which makes raw
     // system calls only (glibc's fork keeps the allocator's locks consistent for the child);
     // the child only runs our own code and execs or _exits.
-    let first = unsafe { libc::fork() };
-    if first < 0 {
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
         return Err(Error::io("fork", "", std::io::Error::last_os_error()));
     }
-    if first == 0 {
+    if pid == 0 {
         drop(rd);
-        // SAFETY: as above.
-        let second = unsafe { libc::fork() };
-        if second != 0 {
-            exit_now(if second < 0 { 1 } else { 0 });
-        }
         let w = wr.as_raw_fd();
         let msg = match child(e, r, o, monitor, w) {
             Err(err) => format!("E{}:{}", err.exit_code(), err),
@@ -328,8 +325,6 @@ fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i3
         exit_now(1);
     }
     drop(wr);
-    // SAFETY: reaping the intermediate child we just forked.
-    unsafe { libc::waitpid(first, std::ptr::null_mut(), 0) };
     let mut buf = String::new();
     std::fs::File::from(rd)
         .read_to_string(&mut buf)
@@ -343,12 +338,14 @@ fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i3
         }
     }
     if let Some(err) = buf.find('E').map(|i| &buf[i + 1..]) {
+        // SAFETY: reaping our own child, which _exits right after its report.
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
         let (code, why) = err.split_once(':').unwrap_or(("125", err));
         let code: i32 = code.parse().unwrap_or(125);
-        if let Some((pid, _)) = pids {
+        if let Some((init, _)) = pids {
             // The monitor could not be started: the container must not run unwatched.
             let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
+                nix::unistd::Pid::from_raw(init),
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
@@ -412,7 +409,7 @@ fn keep_open(fd: RawFd) -> Result<()> {
     Ok(())
 }
 
-/// The detached grandchild: new session, subreaper, stdio pipes, the runtime, the monitor.
+/// The detached child: new session, subreaper, stdio pipes, the runtime, the monitor.
 fn child(
     e: &Engine,
     r: &Row,

@@ -17,6 +17,10 @@ impl Env {
         let root = root
             .or_else(|| std::env::var_os("BERTH_ROOT").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT));
+        // Absolute: the engine hands paths under the root to the runtime and the monitor,
+        // which work from other directories (a relative root once made the rootfs path
+        // R/containers/ID/R/containers/ID/rootfs).
+        let root = std::path::absolute(&root).unwrap_or(root);
         Env { root }
     }
     pub fn store(&self) -> berth_image::Result<ContentStore> {

@@ -499,3 +499,29 @@ fn run_rm_removal_does_not_wait_for_a_waiter_that_stays() {
     eventually("its monitor to exit", || processes_with(&id).is_empty());
     assert_nothing_left(&root, &id);
 }
+
+/// A relative `--root` is taken from the working directory, once: the runtime and the
+/// monitor get absolute paths under it.
+#[test]
+fn a_relative_root_runs_a_container() {
+    let root = Root::new();
+    let dir = root.path();
+    let mut c = std::process::Command::new(BERTH);
+    c.current_dir(dir.parent().unwrap())
+        .arg("--root")
+        .arg(dir.file_name().unwrap())
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            IMAGE,
+            "echo",
+            "relative",
+        ]);
+    if let Some(d) = monitor_dir_for_path() {
+        let path = std::env::var("PATH").unwrap_or_default();
+        c.env("PATH", format!("{}:{path}", d.display()));
+    }
+    assert_eq!(ok(&c.output().unwrap()).trim(), "relative");
+}

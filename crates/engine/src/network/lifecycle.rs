@@ -7,6 +7,7 @@ use super::db::{Attachment, NetDb, NetworkRow};
 use super::manage::Mtus;
 use super::{dns, files, netns_path};
 use crate::container::{options_of, Engine};
+use crate::crash_point::crash_point;
 use crate::options::{Network, PortSpec, RunOptions};
 use crate::store::{Row, State};
 use crate::{Error, Result};
@@ -139,6 +140,7 @@ impl Engine {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }
         netns::create_pinned(&ns)?;
+        crash_point("net-up:netns");
         let mut nl = Netlink::open()?;
         let mtu = super::manage::mtus(&self.root, &mut nl)?;
         let mut ips = Vec::new();
@@ -165,11 +167,13 @@ impl Engine {
         }
         let hostname = crate::spec::hostname(o, &r.id);
         files::write_addressed(&self.dir(&r.id), &hostname, &ips, nameserver)?;
+        crash_point("net-up:files");
         for a in &atts {
             if let Some(n) = db.network_by_id(&a.network)? {
                 dns::refresh(self, &db, &n)?;
             }
         }
+        crash_point("net-up:done");
         Ok(())
     }
 
@@ -199,10 +203,13 @@ impl Engine {
                     subnet,
                     internal: n.internal,
                 })?;
+                crash_point("net-up:network-rules");
                 let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
                     .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
                 nl.ensure_bridge(&n.bridge, gw_net, mtu.link)?;
+                crash_point("net-up:bridge");
                 berth_network::link::enable_route_localnet(&n.bridge)?;
+                crash_point("net-up:route-localnet");
             }
         }
         let ip = db.immediate(|| {
@@ -231,6 +238,7 @@ impl Engine {
             db.set_lease(&r.id, &n.id, &ip.to_string(), &mac_s)?;
             Ok(ip)
         })?;
+        crash_point("net-up:lease");
         let addr = Ipv4Net::new(ip, subnet.prefix_len())
             .map_err(|e| Error::InvalidArgument(format!("address: {e}")))?;
         let ifname = format!("eth{index}");
@@ -247,10 +255,12 @@ impl Engine {
             mtu: mtu.link,
             route_mtu: (mtu.route < mtu.link).then_some(mtu.route),
         })?;
+        crash_point("net-up:veth");
         // A container reaching its own published port through a host address comes back
         // out of the bridge port it entered by (br_netfilter): hairpin mode lets it.
         let hairpin = format!("/sys/class/net/{host}/brport/hairpin_mode");
         let _ = std::fs::write(&hairpin, "1");
+        crash_point("net-up:hairpin");
         Ok(ip)
     }
 
@@ -320,7 +330,9 @@ impl Engine {
             &path,
             &serde_json::to_vec(&Value::Object(docker)).unwrap_or_default(),
         )?;
+        crash_point("net-up:ports-file");
         Nft::berth().publish(&r.id, &n.bridge, &maps)?;
+        crash_point("net-up:port-rules");
         Ok(())
     }
 
@@ -376,7 +388,9 @@ impl Engine {
         }
         if ports_file.exists() {
             note(Nft::berth().unpublish(id).map_err(Error::from));
+            crash_point("net-down:port-rules");
             let _ = std::fs::remove_file(&ports_file);
+            crash_point("net-down:ports-file");
         }
         let db = self.net_db()?;
         let atts = db.attachments_of(id)?;
@@ -388,14 +402,18 @@ impl Engine {
                 );
             }
         }
+        crash_point("net-down:veth");
         note(db.release_leases(id));
+        crash_point("net-down:leases");
         for a in &atts {
             if let Ok(Some(n)) = db.network_by_id(&a.network) {
                 note(dns::refresh(self, &db, &n));
             }
         }
+        crash_point("net-down:names");
         // Last: while it exists, repair knows there is something to take back.
         note(netns::delete_pinned(&ns).map_err(Error::from));
+        crash_point("net-down:netns");
         match first {
             Some(e) => Err(e),
             None => Ok(()),
@@ -406,6 +424,7 @@ impl Engine {
     pub fn network_forget(&self, id: &str) -> Result<()> {
         let r = self.network_down(id);
         self.net_db()?.detach_all(id)?;
+        crash_point("net-down:detached");
         r
     }
 

@@ -202,27 +202,9 @@ fn start_works_then_rm_leaves_nothing(root: &Root, id: &str, net: &str, user: bo
     );
     if user {
         for name in ["web", "www"] {
-            let url = format!("http://{name}/");
-            let o = root.berth(&[
-                "run",
-                "--rm",
-                "--network",
-                net,
-                IMAGE,
-                // (busybox's wget -T crashes: timeout(1) bounds it instead.)
-                "timeout",
-                "3",
-                "wget",
-                "-q",
-                "-O",
-                "-",
-                &url,
-            ]);
             assert!(
-                String::from_utf8_lossy(&o.stdout).contains(TEXT),
-                "{at}: {name} from a neighbour: {} {}",
-                String::from_utf8_lossy(&o.stdout),
-                stderr(&o)
+                neighbour_reaches(root, net, name),
+                "{at}: no answer from {name} to a neighbour"
             );
         }
     }
@@ -232,11 +214,12 @@ fn start_works_then_rm_leaves_nothing(root: &Root, id: &str, net: &str, user: bo
 }
 
 /// The user network goes with nothing of it left: bridge, its rules, its DNS server.
-fn remove_network(root: &Root, bridge: &str, at: &str) {
+fn remove_network(root: &Root, net: &str, at: &str) {
     let v: serde_json::Value =
-        serde_json::from_str(&root.ok(&["network", "inspect", NET])).unwrap();
+        serde_json::from_str(&root.ok(&["network", "inspect", net])).unwrap();
     let id = v[0]["Id"].as_str().unwrap().to_string();
-    root.ok(&["network", "rm", NET]);
+    let (bridge, _) = network(root, net);
+    root.ok(&["network", "rm", net]);
     eventually("its DNS server to end", || processes_with(&id).is_empty());
     let dns: Vec<_> = std::fs::read_dir(root.path().join("dns"))
         .into_iter()
@@ -272,14 +255,13 @@ fn a_run_killed_at_each_setup_point_on_a_user_network_is_repaired_and_starts_aga
     for point in points("net-up:") {
         // A new network each time: its bridge, rules and DNS server are made by this run.
         root.ok(&["network", "create", "--subnet", &subnet(0), NET]);
-        let (bridge, _) = network(&root, NET);
         let o = berth_crashing_at(&root, point, &strs(&args));
         assert_killed(&o, point, "run");
         let id = the_one_container(&root);
         root.ok(&["ps", "-a"]);
         assert_no_networking(&root, &id, NET, point);
         start_works_then_rm_leaves_nothing(&root, &id, NET, true, point);
-        remove_network(&root, &bridge, point);
+        remove_network(&root, NET, point);
     }
 }
 
@@ -322,8 +304,7 @@ fn an_rm_killed_at_each_teardown_point_is_finished_by_the_next_command() {
         assert_nothing_left(&root, &id);
         assert_no_networking(&root, &id, NET, point);
     }
-    let (bridge, _) = network(&root, NET);
-    remove_network(&root, &bridge, "the end");
+    remove_network(&root, NET, "the end");
 }
 
 /// `stop` killed at each teardown point (`net-down:detached` is `rm`'s only): the next
@@ -348,6 +329,117 @@ fn a_stop_killed_at_each_teardown_point_is_repaired_and_starts_again() {
         assert_no_networking(&root, &id, NET, point);
         start_works_then_rm_leaves_nothing(&root, &id, NET, true, point);
     }
-    let (bridge, _) = network(&root, NET);
-    remove_network(&root, &bridge, "the end");
+    remove_network(&root, NET, "the end");
+}
+
+const NET2: &str = "crashnet2";
+
+/// `name` answers with TEXT from a neighbour on `net` (removed before this returns: an
+/// `--rm` one would hold its lease until its monitor has removed it).
+fn answers_from_neighbour(root: &Root, net: &str, name: &str) -> bool {
+    let url = format!("http://{name}/");
+    let o = root.berth(&[
+        "run",
+        "--name",
+        "neighbour",
+        "--network",
+        net,
+        IMAGE,
+        // (busybox's wget -T crashes: timeout(1) bounds it instead.)
+        "timeout",
+        "3",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        &url,
+    ]);
+    root.ok(&["rm", "-f", "neighbour"]);
+    String::from_utf8_lossy(&o.stdout).contains(TEXT)
+}
+
+/// [`answers_from_neighbour`], a few tries: the DNS server re-reads its names at most every
+/// 100 ms, and a repair just before a start rewrote them twice.
+fn neighbour_reaches(root: &Root, net: &str, name: &str) -> bool {
+    (0..20).any(|_| answers_from_neighbour(root, net, name))
+}
+
+/// `id` is off NET2 for good: not in its inspect, no lease, veth, DNS name or repair mark.
+fn assert_off(root: &Root, id: &str, at: &str) {
+    let v = inspect(root, id);
+    assert!(
+        v["NetworkSettings"]["Networks"].get(NET2).is_none(),
+        "{at}: still on {NET2}: {}",
+        v["NetworkSettings"]["Networks"]
+    );
+    let (bridge, containers) = network(root, NET2);
+    assert_eq!(
+        containers.as_object().map(|m| m.len()),
+        Some(0),
+        "{at}: a lease on {NET2} is left: {containers}"
+    );
+    let left = on_bridge(&bridge);
+    assert!(left.trim().is_empty(), "{at}: veths on {bridge}: {left}");
+    let names = root.ok(&["network", "inspect", "-f", "{{.Id}}", NET2]);
+    let hosts = root
+        .path()
+        .join("dns")
+        .join(format!("{}.hosts", names.trim()));
+    let text = std::fs::read_to_string(&hosts).unwrap_or_default();
+    assert!(!text.contains(&id[..12]), "{at}: DNS name left: {text}");
+    // Its other network is untouched.
+    assert!(
+        neighbour_reaches(root, NET, "www"),
+        "{at}: no answer on {NET}"
+    );
+}
+
+/// `network connect` and `network disconnect` of a running container killed at each of
+/// their points: the next command leaves the container off the network (the connect undone,
+/// the disconnect finished), and it can be connected again.
+#[test]
+fn a_connect_or_disconnect_killed_at_each_point_leaves_the_container_off_the_network() {
+    let root = Root::new();
+    root.ok(&["network", "create", "--subnet", &subnet(3), NET]);
+    let id = root.ok(&strs(&run_args(Some(NET)))).trim().to_string();
+    let connect = ["network", "connect", "--alias", "w2", NET2, &id];
+    // Plugging a network into a running container: no netns, ports or files of its own.
+    let not_on_connect = [
+        "net-up:netns",
+        "net-up:ports-file",
+        "net-up:port-rules",
+        "net-up:files",
+        "net-up:done",
+    ];
+    for point in points("net-up:").chain(points("net-connect:")) {
+        // A new network each time: its bridge, rules and DNS server are made by the connect.
+        root.ok(&["network", "create", "--subnet", &subnet(4), NET2]);
+        let o = berth_crashing_at(&root, point, &connect);
+        if not_on_connect.contains(&point) {
+            ok(&o);
+        } else {
+            assert_killed(&o, point, "network connect");
+            root.ok(&["ps", "-a"]);
+            assert_off(&root, &id, point);
+            root.ok(&connect);
+        }
+        assert!(
+            neighbour_reaches(&root, NET2, "w2"),
+            "{point}: no answer on {NET2} after a connect"
+        );
+        root.ok(&["network", "disconnect", NET2, &id]);
+        remove_network(&root, NET2, point);
+    }
+    for point in points("net-disconnect:") {
+        root.ok(&["network", "create", "--subnet", &subnet(4), NET2]);
+        root.ok(&connect);
+        let o = berth_crashing_at(&root, point, &["network", "disconnect", NET2, &id]);
+        assert_killed(&o, point, "network disconnect");
+        root.ok(&["ps", "-a"]);
+        assert_off(&root, &id, point);
+        remove_network(&root, NET2, point);
+    }
+    root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+    remove_network(&root, NET, "the end");
 }

@@ -20,6 +20,10 @@ pub const ENV: &str = "BERTH_TEST_CRASH_AT";
 /// only when the network's bridge is made; `net-up:dns-*` only on a user network whose DNS
 /// server is not running yet. `net-down:*` are reached by `stop` and `rm`, the ports ones
 /// only for a container with published ports, `net-down:detached` by `rm` only.
+/// `net-connect:*` and `net-disconnect:*` are reached by `network connect` and `network
+/// disconnect` of a running container; a connect also reaches the `net-up:*` points of
+/// plugging one network in (from `net-up:network-rules` to `net-up:hairpin`, and the DNS
+/// ones).
 pub const NETWORK_CRASH_POINTS: &[&str] = &[
     "net-up:netns",
     "net-up:network-rules",
@@ -41,6 +45,12 @@ pub const NETWORK_CRASH_POINTS: &[&str] = &[
     "net-down:names",
     "net-down:netns",
     "net-down:detached",
+    "net-connect:attached",
+    "net-connect:plugged",
+    "net-connect:names",
+    "net-disconnect:veth",
+    "net-disconnect:detached",
+    "net-disconnect:names",
 ];
 
 /// Die here (SIGKILL, as `kill -9` from outside) if [`ENV`] names this point.

@@ -439,13 +439,40 @@ impl Engine {
         let mut nl = Netlink::open()?;
         let mtu = super::manage::mtus(&self.root, &mut nl)?;
         self.plug(db, &mut nl, r, n, a, index, mtu)?;
-        dns::refresh(self, db, n)
+        crash_point("net-connect:plugged");
+        dns::refresh(self, db, n)?;
+        crash_point("net-connect:names");
+        Ok(())
     }
 
-    /// `network disconnect` of a running container.
-    /// (Its lease goes with the attachment row, which the caller deletes.)
-    pub(super) fn detach_running(&self, r: &Row, n: &NetworkRow) -> Result<()> {
-        Ok(Netlink::open()?.delete_link(&host_ifname(&r.id, &n.id))?)
+    /// Marks `container` as to be taken off `network` for good (see [`DETACH_MARK`]) until
+    /// [`Engine::finish_detach`] or [`Engine::unmark_detach`].
+    pub(super) fn mark_detach(&self, container: &str, network: &str) -> Result<()> {
+        let p = detach_mark(&self.root, container, network);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        }
+        std::fs::write(&p, b"").map_err(|e| Error::io("write", &p, e))
+    }
+
+    pub(super) fn unmark_detach(&self, container: &str, network: &str) {
+        let _ = std::fs::remove_file(detach_mark(&self.root, container, network));
+    }
+
+    /// `container` off `network` for good: its veth there, its attachment (with its lease),
+    /// its name; the mark last. `network disconnect` of a running container, the undo of a
+    /// connect that failed, and repair of either cut short.
+    pub(super) fn finish_detach(&self, db: &NetDb, container: &str, network: &str) -> Result<()> {
+        Netlink::open()?.delete_link(&host_ifname(container, network))?;
+        crash_point("net-disconnect:veth");
+        db.detach(container, network)?;
+        crash_point("net-disconnect:detached");
+        if let Some(n) = db.network_by_id(network)? {
+            dns::refresh(self, db, &n)?;
+        }
+        crash_point("net-disconnect:names");
+        self.unmark_detach(container, network);
+        Ok(())
     }
 
     /// Reconcile: networking of containers that do not run any more (their netns, leases,
@@ -459,13 +486,26 @@ impl Engine {
             })
         };
         let mut suspects: Vec<String> = Vec::new();
+        let mut detaching: Vec<(String, String)> = Vec::new();
         if let Ok(dir) = std::fs::read_dir(self.root.join("netns")) {
             for e in dir.flatten() {
-                if let Some(id) = e.file_name().to_str() {
-                    if !running(id) {
-                        suspects.push(id.to_string());
-                    }
+                let Some(name) = e.file_name().to_str().map(String::from) else {
+                    continue;
+                };
+                if let Some((c, n)) = name
+                    .strip_prefix(DETACH_MARK)
+                    .and_then(|pair| pair.split_once('-'))
+                {
+                    detaching.push((c.to_string(), n.to_string()));
+                } else if !running(&name) {
+                    suspects.push(name);
                 }
+            }
+        }
+        // A connect or disconnect cut short: the container ends up off that network.
+        for (c, n) in detaching {
+            if let Ok(Some(_lock)) = self.try_lock(&c) {
+                let _ = self.net_db().and_then(|db| self.finish_detach(&db, &c, &n));
             }
         }
         for id in suspects {
@@ -594,6 +634,18 @@ impl Engine {
             "Networks": networks,
         })
     }
+}
+
+/// `R/netns/.detach-<container>-<network>`: while it exists, the container is to end up off
+/// the network. Made before a `network connect` of a running container attaches it (so
+/// repair undoes a connect cut short: the attachment, lease, veth and name it made so far)
+/// and before a `network disconnect` takes it off (so repair finishes it); removed once the
+/// command is done. In `R/netns`, which repair reads anyway: no cost when there is none.
+const DETACH_MARK: &str = ".detach-";
+
+fn detach_mark(root: &std::path::Path, container: &str, network: &str) -> PathBuf {
+    root.join("netns")
+        .join(format!("{DETACH_MARK}{container}-{network}"))
 }
 
 /// An exclusive flock on `R/netns/.net-<network id>.lock`, held while a network's bridge

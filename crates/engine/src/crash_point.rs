@@ -16,18 +16,17 @@ pub const ENV: &str = "BERTH_TEST_CRASH_AT";
 /// names exactly the points the engine's sources hold, so a point added later is tested.
 ///
 /// `net-up:*` are reached by `start` (after the container's netns is pinned: the trace the
-/// repair looks for); `net-up:network-rules`, `net-up:bridge` and `net-up:route-localnet`
+/// repair looks for); `net-up:bridge`, `net-up:network-rules` and `net-up:route-localnet`
 /// only when the network's bridge is made; `net-up:dns-*` only on a user network whose DNS
 /// server is not running yet. `net-down:*` are reached by `stop` and `rm`, the ports ones
 /// only for a container with published ports, `net-down:detached` by `rm` only.
 /// `net-connect:*` and `net-disconnect:*` are reached by `network connect` and `network
 /// disconnect` of a running container; a connect also reaches the `net-up:*` points of
-/// plugging one network in (from `net-up:network-rules` to `net-up:hairpin`, and the DNS
-/// ones).
+/// plugging one network in (from `net-up:bridge` to `net-up:hairpin`, and the DNS ones).
 pub const NETWORK_CRASH_POINTS: &[&str] = &[
     "net-up:netns",
-    "net-up:network-rules",
     "net-up:bridge",
+    "net-up:network-rules",
     "net-up:route-localnet",
     "net-up:lease",
     "net-up:veth",

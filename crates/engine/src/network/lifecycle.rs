@@ -192,22 +192,23 @@ impl Engine {
     ) -> Result<Ipv4Addr> {
         let subnet = subnet_of(n)?;
         let gateway = gateway_of(n)?;
-        if !nl.link_exists(&n.bridge)? {
+        if !bridge_ready(&n.bridge) {
             // Containers starting at once on a new network make it once.
             let _lock = network_lock(&self.root, &n.id)?;
-            if !nl.link_exists(&n.bridge)? {
-                // The rules first: a command killed in between leaves rules without a
-                // bridge (made again, idempotently, next time), never a bridge without them.
+            if !bridge_ready(&n.bridge) {
+                // Each step is idempotent and `route_localnet` is set last: a command killed
+                // part-way leaves a bridge that is not ready, finished by the next start. (A
+                // bridge without its rules or its address is never used meanwhile.)
+                let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
+                    .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
+                nl.ensure_bridge(&n.bridge, gw_net, mtu.link)?;
+                crash_point("net-up:bridge");
                 Nft::berth().ensure_network(&NetRules {
                     bridge: &n.bridge,
                     subnet,
                     internal: n.internal,
                 })?;
                 crash_point("net-up:network-rules");
-                let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
-                    .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
-                nl.ensure_bridge(&n.bridge, gw_net, mtu.link)?;
-                crash_point("net-up:bridge");
                 berth_network::link::enable_route_localnet(&n.bridge)?;
                 crash_point("net-up:route-localnet");
             }
@@ -634,6 +635,15 @@ impl Engine {
             "Networks": networks,
         })
     }
+}
+
+/// Is the network's bridge ready: made, with its gateway address and its rules? Its
+/// `route_localnet` is turned on last (here, or by the rules' set-up once the bridge
+/// exists): a bridge that merely exists may be one a killed berth left without its address
+/// or rules. One small read, instead of a netlink query, on each start.
+fn bridge_ready(bridge: &str) -> bool {
+    std::fs::read(format!("/proc/sys/net/ipv4/conf/{bridge}/route_localnet"))
+        .is_ok_and(|v| v.starts_with(b"1"))
 }
 
 /// `R/netns/.detach-<container>-<network>`: while it exists, the container is to end up off

@@ -23,7 +23,8 @@
 //!   the commands that look in or take out: `top` (cgroup pids), `stats` (cgroup samples),
 //!   `diff` (the upper dir), `export`, `cp` (by fd, `openat2(RESOLVE_IN_ROOT)`; `fs_tar`
 //!   writes the tars) and `commit` (the upper dir as a new gzip layer and image).
-//! - [`reconcile`]: repairs after crashes, run by every command first.
+//! - [`reconcile`]: repairs after crashes, run by every command first; [`crash_point`]:
+//!   named points where the crash tests make berth kill itself.
 //! - [`volume`]: named and anonymous volumes (`R/volumes/<name>/_data`, the `volumes` and
 //!   `volume_users` tables), their copy-up from the image, and the [`spec::Volumes`] source.
 //! - [`network`]: bridge and user-defined networks (tables, commands, the container's
@@ -31,6 +32,7 @@
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
 pub mod container;
+pub mod crash_point;
 mod db;
 pub mod error;
 pub mod image_config;

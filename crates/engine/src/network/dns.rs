@@ -5,6 +5,7 @@
 use super::db::{NetDb, NetworkRow};
 use super::DEFAULT_NETWORK;
 use crate::container::{process_is, Engine};
+use crate::crash_point::crash_point;
 use crate::{Error, Result};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -63,7 +64,9 @@ pub fn refresh(e: &Engine, db: &NetDb, n: &NetworkRow) -> Result<()> {
     let path = hosts_file(&e.root, &n.id);
     crate::container::create::write_atomic(&path, text.as_bytes())?;
     if !text.is_empty() && running_pid(&e.root, &n.id).is_none() {
+        crash_point("net-up:dns-hosts");
         start(&e.root, n)?;
+        crash_point("net-up:dns-server");
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use super::db::{Attachment, NetDb, NetworkRow};
 use super::manage::Mtus;
 use super::{dns, files, netns_path};
 use crate::container::{options_of, Engine};
+use crate::crash_point::crash_point;
 use crate::options::{Network, PortSpec, RunOptions};
 use crate::store::{Row, State};
 use crate::{Error, Result};
@@ -139,6 +140,7 @@ impl Engine {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }
         netns::create_pinned(&ns)?;
+        crash_point("net-up:netns");
         let mut nl = Netlink::open()?;
         let mtu = super::manage::mtus(&self.root, &mut nl)?;
         let mut ips = Vec::new();
@@ -165,11 +167,13 @@ impl Engine {
         }
         let hostname = crate::spec::hostname(o, &r.id);
         files::write_addressed(&self.dir(&r.id), &hostname, &ips, nameserver)?;
+        crash_point("net-up:files");
         for a in &atts {
             if let Some(n) = db.network_by_id(&a.network)? {
                 dns::refresh(self, &db, &n)?;
             }
         }
+        crash_point("net-up:done");
         Ok(())
     }
 
@@ -188,21 +192,25 @@ impl Engine {
     ) -> Result<Ipv4Addr> {
         let subnet = subnet_of(n)?;
         let gateway = gateway_of(n)?;
-        if !nl.link_exists(&n.bridge)? {
+        if !bridge_ready(&n.bridge) {
             // Containers starting at once on a new network make it once.
             let _lock = network_lock(&self.root, &n.id)?;
-            if !nl.link_exists(&n.bridge)? {
-                // The rules first: a command killed in between leaves rules without a
-                // bridge (made again, idempotently, next time), never a bridge without them.
+            if !bridge_ready(&n.bridge) {
+                // Each step is idempotent and `route_localnet` is set last: a command killed
+                // part-way leaves a bridge that is not ready, finished by the next start. (A
+                // bridge without its rules or its address is never used meanwhile.)
+                let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
+                    .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
+                nl.ensure_bridge(&n.bridge, gw_net, mtu.link)?;
+                crash_point("net-up:bridge");
                 Nft::berth().ensure_network(&NetRules {
                     bridge: &n.bridge,
                     subnet,
                     internal: n.internal,
                 })?;
-                let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
-                    .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
-                nl.ensure_bridge(&n.bridge, gw_net, mtu.link)?;
+                crash_point("net-up:network-rules");
                 berth_network::link::enable_route_localnet(&n.bridge)?;
+                crash_point("net-up:route-localnet");
             }
         }
         let ip = db.immediate(|| {
@@ -231,6 +239,7 @@ impl Engine {
             db.set_lease(&r.id, &n.id, &ip.to_string(), &mac_s)?;
             Ok(ip)
         })?;
+        crash_point("net-up:lease");
         let addr = Ipv4Net::new(ip, subnet.prefix_len())
             .map_err(|e| Error::InvalidArgument(format!("address: {e}")))?;
         let ifname = format!("eth{index}");
@@ -247,10 +256,12 @@ impl Engine {
             mtu: mtu.link,
             route_mtu: (mtu.route < mtu.link).then_some(mtu.route),
         })?;
+        crash_point("net-up:veth");
         // A container reaching its own published port through a host address comes back
         // out of the bridge port it entered by (br_netfilter): hairpin mode lets it.
         let hairpin = format!("/sys/class/net/{host}/brport/hairpin_mode");
         let _ = std::fs::write(&hairpin, "1");
+        crash_point("net-up:hairpin");
         Ok(ip)
     }
 
@@ -320,7 +331,9 @@ impl Engine {
             &path,
             &serde_json::to_vec(&Value::Object(docker)).unwrap_or_default(),
         )?;
+        crash_point("net-up:ports-file");
         Nft::berth().publish(&r.id, &n.bridge, &maps)?;
+        crash_point("net-up:port-rules");
         Ok(())
     }
 
@@ -376,7 +389,9 @@ impl Engine {
         }
         if ports_file.exists() {
             note(Nft::berth().unpublish(id).map_err(Error::from));
+            crash_point("net-down:port-rules");
             let _ = std::fs::remove_file(&ports_file);
+            crash_point("net-down:ports-file");
         }
         let db = self.net_db()?;
         let atts = db.attachments_of(id)?;
@@ -388,14 +403,18 @@ impl Engine {
                 );
             }
         }
+        crash_point("net-down:veth");
         note(db.release_leases(id));
+        crash_point("net-down:leases");
         for a in &atts {
             if let Ok(Some(n)) = db.network_by_id(&a.network) {
                 note(dns::refresh(self, &db, &n));
             }
         }
+        crash_point("net-down:names");
         // Last: while it exists, repair knows there is something to take back.
         note(netns::delete_pinned(&ns).map_err(Error::from));
+        crash_point("net-down:netns");
         match first {
             Some(e) => Err(e),
             None => Ok(()),
@@ -406,6 +425,7 @@ impl Engine {
     pub fn network_forget(&self, id: &str) -> Result<()> {
         let r = self.network_down(id);
         self.net_db()?.detach_all(id)?;
+        crash_point("net-down:detached");
         r
     }
 
@@ -420,13 +440,40 @@ impl Engine {
         let mut nl = Netlink::open()?;
         let mtu = super::manage::mtus(&self.root, &mut nl)?;
         self.plug(db, &mut nl, r, n, a, index, mtu)?;
-        dns::refresh(self, db, n)
+        crash_point("net-connect:plugged");
+        dns::refresh(self, db, n)?;
+        crash_point("net-connect:names");
+        Ok(())
     }
 
-    /// `network disconnect` of a running container.
-    /// (Its lease goes with the attachment row, which the caller deletes.)
-    pub(super) fn detach_running(&self, r: &Row, n: &NetworkRow) -> Result<()> {
-        Ok(Netlink::open()?.delete_link(&host_ifname(&r.id, &n.id))?)
+    /// Marks `container` as to be taken off `network` for good (see [`DETACH_MARK`]) until
+    /// [`Engine::finish_detach`] or [`Engine::unmark_detach`].
+    pub(super) fn mark_detach(&self, container: &str, network: &str) -> Result<()> {
+        let p = detach_mark(&self.root, container, network);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        }
+        std::fs::write(&p, b"").map_err(|e| Error::io("write", &p, e))
+    }
+
+    pub(super) fn unmark_detach(&self, container: &str, network: &str) {
+        let _ = std::fs::remove_file(detach_mark(&self.root, container, network));
+    }
+
+    /// `container` off `network` for good: its veth there, its attachment (with its lease),
+    /// its name; the mark last. `network disconnect` of a running container, the undo of a
+    /// connect that failed, and repair of either cut short.
+    pub(super) fn finish_detach(&self, db: &NetDb, container: &str, network: &str) -> Result<()> {
+        Netlink::open()?.delete_link(&host_ifname(container, network))?;
+        crash_point("net-disconnect:veth");
+        db.detach(container, network)?;
+        crash_point("net-disconnect:detached");
+        if let Some(n) = db.network_by_id(network)? {
+            dns::refresh(self, db, &n)?;
+        }
+        crash_point("net-disconnect:names");
+        self.unmark_detach(container, network);
+        Ok(())
     }
 
     /// Reconcile: networking of containers that do not run any more (their netns, leases,
@@ -440,13 +487,26 @@ impl Engine {
             })
         };
         let mut suspects: Vec<String> = Vec::new();
+        let mut detaching: Vec<(String, String)> = Vec::new();
         if let Ok(dir) = std::fs::read_dir(self.root.join("netns")) {
             for e in dir.flatten() {
-                if let Some(id) = e.file_name().to_str() {
-                    if !running(id) {
-                        suspects.push(id.to_string());
-                    }
+                let Some(name) = e.file_name().to_str().map(String::from) else {
+                    continue;
+                };
+                if let Some((c, n)) = name
+                    .strip_prefix(DETACH_MARK)
+                    .and_then(|pair| pair.split_once('-'))
+                {
+                    detaching.push((c.to_string(), n.to_string()));
+                } else if !running(&name) {
+                    suspects.push(name);
                 }
+            }
+        }
+        // A connect or disconnect cut short: the container ends up off that network.
+        for (c, n) in detaching {
+            if let Ok(Some(_lock)) = self.try_lock(&c) {
+                let _ = self.net_db().and_then(|db| self.finish_detach(&db, &c, &n));
             }
         }
         for id in suspects {
@@ -575,6 +635,27 @@ impl Engine {
             "Networks": networks,
         })
     }
+}
+
+/// Is the network's bridge ready: made, with its gateway address and its rules? Its
+/// `route_localnet` is turned on last (here, or by the rules' set-up once the bridge
+/// exists): a bridge that merely exists may be one a killed berth left without its address
+/// or rules. One small read, instead of a netlink query, on each start.
+fn bridge_ready(bridge: &str) -> bool {
+    std::fs::read(format!("/proc/sys/net/ipv4/conf/{bridge}/route_localnet"))
+        .is_ok_and(|v| v.starts_with(b"1"))
+}
+
+/// `R/netns/.detach-<container>-<network>`: while it exists, the container is to end up off
+/// the network. Made before a `network connect` of a running container attaches it (so
+/// repair undoes a connect cut short: the attachment, lease, veth and name it made so far)
+/// and before a `network disconnect` takes it off (so repair finishes it); removed once the
+/// command is done. In `R/netns`, which repair reads anyway: no cost when there is none.
+const DETACH_MARK: &str = ".detach-";
+
+fn detach_mark(root: &std::path::Path, container: &str, network: &str) -> PathBuf {
+    root.join("netns")
+        .join(format!("{DETACH_MARK}{container}-{network}"))
 }
 
 /// An exclusive flock on `R/netns/.net-<network id>.lock`, held while a network's bridge

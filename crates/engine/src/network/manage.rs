@@ -4,6 +4,7 @@
 use super::db::{Attachment, NetDb, NetworkRow};
 use super::{DEFAULT_BRIDGE, DEFAULT_NETWORK};
 use crate::container::Engine;
+use crate::crash_point::crash_point;
 use crate::{names, Error, Result};
 use berth_network::link::{Netlink, LOCAL_MTU};
 use berth_network::{ipam, nft::Nft, Ipv4Net};
@@ -287,21 +288,41 @@ impl Engine {
         }
         let db = self.net_db()?;
         let n = self.network_find(&db, net)?;
-        db.attach(&Attachment {
+        let attachment = Attachment {
             container: r.id.clone(),
             network: n.id.clone(),
             aliases: aliases.to_vec(),
             want_ip: ip.map(|i| i.to_string()),
             ip: None,
             mac: None,
-        })?;
-        if r.state == crate::store::State::Running {
-            if let Err(e) = self.attach_running(&db, &r, &n) {
-                let _ = db.detach(&r.id, &n.id);
-                return Err(e);
+        };
+        if r.state != crate::store::State::Running {
+            // One row: attached at its next start.
+            return db.attach(&attachment);
+        }
+        if db.attachments_of(&r.id)?.iter().any(|a| a.network == n.id) {
+            return Err(Error::Conflict(format!(
+                "endpoint with name {} already exists in network",
+                r.id
+            )));
+        }
+        // Until it is done, a crash leaves the mark: repair takes the container off again
+        // (we hold its lock: nobody attached it to this network meanwhile).
+        self.mark_detach(&r.id, &n.id)?;
+        let connected = db.attach(&attachment).and_then(|()| {
+            crash_point("net-connect:attached");
+            self.attach_running(&db, &r, &n)
+        });
+        match connected {
+            Ok(()) => {
+                self.unmark_detach(&r.id, &n.id);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.finish_detach(&db, &r.id, &n.id);
+                Err(e)
             }
         }
-        Ok(())
     }
 
     /// `network disconnect NET CTR`.
@@ -321,7 +342,10 @@ impl Engine {
             )));
         };
         if a.ip.is_some() {
-            self.detach_running(&r, &n)?;
+            // Running: its veth, attachment and name go in steps a crash can cut; the mark
+            // has repair finish them.
+            self.mark_detach(&r.id, &n.id)?;
+            return self.finish_detach(&db, &r.id, &n.id);
         }
         db.detach(&r.id, &n.id)?;
         super::dns::refresh(self, &db, &n)?;

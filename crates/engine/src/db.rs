@@ -11,14 +11,11 @@ pub(crate) fn db_err(what: &str, e: rusqlite::Error) -> Error {
     Error::Db(format!("{what}: {e}"))
 }
 
-/// How long a statement waits for another process's lock.
-pub(crate) const BUSY: Duration = Duration::from_secs(30);
-
 /// Open (creating) the database and its directory.
 pub(crate) fn open(path: &Path) -> Result<std::rc::Rc<Connection>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
-    berth_image::sqlite::open_shared(path, BUSY)
+    berth_image::sqlite::open_shared(path, Duration::from_secs(30))
         .map_err(|(what, e)| db_err(&format!("{what} {}", path.display()), e))
 }

@@ -173,12 +173,6 @@ impl Store {
         tx.commit().map_err(|e| db_err("migrate", e))
     }
 
-    /// Empties the database's write-ahead log when nobody else uses it (see
-    /// [`berth_image::sqlite::truncate_wal`]): for commands off a container's start path.
-    pub fn truncate_wal(&self) {
-        berth_image::sqlite::truncate_wal(&self.db, crate::db::BUSY);
-    }
-
     /// Add a new container; a taken name is Docker's conflict error.
     pub fn insert(&self, r: &Row) -> Result<()> {
         let res = self.db.execute(

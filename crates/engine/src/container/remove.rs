@@ -23,9 +23,6 @@ impl Engine {
         }
         self.remove_locked(&mut r, volumes)?;
         lock.remove_file();
-        // A removal is off every container's start path: the next command opens an empty
-        // log instead of rebuilding its index.
-        self.store.truncate_wal();
         Ok(r)
     }
 

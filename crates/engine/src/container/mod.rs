@@ -75,15 +75,6 @@ impl Engine {
         }
     }
 
-    /// The config.json bytes [`Engine::create`] wrote for container `id` in this process, if
-    /// it did, left in place (see [`Engine::take_prepared`]).
-    fn prepared_bytes(&self, id: &str) -> Option<Vec<u8>> {
-        match &*self.prepared.borrow() {
-            Some((for_id, _, bytes)) if for_id == id => Some(bytes.clone()),
-            _ => None,
-        }
-    }
-
     pub fn containers_dir(&self) -> PathBuf {
         self.root.join("containers")
     }

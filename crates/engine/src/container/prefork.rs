@@ -126,14 +126,13 @@ impl Engine {
 }
 
 /// The waiting start child, given its job: (its pid, the read end of its report pipe).
-/// None when this process forked none (or it was used); Err((pid, why)) when the job could
-/// not be sent (the child is gone).
+/// None when this process forked none (or it was used).
 pub(super) fn hand_job(
     e: &Engine,
     r: &Row,
     monitor: &std::path::Path,
     flags: StartFlags,
-) -> Option<std::result::Result<(i32, OwnedFd), (i32, Error)>> {
+) -> Option<Result<(i32, OwnedFd)>> {
     let p = PREFORKED.with(|p| p.borrow_mut().take())?;
     let job = Job {
         id: r.id.clone(),
@@ -143,21 +142,15 @@ pub(super) fn hand_job(
     };
     let mut msg = match serde_json::to_vec(&job) {
         Ok(m) => m,
-        Err(er) => {
-            return Some(Err((
-                p.pid,
-                Error::InvalidArgument(format!("start job: {er}")),
-            )))
-        }
+        Err(er) => return Some(Err(Error::InvalidArgument(format!("start job: {er}")))),
     };
     msg.push(b'\n');
-    // Peeked, not taken: if the child is gone, the start forks anew and needs it.
-    if let Some(bytes) = e.prepared_bytes(&r.id) {
+    if let Some((_, bytes)) = e.take_prepared(&r.id) {
         msg.extend_from_slice(&bytes);
     }
     let mut f = std::fs::File::from(p.job);
     if let Err(er) = f.write_all(&msg) {
-        return Some(Err((p.pid, Error::io("send the start job", "", er))));
+        return Some(Err(Error::io("send the start job", "", er)));
     }
     drop(f);
     Some(Ok((p.pid, p.report)))

@@ -327,13 +327,7 @@ pub(super) fn exit_now(code: i32) -> ! {
 fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i32)> {
     let flags = StartFlags::now();
     let (pid, rd) = match super::prefork::hand_job(e, r, monitor, flags) {
-        Some(Ok(handed)) => handed,
-        // The early child is gone (killed, or its pipe broke): reap it, fork as usual.
-        Some(Err((pid, _))) => {
-            // SAFETY: reaping our own child, which no longer reads its job.
-            unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
-            fork_child(e, r, o, monitor, flags)?
-        }
+        Some(handed) => handed?,
         None => fork_child(e, r, o, monitor, flags)?,
     };
     read_report(pid, rd)

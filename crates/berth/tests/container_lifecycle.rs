@@ -525,27 +525,3 @@ fn a_relative_root_runs_a_container() {
     }
     assert_eq!(ok(&c.output().unwrap()).trim(), "relative");
 }
-
-/// `run` forks its start child before it makes the container: a run that fails before the
-/// start (here: the name is taken) leaves no such child behind.
-#[test]
-fn a_run_that_fails_before_its_start_leaves_no_process() {
-    let root = Root::new();
-    let name = format!("prefork-{}", std::process::id());
-    root.ok(&[
-        "create",
-        "--name",
-        &name,
-        "--network",
-        "none",
-        IMAGE,
-        "true",
-    ]);
-    let o = root.berth(&["run", "--name", &name, "--network", "none", IMAGE, "true"]);
-    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
-    assert!(stderr(&o).contains("is already in use"), "{}", stderr(&o));
-    eventually("the failed run's start child to exit", || {
-        processes_with(&format!("run --name {name}")).is_empty()
-    });
-    root.ok(&["rm", &name]);
-}

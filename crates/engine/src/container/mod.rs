@@ -6,7 +6,6 @@ pub mod create;
 pub mod exec;
 pub mod exit;
 pub mod inspect;
-mod prefork;
 pub mod remove;
 pub mod runtimes;
 pub mod start;

@@ -30,7 +30,7 @@ pub fn exec_error(e: berth_runtime::Error) -> Error {
     }
 }
 
-pub(super) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::io("pipe", "", e.into()))
 }
 
@@ -56,23 +56,6 @@ pub fn find_binary(name: &str) -> Result<PathBuf> {
         .ok_or_else(|| Error::InvalidArgument(format!("{name} not found next to berth or in PATH")))
 }
 
-/// What the start's caller asked of the monitor, read in the parent (a child forked
-/// earlier by [`Engine::prefork`] gets them with its job).
-#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub(super) struct StartFlags {
-    wait_attach: bool,
-    expect_waiter: bool,
-}
-
-impl StartFlags {
-    fn now() -> StartFlags {
-        StartFlags {
-            wait_attach: WAIT_ATTACH.load(std::sync::atomic::Ordering::SeqCst),
-            expect_waiter: EXPECT_WAITER.load(std::sync::atomic::Ordering::SeqCst),
-        }
-    }
-}
-
 fn monitor_args(
     e: &Engine,
     r: &Row,
@@ -80,7 +63,6 @@ fn monitor_args(
     fds: (RawFd, RawFd, Option<RawFd>),
     listen_fd: RawFd,
     pid: i32,
-    flags: StartFlags,
 ) -> Vec<String> {
     let mut a: Vec<String> = vec!["berth-monitor".into()];
     let mut kv = |k: &str, v: String| {
@@ -131,10 +113,10 @@ fn monitor_args(
         // Its ports, addresses and names go when it ends for good.
         a.push("--cleanup".into());
     }
-    if flags.wait_attach {
+    if WAIT_ATTACH.load(std::sync::atomic::Ordering::SeqCst) {
         a.push("--wait-attach".into());
     }
-    if flags.expect_waiter {
+    if EXPECT_WAITER.load(std::sync::atomic::Ordering::SeqCst) {
         a.push("--expect-waiter".into());
     }
     a
@@ -307,39 +289,24 @@ impl Engine {
 }
 
 /// What the detached child tells the parent.
-pub(super) fn report(fd: RawFd, msg: &str) {
+fn report(fd: RawFd, msg: &str) {
     // SAFETY: `fd` is the write end of our report pipe, still open in this process.
     let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
     let _ = f.write_all(msg.as_bytes());
     std::mem::forget(f);
 }
 
-pub(super) fn exit_now(code: i32) -> ! {
+fn exit_now(code: i32) -> ! {
     // SAFETY: _exit ends the process without running the parent's atexit handlers or
     // flushing buffers it shares with the parent; that is what a forked child needs.
     unsafe { libc::_exit(code) }
 }
 
-/// Fork once (or hand the job to the child [`Engine::prefork`] made), start the container
-/// in the child, exec the monitor there. The monitor is our child only while we live: it is
-/// in a session of its own, and when we exit it goes to the nearest subreaper (init), as a
-/// double fork's grandchild would. Returns (init pid, monitor pid).
+/// Fork once, start the container in the child, exec the monitor there. The monitor is our
+/// child only while we live: it is in a session of its own, and when we exit it goes to the
+/// nearest subreaper (init), as a double fork's grandchild would; one fork less on every
+/// start. Returns (init pid, monitor pid).
 fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i32)> {
-    let flags = StartFlags::now();
-    let (pid, rd) = match super::prefork::hand_job(e, r, monitor, flags) {
-        Some(handed) => handed?,
-        None => fork_child(e, r, o, monitor, flags)?,
-    };
-    read_report(pid, rd)
-}
-
-fn fork_child(
-    e: &Engine,
-    r: &Row,
-    o: &RunOptions,
-    monitor: &Path,
-    flags: StartFlags,
-) -> Result<(i32, OwnedFd)> {
     let (rd, wr) = pipe()?;
     // SAFETY: the only other thread berth may have here is `warm_start`'s, which makes raw
     // system calls only (glibc's fork keeps the allocator's locks consistent for the child);
@@ -351,7 +318,7 @@ fn fork_child(
     if pid == 0 {
         drop(rd);
         let w = wr.as_raw_fd();
-        let msg = match child(e, r, o, monitor, flags, w) {
+        let msg = match child(e, r, o, monitor, w) {
             Err(err) => format!("E{}:{}", err.exit_code(), err),
             Ok(never) => match never {},
         };
@@ -359,12 +326,6 @@ fn fork_child(
         exit_now(1);
     }
     drop(wr);
-    Ok((pid, rd))
-}
-
-/// The child's report: "P<init> <monitor>\n", then EOF when the monitor's exec worked, or
-/// "E<code>:<why>" when something failed.
-fn read_report(pid: i32, rd: OwnedFd) -> Result<(i32, i32)> {
     let mut buf = String::new();
     std::fs::File::from(rd)
         .read_to_string(&mut buf)
@@ -450,18 +411,14 @@ fn keep_open(fd: RawFd) -> Result<()> {
 }
 
 /// The detached child: new session, subreaper, stdio pipes, the runtime, the monitor.
-pub(super) fn child(
+fn child(
     e: &Engine,
     r: &Row,
     o: &RunOptions,
     monitor: &Path,
-    flags: StartFlags,
     report_fd: RawFd,
 ) -> Result<std::convert::Infallible> {
-    // A child forked early ([`Engine::prefork`]) has its session already.
-    if nix::unistd::getsid(None).ok() != Some(nix::unistd::getpid()) {
-        nix::unistd::setsid().map_err(|e| Error::io("setsid", "", e.into()))?;
-    }
+    nix::unistd::setsid().map_err(|e| Error::io("setsid", "", e.into()))?;
     cloexec_from(3)?;
     // SAFETY: prctl with integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
@@ -478,7 +435,7 @@ pub(super) fn child(
     };
     let listener = bind_monitor_socket(&e.dir(&r.id))?;
     keep_open(listener.as_raw_fd())?;
-    let args = monitor_args(e, r, o, fds, listener.as_raw_fd(), pid, flags);
+    let args = monitor_args(e, r, o, fds, listener.as_raw_fd(), pid);
     let cargs: Vec<CString> = args
         .iter()
         .map(|a| CString::new(a.as_str()).unwrap_or_default())

@@ -52,8 +52,6 @@ pub fn create(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
 pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
     berth_engine::container::start::warm_start();
     let e = engine(env)?;
-    // The start child, forked now, waits while the container is made (see its doc).
-    e.prefork();
     if let Some(k) = &a.detach_keys {
         super::tty::parse_detach_keys(k)?;
     }

@@ -77,7 +77,7 @@ pub use stats::{
     hugepage_sizes, BlkioEntry, BlkioStats, CpuStats, CpuUsage, HugetlbStats, MemoryEntry,
     MemoryStats, PidsStats, Stats, Throttling,
 };
-pub use warm::{warm_attach, warm_attach_done};
+pub use warm::warm_attach;
 
 /// Freezer state of a container cgroup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,36 +7,22 @@
 //! bare runtime, whose previous container's deletion had just started a grace period.
 //!
 //! An engine knows a container start is coming milliseconds before the runtime moves the
-//! container's init into its cgroup. [`warm_attach`] makes no-op moves of the calling
-//! process into its own cgroup, on a thread of its own, from then until the start is done:
-//! the grace period runs while the engine works, and the runtime's move finds the lock warm
-//! (measured: 4.6 -> 0.8 ms). The runtime does not do it itself: it makes the init with a raw clone, which must
+//! container's init into its cgroup. [`warm_attach`] makes a no-op move of the calling
+//! process into its own cgroup, on a thread of its own, right then: the grace period runs
+//! while the engine works, and the runtime's move finds the lock warm (measured: 4.6 -> 0.8
+//! ms). The runtime does not do it itself: it makes the init with a raw clone, which must
 //! not run while another thread of the process may hold the allocator's locks.
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use crate::layout::{Layout, CGROUP_ROOT, HYBRID_UNIFIED_ROOT};
 
-/// Set by [`warm_attach_done`]: the warming thread stops.
-static DONE: AtomicBool = AtomicBool::new(false);
-
-/// How often the warming thread moves: well within one grace period, so that the lock
-/// never falls back to its slow state between two moves.
-const EVERY: Duration = Duration::from_millis(1);
-/// The most it keeps the lock warm when nobody calls [`warm_attach_done`].
-const AT_MOST: u32 = 100;
-
-/// Starts the no-op moves described in the module doc and returns at once. The first move
-/// pays the grace period; the thread then moves again every millisecond until
-/// [`warm_attach_done`] (or 100 ms): a single early move would leave the lock warm for only
-/// about one more grace period, and a start that reached its attach later than that paid
-/// a whole one again (1 in 4 runs on the development VM). Best effort: nothing happens when
-/// the calling process's cgroup cannot be found. Call it only when a container start
-/// follows: the process cannot exit while a move is under way. The thread makes raw system
-/// calls only, so a `fork` meanwhile (glibc's, which keeps the allocator consistent) is safe.
+/// Starts the no-op move described in the module doc and returns at once. Best effort:
+/// nothing happens when the calling process's cgroup cannot be found. Call it only when a
+/// container start follows: the process cannot exit before the thread's move has ended (a
+/// grace period, a few milliseconds). The thread makes raw system calls only, so a `fork`
+/// meanwhile (glibc's, which keeps the allocator consistent) is safe.
 pub fn warm_attach() {
     let Some(procs) = own_procs_file(Path::new("/proc/self/cgroup")) else {
         return;
@@ -44,33 +30,20 @@ pub fn warm_attach() {
     let Ok(path) = CString::new(procs.into_os_string().into_encoded_bytes()) else {
         return;
     };
-    DONE.store(false, Ordering::Relaxed);
     let _ = std::thread::Builder::new()
         .name("cgroup-warm".into())
         .stack_size(64 << 10)
         .spawn(move || {
             // SAFETY: `path` is a valid C string owned by this closure; the fd is ours and
             // closed once; "0" names the writing process itself, already in that cgroup.
-            let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-            if fd < 0 {
-                return;
-            }
-            for _ in 0..AT_MOST {
-                // SAFETY: a one-byte write from a static buffer to our own fd.
-                unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) };
-                if DONE.load(Ordering::Relaxed) {
-                    break;
+            unsafe {
+                let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                if fd >= 0 {
+                    libc::write(fd, b"0".as_ptr().cast(), 1);
+                    libc::close(fd);
                 }
-                std::thread::sleep(EVERY);
             }
-            // SAFETY: closing the fd opened above, once.
-            unsafe { libc::close(fd) };
         });
-}
-
-/// The container's init is in its cgroup: the thread [`warm_attach`] started may stop.
-pub fn warm_attach_done() {
-    DONE.store(true, Ordering::Relaxed);
 }
 
 /// The `cgroup.procs` of the calling process's own cgroup, from `proc_cgroup` (the format

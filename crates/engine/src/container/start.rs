@@ -186,7 +186,6 @@ impl Engine {
         // Taken before the init exists: a quick init's exit.json is never older than this.
         let mut started = super::now();
         let mut spawned = spawn(self, r, &o, &monitor);
-        berth_cgroups::warm_attach_done();
         if matches!(&spawned, Err(e) if e.to_string().contains(INIT_VANISHED)) {
             // Seen once in CI among 50 concurrent bridge starts (not reproduced since): the
             // init died without a word during setup. One clean retry; the cause is still

@@ -4,11 +4,6 @@
 mod container_support;
 use container_support::*;
 
-fn inspect(root: &Root, id: &str) -> serde_json::Value {
-    let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", id])).unwrap();
-    v[0].clone()
-}
-
 #[test]
 fn on_failure_restarts_up_to_its_count_then_stays_exited() {
     let root = Root::new();
@@ -26,11 +21,11 @@ fn on_failure_restarts_up_to_its_count_then_stays_exited() {
         .trim()
         .to_string();
     eventually("two restarts and a final exit", || {
-        let v = inspect(&root, &id);
+        let v = root.inspect(&id);
         v["RestartCount"] == 2 && v["State"]["Status"] == "exited"
     });
     eventually("the monitor to exit", || processes_with(&id).is_empty());
-    let v = inspect(&root, &id);
+    let v = root.inspect(&id);
     assert_eq!(v["State"]["ExitCode"], 1);
     let log = std::fs::read_to_string(root.path().join(format!("containers/{id}/{id}-json.log")))
         .unwrap();
@@ -56,14 +51,14 @@ fn stop_ends_an_always_container_for_good() {
         .trim()
         .to_string();
     eventually("a restart", || {
-        inspect(&root, &id)["RestartCount"].as_i64() >= Some(1)
+        root.inspect(&id)["RestartCount"].as_i64() >= Some(1)
     });
     root.ok(&["stop", "-t", "1", &id]);
-    assert_eq!(inspect(&root, &id)["State"]["Status"], "exited");
+    assert_eq!(root.inspect(&id)["State"]["Status"], "exited");
     eventually("the monitor to exit", || processes_with(&id).is_empty());
-    let count = inspect(&root, &id)["RestartCount"].clone();
+    let count = root.inspect(&id)["RestartCount"].clone();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let v = inspect(&root, &id);
+    let v = root.inspect(&id);
     assert_eq!(v["State"]["Status"], "exited");
     assert_eq!(v["RestartCount"], count, "restarted after stop");
     root.ok(&["rm", &id]);

@@ -31,19 +31,6 @@ fn exec_out(root: &Root, id: &str, cmd: &[&str]) -> std::process::Output {
     root.berth(&a)
 }
 
-fn inspect(root: &Root, id: &str) -> serde_json::Value {
-    let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", id])).unwrap();
-    v[0].clone()
-}
-
-fn nft_table() -> String {
-    let o = Command::new("nft")
-        .args(["list", "table", "ip", "berth"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// A free subnet for a test network: 10.<t>.<n>.0/24 with t from the test's name.
 fn subnet(tag: u8) -> String {
     format!("10.{}.{}.0/24", 180 + tag, std::process::id() % 250)
@@ -89,7 +76,7 @@ fn http_get(addr: &str) -> std::io::Result<String> {
 fn default_bridge_gives_an_address_a_route_hosts_and_resolv_conf() {
     let root = Root::new();
     let id = run_d(&root, &[IMAGE, "sleep", "1000"]);
-    let n = inspect(&root, &id);
+    let n = root.inspect(&id);
     let ip = n["NetworkSettings"]["IPAddress"]
         .as_str()
         .unwrap()
@@ -393,7 +380,7 @@ fn two_user_networks_are_isolated_and_an_internal_one_has_no_way_out() {
     let r = run_d(&root, &a);
     let l = run_d(&root, &["--network", "left", IMAGE, "sleep", "1000"]);
     let i = run_d(&root, &["--network", "inside", IMAGE, "sleep", "1000"]);
-    let rip = inspect(&root, &r)["NetworkSettings"]["IPAddress"]
+    let rip = root.inspect(&r)["NetworkSettings"]["IPAddress"]
         .as_str()
         .unwrap()
         .to_string();
@@ -651,7 +638,7 @@ fn bad_network_input_is_one_clear_line_and_leaves_nothing() {
         stderr(&o)
     );
     for id in root.ids() {
-        let st = inspect(&root, &id)["State"]["Status"].clone();
+        let st = root.inspect(&id)["State"]["Status"].clone();
         assert_ne!(st, "running", "{id} runs although its port was taken");
         assert!(
             !root.path().join("netns").join(&id).exists(),
@@ -696,7 +683,7 @@ fn hundred_containers_on_one_network_then_nothing_left() {
 fn killed_container_and_monitor_leave_networking_that_the_next_command_takes_back() {
     let root = Root::new();
     let id = run_d(&root, &["-p", "80", IMAGE, "sleep", "1000"]);
-    let init = inspect(&root, &id)["State"]["Pid"].as_i64().unwrap() as i32;
+    let init = root.inspect(&id)["State"]["Pid"].as_i64().unwrap() as i32;
     assert!(nft_table().contains(&format!("berth:{id}")));
     // Kill its monitor and its init without berth knowing.
     let mut pids = processes_with(&id);
@@ -723,7 +710,7 @@ fn killed_container_and_monitor_leave_networking_that_the_next_command_takes_bac
     );
     // And it starts again with working networking.
     root.ok(&["start", &id]);
-    let ip = inspect(&root, &id)["NetworkSettings"]["IPAddress"]
+    let ip = root.inspect(&id)["NetworkSettings"]["IPAddress"]
         .as_str()
         .unwrap()
         .to_string();
@@ -751,10 +738,10 @@ fn a_restarted_container_gets_networking_again_and_gives_it_back_at_the_end() {
         ],
     );
     eventually("the restart and the final exit", || {
-        let v = inspect(&root, &id);
+        let v = root.inspect(&id);
         v["State"]["Status"] == "exited" && v["RestartCount"] == 1
     });
-    assert_eq!(inspect(&root, &id)["State"]["ExitCode"], 3);
+    assert_eq!(root.inspect(&id)["State"]["ExitCode"], 3);
     eventually("its rules and namespace to go", || {
         !nft_table().contains(&format!("berth:{id}"))
             && !root.path().join("netns").join(&id).exists()
@@ -786,7 +773,7 @@ fn fixed_address_connect_disconnect_ls_prune_and_hairpin() {
     a.extend(web.iter().map(String::as_str));
     let w = run_d(&root, &a);
     assert_eq!(
-        inspect(&root, &w)["NetworkSettings"]["Networks"]["front"]["IPAddress"],
+        root.inspect(&w)["NetworkSettings"]["Networks"]["front"]["IPAddress"],
         fixed.as_str()
     );
     // On the default network --ip is refused, as docker does.
@@ -794,7 +781,7 @@ fn fixed_address_connect_disconnect_ls_prune_and_hairpin() {
     assert_eq!(o.status.code(), Some(125));
     // Hairpin: a container on the same network, through the gateway (a host address).
     let c = run_d(&root, &["--network", "front", IMAGE, "sleep", "1000"]);
-    let gw = inspect(&root, &c)["NetworkSettings"]["Gateway"]
+    let gw = root.inspect(&c)["NetworkSettings"]["Gateway"]
         .as_str()
         .unwrap()
         .to_string();

@@ -83,19 +83,6 @@ fn strs(a: &[String]) -> Vec<&str> {
     a.iter().map(String::as_str).collect()
 }
 
-fn inspect(root: &Root, id: &str) -> serde_json::Value {
-    let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", id])).unwrap();
-    v[0].clone()
-}
-
-fn nft_table() -> String {
-    let o = Command::new("nft")
-        .args(["list", "table", "ip", "berth"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 fn links() -> String {
     let o = Command::new("ip").args(["-o", "link"]).output().unwrap();
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -184,7 +171,7 @@ fn assert_no_networking(root: &Root, id: &str, net: &str, at: &str) {
 /// then `rm -f` leaves nothing.
 fn start_works_then_rm_leaves_nothing(root: &Root, id: &str, net: &str, user: bool, at: &str) {
     root.ok(&["start", id]);
-    let port = inspect(root, id)["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+    let port = root.inspect(id)["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
         .as_str()
         .unwrap_or_else(|| panic!("{at}: no published port"))
         .to_string();
@@ -366,7 +353,7 @@ fn neighbour_reaches(root: &Root, net: &str, name: &str) -> bool {
 
 /// `id` is off NET2 for good: not in its inspect, no lease, veth, DNS name or repair mark.
 fn assert_off(root: &Root, id: &str, at: &str) {
-    let v = inspect(root, id);
+    let v = root.inspect(id);
     assert!(
         v["NetworkSettings"]["Networks"].get(NET2).is_none(),
         "{at}: still on {NET2}: {}",

@@ -157,6 +157,12 @@ impl Root {
         ok(&self.berth(args))
     }
 
+    /// `inspect ID`'s one object.
+    pub fn inspect(&self, id: &str) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(&["inspect", id])).unwrap();
+        v[0].clone()
+    }
+
     /// All container IDs (full).
     pub fn ids(&self) -> Vec<String> {
         self.ok(&["ps", "-aq", "--no-trunc"])
@@ -298,4 +304,13 @@ pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Berth's nftables table as `nft list` prints it (empty when there is none).
+pub fn nft_table() -> String {
+    let o = Command::new("nft")
+        .args(["list", "table", "ip", "berth"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }

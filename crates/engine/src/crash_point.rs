@@ -52,6 +52,42 @@ pub const NETWORK_CRASH_POINTS: &[&str] = &[
     "net-disconnect:names",
 ];
 
+/// Every crash point of the container lifecycle outside networking, in the order `run -d`
+/// (create, then start), `stop` and `rm` reach them; checked against the sources with
+/// [`NETWORK_CRASH_POINTS`] by the same unit test.
+///
+/// `ctr-create:*` are reached by `create` and `run`; `ctr-start:*` by `start` and `run`
+/// (`ctr-start:child-*` in the forked start child, which the parent then outlives: it
+/// reports an error, or, after `child-reported`, a monitor pid that never was one);
+/// `ctr-stop:*` by `stop` of a running container; `ctr-rm:*` by `rm` (and by the repair
+/// that finishes a removal or undoes a create cut short).
+pub const CONTAINER_CRASH_POINTS: &[&str] = &[
+    "ctr-create:row",
+    "ctr-create:dir",
+    "ctr-create:mounted",
+    "ctr-create:network",
+    "ctr-create:etc-files",
+    "ctr-create:volumes",
+    "ctr-create:config",
+    "ctr-start:runtime-deleted",
+    "ctr-start:exit-removed",
+    "ctr-start:mounted",
+    "ctr-start:network",
+    "ctr-start:child-created",
+    "ctr-start:child-reported",
+    "ctr-start:spawned",
+    "ctr-stop:marked",
+    "ctr-stop:signalled",
+    "ctr-stop:settled",
+    "ctr-rm:removing",
+    "ctr-rm:runtime-deleted",
+    "ctr-rm:monitor-gone",
+    "ctr-rm:network-forgotten",
+    "ctr-rm:volumes-released",
+    "ctr-rm:unmounted",
+    "ctr-rm:dir-removed",
+];
+
 /// Die here (SIGKILL, as `kill -9` from outside) if [`ENV`] names this point.
 pub fn crash_point(name: &str) {
     static AT: OnceLock<Option<String>> = OnceLock::new();
@@ -66,7 +102,7 @@ pub fn crash_point(name: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::NETWORK_CRASH_POINTS;
+    use super::{CONTAINER_CRASH_POINTS, NETWORK_CRASH_POINTS};
     use std::path::Path;
 
     fn points_in(dir: &Path, out: &mut Vec<String>) {
@@ -91,8 +127,15 @@ mod tests {
             &mut found,
         );
         found.sort();
-        let mut listed: Vec<String> = NETWORK_CRASH_POINTS.iter().map(|s| s.to_string()).collect();
+        let mut listed: Vec<String> = NETWORK_CRASH_POINTS
+            .iter()
+            .chain(CONTAINER_CRASH_POINTS)
+            .map(|s| s.to_string())
+            .collect();
         listed.sort();
-        assert_eq!(found, listed, "crash_point calls vs NETWORK_CRASH_POINTS");
+        assert_eq!(
+            found, listed,
+            "crash_point calls vs NETWORK_CRASH_POINTS and CONTAINER_CRASH_POINTS"
+        );
     }
 }

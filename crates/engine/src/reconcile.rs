@@ -83,8 +83,9 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
             lock.remove_file();
         }
         State::Created if !e.dir(&r.id).join("config.json").exists() => {
-            // Its creator died before the end (it holds the lock while it works).
-            e.remove_locked(&mut r, false)?;
+            // Its creator died before the end (it holds the lock while it works): undone as
+            // its create would have, the anonymous volumes made for it included.
+            e.remove_locked(&mut r, true)?;
             lock.remove_file();
         }
         State::Running | State::Paused | State::Restarting if !monitor_alive(&r) => {
@@ -128,6 +129,14 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
                         );
                     }
                     rt.delete(&r.id, true)?;
+                    // Its init ran (or was made) with no monitor to record its end: the
+                    // container exited, and the row says why.
+                    r.state = State::Exited;
+                    r.exit_code = 255;
+                    r.finished_at = crate::container::now();
+                    r.error = "monitor died".into();
+                    r.pid = 0;
+                    e.store.update(&r)?;
                 }
             }
         }

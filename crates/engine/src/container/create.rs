@@ -1,6 +1,7 @@
 //! `create`: the row, the container dir, the overlay root and `config.json`; all or nothing.
 
 use super::Engine;
+use crate::crash_point::crash_point;
 use crate::image_config::ImageConfig;
 use crate::options::{RunOptions, Userns};
 use crate::spec::{self, SpecInput};
@@ -176,11 +177,14 @@ impl Engine {
             }
         }
         undo.row = true;
+        crash_point("ctr-create:row");
         let dir = self.dir(&id);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         undo.dir = true;
+        crash_point("ctr-create:dir");
         self.ensure_mounted(&id, image.chain)?;
         undo.mounted = true;
+        crash_point("ctr-create:mounted");
         let rootfs = dir.join("rootfs");
         let init = match opts.init {
             true => Some(super::start::find_binary("berth-init")?),
@@ -198,11 +202,13 @@ impl Engine {
             .owned_by(mapped_root);
         undo.network = true;
         let netns = self.network_at_create(&id, &opts)?;
+        crash_point("ctr-create:network");
         crate::network::files::write_initial(
             &dir,
             &spec::hostname(&opts, &id),
             matches!(opts.network, crate::options::Network::Host),
         )?;
+        crash_point("ctr-create:etc-files");
         let mut spec = spec::build(SpecInput {
             id: &id,
             opts: &opts,
@@ -213,12 +219,15 @@ impl Engine {
             netns: netns.as_deref(),
             etc_files: Some(&dir),
         })?;
+        // The spec's volume sources are recorded as used by this container now.
+        crash_point("ctr-create:volumes");
         if opts.runtime.is_some() {
             spec.set_version(super::runtimes::EXTERNAL_OCI_VERSION.into());
         }
         let bytes = serde_json::to_vec_pretty(&spec)
             .map_err(|e| Error::InvalidArgument(format!("spec: {e}")))?;
         write_atomic(&dir.join("config.json"), &bytes)?;
+        crash_point("ctr-create:config");
         *self.prepared.borrow_mut() = Some((id.clone(), spec, bytes));
         undo.row = false;
         undo.mounted = false;

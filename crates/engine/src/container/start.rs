@@ -4,6 +4,7 @@
 //! start, comes back through a CLOEXEC pipe: EOF after a pid means the monitor exec'ed.
 
 use super::{options_of, Engine, EXIT_FILE, STOPPED_BY_USER};
+use crate::crash_point::crash_point;
 use crate::options::{LogDriver, RestartPolicy, RunOptions};
 use crate::store::{Row, State};
 use crate::{Error, Result};
@@ -147,11 +148,15 @@ impl Engine {
         if rt.exists(&r.id) {
             rt.delete(&r.id, true)?;
         }
+        crash_point("ctr-start:runtime-deleted");
         let dir = self.dir(&r.id);
         let _ = std::fs::remove_file(dir.join(EXIT_FILE));
         let _ = std::fs::remove_file(dir.join(STOPPED_BY_USER));
+        crash_point("ctr-start:exit-removed");
         let chain: Vec<berth_image::Digest> = self.chain_of(r)?;
-        self.ensure_mounted(&r.id, &chain)
+        self.ensure_mounted(&r.id, &chain)?;
+        crash_point("ctr-start:mounted");
+        Ok(())
     }
 
     /// The image's chain IDs, from the image metadata (the row keeps only the image ID).
@@ -183,6 +188,7 @@ impl Engine {
         let o = options_of(r);
         let monitor = monitor_binary()?;
         self.network_up(r)?;
+        crash_point("ctr-start:network");
         // Taken before the init exists: a quick init's exit.json is never older than this.
         let mut started = super::now();
         let mut spawned = spawn(self, r, &o, &monitor);
@@ -198,6 +204,8 @@ impl Engine {
         }
         match spawned {
             Ok((pid, monitor_pid)) => {
+                // The monitor runs; the row still says created.
+                crash_point("ctr-start:spawned");
                 r.state = State::Running;
                 r.pid = pid;
                 r.monitor_pid = monitor_pid;
@@ -432,6 +440,8 @@ fn child(
     } else {
         start_with_pipes(e, r, o)?
     };
+    // The init runs, no monitor watches it and the parent has no pid yet.
+    crash_point("ctr-start:child-created");
     let listener = bind_monitor_socket(&e.dir(&r.id))?;
     keep_open(listener.as_raw_fd())?;
     let args = monitor_args(e, r, o, fds, listener.as_raw_fd(), pid);
@@ -442,6 +452,8 @@ fn child(
     let prog = CString::new(monitor.as_os_str().as_encoded_bytes())
         .map_err(|_| Error::InvalidArgument("monitor path has a NUL byte".into()))?;
     report(report_fd, &format!("P{} {}\n", pid, std::process::id()));
+    // The parent has this process's pid as the monitor's, which never comes.
+    crash_point("ctr-start:child-reported");
     let err = nix::unistd::execv(&prog, &cargs).unwrap_err();
     Err(Error::io("exec", monitor, err.into()))
 }

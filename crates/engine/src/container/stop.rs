@@ -2,6 +2,7 @@
 //! `stopped-by-user` written first so the monitor's restart policy leaves the container down.
 
 use super::{exit, monitor_alive, options_of, Engine, STOPPED_BY_USER};
+use crate::crash_point::crash_point;
 use crate::store::{Row, State};
 use crate::{Error, Result};
 use nix::sys::signal::Signal;
@@ -58,6 +59,7 @@ impl Engine {
         let o = options_of(r);
         let dir = self.dir(&r.id);
         std::fs::write(dir.join(STOPPED_BY_USER), b"").map_err(|e| Error::io("write", &dir, e))?;
+        crash_point("ctr-stop:marked");
         let rt = self.runtime_for(r);
         if r.state == State::Paused {
             let _ = rt.resume(&r.id);
@@ -74,7 +76,10 @@ impl Engine {
                 let _ = rt.kill(&r.id, Signal::SIGKILL, true);
             }
         }
+        // The init is dead; the row still says running.
+        crash_point("ctr-stop:signalled");
         self.settle(r, Duration::from_secs(10))?;
+        crash_point("ctr-stop:settled");
         if r.state == State::Restarting {
             r.state = State::Exited;
             self.store.update(r)?;

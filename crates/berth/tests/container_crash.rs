@@ -51,15 +51,14 @@ fn berth_killed_mid_run_or_rm_leaves_nothing_after_repair() {
     use std::time::Duration;
     let root = Root::new();
     let spawn = |args: &[&str]| {
-        let mut c = std::process::Command::new(BERTH);
-        c.arg("--root").arg(root.path()).args(args);
-        c.stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        if let Some(p) = monitor_dir_for_path() {
-            let path = std::env::var("PATH").unwrap_or_default();
-            c.env("PATH", format!("{}:{path}", p.display()));
-        }
-        c.spawn().unwrap()
+        berth_command()
+            .arg("--root")
+            .arg(root.path())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
     };
     for delay_ms in [0u64, 1, 3, 6, 10, 15, 25, 40] {
         // On the root's bridge with a published port: network setup is cut short too.
@@ -107,14 +106,7 @@ fn berth_killed_mid_run_or_rm_leaves_nothing_after_repair() {
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "left in containers/: {left:?}");
-    let rt: Vec<_> = std::fs::read_dir(root.path().join("runtime"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name())
-                .filter(|n| !n.to_string_lossy().starts_with('@'))
-                .collect()
-        })
-        .unwrap_or_default();
+    let rt = root.runtime_state();
     assert!(rt.is_empty(), "runtime state left: {rt:?}");
     // No veth left on the root's bridge, no namespace pinned, no port rule to its subnet.
     let on_bridge = std::process::Command::new("ip")

@@ -10,10 +10,8 @@
 //! which kill the forked child and leave the command itself to report (by design).
 
 mod container_support;
-use berth_engine::crash_point::{CONTAINER_CRASH_POINTS, ENV};
+use berth_engine::crash_point::CONTAINER_CRASH_POINTS;
 use container_support::*;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
 
 /// A named volume and an anonymous one: their uses are recorded by create, released by rm.
 const RUN: &[&str] = &[
@@ -35,27 +33,6 @@ fn points(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
         .iter()
         .copied()
         .filter(move |p| p.starts_with(prefix))
-}
-
-/// `berth ARGS` with the crash point set.
-fn berth_crashing_at(root: &Root, point: &str, args: &[&str]) -> Output {
-    let mut c = Command::new(BERTH);
-    c.arg("--root").arg(root.path()).args(args).env(ENV, point);
-    if let Some(p) = monitor_dir_for_path() {
-        let path = std::env::var("PATH").unwrap_or_default();
-        c.env("PATH", format!("{}:{path}", p.display()));
-    }
-    c.output().unwrap()
-}
-
-fn assert_killed(o: &Output, point: &str, what: &str) {
-    assert_eq!(
-        o.status.signal(),
-        Some(libc::SIGKILL),
-        "{what} was not killed at {point} (the point was never reached): {:?} {}",
-        o.status,
-        stderr(o)
-    );
 }
 
 /// The one container the command made, from its lock file (the command may have died
@@ -107,14 +84,7 @@ fn assert_all_gone(root: &Root, id: &str, at: &str) {
             stderr(&o)
         );
     }
-    let rt: Vec<_> = std::fs::read_dir(root.path().join("runtime"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name())
-                .filter(|n| !n.to_string_lossy().starts_with('@'))
-                .collect()
-        })
-        .unwrap_or_default();
+    let rt = root.runtime_state();
     assert!(rt.is_empty(), "{at}: runtime state left: {rt:?}");
 }
 

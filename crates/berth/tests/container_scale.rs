@@ -120,14 +120,7 @@ fn sequential_run_rm_leaves_nothing_behind() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(procs().is_empty(), "processes left: {:?}", procs());
-    let runtime_left: Vec<String> = std::fs::read_dir(root.path().join("runtime"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('@'))
-                .collect()
-        })
-        .unwrap_or_default();
+    let runtime_left = root.runtime_state();
     assert!(
         runtime_left.is_empty(),
         "runtime state left: {runtime_left:?}"

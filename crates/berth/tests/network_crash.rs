@@ -10,11 +10,10 @@
 //! command must then succeed.
 
 mod container_support;
-use berth_engine::crash_point::{ENV, NETWORK_CRASH_POINTS};
+use berth_engine::crash_point::NETWORK_CRASH_POINTS;
 use container_support::*;
 use std::io::{Read, Write};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 const NET: &str = "crashnet";
@@ -30,27 +29,6 @@ fn points(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
 /// A subnet for this test's user network: 10.<170+tag>.<pid>.0/24.
 fn subnet(tag: u8) -> String {
     format!("10.{}.{}.0/24", 170 + tag, std::process::id() % 250)
-}
-
-/// `berth ARGS` with the crash point set.
-fn berth_crashing_at(root: &Root, point: &str, args: &[&str]) -> Output {
-    let mut c = Command::new(BERTH);
-    c.arg("--root").arg(root.path()).args(args).env(ENV, point);
-    if let Some(p) = monitor_dir_for_path() {
-        let path = std::env::var("PATH").unwrap_or_default();
-        c.env("PATH", format!("{}:{path}", p.display()));
-    }
-    c.output().unwrap()
-}
-
-fn assert_killed(o: &Output, point: &str, what: &str) {
-    assert_eq!(
-        o.status.signal(),
-        Some(libc::SIGKILL),
-        "{what} was not killed at {point} (the point was never reached): {:?} {}",
-        o.status,
-        stderr(o)
-    );
 }
 
 /// The web server: busybox httpd serving TEXT on port 80.

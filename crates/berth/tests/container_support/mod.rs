@@ -46,14 +46,46 @@ pub fn monitor_dir_for_path() -> Option<PathBuf> {
     monitor_path_dir().clone()
 }
 
-pub fn berth(root: &Path, args: &[&str]) -> Output {
+/// `berth` with `berth-monitor` findable (see [`monitor_dir_for_path`]), no arguments yet.
+pub fn berth_command() -> Command {
     let mut c = Command::new(BERTH);
-    c.arg("--root").arg(root).args(args);
     if let Some(d) = monitor_path_dir() {
         let path = std::env::var("PATH").unwrap_or_default();
         c.env("PATH", format!("{}:{path}", d.display()));
     }
-    c.output().unwrap()
+    c
+}
+
+pub fn berth(root: &Path, args: &[&str]) -> Output {
+    berth_command()
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `berth ARGS` told to kill itself at crash point `point` (`berth_engine::crash_point`).
+pub fn berth_crashing_at(root: &Root, point: &str, args: &[&str]) -> Output {
+    berth_command()
+        .arg("--root")
+        .arg(root.path())
+        .args(args)
+        .env(berth_engine::crash_point::ENV, point)
+        .output()
+        .unwrap()
+}
+
+/// The command died by SIGKILL: it reached `point`.
+pub fn assert_killed(o: &Output, point: &str, what: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        o.status.signal(),
+        Some(libc::SIGKILL),
+        "{what} was not killed at {point} (the point was never reached): {:?} {}",
+        o.status,
+        stderr(o)
+    );
 }
 
 pub fn ok(o: &Output) -> String {
@@ -155,6 +187,18 @@ impl Root {
 
     pub fn ok(&self, args: &[&str]) -> String {
         ok(&self.berth(args))
+    }
+
+    /// The runtime's state dirs under this root (its `@` lock files left out).
+    pub fn runtime_state(&self) -> Vec<String> {
+        std::fs::read_dir(self.path().join("runtime"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('@'))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// `inspect ID`'s one object.

@@ -16,6 +16,7 @@ fn opts(a: &CreateArgs) -> CreateOpts {
         no_pivot: a.no_pivot,
         no_new_keyring: a.no_new_keyring,
         config: None,
+        start: false,
     }
 }
 
@@ -72,14 +73,18 @@ pub fn run(rt: &Runtime, a: &CreateArgs, detach: bool, keep: bool) -> Result<i32
     if let Some(c) = &console {
         o.console_socket = Some(c.path().to_path_buf());
     }
+    // Without a terminal to receive first, the create starts the container itself.
+    o.start = console.is_none();
     let c = rt.create(&o)?;
     let master: Option<OwnedFd> = match console {
         Some(cs) => Some(cs.receive()?),
         None => None,
     };
-    if let Err(e) = rt.start(&a.id) {
-        let _ = rt.delete(&a.id, true);
-        return Err(e.into());
+    if !o.start {
+        if let Err(e) = rt.start(&a.id) {
+            let _ = rt.delete(&a.id, true);
+            return Err(e.into());
+        }
     }
     if detach {
         return Ok(0);

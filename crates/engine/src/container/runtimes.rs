@@ -186,10 +186,10 @@ impl Rt {
                         bundle: dir.to_path_buf(),
                         console_socket: console.map(Path::to_path_buf),
                         config,
+                        start: true,
                         ..Default::default()
                     })
                     .map_err(super::start::exec_error)?;
-                rt.start(id)?;
                 Ok(Started { pid: created.pid })
             }
             Rt::Cli(c) => c.create_and_start(id, dir, err_fd, console),

@@ -25,6 +25,9 @@ pub struct CreateOpts {
     /// The bundle's config.json as the caller already has it: parsed, and its exact bytes.
     /// The file is then not read and parsed again (an engine that has just written it).
     pub config: Option<(oci_spec::runtime::Spec, Vec<u8>)>,
+    /// Start the container as soon as it is created, through the start fifo this create
+    /// holds open: `run`, without reading back the state and config that `start` would.
+    pub start: bool,
 }
 
 /// A container that reached `created`; its init is our child until we exit.
@@ -251,10 +254,36 @@ impl Runtime {
         if let Some(p) = &o.pid_file {
             write_pid_file(p, init_pid)?;
         }
+        if o.start {
+            // Before the disarm: a start that fails undoes the create.
+            start_now(&fifo, &fifo_path, &st, &args.spec)?;
+        }
         undo.disarm();
         drop(fifo);
         Ok(Created { pid: init_pid, dir })
     }
+}
+
+/// [`Runtime::start`] for the create that has just made the container: the init waits on
+/// the fifo we hold, our byte releases it. Removing the fifo marks the container started.
+fn start_now(
+    fifo: &OwnedFd,
+    path: &Path,
+    st: &State,
+    spec: &oci_spec::runtime::Spec,
+) -> Result<()> {
+    nix::unistd::write(fifo, &[0])
+        .map_err(|e| Error::sys(format!("write {}", path.display()), e))?;
+    let _ = std::fs::remove_file(path);
+    if let Some(h) = spec.hooks() {
+        // Poststart failures are reported but do not stop the container (OCI spec).
+        hooks::run_all_warn(
+            "poststart",
+            h.poststart().as_ref(),
+            &st.oci_json(crate::state::Status::Running),
+        );
+    }
+    Ok(())
 }
 
 /// Written to a temp file and renamed: containerd reads it as soon as it appears.

@@ -68,6 +68,51 @@ fn attached_run_exits_with_the_containers_status_and_prints_its_output() {
     );
 }
 
+/// The start child shares the CLI's memory unless the caller has other threads; then it is
+/// a fork. Both must start, exit and remove a container alike (the test knob forces a fork).
+#[test]
+fn a_forked_start_child_works_as_the_shared_one() {
+    let root = Root::new();
+    for fork in [false, true] {
+        let o = cmd_for(&root, fork)
+            .args([
+                "run",
+                "--rm",
+                IMAGE,
+                "sh",
+                "-c",
+                "echo out; echo err >&2; exit 3",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "fork={fork}: {}", stderr(&o));
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "out\n", "fork={fork}");
+        assert_eq!(stderr(&o), "err\n", "fork={fork}");
+        let o = cmd_for(&root, fork)
+            .args(["run", "--rm", IMAGE, "nosuchcommand"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(127), "fork={fork}: {}", stderr(&o));
+        let id = ok(&cmd_for(&root, fork)
+            .args(["run", "-d", IMAGE, "sleep", "1000"])
+            .output()
+            .unwrap());
+        let id = id.trim();
+        assert_eq!(root.ok(&["exec", id, "echo", "in"]), "in\n");
+        root.ok(&["rm", "-f", id]);
+        assert_nothing_left(&root, id);
+    }
+}
+
+fn cmd_for(root: &Root, fork: bool) -> std::process::Command {
+    let mut cmd = berth_command();
+    cmd.arg("--root").arg(root.path());
+    if fork {
+        cmd.env("BERTH_TEST_FORK_START", "1");
+    }
+    cmd
+}
+
 #[test]
 fn a_missing_command_is_127_and_berths_own_errors_are_125() {
     let root = Root::new();

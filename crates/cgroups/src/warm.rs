@@ -7,11 +7,9 @@
 //! bare runtime, whose previous container's deletion had just started a grace period.
 //!
 //! An engine knows a container start is coming milliseconds before the runtime moves the
-//! container's init into its cgroup. [`warm_attach`] makes a no-op move of the calling
-//! process into its own cgroup, on a thread of its own, right then: the grace period runs
-//! while the engine works, and the runtime's move finds the lock warm (measured: 4.6 -> 0.8
-//! ms). The runtime does not do it itself: it makes the init with a raw clone, which must
-//! not run while another thread of the process may hold the allocator's locks.
+//! container's init into its cgroup. [`warm_attach`] has a helper process make a no-op move
+//! into its own cgroup right then: the grace period runs while the engine works, and the
+//! runtime's move finds the lock warm (measured: 4.6 -> 0.8 ms).
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -20,9 +18,16 @@ use crate::layout::{Layout, CGROUP_ROOT, HYBRID_UNIFIED_ROOT};
 
 /// Starts the no-op move described in the module doc and returns at once. Best effort:
 /// nothing happens when the calling process's cgroup cannot be found. Call it only when a
-/// container start follows: the process cannot exit before the thread's move has ended (a
-/// grace period, a few milliseconds). The thread makes raw system calls only, so a `fork`
-/// meanwhile (glibc's, which keeps the allocator consistent) is safe.
+/// container start follows.
+///
+/// The move is made by a helper process that shares our memory (CLONE_VM) but is neither a
+/// thread of ours nor known to glibc: the lock is global, so any process's move warms it.
+/// A thread would do the same, but a thread stays in glibc's thread list, and a process
+/// raw-cloned from our memory while it runs (a container's init, cloned from a start child
+/// that shares our memory) would inherit that list and wait forever for the thread in
+/// setgroups() (seen with `perf record` slowing the start down). The helper makes raw
+/// system calls only (rustix: no errno, no allocation), so it holds none of our locks; it
+/// exits by itself when its write returns, and does not keep us from exiting before that.
 pub fn warm_attach() {
     let Some(procs) = own_procs_file(Path::new("/proc/self/cgroup")) else {
         return;
@@ -30,20 +35,75 @@ pub fn warm_attach() {
     let Ok(path) = CString::new(procs.into_os_string().into_encoded_bytes()) else {
         return;
     };
-    let _ = std::thread::Builder::new()
-        .name("cgroup-warm".into())
-        .stack_size(64 << 10)
-        .spawn(move || {
-            // SAFETY: `path` is a valid C string owned by this closure; the fd is ours and
-            // closed once; "0" names the writing process itself, already in that cgroup.
-            unsafe {
-                let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-                if fd >= 0 {
-                    libc::write(fd, b"0".as_ptr().cast(), 1);
-                    libc::close(fd);
-                }
-            }
-        });
+    const STACK: usize = 16 << 10;
+    // SAFETY: a fresh private anonymous mapping, nothing else refers to it.
+    let stack = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            STACK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        return;
+    }
+    // The path and the stack are the helper's for good: we cannot know when it is done with
+    // them (it may outlive us), so they are never freed (16 KiB and a path per start).
+    let path = path.into_raw();
+    // SAFETY: the helper runs `warm_helper` on the top of its own stack with the leaked
+    // path; sharing our memory and descriptor table, it touches nothing but those.
+    let pid = unsafe {
+        libc::clone(
+            warm_helper,
+            stack.cast::<u8>().add(STACK).cast(),
+            libc::CLONE_VM | libc::CLONE_FILES,
+            path.cast(),
+        )
+    };
+    if pid < 0 {
+        // SAFETY: no helper got them: the path from `into_raw` above, our own mapping.
+        unsafe {
+            drop(CString::from_raw(path));
+            libc::munmap(stack, STACK);
+        }
+        return;
+    }
+    reap_helpers(Some(pid));
+}
+
+/// Helpers this process started and has not reaped yet. A short-lived command leaves its
+/// last one to init; a long-lived caller reaps the earlier ones at each new start.
+static HELPERS: std::sync::Mutex<Vec<libc::pid_t>> = std::sync::Mutex::new(Vec::new());
+
+fn reap_helpers(new: Option<libc::pid_t>) {
+    let Ok(mut pids) = HELPERS.lock() else {
+        return;
+    };
+    pids.retain(|&pid| {
+        // SAFETY: waitpid on a clone child of ours (__WCLONE: it has no exit signal); it
+        // writes nothing when the status pointer is null.
+        let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG | libc::__WCLONE) };
+        r == 0
+    });
+    pids.extend(new);
+}
+
+/// The helper of [`warm_attach`]: its no-op move, then it returns, which exits it (glibc's
+/// clone ends the child with the exit system call). No exit signal: nobody waits for it,
+/// and `waitpid(-1)` without `__WCLONE` does not report it.
+extern "C" fn warm_helper(path: *mut libc::c_void) -> libc::c_int {
+    use rustix::fs::{Mode, OFlags};
+    // SAFETY: `path` is the NUL-terminated string `warm_attach` leaked for us.
+    let path = unsafe { std::ffi::CStr::from_ptr(path as *const libc::c_char) };
+    if let Ok(fd) = rustix::fs::open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()) {
+        // "0" names the writing process itself, already in that cgroup.
+        let _ = rustix::io::write(&fd, b"0");
+        // Dropping the fd closes it; close(2) cannot fail on a descriptor we own.
+    }
+    0
 }
 
 /// The `cgroup.procs` of the calling process's own cgroup, from `proc_cgroup` (the format
@@ -132,5 +192,35 @@ mod tests {
             std::fs::read_to_string("/proc/self/cgroup").unwrap(),
             before
         );
+    }
+
+    /// The helper really runs and ends by itself; the next start reaps it. (A test running
+    /// alongside may start a helper too, and reap ours first: gone counts as ended.)
+    #[test]
+    fn a_helper_ends_and_the_next_start_reaps_it() {
+        warm_attach();
+        let first = *HELPERS
+            .lock()
+            .unwrap()
+            .last()
+            .expect("a helper was started");
+        let stat = format!("/proc/{first}/stat");
+        let ended = (0..500).any(|_| {
+            let Ok(s) = std::fs::read_to_string(&stat) else {
+                return true;
+            };
+            if s.rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+            {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            false
+        });
+        assert!(ended, "helper {first} did not end within 5 s");
+        warm_attach();
+        assert!(!HELPERS.lock().unwrap().contains(&first));
+        assert!(!Path::new(&stat).exists(), "helper {first} left a zombie");
     }
 }

@@ -8,6 +8,7 @@ pub mod exit;
 pub mod inspect;
 pub mod remove;
 pub mod runtimes;
+mod shared_child;
 pub mod start;
 pub mod stop;
 pub mod wait;

@@ -309,29 +309,38 @@ fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Fork once, start the container in the child, exec the monitor there. The monitor is our
-/// child only while we live: it is in a session of its own, and when we exit it goes to the
-/// nearest subreaper (init), as a double fork's grandchild would; one fork less on every
-/// start. Returns (init pid, monitor pid).
+/// Start the container in a child and exec the monitor there: a child that shares our
+/// memory until its exec ([`super::shared_child`]) when no other thread may allocate, else
+/// a fork. The monitor is our child only while we live: it is in a session of its own, and
+/// when we exit it goes to the nearest subreaper (init), as a double fork's grandchild
+/// would; one fork less on every start. Returns (init pid, monitor pid).
 fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i32)> {
     let (rd, wr) = pipe()?;
-    // SAFETY: the only other thread berth may have here is `warm_start`'s, which makes raw
-    // system calls only (glibc's fork keeps the allocator's locks consistent for the child);
-    // the child only runs our own code and execs or _exits.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(Error::io("fork", "", std::io::Error::last_os_error()));
-    }
-    if pid == 0 {
-        drop(rd);
-        let w = wr.as_raw_fd();
+    let w = wr.as_raw_fd();
+    // Our read end stays open in the child until its exec (CLOEXEC) or exit.
+    let mut body = || {
         let msg = match child(e, r, o, monitor, w) {
             Err(err) => format!("E{}:{}", err.exit_code(), err),
             Ok(never) => match never {},
         };
         report(w, &msg);
-        exit_now(1);
-    }
+        exit_now(1)
+    };
+    let pid = if super::shared_child::can_share() {
+        super::shared_child::spawn(&mut body)
+            .map_err(|err| Error::io("clone the start child", "", err))?
+    } else {
+        // SAFETY: glibc's fork keeps the allocator's locks consistent for the child, which
+        // only runs `body` (our own code) and execs or _exits.
+        match unsafe { libc::fork() } {
+            n if n < 0 => return Err(Error::io("fork", "", std::io::Error::last_os_error())),
+            0 => {
+                body();
+                exit_now(1)
+            }
+            n => n,
+        }
+    };
     drop(wr);
     let mut buf = String::new();
     std::fs::File::from(rd)

@@ -129,30 +129,80 @@ pub fn send_stdin(dir: PathBuf) {
 }
 
 /// The monitor's `wait` answer (`{"exit_code":N}`), which it gives even while an `--rm`
-/// removal runs: the status survives the container's dir.
-fn wait_on_monitor(dir: PathBuf) -> std::sync::mpsc::Receiver<i32> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // The start bound the socket before it returned; gone, the monitor is done and
-        // `follow` finds the exit in exit.json or the row.
-        let Ok(Some(mut c)) = berth_engine::monitor_client::connect(&dir) else {
-            return;
-        };
-        if c.write_all(b"{\"wait\":{}}\n").is_err() {
-            return;
+/// removal runs: the status survives the container's dir. Read by the following loop itself
+/// between its log reads (a thread and a channel cost a thread start and one more wake-up).
+struct Waiter {
+    conn: Option<std::os::unix::net::UnixStream>,
+    answer: Vec<u8>,
+}
+
+impl Waiter {
+    /// The start bound the socket before it returned; gone, the monitor is done and
+    /// `follow` finds the exit in exit.json or the row.
+    fn ask(dir: &std::path::Path) -> Waiter {
+        let conn = berth_engine::monitor_client::connect(dir)
+            .ok()
+            .flatten()
+            .filter(|c| {
+                let mut w = c;
+                w.write_all(b"{\"wait\":{}}\n").is_ok() && c.set_nonblocking(true).is_ok()
+            });
+        Waiter {
+            conn,
+            answer: Vec::new(),
         }
-        let mut line = String::new();
-        if std::io::BufReader::new(&c).read_line(&mut line).is_ok() {
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if let Some(code) = v["exit_code"].as_i64() {
-                let _ = tx.send(code as i32);
+    }
+
+    /// Waits up to `timeout` for the answer (a signal ends the wait early); its status once
+    /// it came. Without a monitor to ask, just sleeps.
+    fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let Some(c) = self.conn.as_mut() else {
+            std::thread::sleep(timeout);
+            return None;
+        };
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        let mut fd = libc::pollfd {
+            fd: c.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one pollfd we own, for one entry.
+        if unsafe { libc::poll(&mut fd, 1, ms) } <= 0 {
+            return None;
+        }
+        let mut buf = [0u8; 256];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) => {
+                    // Hung up without an answer: exit.json or the row will tell.
+                    self.conn = None;
+                    return None;
+                }
+                Ok(n) => self.answer.extend_from_slice(&buf[..n]),
+                Err(_) => break,
             }
         }
+        let line = self.answer.split(|b| *b == b'\n').next()?;
+        if line.len() == self.answer.len() {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
+        let code = v["exit_code"].as_i64().map(|c| c as i32);
+        if code.is_none() {
+            self.conn = None;
+        }
+        code
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
         // Held until we exit: with --rm the monitor starts the removal when we hang up, so
         // that it does not compete with the end of this command.
-        std::mem::forget(c);
-    });
-    rx
+        std::mem::forget(self.conn.take());
+    }
 }
 
 /// Copy the container's output from its json-file log to ours until it exits; its status,
@@ -160,7 +210,7 @@ fn wait_on_monitor(dir: PathBuf) -> std::sync::mpsc::Receiver<i32> {
 /// whole output to the log before either.
 pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
     forward_signals();
-    let waited = wait_on_monitor(e.dir(id));
+    let mut waited = Waiter::ask(&e.dir(id));
     let log_path = e.dir(id).join(format!("{id}-json.log"));
     let mut log: Option<std::io::BufReader<std::fs::File>> = None;
     let mut partial = String::new();
@@ -212,7 +262,7 @@ pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
             let _ = e.kill(id, &sig.to_string());
         }
         let copied = pump(&mut log);
-        if let Ok(code) = waited.try_recv() {
+        if let Some(code) = waited.wait(Duration::ZERO) {
             pump(&mut log);
             return Ok(code);
         }
@@ -247,7 +297,7 @@ pub fn follow(e: &Engine, id: &str) -> Result<i32, Failure> {
             (idle * 2).min(Duration::from_millis(50))
         };
         // Wakes at once when the monitor answers the wait (no poll interval on the exit).
-        if let Ok(code) = waited.recv_timeout(idle) {
+        if let Some(code) = waited.wait(idle) {
             pump(&mut log);
             return Ok(code);
         }

@@ -75,7 +75,8 @@ pub fn warm_attach() {
 }
 
 /// Helpers this process started and has not reaped yet. A short-lived command leaves its
-/// last one to init; a long-lived caller reaps the earlier ones at each new start.
+/// last one to its reaper (the kernel gives a reparented child SIGCHLD as its exit signal,
+/// so any init reaps it); a long-lived caller reaps the earlier ones at each new start.
 static HELPERS: std::sync::Mutex<Vec<libc::pid_t>> = std::sync::Mutex::new(Vec::new());
 
 fn reap_helpers(new: Option<libc::pid_t>) {

@@ -8,9 +8,13 @@
 //! the two never run on the same memory at once; the child has its own stack and its own
 //! copy of the descriptor table, cwd and signal handlers.
 //!
-//! The child runs ordinary Rust code in the parent's heap, so it must be the only other
-//! user of that heap: [`can_share`] allows it only when the caller has no thread but the
-//! allocation-free one of [`berth_cgroups::warm_attach`]. A threaded caller gets a fork.
+//! The child runs ordinary Rust code in the parent's heap and glibc state, so it must be
+//! their only other user: [`can_share`] allows it only when the caller has no other thread
+//! (a threaded caller gets a fork, which glibc makes safe for the child). The child
+//! raw-clones the container's init from that memory: with another thread running, the init
+//! could inherit a held allocator lock, or glibc's list of threads, which made its
+//! setgroups() wait forever for a thread it does not have. (The cgroup warming of
+//! [`berth_cgroups::warm_attach`] is a helper process for that reason, not a thread.)
 
 /// Stack for the child and for what it clones before its exec (the container's init):
 /// reserved, not committed; only the pages they touch are ever allocated.

@@ -15,6 +15,9 @@
 //! could inherit a held allocator lock, or glibc's list of threads, which made its
 //! setgroups() wait forever for a thread it does not have. (The cgroup warming of
 //! [`berth_cgroups::warm_attach`] is a helper process for that reason, not a thread.)
+//! What is still allocated at the child's exec (the monitor's arguments; the rest is freed
+//! as the child goes) stays allocated in the caller: measured, `berth start` of ten
+//! containers ended with the same heap (712 KiB) as of one.
 
 /// Stack for the child and for what it clones before its exec (the container's init):
 /// reserved, not committed; only the pages they touch are ever allocated.

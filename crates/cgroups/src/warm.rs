@@ -35,7 +35,6 @@ pub fn warm_attach() {
     let Ok(path) = CString::new(procs.into_os_string().into_encoded_bytes()) else {
         return;
     };
-    const STACK: usize = 16 << 10;
     // SAFETY: a fresh private anonymous mapping, nothing else refers to it.
     let stack = unsafe {
         libc::mmap(
@@ -50,11 +49,11 @@ pub fn warm_attach() {
     if stack == libc::MAP_FAILED {
         return;
     }
-    // The path and the stack are the helper's for good: we cannot know when it is done with
-    // them (it may outlive us), so they are never freed (16 KiB and a path per start).
+    // The path and the stack are the helper's until it has ended: freed when it is reaped
+    // ([`reap_helpers`]), else left to our exit (the helper may outlive us).
     let path = path.into_raw();
-    // SAFETY: the helper runs `warm_helper` on the top of its own stack with the leaked
-    // path; sharing our memory and descriptor table, it touches nothing but those.
+    // SAFETY: the helper runs `warm_helper` on the top of its own stack with the path;
+    // sharing our memory and descriptor table, it touches nothing but those.
     let pid = unsafe {
         libc::clone(
             warm_helper,
@@ -71,25 +70,53 @@ pub fn warm_attach() {
         }
         return;
     }
-    reap_helpers(Some(pid));
+    reap_helpers();
+    if let Ok(mut helpers) = HELPERS.lock() {
+        helpers.push(Helper {
+            pid,
+            stack: stack as usize,
+            path: path as usize,
+        });
+    }
 }
+
+/// A helper and what it uses (addresses, so that the list may live in a static).
+struct Helper {
+    pid: libc::pid_t,
+    stack: usize,
+    path: usize,
+}
+
+const STACK: usize = 16 << 10;
 
 /// Helpers this process started and has not reaped yet. A short-lived command leaves its
 /// last one to its reaper (the kernel gives a reparented child SIGCHLD as its exit signal,
 /// so any init reaps it); a long-lived caller reaps the earlier ones at each new start.
-static HELPERS: std::sync::Mutex<Vec<libc::pid_t>> = std::sync::Mutex::new(Vec::new());
+static HELPERS: std::sync::Mutex<Vec<Helper>> = std::sync::Mutex::new(Vec::new());
 
-fn reap_helpers(new: Option<libc::pid_t>) {
-    let Ok(mut pids) = HELPERS.lock() else {
+/// Reaps the helpers that have ended and frees their stacks and paths.
+fn reap_helpers() {
+    let Ok(mut helpers) = HELPERS.lock() else {
         return;
     };
-    pids.retain(|&pid| {
+    helpers.retain(|h| {
         // SAFETY: waitpid on a clone child of ours (__WCLONE: it has no exit signal); it
         // writes nothing when the status pointer is null.
-        let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG | libc::__WCLONE) };
-        r == 0
+        let r =
+            unsafe { libc::waitpid(h.pid, std::ptr::null_mut(), libc::WNOHANG | libc::__WCLONE) };
+        let ended = r > 0
+            || (r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD));
+        if !ended {
+            return true;
+        }
+        // SAFETY: the helper has ended (reaped now, or by someone else: ECHILD), so nothing
+        // uses its stack or path any more; both came from `warm_attach`.
+        unsafe {
+            libc::munmap(h.stack as *mut libc::c_void, STACK);
+            drop(CString::from_raw(h.path as *mut libc::c_char));
+        }
+        false
     });
-    pids.extend(new);
 }
 
 /// The helper of [`warm_attach`]: its no-op move, then it returns, which exits it (glibc's
@@ -200,11 +227,12 @@ mod tests {
     #[test]
     fn a_helper_ends_and_the_next_start_reaps_it() {
         warm_attach();
-        let first = *HELPERS
+        let first = HELPERS
             .lock()
             .unwrap()
             .last()
-            .expect("a helper was started");
+            .expect("a helper was started")
+            .pid;
         let stat = format!("/proc/{first}/stat");
         let ended = (0..500).any(|_| {
             let Ok(s) = std::fs::read_to_string(&stat) else {
@@ -221,7 +249,7 @@ mod tests {
         });
         assert!(ended, "helper {first} did not end within 5 s");
         warm_attach();
-        assert!(!HELPERS.lock().unwrap().contains(&first));
+        assert!(!HELPERS.lock().unwrap().iter().any(|h| h.pid == first));
         assert!(!Path::new(&stat).exists(), "helper {first} left a zombie");
     }
 }

@@ -181,7 +181,13 @@ impl Waiter {
                     return None;
                 }
                 Ok(n) => self.answer.extend_from_slice(&buf[..n]),
-                Err(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    // A broken connection stays readable: polling it again would spin.
+                    self.conn = None;
+                    return None;
+                }
             }
         }
         let line = self.answer.split(|b| *b == b'\n').next()?;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Engine benchmark (issue 4, item 9): `berth run --rm IMG true` against podman 4.3 and against
+# Engine benchmark `berth run --rm IMG true` against podman 4.3 and against
 # the bare runtime (`berth-runtime run` of the same config.json on a plain busybox rootfs),
 # `run -d` + `stop`, `exec CTR true` (when berth has exec), and the monitor's RSS with 100 idle
 # detached containers. Tools alternate within each round (order rotated every round), so drift

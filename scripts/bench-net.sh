@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Network benchmark (issue 5, item 8), interleaved in one run against podman 4.3 with
+# Network benchmark interleaved in one run against podman 4.3 with
 # netavark (Debian's), same image, same machine:
 #   1. what networking adds to `run --rm IMAGE true`: bridge vs `--network none`, for both;
 #   2. TCP throughput with iperf3: host -> container through a published port, and

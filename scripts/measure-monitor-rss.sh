@@ -1,7 +1,7 @@
 #!/bin/sh
 # Resident memory of idle berth-monitor processes: starts N monitors (default 100), each the
 # parent of a sleeping busybox "container" on fifos, as the engine would start them, waits for
-# each to serve its socket, then prints VmRSS (what the 2 MiB target is about) and
+# each to serve its socket, then prints VmRSS (its target is 2 MiB) and
 # Pss (the same with shared pages split among the monitors) per monitor. Stops what it started.
 #
 #   scripts/measure-monitor-rss.sh [N] [BERTH_MONITOR]

@@ -1,4 +1,4 @@
-//! Bad input (issue item 7): every broken config fails before anything is created, with one
+//! Bad input: every broken config fails before anything is created, with one
 //! line naming the field; failures injected at later steps leave nothing behind.
 
 mod common;

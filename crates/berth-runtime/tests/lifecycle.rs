@@ -1,4 +1,4 @@
-//! Lifecycle and state (issue item 5): created -> running -> stopped, kill in every state,
+//! Lifecycle and state: created -> running -> stopped, kill in every state,
 //! delete cleaning everything, serialized concurrent commands.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Security (issue item 6): one test per attack the runtime stops, named after it.
+//! Security: one test per attack the runtime stops, named after it.
 
 mod common;
 use common::*;

@@ -1,4 +1,4 @@
-//! Crash safety of the container lifecycle (issue 4, item 6): berth killed with SIGKILL at
+//! Crash safety of the container lifecycle berth killed with SIGKILL at
 //! each named point of create, start, stop and rm (`berth_engine::crash_point`, through
 //! `BERTH_TEST_CRASH_AT`), then the next command repairs: a container cut short in its
 //! create is undone, one whose monitor never came is marked exited with a recorded cause, a

@@ -48,7 +48,7 @@ fn pull_images_tag_and_rmi_work_like_docker() {
     );
     let again = out(&berth(root.path(), &["pull", &name]));
     assert!(again.contains("Status: Image is up to date for"), "{again}");
-    // -q: the digest only (issue 3), the same digest as the full output's.
+    // -q: the digest only, the same digest as the full output's.
     let quiet = out(&berth(root.path(), &["pull", "-q", &name]));
     assert!(
         quiet.starts_with("sha256:") && again.contains(&format!("Digest: {}", quiet.trim())),

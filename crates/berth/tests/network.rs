@@ -1,4 +1,4 @@
-//! Networking end to end through the CLI (issue 5): the default bridge, published ports from
+//! Networking end to end through the CLI the default bridge, published ports from
 //! the host, user networks with names, isolation, internal networks, NAT to an "outside" that
 //! is a network namespace the test makes, container:NAME, bad input, and nothing left behind.
 //! Traffic stays on this machine: loopback, the tests' own bridges and namespaces.

@@ -1,4 +1,4 @@
-//! Crash safety of networking (issue 5, item 5): berth killed with SIGKILL at each named
+//! Crash safety of networking berth killed with SIGKILL at each named
 //! point of network setup and teardown (`berth_engine::crash_point`, through
 //! `BERTH_TEST_CRASH_AT`), then the next command repairs: no veth, netns, nft rule, DNS name
 //! or lease is left, and the container started again has working networking (its published

@@ -1,6 +1,6 @@
 //! What `berth pull` prints when its output is not a terminal, as docker does: one line per
 //! layer and status change, then the digest, the status and the name; `-q` prints only the
-//! digest (as issue 3 asks).
+//! digest.
 
 use berth_testkit::{layered_layout, push, Registry};
 use std::process::Command;

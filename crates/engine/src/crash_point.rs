@@ -1,5 +1,5 @@
-//! Deterministic crash points for the crash tests (issue 5: "after kill -9 of berth at any
-//! step, the next berth command reconciles"). A kill at a random moment hits the steps that
+//! Deterministic crash points for the crash tests (after kill -9 of berth at any step, the
+//! next berth command reconciles). A kill at a random moment hits the steps that
 //! take long and rarely the ones between two quick system calls, where the states that are
 //! hard to undo are; a named point between each pair of state-changing steps lets a test
 //! kill berth exactly there, every time. With `BERTH_TEST_CRASH_AT=<point>` in its

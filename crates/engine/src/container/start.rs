@@ -195,7 +195,7 @@ impl Engine {
         if matches!(&spawned, Err(e) if e.to_string().contains(INIT_VANISHED)) {
             // Seen once in CI among 50 concurrent bridge starts (not reproduced since): the
             // init died without a word during setup. One clean retry; the cause is still
-            // to be found (see the session notes).
+            // to be found.
             let _ = self.runtime_for(r).delete(&r.id, true);
             self.network_down(&r.id)?;
             self.network_up(r)?;

@@ -1,10 +1,16 @@
-//! `inspect`: containers first, then images, as `docker inspect` looks names up.
+//! `inspect`: containers first, then images, as `docker inspect` looks names up; as JSON or
+//! through a `--format` template.
 
 use super::{engine, fail, Failure};
+use crate::commands::format::ObjectTemplate;
 use crate::env::Env;
 use berth_engine::Error;
 
-pub fn inspect(env: &Env, args: &[String]) -> Result<i32, Failure> {
+pub fn inspect(env: &Env, args: &[String], format: Option<&str>) -> Result<i32, Failure> {
+    let template = match format {
+        None | Some("json") => None,
+        Some(f) => Some(ObjectTemplate::parse(f)?),
+    };
     let e = engine(env)?;
     let mut out = Vec::new();
     let mut failed = false;
@@ -12,7 +18,11 @@ pub fn inspect(env: &Env, args: &[String]) -> Result<i32, Failure> {
         match e.find(a) {
             Ok(mut r) => {
                 berth_engine::container::exit::refresh(&e, &mut r)?;
-                out.push(in_docker_order(&e.inspect_json(&r)));
+                let v = e.inspect_json(&r);
+                match &template {
+                    Some(t) => println!("{}", t.render(&v)?),
+                    None => out.push(in_docker_order(&v)),
+                }
                 continue;
             }
             Err(Error::NotFound { .. }) => {}
@@ -22,15 +32,24 @@ pub fn inspect(env: &Env, args: &[String]) -> Result<i32, Failure> {
                 continue;
             }
         }
-        match crate::commands::image::inspect_entry(env, a) {
-            Ok(v) => out.push(v),
+        match crate::commands::image::inspect_fields(env, a) {
+            Ok(fields) => match &template {
+                Some(t) => {
+                    let v = serde_json::Value::Object(
+                        fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                    );
+                    println!("{}", t.render(&v)?);
+                }
+                None => out.push(crate::commands::image::ordered(&fields, "    ")),
+            },
             Err(_) => {
                 eprintln!("Error: No such object: {a}");
                 failed = true;
             }
         }
     }
-    if out.is_empty() {
+    if template.is_some() {
+    } else if out.is_empty() {
         println!("[]");
     } else {
         println!("[\n{}\n]", out.join(",\n"));

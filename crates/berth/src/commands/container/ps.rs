@@ -265,8 +265,6 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
         Some("json") => "{{json .}}",
         Some(t) => t,
     };
-    Template::parse(format, FIELDS)
-        .map_err(fail)?
-        .print(&rows, HEADERS);
+    Template::parse(format, FIELDS)?.print(&rows, HEADERS)?;
     Ok(0)
 }

@@ -1,7 +1,8 @@
-//! `inspect`: Docker's ContainerInspect JSON for the fields Berth has.
+//! `inspect`: Docker's ContainerInspect JSON (its HostConfig in `host_config`, its
+//! NetworkSettings from the network attachments).
 
 use super::{exit, options_of, Engine};
-use crate::options::{MountKind, RestartPolicy, RunOptions};
+use crate::options::{MountKind, RunOptions};
 use crate::store::{Row, State};
 use serde_json::{json, Value};
 
@@ -13,16 +14,6 @@ fn or_zero(t: &str) -> &str {
     } else {
         t
     }
-}
-
-fn restart_json(p: &RestartPolicy) -> Value {
-    let (name, n) = match p {
-        RestartPolicy::No => ("no", 0),
-        RestartPolicy::OnFailure(n) => ("on-failure", *n),
-        RestartPolicy::Always => ("always", 0),
-        RestartPolicy::UnlessStopped => ("unless-stopped", 0),
-    };
-    json!({"Name": name, "MaximumRetryCount": n})
 }
 
 fn mounts_json(o: &RunOptions) -> Value {
@@ -99,27 +90,7 @@ impl Engine {
             "MountLabel": "",
             "ProcessLabel": "",
             "AppArmorProfile": "",
-            "HostConfig": {
-                "AutoRemove": o.auto_remove,
-                "RestartPolicy": restart_json(&o.restart),
-                "ReadonlyRootfs": o.read_only,
-                "Privileged": o.privileged,
-                "Memory": o.memory.unwrap_or(0),
-                "MemorySwap": o.memory_swap.unwrap_or(0),
-                "MemoryReservation": o.memory_reservation.unwrap_or(0),
-                "NanoCpus": o.nano_cpus.unwrap_or(0),
-                "CpuShares": o.cpu_shares.unwrap_or(0),
-                "CpusetCpus": o.cpuset_cpus.clone().unwrap_or_default(),
-                "PidsLimit": o.pids_limit,
-                "CapAdd": o.cap_add,
-                "CapDrop": o.cap_drop,
-                "Init": o.init,
-                "LogConfig": {
-                    "Type": match o.log.driver { crate::options::LogDriver::JsonFile => "json-file", crate::options::LogDriver::None => "none" },
-                    "Config": {},
-                },
-                "Runtime": o.runtime.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "berth".into()),
-            },
+            "HostConfig": super::host_config::host_config(&o, &spec),
             "GraphDriver": {
                 "Name": "overlay2",
                 "Data": {
@@ -144,6 +115,8 @@ impl Engine {
                 "Image": r.image,
                 "WorkingDir": process["cwd"].as_str().unwrap_or(""),
                 "Entrypoint": o.entrypoint,
+                "Volumes": Value::Null,
+                "OnBuild": Value::Null,
                 "Labels": o.labels,
                 "StopSignal": o.stop_signal,
                 "StopTimeout": o.stop_timeout,

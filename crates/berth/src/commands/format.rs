@@ -256,9 +256,22 @@ fn label_of_row(args: &[T]) -> gotmpl::Result<T> {
     ))
 }
 
+/// Go's parse errors name the line only (`template: :1: unclosed action`); gotmpl's
+/// carry `line:column` and no name.
+fn go_parse_message(e: &gotmpl::TemplateError) -> String {
+    let text = e.to_string();
+    let go = text.strip_prefix("template: ").and_then(|rest| {
+        let (line, rest) = rest.split_once(':')?;
+        let (col, msg) = rest.split_once(": ")?;
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        (numeric(line) && numeric(col)).then(|| format!("template: :{line}: {msg}"))
+    });
+    go.unwrap_or(text)
+}
+
 fn parse_error(e: gotmpl::TemplateError, code: i32) -> FormatError {
     FormatError {
-        msg: format!("template parsing error: {e}"),
+        msg: format!("template parsing error: {}", go_parse_message(&e)),
         code,
     }
 }
@@ -270,6 +283,13 @@ fn run_error(e: gotmpl::TemplateError, prefix: &str, parse_code: i32) -> FormatE
         gotmpl::TemplateError::UndefinedFunction(name) => FormatError {
             msg: format!("template parsing error: template: :1: function {name:?} not defined"),
             code: parse_code,
+        },
+        // Only list rows use missingkey=error: their fields are docker's struct fields.
+        gotmpl::TemplateError::MissingKey { key } => FormatError {
+            msg: format!(
+                "{prefix}template: :1: executing \"\" at <.{key}>: can't evaluate field {key}"
+            ),
+            code: 1,
         },
         e => FormatError {
             msg: format!("{prefix}{e}"),
@@ -505,7 +525,9 @@ mod tests {
         assert!(nope.render(&r).is_err());
         assert!(nope.header(&[]).is_err());
         let e = Template::parse("{{.ID", &["ID"]).err().unwrap();
-        assert!(e.msg.starts_with("template parsing error: "), "{}", e.msg);
+        assert_eq!(e.msg, "template parsing error: template: :1: unclosed action");
+        let e = nope.render(&r).unwrap_err();
+        assert!(e.msg.contains("can't evaluate field Nope"), "{}", e.msg);
         let tab = Template::parse("table {{.ID}}\\t{{.Tag}}", &["ID", "Tag"]).unwrap();
         assert_eq!(tab.header(&[("ID", "IMAGE ID")]).unwrap(), "IMAGE ID\tTAG");
         assert_eq!(
@@ -533,10 +555,7 @@ mod tests {
         assert_eq!(run("{{with .M}}{{.k}}{{end}}{{if .Missing}}x{{else}}y{{end}}"), "vy");
         assert_eq!(run("{{.L}} {{.Missing}}"), "[a b] <no value>");
         assert_eq!(run("{{println .S}}"), "hello world\n");
-        let e = ObjectTemplate::parse("{{nofunc .}}")
-            .unwrap()
-            .render(&v)
-            .unwrap_err();
+        let e = ObjectTemplate::parse("{{nofunc .}}").err().unwrap();
         assert_eq!(e.code, 64);
         assert!(e.msg.contains("\"nofunc\" not defined"), "{}", e.msg);
     }

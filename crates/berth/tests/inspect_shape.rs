@@ -8,18 +8,71 @@ use serde_json::{json, Value};
 
 /// Docker's HostConfig keys (API 1.41), in its order.
 const HOST_CONFIG_KEYS: &[&str] = &[
-    "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy",
-    "AutoRemove", "VolumeDriver", "VolumesFrom", "ConsoleSize", "CapAdd", "CapDrop",
-    "CgroupnsMode", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode",
-    "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts",
-    "ReadonlyRootfs", "SecurityOpt", "UTSMode", "UsernsMode", "ShmSize", "Runtime",
-    "Isolation", "CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight",
-    "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
-    "BlkioDeviceWriteIOps", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime",
-    "CpusetCpus", "CpusetMems", "Devices", "DeviceCgroupRules", "DeviceRequests",
-    "KernelMemory", "KernelMemoryTCP", "MemoryReservation", "MemorySwap", "MemorySwappiness",
-    "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps",
-    "IOMaximumBandwidth", "MaskedPaths", "ReadonlyPaths",
+    "Binds",
+    "ContainerIDFile",
+    "LogConfig",
+    "NetworkMode",
+    "PortBindings",
+    "RestartPolicy",
+    "AutoRemove",
+    "VolumeDriver",
+    "VolumesFrom",
+    "ConsoleSize",
+    "CapAdd",
+    "CapDrop",
+    "CgroupnsMode",
+    "Dns",
+    "DnsOptions",
+    "DnsSearch",
+    "ExtraHosts",
+    "GroupAdd",
+    "IpcMode",
+    "Cgroup",
+    "Links",
+    "OomScoreAdj",
+    "PidMode",
+    "Privileged",
+    "PublishAllPorts",
+    "ReadonlyRootfs",
+    "SecurityOpt",
+    "UTSMode",
+    "UsernsMode",
+    "ShmSize",
+    "Runtime",
+    "Isolation",
+    "CpuShares",
+    "Memory",
+    "NanoCpus",
+    "CgroupParent",
+    "BlkioWeight",
+    "BlkioWeightDevice",
+    "BlkioDeviceReadBps",
+    "BlkioDeviceWriteBps",
+    "BlkioDeviceReadIOps",
+    "BlkioDeviceWriteIOps",
+    "CpuPeriod",
+    "CpuQuota",
+    "CpuRealtimePeriod",
+    "CpuRealtimeRuntime",
+    "CpusetCpus",
+    "CpusetMems",
+    "Devices",
+    "DeviceCgroupRules",
+    "DeviceRequests",
+    "KernelMemory",
+    "KernelMemoryTCP",
+    "MemoryReservation",
+    "MemorySwap",
+    "MemorySwappiness",
+    "OomKillDisable",
+    "PidsLimit",
+    "Ulimits",
+    "CpuCount",
+    "CpuPercent",
+    "IOMaximumIOps",
+    "IOMaximumBandwidth",
+    "MaskedPaths",
+    "ReadonlyPaths",
 ];
 
 fn subnet(tag: u8) -> String {
@@ -39,7 +92,10 @@ fn every_host_config_key_is_there_with_dockers_defaults() {
     assert!(missing.is_empty(), "missing {missing:?} in {h:#}");
     assert_eq!(HOST_CONFIG_KEYS.len(), 65);
     assert_eq!(h["NetworkMode"], "bridge");
-    assert_eq!(h["RestartPolicy"], json!({"Name": "no", "MaximumRetryCount": 0}));
+    assert_eq!(
+        h["RestartPolicy"],
+        json!({"Name": "no", "MaximumRetryCount": 0})
+    );
     assert_eq!(h["LogConfig"], json!({"Type": "json-file", "Config": {}}));
     assert_eq!(h["Memory"], 0);
     assert_eq!(h["MemorySwap"], 0);
@@ -135,7 +191,10 @@ fn network_settings_are_filled_on_the_default_bridge_and_on_a_user_network() {
     assert_eq!(n["IPPrefixLen"], 24);
     assert!(!n["Gateway"].as_str().unwrap().is_empty(), "{n:#}");
     assert_eq!(n["MacAddress"].as_str().unwrap().len(), 17, "{n:#}");
-    assert!(is_hex64(&n["SandboxID"]) && is_hex64(&n["EndpointID"]), "{n:#}");
+    assert!(
+        is_hex64(&n["SandboxID"]) && is_hex64(&n["EndpointID"]),
+        "{n:#}"
+    );
     assert!(!n["SandboxKey"].as_str().unwrap().is_empty());
     assert_eq!(n["HairpinMode"], false);
     let b = &n["Networks"]["bridge"];
@@ -145,8 +204,18 @@ fn network_settings_are_filled_on_the_default_bridge_and_on_a_user_network() {
     assert_eq!(b["EndpointID"], n["EndpointID"]);
     assert_eq!(b["Aliases"], Value::Null);
     for k in [
-        "IPAMConfig", "Links", "Aliases", "NetworkID", "EndpointID", "Gateway", "IPAddress",
-        "IPPrefixLen", "IPv6Gateway", "GlobalIPv6Address", "GlobalIPv6PrefixLen", "MacAddress",
+        "IPAMConfig",
+        "Links",
+        "Aliases",
+        "NetworkID",
+        "EndpointID",
+        "Gateway",
+        "IPAddress",
+        "IPPrefixLen",
+        "IPv6Gateway",
+        "GlobalIPv6Address",
+        "GlobalIPv6PrefixLen",
+        "MacAddress",
         "DriverOpts",
     ] {
         assert!(b.get(k).is_some(), "{k} missing: {b:#}");
@@ -154,7 +223,15 @@ fn network_settings_are_filled_on_the_default_bridge_and_on_a_user_network() {
 
     let net_id = root.ok(&["network", "create", "--subnet", &subnet(1), "inspnet"]);
     let user = root.ok(&[
-        "run", "-d", "--network", "inspnet", "--network-alias", "db", IMAGE, "sleep", "1000",
+        "run",
+        "-d",
+        "--network",
+        "inspnet",
+        "--network-alias",
+        "db",
+        IMAGE,
+        "sleep",
+        "1000",
     ]);
     let user = user.trim();
     let n = root.inspect(user)["NetworkSettings"].clone();

@@ -183,7 +183,9 @@ fn with_docker_funcs(t: gotmpl::Template) -> gotmpl::Template {
             None => Err(exec_error("wrong number of args for join: want 2 got 0")),
         }
     })
-    .func("title", |args| Ok(string(title(string_arg("title", args, 0)?))))
+    .func("title", |args| {
+        Ok(string(title(string_arg("title", args, 0)?)))
+    })
     .func("lower", |args| {
         Ok(string(string_arg("lower", args, 0)?.to_lowercase()))
     })
@@ -210,7 +212,9 @@ fn with_docker_funcs(t: gotmpl::Template) -> gotmpl::Template {
 fn with_header_funcs(t: gotmpl::Template) -> gotmpl::Template {
     let first = |args: &[T]| Ok(args.first().cloned().unwrap_or(T::Nil));
     let mut t = t;
-    for name in ["json", "split", "join", "title", "lower", "upper", "truncate"] {
+    for name in [
+        "json", "split", "join", "title", "lower", "upper", "truncate",
+    ] {
         t = t.func(name, first);
     }
     t.func("pad", |args| {
@@ -219,7 +223,11 @@ fn with_header_funcs(t: gotmpl::Template) -> gotmpl::Template {
             Some(T::Int(n)) => (*n).max(0) as usize,
             _ => 0,
         };
-        Ok(string(format!("{}{s}{}", " ".repeat(n(1)), " ".repeat(n(2)))))
+        Ok(string(format!(
+            "{}{s}{}",
+            " ".repeat(n(1)),
+            " ".repeat(n(2))
+        )))
     })
     .func("label", |_| Ok(string("")))
 }
@@ -401,7 +409,11 @@ impl Template {
     }
 
     /// Print `rows`: with a header and aligned columns for `table`, as is otherwise.
-    pub fn print(&self, rows: &[Map<String, Value>], headers: &[(&str, &str)]) -> Result<(), FormatError> {
+    pub fn print(
+        &self,
+        rows: &[Map<String, Value>],
+        headers: &[(&str, &str)],
+    ) -> Result<(), FormatError> {
         let header = self.header(headers)?;
         let mut text = String::new();
         if self.table {
@@ -525,7 +537,10 @@ mod tests {
         assert!(nope.render(&r).is_err());
         assert!(nope.header(&[]).is_err());
         let e = Template::parse("{{.ID", &["ID"]).err().unwrap();
-        assert_eq!(e.msg, "template parsing error: template: :1: unclosed action");
+        assert_eq!(
+            e.msg,
+            "template parsing error: template: :1: unclosed action"
+        );
         let e = nope.render(&r).unwrap_err();
         assert!(e.msg.contains("can't evaluate field Nope"), "{}", e.msg);
         let tab = Template::parse("table {{.ID}}\\t{{.Tag}}", &["ID", "Tag"]).unwrap();
@@ -551,8 +566,14 @@ mod tests {
         assert_eq!(run("{{truncate .S 4}}"), "hell");
         assert_eq!(run("{{len .L}} {{index .M \"k\"}}"), "2 v");
         assert_eq!(run("{{printf \"%-6s|%03d\" \"ab\" .N}}"), "ab    |003");
-        assert_eq!(run("{{range $k, $v := .M}}{{$k}}={{$v}};{{end}}"), "a=1;k=v;");
-        assert_eq!(run("{{with .M}}{{.k}}{{end}}{{if .Missing}}x{{else}}y{{end}}"), "vy");
+        assert_eq!(
+            run("{{range $k, $v := .M}}{{$k}}={{$v}};{{end}}"),
+            "a=1;k=v;"
+        );
+        assert_eq!(
+            run("{{with .M}}{{.k}}{{end}}{{if .Missing}}x{{else}}y{{end}}"),
+            "vy"
+        );
         assert_eq!(run("{{.L}} {{.Missing}}"), "[a b] <no value>");
         assert_eq!(run("{{println .S}}"), "hello world\n");
         let e = ObjectTemplate::parse("{{nofunc .}}").err().unwrap();

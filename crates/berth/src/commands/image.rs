@@ -155,7 +155,10 @@ pub fn inspect(env: &Env, refs: &[String], format: Option<&str>) -> Result<i32, 
             Ok(fields) => match &template {
                 Some(t) => {
                     let v = Value::Object(
-                        fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                        fields
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), v))
+                            .collect(),
                     );
                     match t.render(&v) {
                         Ok(text) => println!("{text}"),
@@ -170,11 +173,13 @@ pub fn inspect(env: &Env, refs: &[String], format: Option<&str>) -> Result<i32, 
             }
         }
     }
-    if template.is_some() {
-    } else if out.is_empty() {
-        println!("[]");
-    } else {
-        println!("[\n{}\n]", out.join(",\n"));
+    // With a template each object was printed as it was found.
+    if template.is_none() {
+        if out.is_empty() {
+            println!("[]");
+        } else {
+            println!("[\n{}\n]", out.join(",\n"));
+        }
     }
     Ok(code)
 }

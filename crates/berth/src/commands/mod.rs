@@ -95,7 +95,9 @@ fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::images(&env, &a),
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => image::tag(&env, &a.source, &a.target),
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => image::rmi(&env, &a.references, a.force),
-        Cmd::Image(ImageCmd::Inspect(a)) => image::inspect(&env, &a.references, a.format.as_deref()),
+        Cmd::Image(ImageCmd::Inspect(a)) => {
+            image::inspect(&env, &a.references, a.format.as_deref())
+        }
         Cmd::Save(a) | Cmd::Image(ImageCmd::Save(a)) => archive::save(&env, &a),
         Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => archive::load(&env, &a),
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => archive::import(&env, &a),

@@ -4,9 +4,7 @@
 //! would find under Docker). This is the one place that maps options to these keys: a new
 //! `run` flag is wired here.
 
-use crate::options::{
-    LogDriver, MountKind, Network, RestartPolicy, RunOptions, Seccomp, Userns,
-};
+use crate::options::{LogDriver, MountKind, Network, RestartPolicy, RunOptions, Seccomp, Userns};
 use serde_json::{json, Map, Value};
 
 /// Docker's default `/dev/shm` size (64 MiB).
@@ -227,7 +225,14 @@ pub fn host_config(o: &RunOptions, spec: &Value) -> Value {
         ("UTSMode", json!("")),
         ("UsernsMode", json!(userns_mode)),
         ("ShmSize", json!(DEFAULT_SHM_SIZE)),
-        ("Runtime", json!(o.runtime.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "berth".into()))),
+        (
+            "Runtime",
+            json!(o
+                .runtime
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "berth".into())),
+        ),
         ("Isolation", json!("")),
         ("CpuShares", json!(o.cpu_shares.unwrap_or(0))),
         ("Memory", json!(o.memory.unwrap_or(0))),
@@ -243,14 +248,20 @@ pub fn host_config(o: &RunOptions, spec: &Value) -> Value {
         ("CpuQuota", json!(0)),
         ("CpuRealtimePeriod", json!(0)),
         ("CpuRealtimeRuntime", json!(0)),
-        ("CpusetCpus", json!(o.cpuset_cpus.clone().unwrap_or_default())),
+        (
+            "CpusetCpus",
+            json!(o.cpuset_cpus.clone().unwrap_or_default()),
+        ),
         ("CpusetMems", json!("")),
         ("Devices", json!(devices(o))),
         ("DeviceCgroupRules", json!(Value::Null)),
         ("DeviceRequests", json!(Value::Null)),
         ("KernelMemory", json!(0)),
         ("KernelMemoryTCP", json!(0)),
-        ("MemoryReservation", json!(o.memory_reservation.unwrap_or(0))),
+        (
+            "MemoryReservation",
+            json!(o.memory_reservation.unwrap_or(0)),
+        ),
         ("MemorySwap", json!(memory_swap(o))),
         ("MemorySwappiness", json!(Value::Null)),
         ("OomKillDisable", json!(false)),
@@ -263,7 +274,10 @@ pub fn host_config(o: &RunOptions, spec: &Value) -> Value {
         ("MaskedPaths", json!(paths("maskedPaths"))),
         ("ReadonlyPaths", json!(paths("readonlyPaths"))),
     ];
-    let mut obj: Map<String, Value> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut obj: Map<String, Value> = fields
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     // Keys Docker prints only when set.
     if let Some(t) = tmpfs(o) {
         obj.insert("Tmpfs".into(), t);

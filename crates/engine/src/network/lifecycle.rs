@@ -612,7 +612,13 @@ impl Engine {
                     .nth(1)
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
-                let text = |v: Option<String>| if attached { v.unwrap_or_default() } else { String::new() };
+                let text = |v: Option<String>| {
+                    if attached {
+                        v.unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                };
                 let default = n.name == super::DEFAULT_NETWORK;
                 // Docker's user-defined networks answer to the short ID besides the aliases.
                 let aliases = if default {
@@ -660,7 +666,12 @@ impl Engine {
                 );
             }
         }
-        let field = |k: &str| default_endpoint.get(k).cloned().unwrap_or_else(|| json!(""));
+        let field = |k: &str| {
+            default_endpoint
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| json!(""))
+        };
         let running = r.state.is_live();
         json!({
             "Bridge": "",

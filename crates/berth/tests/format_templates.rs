@@ -42,6 +42,11 @@ fn inspect_templates_use_fields_functions_and_actions() {
         f("{{range .Mounts}}{{.Name}}:{{.Destination}}{{end}}"),
         "tdata:/data\n"
     );
+    // A volume's source is where its data is on the host, as in Docker.
+    assert_eq!(
+        f("{{range .Mounts}}{{.Source}}{{end}}"),
+        format!("{}/volumes/tdata/_data\n", root.path().display())
+    );
     assert_eq!(f("{{upper .Name}}"), "/TMPL\n");
     assert_eq!(
         f("{{lower \"ABC\"}} {{title \"hello world\"}}"),

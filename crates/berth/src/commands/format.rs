@@ -494,6 +494,55 @@ pub fn ellipsis(s: &str, max: usize) -> String {
     out
 }
 
+/// Where an object's keys go when printed: Docker's struct order for the object at a path
+/// (keys from the root), None to keep them sorted.
+pub type KeyOrder<'a> = &'a dyn Fn(&[&str]) -> Option<&'static [&'static str]>;
+
+/// JSON as [`pretty`] prints it, starting at indentation `depth`, with each object's keys in
+/// the order `order` gives for its path (keys it does not name follow, sorted).
+pub fn pretty_ordered(v: &Value, depth: usize, order: KeyOrder) -> String {
+    fn write(v: &Value, path: &mut Vec<String>, depth: usize, order: KeyOrder, out: &mut String) {
+        let pad = |n: usize| "    ".repeat(n);
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                let names: Vec<&str> = path.iter().map(String::as_str).collect();
+                let first = order(&names).unwrap_or(&[]);
+                let mut keys: Vec<&String> = first
+                    .iter()
+                    .filter_map(|k| m.get_key_value(*k).map(|(k, _)| k))
+                    .collect();
+                keys.extend(m.keys().filter(|k| !first.contains(&k.as_str())));
+                out.push_str("{\n");
+                for (i, k) in keys.iter().enumerate() {
+                    out.push_str(&pad(depth + 1));
+                    out.push_str(&Value::String(k.to_string()).to_string());
+                    out.push_str(": ");
+                    path.push(k.to_string());
+                    write(&m[k.as_str()], path, depth + 1, order, out);
+                    path.pop();
+                    out.push_str(if i + 1 < keys.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad(depth));
+                out.push('}');
+            }
+            Value::Array(a) if !a.is_empty() => {
+                out.push_str("[\n");
+                for (i, x) in a.iter().enumerate() {
+                    out.push_str(&pad(depth + 1));
+                    write(x, path, depth + 1, order, out);
+                    out.push_str(if i + 1 < a.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad(depth));
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut Vec::new(), depth, order, &mut out);
+    out
+}
+
 /// JSON with Docker's 4-space indentation (serde_json's pretty form uses 2; strings never
 /// hold a raw newline, so leading spaces are only indentation).
 pub fn pretty(v: &serde_json::Value) -> String {
@@ -579,6 +628,24 @@ mod tests {
         let e = ObjectTemplate::parse("{{nofunc .}}").err().unwrap();
         assert_eq!(e.code, 64);
         assert!(e.msg.contains("\"nofunc\" not defined"), "{}", e.msg);
+    }
+
+    #[test]
+    fn ordered_json_matches_pretty_and_follows_the_order() {
+        let v = json!({"b": {"y": [1, {"q": 2}], "x": {}}, "a": [], "c": null});
+        let sorted = pretty_ordered(&v, 0, &|_| None);
+        assert_eq!(sorted, pretty(&v));
+        let order = |p: &[&str]| match p {
+            [] => Some(&["c", "b"][..]),
+            ["b"] => Some(&["y", "x"][..]),
+            _ => None,
+        };
+        let text = pretty_ordered(&v, 0, &order);
+        let keys: Vec<&str> = text.lines().map(str::trim).collect();
+        assert_eq!(keys[1], "\"c\": null,");
+        assert_eq!(keys[2], "\"b\": {");
+        assert_eq!(keys[3], "\"y\": [");
+        assert!(text.ends_with("\"a\": []\n}"), "{text}");
     }
 
     #[test]

@@ -171,6 +171,77 @@ fn cgroupns_mode() -> &'static str {
     }
 }
 
+/// Docker's HostConfig keys in its order (its struct's), then those it prints only when set.
+pub const KEYS: &[&str] = &[
+    "Binds",
+    "ContainerIDFile",
+    "LogConfig",
+    "NetworkMode",
+    "PortBindings",
+    "RestartPolicy",
+    "AutoRemove",
+    "VolumeDriver",
+    "VolumesFrom",
+    "ConsoleSize",
+    "CapAdd",
+    "CapDrop",
+    "CgroupnsMode",
+    "Dns",
+    "DnsOptions",
+    "DnsSearch",
+    "ExtraHosts",
+    "GroupAdd",
+    "IpcMode",
+    "Cgroup",
+    "Links",
+    "OomScoreAdj",
+    "PidMode",
+    "Privileged",
+    "PublishAllPorts",
+    "ReadonlyRootfs",
+    "SecurityOpt",
+    "UTSMode",
+    "UsernsMode",
+    "ShmSize",
+    "Runtime",
+    "Isolation",
+    "CpuShares",
+    "Memory",
+    "NanoCpus",
+    "CgroupParent",
+    "BlkioWeight",
+    "BlkioWeightDevice",
+    "BlkioDeviceReadBps",
+    "BlkioDeviceWriteBps",
+    "BlkioDeviceReadIOps",
+    "BlkioDeviceWriteIOps",
+    "CpuPeriod",
+    "CpuQuota",
+    "CpuRealtimePeriod",
+    "CpuRealtimeRuntime",
+    "CpusetCpus",
+    "CpusetMems",
+    "Devices",
+    "DeviceCgroupRules",
+    "DeviceRequests",
+    "KernelMemory",
+    "KernelMemoryTCP",
+    "MemoryReservation",
+    "MemorySwap",
+    "MemorySwappiness",
+    "OomKillDisable",
+    "PidsLimit",
+    "Ulimits",
+    "CpuCount",
+    "CpuPercent",
+    "IOMaximumIOps",
+    "IOMaximumBandwidth",
+    "MaskedPaths",
+    "ReadonlyPaths",
+    "Tmpfs",
+    "Init",
+];
+
 /// The `HostConfig` object. `spec` is the container's OCI config (for the masked and
 /// read-only paths it was made with), `Value::Null` if it is gone.
 pub fn host_config(o: &RunOptions, spec: &Value) -> Value {
@@ -309,7 +380,11 @@ mod tests {
     fn every_docker_key_is_present_and_set_options_fill_theirs() {
         let mut o = RunOptions::default();
         let h = host_config(&o, &Value::Null);
-        assert_eq!(h.as_object().unwrap().len(), 65);
+        let keys: Vec<&str> = h.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 65);
+        let mut always = KEYS[..65].to_vec();
+        always.sort();
+        assert_eq!(keys, always);
         assert_eq!(h["NetworkMode"], "bridge");
         assert_eq!(h["Ulimits"], Value::Null);
         assert_eq!(h["Binds"], Value::Null);

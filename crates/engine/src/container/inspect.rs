@@ -16,25 +16,35 @@ fn or_zero(t: &str) -> &str {
     }
 }
 
-fn mounts_json(o: &RunOptions) -> Value {
+/// Docker's MountPoints: a volume's source is where its data is on the host.
+fn mounts_json(root: &std::path::Path, o: &RunOptions) -> Value {
     Value::Array(
         o.mounts
             .iter()
             .map(|m| {
+                let volume = (m.kind == MountKind::Volume).then(|| m.source.clone()).flatten();
                 let kind = match m.kind {
                     MountKind::Bind => "bind",
                     MountKind::Volume => "volume",
                     MountKind::Tmpfs => "tmpfs",
                 };
-                json!({
+                let mut m = json!({
                     "Type": kind,
-                    "Name": if m.kind == MountKind::Volume { m.source.clone() } else { None },
-                    "Source": m.source.clone().unwrap_or_default(),
+                    "Source": match &volume {
+                        Some(name) => crate::volume::mountpoint_in(root, name).display().to_string(),
+                        None => m.source.clone().unwrap_or_default(),
+                    },
                     "Destination": m.target,
                     "Mode": if m.read_only { "ro" } else { "" },
                     "RW": !m.read_only,
                     "Propagation": "",
-                })
+                });
+                // A volume's name and driver; Docker omits both for other mounts.
+                if let Some(name) = volume {
+                    m["Name"] = json!(name);
+                    m["Driver"] = json!("local");
+                }
+                m
             })
             .collect(),
     )
@@ -99,7 +109,7 @@ impl Engine {
                     "WorkDir": dir.join("work"),
                 },
             },
-            "Mounts": mounts_json(&o),
+            "Mounts": mounts_json(&self.root, &o),
             "Config": {
                 "Hostname": spec["hostname"].as_str().unwrap_or(""),
                 "Domainname": "",

@@ -65,8 +65,7 @@ pub fn inspect(env: &Env, args: &[String], format: Option<&str>) -> Result<i32, 
     Ok(0)
 }
 
-/// Docker's ContainerInspect field order at the top level (nested objects come sorted), with
-/// the image inspect's layout.
+/// Docker's ContainerInspect key order (its structs'), for the objects Berth fills.
 const ORDER: &[&str] = &[
     "Id",
     "Created",
@@ -85,6 +84,7 @@ const ORDER: &[&str] = &[
     "MountLabel",
     "ProcessLabel",
     "AppArmorProfile",
+    "ExecIDs",
     "HostConfig",
     "GraphDriver",
     "Mounts",
@@ -92,17 +92,117 @@ const ORDER: &[&str] = &[
     "NetworkSettings",
 ];
 
+const STATE: &[&str] = &[
+    "Status",
+    "Running",
+    "Paused",
+    "Restarting",
+    "OOMKilled",
+    "Dead",
+    "Pid",
+    "ExitCode",
+    "Error",
+    "StartedAt",
+    "FinishedAt",
+    "Health",
+];
+
+const CONFIG: &[&str] = &[
+    "Hostname",
+    "Domainname",
+    "User",
+    "AttachStdin",
+    "AttachStdout",
+    "AttachStderr",
+    "ExposedPorts",
+    "Tty",
+    "OpenStdin",
+    "StdinOnce",
+    "Env",
+    "Cmd",
+    "Healthcheck",
+    "Image",
+    "Volumes",
+    "WorkingDir",
+    "Entrypoint",
+    "OnBuild",
+    "Labels",
+    "StopSignal",
+    "StopTimeout",
+];
+
+const MOUNT: &[&str] = &[
+    "Type",
+    "Name",
+    "Source",
+    "Destination",
+    "Driver",
+    "Mode",
+    "RW",
+    "Propagation",
+];
+
+const NETWORK_SETTINGS: &[&str] = &[
+    "Bridge",
+    "SandboxID",
+    "HairpinMode",
+    "LinkLocalIPv6Address",
+    "LinkLocalIPv6PrefixLen",
+    "Ports",
+    "SandboxKey",
+    "SecondaryIPAddresses",
+    "SecondaryIPv6Addresses",
+    "EndpointID",
+    "Gateway",
+    "GlobalIPv6Address",
+    "GlobalIPv6PrefixLen",
+    "IPAddress",
+    "IPPrefixLen",
+    "IPv6Gateway",
+    "MacAddress",
+    "Networks",
+];
+
+const ENDPOINT: &[&str] = &[
+    "IPAMConfig",
+    "Links",
+    "Aliases",
+    "NetworkID",
+    "EndpointID",
+    "Gateway",
+    "IPAddress",
+    "IPPrefixLen",
+    "IPv6Gateway",
+    "GlobalIPv6Address",
+    "GlobalIPv6PrefixLen",
+    "MacAddress",
+    "DriverOpts",
+];
+
+fn docker_order(path: &[&str]) -> Option<&'static [&'static str]> {
+    Some(match path {
+        [] => ORDER,
+        ["State"] => STATE,
+        ["HostConfig"] => berth_engine::container::host_config::KEYS,
+        ["HostConfig", "RestartPolicy"] => &["Name", "MaximumRetryCount"],
+        ["HostConfig", "LogConfig"] => &["Type", "Config"],
+        // An array's objects have the array's path.
+        ["HostConfig", "Ulimits"] => &["Name", "Hard", "Soft"],
+        ["HostConfig", "Devices"] => &["PathOnHost", "PathInContainer", "CgroupPermissions"],
+        ["Mounts"] => MOUNT,
+        ["Config"] => CONFIG,
+        ["NetworkSettings"] => NETWORK_SETTINGS,
+        ["NetworkSettings", "Networks", _] => ENDPOINT,
+        ["NetworkSettings", "Ports", _] => &["HostIp", "HostPort"],
+        _ => return None,
+    })
+}
+
+/// One container's inspect object as an element of the printed array, keys in Docker's
+/// order.
 fn in_docker_order(v: &serde_json::Value) -> String {
-    let mut fields: Vec<(&str, serde_json::Value)> = ORDER
-        .iter()
-        .filter_map(|k| v.get(*k).map(|x| (*k, x.clone())))
-        .collect();
-    if let Some(obj) = v.as_object() {
-        for (k, x) in obj {
-            if !ORDER.contains(&k.as_str()) {
-                fields.push((k.as_str(), x.clone()));
-            }
-        }
-    }
-    crate::commands::image::ordered(&fields, "    ")
+    format!(
+        "    {}",
+        crate::commands::format::pretty_ordered(v, 1, &docker_order)
+    )
 }

@@ -280,6 +280,19 @@ fn template_errors_are_reported_with_dockers_statuses() {
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains("template"), "{args:?}: {}", stderr(&o));
     }
+    // info and version are structs in docker: an unknown field is an error there too.
+    for args in [
+        &["info", "-f", "{{.Nope}}"][..],
+        &["version", "-f", "{{.Client.Nope}}"][..],
+    ] {
+        let o = root.berth(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("can't evaluate field Nope"),
+            "{}",
+            stderr(&o)
+        );
+    }
     let o = root.berth(&["ps", "-a", "--format", "{{.Nope}}"]);
     assert!(stderr(&o).contains("Nope"), "{}", stderr(&o));
 }

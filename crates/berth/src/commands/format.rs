@@ -292,7 +292,7 @@ fn run_error(e: gotmpl::TemplateError, prefix: &str, parse_code: i32) -> FormatE
             msg: format!("template parsing error: template: :1: function {name:?} not defined"),
             code: parse_code,
         },
-        // Only list rows use missingkey=error: their fields are docker's struct fields.
+        // Only rows, info and version use missingkey=error: docker's structs.
         gotmpl::TemplateError::MissingKey { key } => FormatError {
             msg: format!(
                 "{prefix}template: :1: executing \"\" at <.{key}>: can't evaluate field {key}"
@@ -306,13 +306,24 @@ fn run_error(e: gotmpl::TemplateError, prefix: &str, parse_code: i32) -> FormatE
     }
 }
 
-/// A template for one object at a time (`inspect`, `info`, `version`): Go's semantics
-/// on maps, so a missing field prints `<no value>` as docker's raw-JSON fallback does.
+/// A template for one object at a time (`inspect`, `info`, `version`).
 pub struct ObjectTemplate(gotmpl::Template);
 
 impl ObjectTemplate {
+    /// For `inspect`: Go's semantics on maps, so a missing field prints `<no value>` as
+    /// docker's raw-JSON fallback does.
     pub fn parse(format: &str) -> Result<ObjectTemplate, FormatError> {
-        let t = with_docker_funcs(gotmpl::Template::new(""))
+        Self::parse_with(format, MissingKey::Invalid)
+    }
+
+    /// For `info` and `version`, whose objects are structs in docker: a field they do not
+    /// have is an error.
+    pub fn parse_strict(format: &str) -> Result<ObjectTemplate, FormatError> {
+        Self::parse_with(format, MissingKey::Error)
+    }
+
+    fn parse_with(format: &str, missing: MissingKey) -> Result<ObjectTemplate, FormatError> {
+        let t = with_docker_funcs(gotmpl::Template::new("").missing_key(missing))
             .parse(format)
             .map(ObjectTemplate)
             .map_err(|e| parse_error(e, 64))?;

@@ -167,7 +167,7 @@ pub fn info(env: &Env, a: &InfoArgs) -> Result<i32, String> {
     if let Some(f) = a.format.as_deref() {
         // The template is checked before anything is read, as docker checks it.
         let f = if f == "json" { "{{json .}}" } else { f };
-        let t = match ObjectTemplate::parse(f) {
+        let t = match ObjectTemplate::parse_strict(f) {
             Ok(t) => t,
             Err(e) => return Ok(super::format::report(e)),
         };
@@ -258,7 +258,8 @@ pub fn version(a: &VersionArgs) -> Result<i32, String> {
     let h = host();
     if let Some(f) = a.format.as_deref() {
         let f = if f == "json" { "{{json .}}" } else { f };
-        let printed = ObjectTemplate::parse(f).and_then(|t| t.print_all(&[version_json(&h)]));
+        let printed =
+            ObjectTemplate::parse_strict(f).and_then(|t| t.print_all(&[version_json(&h)]));
         return Ok(printed.map_or_else(super::format::report, |()| 0));
     }
     let os_arch = format!("linux/{}", go_arch(&h.machine));

@@ -154,11 +154,12 @@ const FIELDS: &[&str] = &[
     "Name",
     "Driver",
     "Scope",
+    "IPv6",
     "Internal",
     "Labels",
     "CreatedAt",
 ];
-const HEADERS: &[(&str, &str)] = &[("ID", "NETWORK ID")];
+const HEADERS: &[(&str, &str)] = &[("ID", "NETWORK ID"), ("CreatedAt", "CREATED AT")];
 
 fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
     let nets = e.network_list().map_err(s)?;
@@ -185,7 +186,7 @@ fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
         .map(|n| {
             let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             json!({
-                "ID": id(n), "Name": n.name, "Driver": n.driver, "Scope": "local",
+                "ID": id(n), "Name": n.name, "Driver": n.driver, "Scope": "local", "IPv6": "false",
                 "Internal": n.internal.to_string(), "Labels": labels.join(","),
                 "CreatedAt": n.created,
             })

@@ -296,3 +296,44 @@ fn template_errors_are_reported_with_dockers_statuses() {
     let o = root.berth(&["ps", "-a", "--format", "{{.Nope}}"]);
     assert!(stderr(&o).contains("Nope"), "{}", stderr(&o));
 }
+
+#[test]
+fn ps_shows_published_ports_mounts_and_networks_as_docker() {
+    let root = Root::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let publish = format!("127.0.0.1:{port}:80");
+    root.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pub",
+        "-p",
+        &publish,
+        "-v",
+        "cache:/cache",
+        IMAGE,
+        "sleep",
+        "1000",
+    ]);
+    let row = out(
+        &root,
+        &[
+            "ps",
+            "--format",
+            "{{.Ports}}|{{.Mounts}}|{{.LocalVolumes}}|{{.Networks}}",
+        ],
+    );
+    assert_eq!(row, format!("127.0.0.1:{port}->80/tcp|cache|1|bridge\n"));
+    let table = out(&root, &["ps"]);
+    assert!(
+        table.contains(&format!("127.0.0.1:{port}->80/tcp")),
+        "{table}"
+    );
+    root.ok(&["stop", "-t", "0", "pub"]);
+    let row = out(&root, &["ps", "-a", "--format", "[{{.Ports}}]"]);
+    assert_eq!(row, "[]\n", "a stopped container publishes nothing");
+}

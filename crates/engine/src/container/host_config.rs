@@ -2,7 +2,11 @@
 //! prints, filled from [`RunOptions`] where Berth models the option and with Docker's value
 //! for an unset option otherwise (so a template or a script reading any key finds what it
 //! would find under Docker). This is the one place that maps options to these keys: a new
-//! `run` flag is wired here.
+//! `run` flag is wired here. Keys that still show Docker's default because no option feeds
+//! them: `ContainerIDFile`, `VolumesFrom`, `Dns`, `DnsOptions`, `DnsSearch`, `ExtraHosts`,
+//! `GroupAdd`, `IpcMode`, `OomScoreAdj`, `PidMode`, `UTSMode`, `ShmSize`, `OomKillDisable`,
+//! and `SecurityOpt`'s `apparmor=`/`label=` entries; `Sysctls`, like `Tmpfs`, is printed
+//! only when set.
 
 use crate::options::{LogDriver, MountKind, Network, RestartPolicy, RunOptions, Seccomp, Userns};
 use serde_json::{json, Map, Value};

@@ -70,7 +70,7 @@ impl Engine {
             .unwrap_or(false);
         let status = r.state.as_str();
         let log_path = dir.join(format!("{}-json.log", r.id));
-        json!({
+        let mut v = json!({
             "Id": r.id,
             "Created": r.created,
             "Path": path,
@@ -128,10 +128,17 @@ impl Engine {
                 "Volumes": Value::Null,
                 "OnBuild": Value::Null,
                 "Labels": o.labels,
-                "StopSignal": o.stop_signal,
-                "StopTimeout": o.stop_timeout,
             },
             "NetworkSettings": self.network_settings(r),
-        })
+        });
+        // Docker prints these only when set.
+        let config = &mut v["Config"];
+        if let Some(s) = &o.stop_signal {
+            config["StopSignal"] = json!(s);
+        }
+        if let Some(t) = o.stop_timeout {
+            config["StopTimeout"] = json!(t);
+        }
+        v
     }
 }

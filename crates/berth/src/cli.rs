@@ -49,7 +49,7 @@ pub enum Cmd {
     /// Remove stored credentials for a registry
     Logout(LogoutArgs),
     /// Show the Berth version information
-    Version,
+    Version(crate::commands::info::VersionArgs),
     /// Create and start a container from an image
     Run(RunArgs),
     /// Create a container from an image without starting it
@@ -130,7 +130,7 @@ pub enum ContainerCmd {
     Rm(RmArgs),
     #[command(alias = "list", alias = "ps")]
     Ls(PsArgs),
-    Inspect(ContainersArgs),
+    Inspect(InspectContainersArgs),
     Wait(ContainersArgs),
     Rename(RenameArgs),
     Pause(ContainersArgs),
@@ -361,6 +361,18 @@ pub struct ContainersArgs {
 pub struct ObjectsArgs {
     #[arg(required = true, value_name = "NAME|ID")]
     pub objects: Vec<String>,
+    /// json, or a Go template such as '{{.State.Status}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectContainersArgs {
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// json, or a Go template such as '{{.State.Status}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -522,6 +534,9 @@ pub struct RmiArgs {
 pub struct InspectArgs {
     #[arg(required = true, value_name = "IMAGE")]
     pub references: Vec<String>,
+    /// json, or a Go template such as '{{.Config.Cmd}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -380,7 +380,9 @@ fn two_user_networks_are_isolated_and_an_internal_one_has_no_way_out() {
     let r = run_d(&root, &a);
     let l = run_d(&root, &["--network", "left", IMAGE, "sleep", "1000"]);
     let i = run_d(&root, &["--network", "inside", IMAGE, "sleep", "1000"]);
-    let rip = root.inspect(&r)["NetworkSettings"]["IPAddress"]
+    // On a user network the address is the endpoint's (top-level fields are the default
+    // bridge's, as in Docker).
+    let rip = root.inspect(&r)["NetworkSettings"]["Networks"]["right"]["IPAddress"]
         .as_str()
         .unwrap()
         .to_string();
@@ -781,7 +783,7 @@ fn fixed_address_connect_disconnect_ls_prune_and_hairpin() {
     assert_eq!(o.status.code(), Some(125));
     // Hairpin: a container on the same network, through the gateway (a host address).
     let c = run_d(&root, &["--network", "front", IMAGE, "sleep", "1000"]);
-    let gw = root.inspect(&c)["NetworkSettings"]["Gateway"]
+    let gw = root.inspect(&c)["NetworkSettings"]["Networks"]["front"]["Gateway"]
         .as_str()
         .unwrap()
         .to_string();

@@ -502,3 +502,9 @@ impl Volumes for ContainerVolumes<'_> {
         Ok(v.mountpoint)
     }
 }
+
+/// Where the volume `name` of the data root `root` keeps its data (as
+/// [`VolumeStore::mountpoint`], without opening the store).
+pub fn mountpoint_in(root: &std::path::Path, name: &str) -> PathBuf {
+    root.join("volumes").join(name).join("_data")
+}

@@ -102,6 +102,6 @@ pub fn history(env: &Env, a: &HistoryArgs) -> Result<i32, String> {
         ("Size", "SIZE"),
         ("Comment", "COMMENT"),
     ];
-    Template::parse(format, &fields)?.print(&rows, &headers);
+    Template::parse(format, &fields)?.print(&rows, &headers)?;
     Ok(0)
 }

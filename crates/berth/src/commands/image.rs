@@ -138,30 +138,55 @@ pub(crate) fn ordered(fields: &[(&str, Value)], pad: &str) -> String {
     out
 }
 
-/// `docker image inspect`: the Engine API's ImageInspect shape, keys in its order.
-pub fn inspect(env: &Env, refs: &[String]) -> Result<i32, String> {
+/// `docker image inspect`: the Engine API's ImageInspect shape, keys in its order, or each
+/// image through a `--format` template.
+pub fn inspect(env: &Env, refs: &[String], format: Option<&str>) -> Result<i32, String> {
+    let template = match format {
+        None | Some("json") => None,
+        Some(f) => match super::format::ObjectTemplate::parse(f) {
+            Ok(t) => Some(t),
+            Err(e) => return Ok(super::format::report(e)),
+        },
+    };
     let mut out = Vec::new();
     let mut code = 0;
     for arg in refs {
-        match inspect_entry(env, arg) {
-            Ok(text) => out.push(text),
+        match inspect_fields(env, arg) {
+            Ok(fields) => match &template {
+                Some(t) => {
+                    let v = Value::Object(
+                        fields
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), v))
+                            .collect(),
+                    );
+                    match t.render(&v) {
+                        Ok(text) => println!("{text}"),
+                        Err(e) => return Ok(super::format::report(e)),
+                    }
+                }
+                None => out.push(ordered(&fields, "    ")),
+            },
             Err(e) => {
                 eprintln!("Error: {e}");
                 code = 1;
             }
         }
     }
-    if out.is_empty() {
-        println!("[]");
-    } else {
-        println!("[\n{}\n]", out.join(",\n"));
+    // With a template each object was printed as it was found.
+    if template.is_none() {
+        if out.is_empty() {
+            println!("[]");
+        } else {
+            println!("[\n{}\n]", out.join(",\n"));
+        }
     }
     Ok(code)
 }
 
-/// One image's inspect object, indented as an element of the printed array (also used by
-/// `berth inspect` when no container has that name).
-pub fn inspect_entry(env: &Env, arg: &str) -> Result<String, String> {
+/// One image's inspect object as its keys in Docker's order (also used by `berth inspect`
+/// when no container has that name).
+pub fn inspect_fields(env: &Env, arg: &str) -> Result<Vec<(&'static str, Value)>, String> {
     let (md, store, snaps) = (
         env.metadata().map_err(s)?,
         env.store().map_err(s)?,
@@ -177,7 +202,7 @@ pub fn inspect_entry(env: &Env, arg: &str) -> Result<String, String> {
             .rev()
             .map(|c| snaps.path(c).display().to_string())
             .collect();
-        let mut fields: Vec<(&str, Value)> = vec![
+        let mut fields: Vec<(&'static str, Value)> = vec![
             ("Id", json!(img.id.to_string())),
             (
                 "RepoTags",
@@ -221,6 +246,6 @@ pub fn inspect_entry(env: &Env, arg: &str) -> Result<String, String> {
                 json!({"LastTagTime": img.last_tag.map_or("0001-01-01T00:00:00Z".to_string(), timestamp::rfc3339)}),
             ),
         ]);
-        Ok(ordered(&fields, "    "))
+        Ok(fields)
     }
 }

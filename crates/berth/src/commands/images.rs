@@ -220,7 +220,7 @@ pub fn images(env: &Env, a: &ImagesArgs) -> Result<i32, String> {
         Some("json") => "{{json .}}",
         Some(t) => t,
     };
-    Template::parse(format, FIELDS)?.print(&rows, HEADERS);
+    Template::parse(format, FIELDS)?.print(&rows, HEADERS)?;
     Ok(0)
 }
 

@@ -2,12 +2,19 @@
 //! drivers, runtimes, the host's kernel, OS, CPUs and memory, the data root) and `version`
 //! (docker's Client/Server blocks, plain text).
 
-use super::format::Template;
+use super::format::ObjectTemplate;
 use super::s;
 use crate::env::Env;
 use clap::Args;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    /// json, or a Go template such as '{{.Server.Version}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
@@ -157,13 +164,19 @@ fn info_json(env: &Env) -> Result<Map<String, Value>, String> {
 }
 
 pub fn info(env: &Env, a: &InfoArgs) -> Result<i32, String> {
-    let i = info_json(env)?;
     if let Some(f) = a.format.as_deref() {
+        // The template is checked before anything is read, as docker checks it.
         let f = if f == "json" { "{{json .}}" } else { f };
-        let fields: Vec<&str> = i.keys().map(String::as_str).collect();
-        println!("{}", Template::parse(f, &fields)?.render(&i));
-        return Ok(0);
+        let t = match ObjectTemplate::parse_strict(f) {
+            Ok(t) => t,
+            Err(e) => return Ok(super::format::report(e)),
+        };
+        let i = info_json(env)?;
+        return Ok(t
+            .print_all(&[Value::Object(i)])
+            .map_or_else(super::format::report, |()| 0));
     }
+    let i = info_json(env)?;
     let v = |k: &str| match &i[k] {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -207,8 +220,48 @@ fn kv(indent: usize, key: &str, value: &str) -> String {
     format!("{k:<20}{value}")
 }
 
-pub fn version() -> Result<i32, String> {
+/// Docker's version document (the CLI's Client block and the Engine API's /version), for
+/// `version --format`.
+fn version_json(h: &Host) -> Value {
+    let arch = go_arch(&h.machine);
+    let component = |name: &str| json!({"Name": name, "Version": VERSION, "Details": {}});
+    json!({
+        "Client": {
+            "Platform": {"Name": "Berth"},
+            "Version": VERSION,
+            "ApiVersion": "",
+            "DefaultAPIVersion": "",
+            "GitCommit": "",
+            "GoVersion": "",
+            "Os": "linux",
+            "Arch": arch,
+            "BuildTime": "",
+            "Context": "default",
+        },
+        "Server": {
+            "Platform": {"Name": "Berth Engine"},
+            "Components": [component("Engine"), component("berth-runtime"), component("berth-init")],
+            "Version": VERSION,
+            "ApiVersion": "",
+            "MinAPIVersion": "",
+            "GitCommit": "",
+            "GoVersion": "",
+            "Os": "linux",
+            "Arch": arch,
+            "KernelVersion": h.kernel,
+            "BuildTime": "",
+        },
+    })
+}
+
+pub fn version(a: &VersionArgs) -> Result<i32, String> {
     let h = host();
+    if let Some(f) = a.format.as_deref() {
+        let f = if f == "json" { "{{json .}}" } else { f };
+        let printed =
+            ObjectTemplate::parse_strict(f).and_then(|t| t.print_all(&[version_json(&h)]));
+        return Ok(printed.map_or_else(super::format::report, |()| 0));
+    }
     let os_arch = format!("linux/{}", go_arch(&h.machine));
     let lines = [
         "Client:".to_string(),

@@ -48,8 +48,10 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Cmd::Kill(a) | Cmd::Container(ContainerCmd::Kill(a)) => lifecycle::kill(&env, &a),
         Cmd::Rm(a) | Cmd::Container(ContainerCmd::Rm(a)) => lifecycle::rm(&env, &a),
         Cmd::Ps(a) | Cmd::Container(ContainerCmd::Ls(a)) => ps::ps(&env, &a),
-        Cmd::Inspect(a) => inspect::inspect(&env, &a.objects),
-        Cmd::Container(ContainerCmd::Inspect(a)) => inspect::inspect(&env, &a.containers),
+        Cmd::Inspect(a) => inspect::inspect(&env, &a.objects, a.format.as_deref()),
+        Cmd::Container(ContainerCmd::Inspect(a)) => {
+            inspect::inspect(&env, &a.containers, a.format.as_deref())
+        }
         Cmd::Wait(a) | Cmd::Container(ContainerCmd::Wait(a)) => {
             lifecycle::wait(&env, &a.containers)
         }
@@ -93,7 +95,9 @@ fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => images::images(&env, &a),
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => image::tag(&env, &a.source, &a.target),
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => image::rmi(&env, &a.references, a.force),
-        Cmd::Image(ImageCmd::Inspect(a)) => image::inspect(&env, &a.references),
+        Cmd::Image(ImageCmd::Inspect(a)) => {
+            image::inspect(&env, &a.references, a.format.as_deref())
+        }
         Cmd::Save(a) | Cmd::Image(ImageCmd::Save(a)) => archive::save(&env, &a),
         Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => archive::load(&env, &a),
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => archive::import(&env, &a),
@@ -106,7 +110,7 @@ fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
             a.password_stdin,
         ),
         Cmd::Logout(a) => login::logout(a.server.as_deref()),
-        Cmd::Version => info::version(),
+        Cmd::Version(a) => info::version(&a),
         Cmd::Network(c) => network::run(&env, &c),
         Cmd::Volume(c) => volume::run(&env, &c),
         Cmd::System(c) => system::run(&env, &c),

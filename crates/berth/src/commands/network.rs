@@ -2,7 +2,7 @@
 //! output, over the engine's networks (docs/network-design.md). Errors exit 1, as docker's
 //! network commands do.
 
-use super::format::{pretty, Template};
+use super::format::{pretty, ObjectTemplate, Template};
 use super::s;
 use crate::env::Env;
 use berth_engine::network::manage::NetworkSpec;
@@ -154,11 +154,12 @@ const FIELDS: &[&str] = &[
     "Name",
     "Driver",
     "Scope",
+    "IPv6",
     "Internal",
     "Labels",
     "CreatedAt",
 ];
-const HEADERS: &[(&str, &str)] = &[("ID", "NETWORK ID")];
+const HEADERS: &[(&str, &str)] = &[("ID", "NETWORK ID"), ("CreatedAt", "CREATED AT")];
 
 fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
     let nets = e.network_list().map_err(s)?;
@@ -185,7 +186,7 @@ fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
         .map(|n| {
             let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             json!({
-                "ID": id(n), "Name": n.name, "Driver": n.driver, "Scope": "local",
+                "ID": id(n), "Name": n.name, "Driver": n.driver, "Scope": "local", "IPv6": "false",
                 "Internal": n.internal.to_string(), "Labels": labels.join(","),
                 "CreatedAt": n.created,
             })
@@ -194,7 +195,7 @@ fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
             .clone()
         })
         .collect();
-    Template::parse(format, FIELDS)?.print(&rows, HEADERS);
+    Template::parse(format, FIELDS)?.print(&rows, HEADERS)?;
     Ok(0)
 }
 
@@ -255,21 +256,9 @@ fn inspect(e: &Engine, a: &InspectArgs) -> Result<i32, String> {
     match a.format.as_deref() {
         None | Some("json") => println!("{}", pretty(&Value::Array(found))),
         Some(t) => {
-            let fields = [
-                "Name",
-                "Id",
-                "Created",
-                "Scope",
-                "Driver",
-                "IPAM",
-                "Internal",
-                "Containers",
-                "Options",
-                "Labels",
-            ];
-            let t = Template::parse(t, &fields)?;
-            for v in found {
-                println!("{}", t.render(v.as_object().expect("object")));
+            let printed = ObjectTemplate::parse(t).and_then(|t| t.print_all(&found));
+            if let Err(e) = printed {
+                return Ok(super::format::report(e));
             }
         }
     }

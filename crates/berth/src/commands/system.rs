@@ -170,7 +170,7 @@ fn df(env: &Env, a: &DfArgs) -> Result<i32, String> {
         Some("json") => "{{json .}}",
         Some(t) => t,
     };
-    Template::parse(format, FIELDS)?.print(&rows, HEADERS);
+    Template::parse(format, FIELDS)?.print(&rows, HEADERS)?;
     Ok(0)
 }
 

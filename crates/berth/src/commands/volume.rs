@@ -2,7 +2,7 @@
 //! engine's volume store.
 
 use super::format::pretty;
-use super::format::{human_size_digits, Template};
+use super::format::{human_size_digits, ObjectTemplate, Template};
 use super::s;
 use crate::env::Env;
 use berth_engine::volume::{Volume, VolumeFilter, VolumeStore};
@@ -177,7 +177,7 @@ fn ls(env: &Env, a: &LsArgs) -> Result<i32, String> {
         Some(t) => t,
     };
     let rows: Vec<_> = vols.iter().map(row).collect();
-    Template::parse(format, FIELDS)?.print(&rows, HEADERS);
+    Template::parse(format, FIELDS)?.print(&rows, HEADERS)?;
     Ok(0)
 }
 
@@ -196,18 +196,9 @@ fn inspect(env: &Env, a: &InspectArgs) -> Result<i32, String> {
     match a.format.as_deref() {
         None | Some("json") => println!("{}", pretty(&Value::Array(found))),
         Some(t) => {
-            let fields = [
-                "CreatedAt",
-                "Driver",
-                "Labels",
-                "Mountpoint",
-                "Name",
-                "Options",
-                "Scope",
-            ];
-            let t = Template::parse(t, &fields)?;
-            for v in found {
-                println!("{}", t.render(v.as_object().expect("object")));
+            let printed = ObjectTemplate::parse(t).and_then(|t| t.print_all(&found));
+            if let Err(e) = printed {
+                return Ok(super::format::report(e));
             }
         }
     }

@@ -1,7 +1,8 @@
-//! `inspect`: Docker's ContainerInspect JSON for the fields Berth has.
+//! `inspect`: Docker's ContainerInspect JSON (its HostConfig in `host_config`, its
+//! NetworkSettings from the network attachments).
 
 use super::{exit, options_of, Engine};
-use crate::options::{MountKind, RestartPolicy, RunOptions};
+use crate::options::{MountKind, RunOptions};
 use crate::store::{Row, State};
 use serde_json::{json, Value};
 
@@ -15,35 +16,35 @@ fn or_zero(t: &str) -> &str {
     }
 }
 
-fn restart_json(p: &RestartPolicy) -> Value {
-    let (name, n) = match p {
-        RestartPolicy::No => ("no", 0),
-        RestartPolicy::OnFailure(n) => ("on-failure", *n),
-        RestartPolicy::Always => ("always", 0),
-        RestartPolicy::UnlessStopped => ("unless-stopped", 0),
-    };
-    json!({"Name": name, "MaximumRetryCount": n})
-}
-
-fn mounts_json(o: &RunOptions) -> Value {
+/// Docker's MountPoints: a volume's source is where its data is on the host.
+fn mounts_json(root: &std::path::Path, o: &RunOptions) -> Value {
     Value::Array(
         o.mounts
             .iter()
             .map(|m| {
+                let volume = (m.kind == MountKind::Volume).then(|| m.source.clone()).flatten();
                 let kind = match m.kind {
                     MountKind::Bind => "bind",
                     MountKind::Volume => "volume",
                     MountKind::Tmpfs => "tmpfs",
                 };
-                json!({
+                let mut m = json!({
                     "Type": kind,
-                    "Name": if m.kind == MountKind::Volume { m.source.clone() } else { None },
-                    "Source": m.source.clone().unwrap_or_default(),
+                    "Source": match &volume {
+                        Some(name) => crate::volume::mountpoint_in(root, name).display().to_string(),
+                        None => m.source.clone().unwrap_or_default(),
+                    },
                     "Destination": m.target,
                     "Mode": if m.read_only { "ro" } else { "" },
                     "RW": !m.read_only,
                     "Propagation": "",
-                })
+                });
+                // A volume's name and driver; Docker omits both for other mounts.
+                if let Some(name) = volume {
+                    m["Name"] = json!(name);
+                    m["Driver"] = json!("local");
+                }
+                m
             })
             .collect(),
     )
@@ -69,7 +70,7 @@ impl Engine {
             .unwrap_or(false);
         let status = r.state.as_str();
         let log_path = dir.join(format!("{}-json.log", r.id));
-        json!({
+        let mut v = json!({
             "Id": r.id,
             "Created": r.created,
             "Path": path,
@@ -99,27 +100,7 @@ impl Engine {
             "MountLabel": "",
             "ProcessLabel": "",
             "AppArmorProfile": "",
-            "HostConfig": {
-                "AutoRemove": o.auto_remove,
-                "RestartPolicy": restart_json(&o.restart),
-                "ReadonlyRootfs": o.read_only,
-                "Privileged": o.privileged,
-                "Memory": o.memory.unwrap_or(0),
-                "MemorySwap": o.memory_swap.unwrap_or(0),
-                "MemoryReservation": o.memory_reservation.unwrap_or(0),
-                "NanoCpus": o.nano_cpus.unwrap_or(0),
-                "CpuShares": o.cpu_shares.unwrap_or(0),
-                "CpusetCpus": o.cpuset_cpus.clone().unwrap_or_default(),
-                "PidsLimit": o.pids_limit,
-                "CapAdd": o.cap_add,
-                "CapDrop": o.cap_drop,
-                "Init": o.init,
-                "LogConfig": {
-                    "Type": match o.log.driver { crate::options::LogDriver::JsonFile => "json-file", crate::options::LogDriver::None => "none" },
-                    "Config": {},
-                },
-                "Runtime": o.runtime.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "berth".into()),
-            },
+            "HostConfig": super::host_config::host_config(&o, &spec),
             "GraphDriver": {
                 "Name": "overlay2",
                 "Data": {
@@ -128,7 +109,7 @@ impl Engine {
                     "WorkDir": dir.join("work"),
                 },
             },
-            "Mounts": mounts_json(&o),
+            "Mounts": mounts_json(&self.root, &o),
             "Config": {
                 "Hostname": spec["hostname"].as_str().unwrap_or(""),
                 "Domainname": "",
@@ -144,11 +125,20 @@ impl Engine {
                 "Image": r.image,
                 "WorkingDir": process["cwd"].as_str().unwrap_or(""),
                 "Entrypoint": o.entrypoint,
+                "Volumes": Value::Null,
+                "OnBuild": Value::Null,
                 "Labels": o.labels,
-                "StopSignal": o.stop_signal,
-                "StopTimeout": o.stop_timeout,
             },
             "NetworkSettings": self.network_settings(r),
-        })
+        });
+        // Docker prints these only when set.
+        let config = &mut v["Config"];
+        if let Some(s) = &o.stop_signal {
+            config["StopSignal"] = json!(s);
+        }
+        if let Some(t) = o.stop_timeout {
+            config["StopTimeout"] = json!(t);
+        }
+        v
     }
 }

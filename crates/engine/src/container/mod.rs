@@ -5,6 +5,7 @@ pub mod console;
 pub mod create;
 pub mod exec;
 pub mod exit;
+pub mod host_config;
 pub mod inspect;
 pub mod remove;
 pub mod runtimes;

@@ -576,62 +576,121 @@ impl Engine {
     }
 }
 
+/// A stable 64-hex identifier for what Docker names with a random one (a sandbox, an
+/// endpoint): the same container and network always give the same one.
+fn hex_id(parts: &[&str]) -> String {
+    berth_image::Digest::sha256_of(parts.join("/").as_bytes())
+        .hex()
+        .to_string()
+}
+
 impl Engine {
     /// Docker's `NetworkSettings` of a container: its published ports while it runs, and
-    /// its address on each network it is attached to.
+    /// its endpoint on each network it is attached to (address, gateway, MAC, aliases). The
+    /// top-level address fields are the default bridge network's, as in Docker (empty on
+    /// other networks).
     pub fn network_settings(&self, r: &Row) -> Value {
         let ports: Value = std::fs::read(self.dir(&r.id).join(PORTS_FILE))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_else(|| json!({}));
+        let o = options_of(r);
         let mut networks = serde_json::Map::new();
-        let mut first: Option<(String, String, String, String)> = None;
+        let mut default_endpoint = json!({});
         // Only a bridge container has attachments: others open no database here.
-        let bridge = uses_bridge(&options_of(r));
+        let bridge = uses_bridge(&o);
         let net_db = if bridge { self.net_db().ok() } else { None };
         if let Some(db) = net_db {
             for a in db.attachments_of(&r.id).unwrap_or_default() {
                 let Ok(Some(n)) = db.network_by_id(&a.network) else {
                     continue;
                 };
-                let ip = a.ip.clone().unwrap_or_default();
+                let attached = a.ip.is_some();
                 let prefix: u8 = n
                     .subnet
                     .split('/')
                     .nth(1)
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
-                let gw = if a.ip.is_some() {
-                    n.gateway.clone()
-                } else {
-                    String::new()
+                let text = |v: Option<String>| {
+                    if attached {
+                        v.unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
                 };
-                let mac = a.mac.clone().unwrap_or_default();
-                if first.is_none() {
-                    first = Some((ip.clone(), gw.clone(), mac.clone(), prefix.to_string()));
+                let default = n.name == super::DEFAULT_NETWORK;
+                // Docker's user-defined networks answer to the short ID besides the aliases.
+                let aliases = if default {
+                    Value::Null
+                } else {
+                    let mut list = vec![r.id[..12].to_string()];
+                    list.extend(a.aliases.iter().cloned());
+                    json!(list)
+                };
+                let endpoint = json!({
+                    "IPAMConfig": a.want_ip.as_ref().map(|ip| json!({"IPv4Address": ip})),
+                    "Links": Value::Null,
+                    "Aliases": aliases,
+                    "NetworkID": n.id,
+                    "EndpointID": if attached { hex_id(&["endpoint", &r.id, &n.id]) } else { String::new() },
+                    "Gateway": text(Some(n.gateway.clone())),
+                    "IPAddress": text(a.ip.clone()),
+                    "IPPrefixLen": if attached { prefix } else { 0 },
+                    "IPv6Gateway": "",
+                    "GlobalIPv6Address": "",
+                    "GlobalIPv6PrefixLen": 0,
+                    "MacAddress": text(a.mac.clone()),
+                    "DriverOpts": Value::Null,
+                });
+                if default {
+                    default_endpoint = endpoint.clone();
                 }
+                networks.insert(n.name.clone(), endpoint);
+            }
+        } else if !bridge {
+            // Docker lists the mode's own network (host, none) with an empty endpoint.
+            if let Some(name) = match &o.network {
+                crate::options::Network::Host => Some("host"),
+                crate::options::Network::None => Some("none"),
+                _ => None,
+            } {
                 networks.insert(
-                    n.name.clone(),
+                    name.into(),
                     json!({
-                        "Aliases": a.aliases,
-                        "NetworkID": n.id,
-                        "EndpointID": "",
-                        "Gateway": gw,
-                        "IPAddress": ip,
-                        "IPPrefixLen": if a.ip.is_some() { prefix } else { 0 },
-                        "MacAddress": mac,
+                        "IPAMConfig": Value::Null, "Links": Value::Null, "Aliases": Value::Null,
+                        "NetworkID": "", "EndpointID": "", "Gateway": "", "IPAddress": "",
+                        "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+                        "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": Value::Null,
                     }),
                 );
             }
         }
-        let (ip, gw, mac, prefix) = first.unwrap_or_default();
+        let field = |k: &str| {
+            default_endpoint
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| json!(""))
+        };
+        let running = r.state.is_live();
         json!({
+            "Bridge": "",
+            "SandboxID": if bridge && running { hex_id(&["sandbox", &r.id]) } else { String::new() },
+            "HairpinMode": false,
+            "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0,
             "Ports": ports,
-            "SandboxKey": if bridge { netns_path(&self.root, &r.id).display().to_string() } else { String::new() },
-            "IPAddress": ip,
-            "Gateway": gw,
-            "MacAddress": mac,
-            "IPPrefixLen": prefix.parse::<u8>().unwrap_or(0),
+            "SandboxKey": if bridge && running { netns_path(&self.root, &r.id).display().to_string() } else { String::new() },
+            "SecondaryIPAddresses": Value::Null,
+            "SecondaryIPv6Addresses": Value::Null,
+            "EndpointID": field("EndpointID"),
+            "Gateway": field("Gateway"),
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "IPAddress": field("IPAddress"),
+            "IPPrefixLen": default_endpoint.get("IPPrefixLen").cloned().unwrap_or(json!(0)),
+            "IPv6Gateway": "",
+            "MacAddress": field("MacAddress"),
             "Networks": networks,
         })
     }

@@ -83,6 +83,77 @@ fn command_of(e: &berth_engine::Engine, r: &Row) -> String {
     args.join(" ")
 }
 
+/// Docker's PORTS cell: `127.0.0.1:8080->80/tcp, 53/udp` for the ports a running container
+/// publishes (its ports file; nothing once it stops).
+fn ports_of(e: &berth_engine::Engine, r: &Row) -> String {
+    if !r.state.is_live() {
+        return String::new();
+    }
+    let ports: Value = std::fs::read(
+        e.dir(&r.id)
+            .join(berth_engine::network::lifecycle::PORTS_FILE),
+    )
+    .ok()
+    .and_then(|b| serde_json::from_slice(&b).ok())
+    .unwrap_or_default();
+    let mut cells = Vec::new();
+    for (port, bindings) in ports.as_object().into_iter().flatten() {
+        match bindings.as_array().filter(|l| !l.is_empty()) {
+            Some(list) => {
+                for b in list {
+                    let ip = match b["HostIp"].as_str().unwrap_or("") {
+                        "" => "0.0.0.0",
+                        ip => ip,
+                    };
+                    cells.push(format!(
+                        "{ip}:{}->{port}",
+                        b["HostPort"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+            None => cells.push(port.clone()),
+        }
+    }
+    cells.join(", ")
+}
+
+/// Docker's MOUNTS cell: volume names and bind sources, each cut to 15 characters unless
+/// `--no-trunc`.
+fn mounts_of(r: &Row, no_trunc: bool) -> (String, usize) {
+    use berth_engine::options::MountKind;
+    let o = options_of(r);
+    let mut volumes = 0;
+    let names: Vec<String> = o
+        .mounts
+        .iter()
+        .filter_map(|m| {
+            if m.kind == MountKind::Volume {
+                volumes += 1;
+            }
+            let name = m.source.clone()?;
+            Some(if no_trunc { name } else { ellipsis(&name, 15) })
+        })
+        .collect();
+    (names.join(","), volumes)
+}
+
+/// Docker's NETWORKS cell: the networks the container is on (its mode's name otherwise).
+fn networks_of(e: &berth_engine::Engine, r: &Row) -> String {
+    let settings = e.network_settings(r);
+    let names: Vec<&String> = settings["Networks"]
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        return berth_engine::container::host_config::network_mode(&options_of(r).network);
+    }
+    names
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Bytes of the image's unpacked layers (0 if it is gone).
 fn image_size(env: &Env, image_id: &str) -> u64 {
     let (Ok(md), Ok(snaps), Ok(id)) = (env.metadata(), env.snapshots(), image_id.parse()) else {
@@ -179,6 +250,20 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
         || filters
             .iter()
             .any(|f| f.key == "status" || f.key == "exited");
+    let default = if a.size {
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+    } else {
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+    };
+    let format = match a.format.as_deref() {
+        None | Some("table") => default,
+        Some("json") => "{{json .}}",
+        Some(t) => t,
+    };
+    // Checked before listing, as docker checks it.
+    let template = Template::parse(format, FIELDS)?;
+    template.header(HEADERS)?;
+    let wants_networks = format.contains("Networks") || format.contains("json");
     let now = timestamp::now();
     let mut rows: Vec<Map<String, Value>> = Vec::new();
     let mut listed = e.list()?;
@@ -231,17 +316,24 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
             r.image.clone()
         };
         let created = secs(&r.created);
+        let (mounts, volumes) = mounts_of(r, a.no_trunc);
+        // The network database is opened only when the output shows the networks.
+        let networks = if wants_networks {
+            networks_of(&e, r)
+        } else {
+            String::new()
+        };
         let row = json!({
             "Command": command,
             "CreatedAt": timestamp::go_time(created),
             "ID": if a.no_trunc { r.id.clone() } else { r.id[..12].to_string() },
             "Image": image,
             "Labels": labels.join(","),
-            "LocalVolumes": "0",
-            "Mounts": "",
+            "LocalVolumes": volumes.to_string(),
+            "Mounts": mounts,
             "Names": r.name,
-            "Networks": "",
-            "Ports": "",
+            "Networks": networks,
+            "Ports": ports_of(&e, r),
             "RunningFor": timestamp::ago(created, now),
             "Size": size,
             "State": r.state.as_str(),
@@ -255,18 +347,6 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
         }
         return Ok(0);
     }
-    let default = if a.size {
-        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
-    } else {
-        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-    };
-    let format = match a.format.as_deref() {
-        None | Some("table") => default,
-        Some("json") => "{{json .}}",
-        Some(t) => t,
-    };
-    Template::parse(format, FIELDS)
-        .map_err(fail)?
-        .print(&rows, HEADERS);
+    template.print(&rows, HEADERS)?;
     Ok(0)
 }

@@ -3,7 +3,7 @@
 //! cgroups; CPU % from two samples a second apart. Live mode redraws every second until
 //! interrupted.
 
-use super::{engine, fail, Failure};
+use super::{engine, Failure};
 use crate::cli::StatsArgs;
 use crate::commands::format::{human_size, Template};
 use crate::env::Env;
@@ -122,7 +122,7 @@ pub fn stats(env: &Env, a: &StatsArgs) -> Result<i32, Failure> {
         Some("json") => "{{json .}}",
         Some(t) => t,
     };
-    let tpl = Template::parse(format, FIELDS).map_err(fail)?;
+    let tpl = Template::parse(format, FIELDS)?;
     // Named containers are checked once, up front, as docker does.
     let named: Vec<(String, String)> = a
         .containers
@@ -175,7 +175,7 @@ pub fn stats(env: &Env, a: &StatsArgs) -> Result<i32, Failure> {
             // Docker's redraw: clear the screen, cursor home.
             print!("\x1b[2J\x1b[H");
         }
-        tpl.print(&table, HEADERS);
+        tpl.print(&table, HEADERS)?;
         if a.no_stream {
             return Ok(0);
         }

@@ -231,6 +231,9 @@ impl Engine {
                 n.name
             )));
         }
+        // Held to the end: a DNS refresh waiting for it then finds the network gone, and
+        // starts no server and writes no hosts file for it.
+        let lock = super::net_lock::lock(&self.root, &n.id)?;
         let active: Vec<Attachment> = db
             .attachments_on(&n.id)?
             .into_iter()
@@ -250,7 +253,8 @@ impl Engine {
             db.detach(&a.container, &n.id)?;
         }
         db.delete_network(&n.id)?;
-        let _ = std::fs::remove_file(self.root.join("netns").join(format!(".net-{}.lock", n.id)));
+        let _ = std::fs::remove_file(super::net_lock::path(&self.root, &n.id));
+        drop(lock);
         Ok(n)
     }
 

@@ -11,17 +11,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn temp_prefix(p: &Path) -> String {
-    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     format!(".{name}.")
 }
 
 fn temp_for(p: &Path) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    p.with_file_name(format!(
-        "{}{}.{n}.tmp",
-        temp_prefix(p),
-        std::process::id()
-    ))
+    p.with_file_name(format!("{}{}.{n}.tmp", temp_prefix(p), std::process::id()))
 }
 
 /// Replace `p` with `data` at once: readers see the old file or the new one, never a part.

@@ -5,8 +5,8 @@
 //! on a user network every name must resolve to it, from one container and in every one;
 //! one DNS server per network; no name left after the removal.
 //!
-//! `BERTH_NET_STRESS_ROUNDS` sets the rounds per network (default 4, about a minute each on a
-//! loaded 2-core machine; 20 for a long run).
+//! `BERTH_NET_STRESS_ROUNDS` sets the rounds per network (default 4: about a minute per
+//! network on a loaded 2-core machine; 20 for a long run).
 
 mod container_support;
 use container_support::*;

@@ -144,7 +144,7 @@ fn a_fresh_root_without_bip_takes_the_address_of_the_bridge_left_on_the_host() {
     let b = Root::new();
     set_network_json(&b, &format!("{{\"bridge\": \"{bridge}\"}}"));
     assert_eq!(default_network_gateway(&b), bip);
-    assert_eq!(link_addresses(&bridge), [bip.clone()]);
+    assert_eq!(link_addresses(&bridge), [bip]);
     assert_bridge_works(&b);
 }
 
@@ -161,7 +161,7 @@ fn a_fresh_root_with_another_bip_gives_the_bridge_left_on_the_host_its_address()
     assert_eq!(default_network_gateway(&b), new);
     assert_eq!(
         link_addresses(&bridge),
-        [new.clone()],
+        [new],
         "the bridge keeps the old address"
     );
     assert_bridge_works(&b);

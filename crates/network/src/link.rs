@@ -55,6 +55,14 @@ pub struct Netlink {
     wire: Wire,
 }
 
+/// A bridge as the host has it (see [`Netlink::bridge_state`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeState {
+    pub addresses: Vec<Ipv4Net>,
+    /// Links attached to it (containers' veths).
+    pub ports: usize,
+}
+
 /// One container's link to a bridge (see [`Netlink::attach_container`]).
 pub struct Attach<'a> {
     pub bridge: &'a str,
@@ -117,6 +125,94 @@ impl Netlink {
 
     pub fn link_exists(&mut self, name: &str) -> Result<bool> {
         Ok(self.find_link(name)?.is_some())
+    }
+
+    /// What the host has of the bridge `name`: None if there is no such link; else its IPv4
+    /// addresses (with their prefixes) and how many links are its ports. An error if the
+    /// link is not a bridge.
+    pub fn bridge_state(&mut self, name: &str) -> Result<Option<BridgeState>> {
+        let Some(link) = self.find_link(name)? else {
+            return Ok(None);
+        };
+        if !is_bridge(&link) {
+            return Err(Error::Invalid(format!(
+                "link {name} exists and is not a bridge"
+            )));
+        }
+        let index = link.header.index;
+        let addresses = self.ipv4_addresses(index, name)?;
+        let mut msg = LinkMessage::default();
+        msg.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let links = self
+            .wire
+            .dump(RouteNetlinkMessage::GetLink(msg))?
+            .map_err(|r| r.into_error("list links"))?;
+        let ports = links
+            .iter()
+            .filter(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => l
+                    .attributes
+                    .iter()
+                    .any(|a| matches!(a, LinkAttribute::Controller(c) if *c == index)),
+                _ => false,
+            })
+            .count();
+        Ok(Some(BridgeState { addresses, ports }))
+    }
+
+    /// Gives the existing bridge `name` the address `gateway` as its only IPv4 address (the
+    /// others, and so their routes, are removed).
+    pub fn readdress_bridge(&mut self, name: &str, gateway: Ipv4Net) -> Result<()> {
+        let link = self.find_link(name)?.ok_or_else(|| Error::Netlink {
+            what: format!("set the address of bridge {name}"),
+            why: "no such bridge".into(),
+        })?;
+        let index = link.header.index;
+        for old in self.ipv4_addresses(index, name)? {
+            if old == gateway {
+                continue;
+            }
+            let what = || format!("remove address {old} from bridge {name}");
+            match self.wire.batch(vec![(
+                RouteNetlinkMessage::DelAddress(address(index, old)),
+                0,
+            )])? {
+                // Removed meanwhile by someone else: what was wanted.
+                Err((_, r)) if r.errno != Errno::EADDRNOTAVAIL => return Err(r.into_error(what())),
+                _ => {}
+            }
+        }
+        self.ack(
+            RouteNetlinkMessage::NewAddress(address(index, gateway)),
+            NLM_F_CREATE | NLM_F_REPLACE,
+            || format!("add address {gateway} to bridge {name}"),
+        )
+    }
+
+    /// The IPv4 addresses of link `index` (`name` is for errors only).
+    fn ipv4_addresses(&mut self, index: u32, name: &str) -> Result<Vec<Ipv4Net>> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet;
+        let all = self
+            .wire
+            .dump(RouteNetlinkMessage::GetAddress(msg))?
+            .map_err(|r| r.into_error(format!("list addresses of {name}")))?;
+        Ok(all
+            .iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewAddress(a)
+                    if a.header.index == index && a.header.family == AddressFamily::Inet =>
+                {
+                    let ip = a.attributes.iter().find_map(|x| match x {
+                        AddressAttribute::Local(std::net::IpAddr::V4(ip)) => Some(*ip),
+                        _ => None,
+                    })?;
+                    Ipv4Net::new(ip, a.header.prefix_len).ok()
+                }
+                _ => None,
+            })
+            .collect())
     }
 
     /// Names of every link whose name starts with `prefix` (for repair: Berth's bridges and

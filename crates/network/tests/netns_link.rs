@@ -228,6 +228,48 @@ fn bridge_is_made_once_with_its_gateway_mtu_and_up() {
 }
 
 #[test]
+fn bridge_state_reports_addresses_and_ports_and_readdress_leaves_one_address() {
+    let mut lab = Lab::new();
+    let name = lab.bridge(0);
+    let old_subnet = lab.subnet();
+    let old = with_prefix(host(old_subnet, 1), old_subnet);
+    let mut nl = Netlink::open().unwrap();
+    assert_eq!(nl.bridge_state(&name).unwrap(), None);
+    nl.ensure_bridge(&name, old, 1400).unwrap();
+    let state = nl.bridge_state(&name).unwrap().unwrap();
+    assert_eq!((state.addresses, state.ports), (vec![old], 0));
+
+    let ns = lab.netns("a");
+    attach(&mut nl, &name, &lab.host_if(0), &ns, old_subnet, 2);
+    assert_eq!(nl.bridge_state(&name).unwrap().unwrap().ports, 1);
+
+    // Another subnet: the old address and its route go, the new one is the only one.
+    let new_subnet = loop {
+        let s = lab.subnet();
+        if s != old_subnet {
+            break s;
+        }
+    };
+    let new = with_prefix(host(new_subnet, 1), new_subnet);
+    nl.readdress_bridge(&name, new).unwrap();
+    assert_eq!(nl.bridge_state(&name).unwrap().unwrap().addresses, [new]);
+    let routes = nl.host_routes().unwrap();
+    assert!(routes.contains(&new_subnet) && !routes.contains(&old_subnet));
+    // Again: nothing changes.
+    nl.readdress_bridge(&name, new).unwrap();
+    assert_eq!(nl.bridge_state(&name).unwrap().unwrap().addresses, [new]);
+
+    // Not a bridge: an error, as for ensure_bridge.
+    let veth = lab.bridge(1);
+    let peer = format!("{veth}p");
+    ip(
+        None,
+        &["link", "add", &veth, "type", "veth", "peer", "name", &peer],
+    );
+    assert!(nl.bridge_state(&veth).is_err());
+}
+
+#[test]
 fn ensure_bridge_refuses_a_link_that_is_not_a_bridge_and_bad_mtu() {
     let mut lab = Lab::new();
     let name = lab.bridge(0);

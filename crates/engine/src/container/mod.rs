@@ -155,9 +155,24 @@ pub fn process_is(pid: i32, what: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// Is the container's monitor still there?
+/// Is the container's monitor still there? A live `berth-monitor` at the row's pid that
+/// names this container: after a monitor dies its pid may be reused, by another
+/// container's monitor too, and a dead container must not pass for a live one.
 pub fn monitor_alive(r: &Row) -> bool {
-    process_is(r.monitor_pid, "berth-monitor")
+    process_is(r.monitor_pid, "berth-monitor") && cmdline_names(r.monitor_pid, &r.id)
+}
+
+/// Does the command line of `pid` carry `--id ID`? Right after the exec the command line
+/// reads empty for a moment (see [`process_is`]): not a different process, so it passes.
+fn cmdline_names(pid: i32, id: &str) -> bool {
+    let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    if cmd.is_empty() {
+        return true;
+    }
+    let needle = format!("--id\0{id}\0");
+    cmd.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 pub fn now() -> String {

@@ -5,7 +5,7 @@
 
 use super::db::{Attachment, NetDb, NetworkRow};
 use super::manage::Mtus;
-use super::{dns, files, netns_path};
+use super::{dns, files, net_lock, netns_path};
 use crate::container::{options_of, Engine};
 use crate::crash_point::crash_point;
 use crate::options::{Network, PortSpec, RunOptions};
@@ -194,7 +194,7 @@ impl Engine {
         let gateway = gateway_of(n)?;
         if !bridge_ready(&n.bridge) {
             // Containers starting at once on a new network make it once.
-            let _lock = network_lock(&self.root, &n.id)?;
+            let _lock = net_lock::lock(&self.root, &n.id)?;
             if !bridge_ready(&n.bridge) {
                 // Each step is idempotent and `route_localnet` is set last: a command killed
                 // part-way leaves a bridge that is not ready, finished by the next start. (A
@@ -275,7 +275,7 @@ impl Engine {
         let mut chosen: Vec<u16> = Vec::new();
         let mut docker: serde_json::Map<String, Value> = serde_json::Map::new();
         // One start at a time picks host ports, up to its ports.json, which the next reads.
-        let _ports_lock = network_lock(&self.root, "ports")?;
+        let _ports_lock = net_lock::lock(&self.root, "ports")?;
         let others = self.published_by_others(&r.id);
         for p in &o.ports {
             let pr = proto(&p.proto);
@@ -513,11 +513,27 @@ impl Engine {
             if id.len() != 64 {
                 continue;
             }
-            if let Ok(Some(_lock)) = self.try_lock(&id) {
-                let _ = self.network_down(&id);
-                if !rows.iter().any(|r| r.id == id) {
-                    let _ = self.net_db().and_then(|db| db.detach_all(&id));
+            let Ok(Some(lock)) = self.try_lock(&id) else {
+                continue;
+            };
+            // `rows` was read before the lock: a start may have finished since (it holds
+            // the lock until its row says running). Only the row read now, under the lock,
+            // tells whether the container is provably not running.
+            match self.store.get(&id) {
+                Ok(Some(r)) if r.state.is_live() => {
+                    // Running (or its monitor died since the container repair ran, which
+                    // the next command's repair finds): its network stays.
                 }
+                Ok(Some(_)) => {
+                    let _ = self.network_down(&id);
+                }
+                Ok(None) => {
+                    let _ = self.network_down(&id);
+                    let _ = self.net_db().and_then(|db| db.detach_all(&id));
+                    // Our try_lock made its lock file again.
+                    lock.remove_file();
+                }
+                Err(_) => {}
             }
         }
     }
@@ -715,30 +731,4 @@ const DETACH_MARK: &str = ".detach-";
 fn detach_mark(root: &std::path::Path, container: &str, network: &str) -> PathBuf {
     root.join("netns")
         .join(format!("{DETACH_MARK}{container}-{network}"))
-}
-
-/// An exclusive flock on `R/netns/.net-<network id>.lock`, held while a network's bridge
-/// and rules are made (released when dropped). Kept in `R/netns`, whose other entries are
-/// container IDs (repair skips names that are not).
-fn network_lock(root: &std::path::Path, net: &str) -> Result<std::fs::File> {
-    let dir = root.join("netns");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    let p = dir.join(format!(".net-{net}.lock"));
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p)
-        .map_err(|e| Error::io("open", &p, e))?;
-    use std::os::fd::AsRawFd;
-    loop {
-        // SAFETY: flock on an fd we own; no memory is passed.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            return Ok(f);
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(Error::io("lock", &p, e));
-        }
-    }
 }

@@ -6,7 +6,7 @@ use super::{DEFAULT_BRIDGE, DEFAULT_NETWORK};
 use crate::container::Engine;
 use crate::crash_point::crash_point;
 use crate::{names, Error, Result};
-use berth_network::link::{Netlink, LOCAL_MTU};
+use berth_network::link::{BridgeState, Netlink, LOCAL_MTU};
 use berth_network::{ipam, nft::Nft, Ipv4Net};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -85,7 +85,9 @@ impl Engine {
     }
 
     /// The default network's row, made on first use: 172.17.0.0/16 (or `bip`) unless it
-    /// clashes with a host route, then the next free pool.
+    /// clashes with a host route, then the next free pool. A bridge of that name already
+    /// on the host (left by an earlier data root) is taken as it is: its address becomes the
+    /// network's, or with `bip` it is given `bip`'s; its rules are made again either way.
     pub fn default_network(&self, db: &NetDb) -> Result<NetworkRow> {
         if let Some(n) = db
             .networks()?
@@ -96,20 +98,38 @@ impl Engine {
         }
         let nets = db.networks()?;
         let (bip, bridge) = configured(&self.root);
-        let (subnet, gateway) = match bip {
-            Some(bip) => (bip.trunc(), bip.addr()),
-            None => {
+        let bridge = bridge.unwrap_or_else(|| DEFAULT_BRIDGE.into());
+        let host = Netlink::open()?.bridge_state(&bridge)?;
+        let on_host = host.as_ref().and_then(|h| h.addresses.first().copied());
+        let (subnet, gateway) = match (bip, on_host) {
+            (Some(bip), _) => (bip.trunc(), bip.addr()),
+            (None, Some(addr)) => (addr.trunc(), addr.addr()),
+            (None, None) => {
                 let taken: Vec<Ipv4Net> =
                     nets.iter().filter_map(|n| n.subnet.parse().ok()).collect();
                 let s = ipam::pick_subnet(&taken, &foreign_routes(&nets)?)?;
                 (s, ipam::default_gateway(s))
             }
         };
+        if let Some(host) = host.filter(|h| !h.addresses.is_empty()) {
+            if host.ports > 0 {
+                // Another berth of this root may have made the row since we looked, and
+                // started a container on the bridge (it writes the row before).
+                if let Some(n) = db
+                    .networks()?
+                    .into_iter()
+                    .find(|n| n.name == DEFAULT_NETWORK)
+                {
+                    return Ok(n);
+                }
+            }
+            self.take_over_bridge(&bridge, &host, subnet, gateway)?;
+        }
         let row = NetworkRow {
             id: names::new_id()?,
             name: DEFAULT_NETWORK.into(),
             driver: "bridge".into(),
-            bridge: bridge.unwrap_or_else(|| DEFAULT_BRIDGE.into()),
+            bridge,
             subnet: subnet.to_string(),
             gateway: gateway.to_string(),
             internal: false,
@@ -121,6 +141,52 @@ impl Engine {
             Err(Error::Conflict(_)) => self.default_network(db),
             r => r.map(|_| row),
         }
+    }
+
+    /// A data root made afresh finds the default network's bridge on the host with an
+    /// address (an earlier root's): it gets the address this root's network has, unless
+    /// containers Berth no longer knows are still on it (they would keep their addresses,
+    /// which this root would lease again), and its rules are made again for this subnet.
+    fn take_over_bridge(
+        &self,
+        bridge: &str,
+        host: &BridgeState,
+        subnet: Ipv4Net,
+        gateway: Ipv4Addr,
+    ) -> Result<()> {
+        let want = Ipv4Net::new(gateway, subnet.prefix_len())
+            .map_err(|e| Error::InvalidArgument(format!("gateway: {e}")))?;
+        if host.ports > 0 {
+            let what = if host.addresses == [want] {
+                "on its subnet".to_string()
+            } else {
+                format!(
+                    "with address {}, not {want}",
+                    host.addresses
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            return Err(Error::Conflict(format!(
+                "bridge {bridge} already has {} interfaces of containers this data root does not know ({what}): \
+                 remove them or the bridge (ip link del {bridge}), or name another bridge in {}",
+                host.ports,
+                self.root.join("network.json").display()
+            )));
+        }
+        let mut nl = Netlink::open()?;
+        if host.addresses != [want] {
+            nl.readdress_bridge(bridge, want)?;
+        }
+        Nft::berth().ensure_network(&berth_network::nft::NetRules {
+            bridge,
+            subnet,
+            internal: false,
+        })?;
+        berth_network::link::enable_route_localnet(bridge)?;
+        Ok(())
     }
 
     /// `network create`.
@@ -231,6 +297,9 @@ impl Engine {
                 n.name
             )));
         }
+        // Held to the end: a DNS refresh waiting for it then finds the network gone, and
+        // starts no server and writes no hosts file for it.
+        let lock = super::net_lock::lock(&self.root, &n.id)?;
         let active: Vec<Attachment> = db
             .attachments_on(&n.id)?
             .into_iter()
@@ -250,7 +319,8 @@ impl Engine {
             db.detach(&a.container, &n.id)?;
         }
         db.delete_network(&n.id)?;
-        let _ = std::fs::remove_file(self.root.join("netns").join(format!(".net-{}.lock", n.id)));
+        let _ = std::fs::remove_file(super::net_lock::path(&self.root, &n.id));
+        drop(lock);
         Ok(n)
     }
 

@@ -9,6 +9,8 @@ pub mod dns;
 pub mod files;
 pub mod lifecycle;
 pub mod manage;
+pub mod net_lock;
+pub mod shared_file;
 
 pub use db::{Attachment, NetDb, NetworkRow};
 

@@ -20,6 +20,7 @@ pub fn tag(env: &Env, source: &str, target: &str) -> Result<i32, String> {
         ));
     }
     md.set_name(&dst.to_string(), &img.id).map_err(s)?;
+    super::events::image_event(env, "tag", &img.id.to_string(), Some(&dst.to_string()));
     Ok(0)
 }
 
@@ -27,9 +28,11 @@ pub fn tag(env: &Env, source: &str, target: &str) -> Result<i32, String> {
 pub fn report_removal(env: &Env, r: &Removal, untagged: &str, deleted: &str) -> Result<(), String> {
     for n in &r.untagged {
         println!("{untagged}: {}", familiar(n));
+        super::events::image_event(env, "untag", n, Some(n));
     }
     if let Some(img) = &r.deleted {
         println!("{deleted}: {}", img.id);
+        super::events::image_event(env, "delete", &img.id.to_string(), None);
         let (md, store, snaps) = (
             env.metadata().map_err(s)?,
             env.store().map_err(s)?,

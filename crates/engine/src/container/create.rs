@@ -234,6 +234,8 @@ impl Engine {
         undo.dir = false;
         undo.volumes = false;
         undo.network = false;
+        self.write_event_actor(&row);
+        self.container_event(&row, "create", &[]);
         Ok(row)
     }
 }

@@ -82,6 +82,7 @@ impl Engine {
         }
         crash_point("ctr-rm:dir-removed");
         self.store.delete(&r.id)?;
+        self.container_event(r, "destroy", &[]);
         Ok(())
     }
 }

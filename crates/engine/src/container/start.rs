@@ -213,6 +213,7 @@ impl Engine {
                 r.error.clear();
                 r.exit_code = 0;
                 self.store.update(r)?;
+                self.container_event(r, "start", &[]);
                 Ok(())
             }
             Err(e) => {
@@ -291,6 +292,7 @@ impl Engine {
         r.restart_count = count + 1;
         r.error.clear();
         self.store.update(&r)?;
+        self.container_event(&r, "start", &[]);
         Ok(created.pid)
     }
 }

@@ -8,8 +8,10 @@ pub mod image;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
+pub mod prune;
 pub mod ps;
 pub mod run;
+pub mod update;
 pub mod tty;
 
 // Looking into containers and taking things out of them.

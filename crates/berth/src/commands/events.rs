@@ -1,0 +1,75 @@
+//! `berth events`: the engine's event log, past events from `--since` then new ones as they
+//! come, until `--until` (or until interrupted), filtered and formatted as docker's.
+
+use super::container::Failure;
+use super::format::Template;
+use crate::env::Env;
+use berth_engine::events::{self, Event, Filter, Window};
+use clap::Args;
+use std::io::Write;
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Show all events created since timestamp (RFC 3339, Unix seconds, or a duration
+    /// such as 10m)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filter: type=, event=, container=, image=, network=, volume=, label=K[=V], scope=
+    #[arg(short, long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// json, or a Go template such as '{{.Type}} {{.Action}}'
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+/// Record an image event (`pull`, `tag`, `untag`, `delete`, `load`, `save`, `import`):
+/// `id` is the reference or image ID Docker names, `name` the image name when there is one.
+pub fn image_event(env: &Env, action: &str, id: &str, name: Option<&str>) {
+    let mut attrs = std::collections::BTreeMap::new();
+    if let Some(n) = name {
+        attrs.insert("name".to_string(), n.to_string());
+    }
+    events::record(&env.root, "image", action, id, attrs);
+}
+
+/// The fields a `--format` template can name.
+const FIELDS: &[&str] = &[
+    "status", "id", "from", "Type", "Action", "Actor", "scope", "time", "timeNano",
+];
+
+/// A docker-style failure (the docker CLI exits 1 for what the daemon refuses).
+fn refused(e: berth_engine::Error) -> Failure {
+    Failure {
+        msg: e.to_string(),
+        code: 1,
+    }
+}
+
+pub fn events(env: &Env, a: &EventsArgs) -> Result<i32, Failure> {
+    let window = Window::parse(a.since.as_deref(), a.until.as_deref()).map_err(refused)?;
+    let filter = Filter::parse(&a.filter).map_err(refused)?;
+    let template = match a.format.as_deref() {
+        None | Some("") => None,
+        Some("json") => Some(Template::parse("{{json .}}", FIELDS)?),
+        Some(t) => Some(Template::parse(t, FIELDS)?),
+    };
+    let render = |e: &Event| -> String {
+        match &template {
+            None => e.line(),
+            Some(t) => match serde_json::to_value(e) {
+                Ok(serde_json::Value::Object(row)) => t.render(&row),
+                _ => String::new(),
+            },
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    events::stream(&env.root, window, &filter, &mut |e| {
+        // A closed pipe (`| head`) ends the stream.
+        writeln!(out, "{}", render(e)).is_ok() && out.flush().is_ok()
+    });
+    Ok(0)
+}

@@ -507,15 +507,15 @@ pub fn read(root: &Path, window: Window, filter: &Filter) -> Vec<Event> {
 
 /// `docker events`: the past events of `window` (when it has a start), then, unless its
 /// end has passed, new ones as they come, until its end or until `emit` returns false.
-/// Without a start only new events are given, as Docker does.
+/// Without a start only new events are given, as Docker does: those from the moment the
+/// log is opened (one appended while it is read is new, not past).
 pub fn stream(root: &Path, window: Window, filter: &Filter, emit: &mut dyn FnMut(&Event) -> bool) {
+    let mut window = window;
+    window.since = window.since.or_else(|| Some(crate::logs::now()));
     let mut f = Follower::open(root);
-    let past = f.past();
-    if window.since.is_some() {
-        for e in past {
-            if window.contains(e.time_nano as Nanos) && filter.matches(&e) && !emit(&e) {
-                return;
-            }
+    for e in f.past() {
+        if window.contains(e.time_nano as Nanos) && filter.matches(&e) && !emit(&e) {
+            return;
         }
     }
     loop {

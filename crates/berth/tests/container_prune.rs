@@ -65,13 +65,23 @@ fn prune_removes_stopped_containers_and_keeps_running_ones() {
     assert_eq!(lines[3], "");
     assert!(lines[4].starts_with("Total reclaimed space: "), "{out}");
     assert_eq!(lines.len(), 5, "{out}");
-    assert_eq!(root.ids(), [up.clone()]);
+    assert_eq!(root.ids(), vec![up.as_str()]);
     assert_nothing_left(&root, &done);
     // Nothing left to prune: only the total.
-    assert_eq!(root.ok(&["container", "prune", "-f"]), "Total reclaimed space: 0B\n");
+    assert_eq!(
+        root.ok(&["container", "prune", "-f"]),
+        "Total reclaimed space: 0B\n"
+    );
     // Each removal is a destroy event, and the prune is one too.
     let ev = root.ok(&[
-        "events", "--since", "0", "--until", "0s", "--filter", "event=destroy", "--format",
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "event=destroy",
+        "--format",
         "{{.Action}}",
     ]);
     assert_eq!(ev.lines().count(), 2);
@@ -90,7 +100,7 @@ fn prune_asks_first_and_a_no_keeps_everything() {
             && out.contains("Are you sure you want to continue? [y/N]"),
         "{out}"
     );
-    assert_eq!(root.ids(), [done.clone()]);
+    assert_eq!(root.ids(), vec![done.as_str()]);
     let o = prune_answering(&root, &[], "y\n");
     assert!(String::from_utf8_lossy(&o.stdout).contains(&done));
     assert!(root.ids().is_empty());
@@ -107,15 +117,30 @@ fn prune_filters_by_label_and_until() {
     assert!(!out.contains("Deleted"), "{out}");
     assert_eq!(root.ids().len(), 3);
     let out = root.ok(&["container", "prune", "-f", "--filter", "label=tier=a"]);
-    assert!(out.contains(&a) && !out.contains(&b) && !out.contains(&plain), "{out}");
+    assert!(
+        out.contains(&a) && !out.contains(&b) && !out.contains(&plain),
+        "{out}"
+    );
     let out = root.ok(&["container", "prune", "-f", "--filter", "label!=tier"]);
     assert!(out.contains(&plain) && !out.contains(&b), "{out}");
-    let out = root.ok(&["container", "prune", "-f", "--filter", "label=tier", "--filter", "until=0s"]);
+    let out = root.ok(&[
+        "container",
+        "prune",
+        "-f",
+        "--filter",
+        "label=tier",
+        "--filter",
+        "until=0s",
+    ]);
     assert!(out.contains(&b), "{out}");
     assert!(root.ids().is_empty());
     let bad = root.berth(&["container", "prune", "-f", "--filter", "colour=red"]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("Invalid filter 'colour'"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("Invalid filter 'colour'"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -128,12 +153,24 @@ fn the_container_group_names_every_container_command() {
         "export", "cp", "update", "prune",
     ] {
         assert!(
-            help.lines().any(|l| l.trim_start().starts_with(&format!("{cmd} "))),
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{cmd} "))),
             "container {cmd} missing from:\n{help}"
         );
     }
     let id = root
-        .ok(&["container", "run", "-d", "--network", "none", "--name", "grp", IMAGE, "sleep", "600"])
+        .ok(&[
+            "container",
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            "grp",
+            IMAGE,
+            "sleep",
+            "600",
+        ])
         .trim()
         .to_string();
     assert_eq!(root.ok(&["container", "ls", "-q", "--no-trunc"]).trim(), id);

@@ -28,7 +28,11 @@ fn read(dir: &std::path::Path, file: &str) -> String {
         .to_string()
 }
 
-const LOOP: &[&str] = &["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"];
+const LOOP: &[&str] = &[
+    "sh",
+    "-c",
+    "trap 'exit 0' TERM; while true; do sleep 0.1; done",
+];
 
 fn run_looping(root: &Root, extra: &[&str]) -> String {
     let mut args = vec!["run", "-d", "--network", "none"];
@@ -67,12 +71,22 @@ fn update_changes_the_limits_of_a_running_container_and_a_restart_keeps_them() {
         "0",
         &id[..12],
     ]);
-    assert_eq!(out, format!("{}\n", &id[..12]), "docker prints the name given");
+    assert_eq!(
+        out,
+        format!("{}\n", &id[..12]),
+        "docker prints the name given"
+    );
     let check = |pid: i64| {
         let mem = v1_dir(pid, "memory").unwrap();
-        assert_eq!(read(&mem, "memory.limit_in_bytes"), (64u64 << 20).to_string());
+        assert_eq!(
+            read(&mem, "memory.limit_in_bytes"),
+            (64u64 << 20).to_string()
+        );
         if mem.join("memory.memsw.limit_in_bytes").exists() {
-            assert_eq!(read(&mem, "memory.memsw.limit_in_bytes"), (128u64 << 20).to_string());
+            assert_eq!(
+                read(&mem, "memory.memsw.limit_in_bytes"),
+                (128u64 << 20).to_string()
+            );
         }
         let cpu = v1_dir(pid, "cpu").unwrap();
         assert_eq!(read(&cpu, "cpu.cfs_quota_us"), "50000");
@@ -100,7 +114,14 @@ fn update_changes_the_limits_of_a_running_container_and_a_restart_keeps_them() {
     assert_eq!(read(&v1_dir(pid2, "pids").unwrap(), "pids.max"), "max");
     // The update is an event.
     let ev = root.ok(&[
-        "events", "--since", "0", "--until", "0s", "--filter", "event=update", "--format",
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "event=update",
+        "--format",
         "{{.Action}}",
     ]);
     assert_eq!(ev, "update\nupdate\n");
@@ -115,7 +136,10 @@ fn memory_can_grow_within_the_swap_limit_set_at_run() {
     // 32m at run stored a 64m memory+swap limit: 48m fits under it without --memory-swap.
     root.ok(&["update", "-m", "48m", &id]);
     if let Some(mem) = v1_dir(pid, "memory") {
-        assert_eq!(read(&mem, "memory.limit_in_bytes"), (48u64 << 20).to_string());
+        assert_eq!(
+            read(&mem, "memory.limit_in_bytes"),
+            (48u64 << 20).to_string()
+        );
     } else {
         println!("skipped the cgroup check: no v1 memory controller on this host");
     }
@@ -137,7 +161,13 @@ fn update_changes_the_restart_policy_the_monitor_applies() {
     // Exits 1 once /go exists (kept across restarts: same writable layer).
     let id = root
         .ok(&[
-            "run", "-d", "--network", "none", IMAGE, "sh", "-c",
+            "run",
+            "-d",
+            "--network",
+            "none",
+            IMAGE,
+            "sh",
+            "-c",
             "while [ ! -e /go ]; do sleep 0.1; done; exit 1",
         ])
         .trim()
@@ -186,7 +216,11 @@ fn bad_values_are_refused_with_dockers_messages_and_change_nothing() {
         assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(msg), "{args:?}: {}", stderr(&o));
     };
-    refused(&["-m", "1m", "--memory-swap", "-1"], 1, "Minimum memory limit allowed is 6MB");
+    refused(
+        &["-m", "1m", "--memory-swap", "-1"],
+        1,
+        "Minimum memory limit allowed is 6MB",
+    );
     refused(
         &["-m", "64m"],
         1,
@@ -199,7 +233,11 @@ fn bad_values_are_refused_with_dockers_messages_and_change_nothing() {
     );
     refused(&["--restart", "sometimes"], 125, "invalid restart policy");
     refused(&["--cpus", "abc"], 125, "--cpus");
-    refused(&["--blkio-weight", "5"], 1, "Range of blkio weight is from 10 to 1000");
+    refused(
+        &["--blkio-weight", "5"],
+        1,
+        "Range of blkio weight is from 10 to 1000",
+    );
     refused(&[], 1, "you must provide one or more flags");
     let hc = root.inspect(&id)["HostConfig"].clone();
     assert_eq!(hc["Memory"], 0);
@@ -209,11 +247,24 @@ fn bad_values_are_refused_with_dockers_messages_and_change_nothing() {
     assert!(stderr(&o).contains("No such container: no-such-container"));
     // --rm containers keep "no".
     let rm = root
-        .ok(&["run", "-d", "--rm", "--network", "none", IMAGE, "sleep", "600"])
+        .ok(&[
+            "run",
+            "-d",
+            "--rm",
+            "--network",
+            "none",
+            IMAGE,
+            "sleep",
+            "600",
+        ])
         .trim()
         .to_string();
     let o = root.berth(&["update", "--restart", "always", &rm]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("AutoRemove is enabled"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("AutoRemove is enabled"),
+        "{}",
+        stderr(&o)
+    );
     root.ok(&["rm", "-f", &id, &rm]);
 }

@@ -10,7 +10,15 @@ use std::time::{Duration, Instant};
 
 /// Every event of the root so far, as JSON objects (`--since 0 --until` now).
 fn all_events(root: &Root, filters: &[&str]) -> Vec<Value> {
-    let mut args = vec!["events", "--since", "0", "--until", "0s", "--format", "{{json .}}"];
+    let mut args = vec![
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--format",
+        "{{json .}}",
+    ];
     for f in filters {
         args.extend(["--filter", f]);
     }
@@ -43,15 +51,29 @@ fn a_containers_life_gives_create_start_die_destroy_in_order() {
     let root = Root::new();
     let id = root
         .ok(&[
-            "run", "-d", "--network", "none", "--name", "life", "--label", "tier=web", IMAGE,
-            "sh", "-c", "exit 3",
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            "life",
+            "--label",
+            "tier=web",
+            IMAGE,
+            "sh",
+            "-c",
+            "exit 3",
         ])
         .trim()
         .to_string();
     wait_exited(&root, &id);
     root.ok(&["rm", &id]);
     let evs = all_events(&root, &[&format!("container={id}")]);
-    assert_eq!(actions(&evs), ["create", "start", "die", "destroy"], "{evs:?}");
+    assert_eq!(
+        actions(&evs),
+        ["create", "start", "die", "destroy"],
+        "{evs:?}"
+    );
     for e in &evs {
         assert_eq!(e["Type"], "container");
         assert_eq!(e["Actor"]["ID"], id.as_str());
@@ -60,11 +82,22 @@ fn a_containers_life_gives_create_start_die_destroy_in_order() {
         assert_eq!(e["Actor"]["Attributes"]["tier"], "web");
         assert_eq!(e["scope"], "local");
         assert_eq!(e["status"], e["Action"]);
-        assert_eq!(e["time"].as_i64().unwrap(), e["timeNano"].as_i64().unwrap() / 1_000_000_000);
+        assert_eq!(
+            e["time"].as_i64().unwrap(),
+            e["timeNano"].as_i64().unwrap() / 1_000_000_000
+        );
     }
     assert_eq!(evs[2]["Actor"]["Attributes"]["exitCode"], "3");
     // Docker's default line.
-    let lines = root.ok(&["events", "--since", "0", "--until", "0s", "--filter", "event=die"]);
+    let lines = root.ok(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "event=die",
+    ]);
     let line = lines.lines().next().unwrap();
     let (time, rest) = line.split_once(' ').unwrap();
     assert!(time.len() == 30 && time.ends_with('Z'), "{line}");
@@ -79,7 +112,15 @@ fn stop_kill_pause_and_rename_are_recorded() {
     let root = Root::new();
     let id = root
         .ok(&[
-            "run", "-d", "--network", "none", "--name", "calm", IMAGE, "sh", "-c",
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            "calm",
+            IMAGE,
+            "sh",
+            "-c",
             "trap 'exit 0' TERM; while true; do sleep 0.1; done",
         ])
         .trim()
@@ -101,7 +142,10 @@ fn stop_kill_pause_and_rename_are_recorded() {
     assert_eq!(evs[4]["Actor"]["Attributes"]["oldName"], "/calm");
     assert_eq!(evs[4]["Actor"]["Attributes"]["name"], "quiet");
     assert_eq!(evs[5]["Actor"]["Attributes"]["signal"], "15");
-    assert_eq!(evs[6]["Actor"]["Attributes"]["name"], "quiet", "the monitor sees the rename");
+    assert_eq!(
+        evs[6]["Actor"]["Attributes"]["name"], "quiet",
+        "the monitor sees the rename"
+    );
     assert_eq!(evs[9]["Actor"]["Attributes"]["signal"], "10");
     assert_eq!(got.last().unwrap(), "destroy");
     assert_eq!(got.iter().filter(|a| *a == "die").count(), 2, "{got:?}");
@@ -115,7 +159,10 @@ fn since_and_until_bound_the_output() {
     root.ok(&["volume", "create", "third"]);
     let evs = all_events(&root, &["type=volume"]);
     assert_eq!(evs.len(), 3, "{evs:?}");
-    let t: Vec<i64> = evs.iter().map(|e| e["timeNano"].as_i64().unwrap()).collect();
+    let t: Vec<i64> = evs
+        .iter()
+        .map(|e| e["timeNano"].as_i64().unwrap())
+        .collect();
     let names = |evs: &[Value]| -> Vec<String> {
         evs.iter()
             .map(|e| e["Actor"]["ID"].as_str().unwrap().to_string())
@@ -123,10 +170,20 @@ fn since_and_until_bound_the_output() {
     };
     let window = |since: &str, until: &str| -> Vec<String> {
         let out = root.ok(&[
-            "events", "--since", since, "--until", until, "--filter", "type=volume", "--format",
+            "events",
+            "--since",
+            since,
+            "--until",
+            until,
+            "--filter",
+            "type=volume",
+            "--format",
             "{{json .}}",
         ]);
-        let evs: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let evs: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         names(&evs)
     };
     assert_eq!(window(&unix(t[1]), &unix(t[1])), ["second"]);
@@ -145,11 +202,29 @@ fn since_and_until_bound_the_output() {
 fn filters_select_by_type_event_container_image_and_label() {
     let root = Root::new();
     let a = root
-        .ok(&["create", "--network", "none", "--name", "alpha", "--label", "team=x", IMAGE, "true"])
+        .ok(&[
+            "create",
+            "--network",
+            "none",
+            "--name",
+            "alpha",
+            "--label",
+            "team=x",
+            IMAGE,
+            "true",
+        ])
         .trim()
         .to_string();
     let b = root
-        .ok(&["create", "--network", "none", "--name", "beta", IMAGE, "true"])
+        .ok(&[
+            "create",
+            "--network",
+            "none",
+            "--name",
+            "beta",
+            IMAGE,
+            "true",
+        ])
         .trim()
         .to_string();
     root.ok(&["volume", "create", "data"]);
@@ -171,7 +246,9 @@ fn filters_select_by_type_event_container_image_and_label() {
             .collect()
     };
     let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     };
     assert_eq!(kinds(&["type=volume"]), pairs(&[("volume", "create")]));
     assert_eq!(
@@ -198,9 +275,21 @@ fn filters_select_by_type_event_container_image_and_label() {
     assert_eq!(kinds(&["network=evnet"]).len(), 2);
     assert_eq!(kinds(&["volume=data"]).len(), 1);
     assert_eq!(kinds(&["image=bb", "type=container"]).len(), 4);
-    let bad = root.berth(&["events", "--since", "0", "--until", "0s", "--filter", "colour=red"]);
+    let bad = root.berth(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "colour=red",
+    ]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("invalid filter 'colour'"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("invalid filter 'colour'"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -208,12 +297,27 @@ fn format_templates_render_each_event() {
     let root = Root::new();
     root.ok(&["volume", "create", "fmt"]);
     let out = root.ok(&[
-        "events", "--since", "0", "--until", "0s", "--filter", "type=volume", "--format",
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "type=volume",
+        "--format",
         "{{.Type}} {{.Action}}",
     ]);
     assert_eq!(out, "volume create\n");
     let json = root.ok(&[
-        "events", "--since", "0", "--until", "0s", "--filter", "type=volume", "--format", "json",
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "type=volume",
+        "--format",
+        "json",
     ]);
     let v: Value = serde_json::from_str(json.trim()).unwrap();
     assert_eq!(v["Actor"]["ID"], "fmt");
@@ -249,7 +353,10 @@ fn events_appended_by_concurrent_commands_are_all_there_and_whole() {
     for t in 0..8 {
         for i in 0..6 {
             let name = format!("v{t}-{i}-{}", "x".repeat(100));
-            let mine: Vec<&Value> = evs.iter().filter(|e| e["Actor"]["ID"] == name.as_str()).collect();
+            let mine: Vec<&Value> = evs
+                .iter()
+                .filter(|e| e["Actor"]["ID"] == name.as_str())
+                .collect();
             assert_eq!(mine.len(), 2, "{name}");
             assert_eq!(mine[0]["Action"], "create");
         }
@@ -279,7 +386,13 @@ fn follow_mode_streams_new_events_until_it_is_killed() {
     let mut child = berth_command()
         .arg("--root")
         .arg(root.path())
-        .args(["events", "--filter", "type=container", "--format", "{{.Action}}"])
+        .args([
+            "events",
+            "--filter",
+            "type=container",
+            "--format",
+            "{{.Action}}",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -292,8 +405,7 @@ fn follow_mode_streams_new_events_until_it_is_killed() {
         std::fs::read_dir(format!("/proc/{pid}/fd"))
             .map(|d| {
                 d.flatten().any(|e| {
-                    std::fs::read_link(e.path())
-                        .is_ok_and(|p| p.ends_with("events.jsonl"))
+                    std::fs::read_link(e.path()).is_ok_and(|p| p.ends_with("events.jsonl"))
                 })
             })
             .unwrap_or(false)
@@ -318,7 +430,15 @@ fn follow_from_since_gives_the_past_then_the_new() {
     let mut child = berth_command()
         .arg("--root")
         .arg(root.path())
-        .args(["events", "--since", "1h", "--filter", "type=volume", "--format", "{{.Action}}"])
+        .args([
+            "events",
+            "--since",
+            "1h",
+            "--filter",
+            "type=volume",
+            "--format",
+            "{{.Action}}",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -336,7 +456,16 @@ fn follow_from_since_gives_the_past_then_the_new() {
 fn a_die_is_recorded_once_when_the_container_exits_with_no_command_running() {
     let root = Root::new();
     let id = root
-        .ok(&["run", "-d", "--network", "none", IMAGE, "sh", "-c", "sleep 1; exit 7"])
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            IMAGE,
+            "sh",
+            "-c",
+            "sleep 1; exit 7",
+        ])
         .trim()
         .to_string();
     // No berth command runs from here until the log has the die: only the monitor writes.
@@ -363,7 +492,15 @@ fn a_restarted_container_records_each_die_and_start() {
     let root = Root::new();
     let id = root
         .ok(&[
-            "run", "-d", "--network", "none", "--restart", "on-failure:2", IMAGE, "sh", "-c",
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--restart",
+            "on-failure:2",
+            IMAGE,
+            "sh",
+            "-c",
             "exit 1",
         ])
         .trim()
@@ -374,5 +511,8 @@ fn a_restarted_container_records_each_die_and_start() {
     });
     eventually("the monitor to exit", || processes_with(&id).is_empty());
     let got = actions(&all_events(&root, &[&format!("container={id}")]));
-    assert_eq!(got, ["create", "start", "die", "start", "die", "start", "die"]);
+    assert_eq!(
+        got,
+        ["create", "start", "die", "start", "die", "start", "die"]
+    );
 }

@@ -249,9 +249,18 @@ pub(crate) fn volume_event(volumes_dir: &Path, action: &str, name: &str) {
 
 /// A network event: `create`/`destroy` of network `id` named `name`, or a container's
 /// `connect`/`disconnect` (`container` set).
-pub(crate) fn network_event(root: &Path, action: &str, id: &str, name: &str, container: Option<&str>) {
-    let mut attrs: BTreeMap<String, String> =
-        [("name".to_string(), name.to_string()), ("type".to_string(), "bridge".to_string())].into();
+pub(crate) fn network_event(
+    root: &Path,
+    action: &str,
+    id: &str,
+    name: &str,
+    container: Option<&str>,
+) {
+    let mut attrs: BTreeMap<String, String> = [
+        ("name".to_string(), name.to_string()),
+        ("type".to_string(), "bridge".to_string()),
+    ]
+    .into();
     if let Some(c) = container {
         attrs.insert("container".into(), c.to_string());
     }
@@ -282,9 +291,9 @@ impl Filter {
         let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for item in items {
             let Some((k, v)) = item.split_once('=') else {
-                return Err(Error::InvalidArgument(format!(
-                    "bad format of filter (expected name=value)"
-                )));
+                return Err(Error::InvalidArgument(
+                    "bad format of filter (expected name=value)".into(),
+                ));
             };
             let k = k.trim().to_ascii_lowercase();
             if !FILTER_KEYS.contains(&k.as_str()) {
@@ -335,7 +344,8 @@ impl Filter {
             && self.any("scope", |v| e.scope == v)
             && self.any("container", |v| {
                 named("container", v)
-                    || a.get("container").is_some_and(|c| c == v || c.starts_with(v))
+                    || a.get("container")
+                        .is_some_and(|c| c == v || c.starts_with(v))
             })
             && self.any("image", |v| image_matches(e, v))
             && self.any("network", |v| named("network", v))
@@ -545,7 +555,12 @@ mod tests {
 
     #[test]
     fn events_are_lines_in_dockers_shape() {
-        let e = ev("container", "start", "abc", &[("name", "web"), ("image", "bb")]);
+        let e = ev(
+            "container",
+            "start",
+            "abc",
+            &[("name", "web"), ("image", "bb")],
+        );
         let v: serde_json::Value = serde_json::to_value(&e).unwrap();
         assert_eq!(v["Type"], "container");
         assert_eq!(v["Action"], "start");
@@ -554,7 +569,9 @@ mod tests {
         assert_eq!(v["status"], "start");
         assert_eq!(v["from"], "bb");
         assert_eq!(v["scope"], "local");
-        assert!(e.line().ends_with("container start abc (image=bb, name=web)"));
+        assert!(e
+            .line()
+            .ends_with("container start abc (image=bb, name=web)"));
         let n = ev("network", "create", "n1", &[]);
         assert!(serde_json::to_value(&n).unwrap().get("status").is_none());
     }

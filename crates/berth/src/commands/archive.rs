@@ -112,7 +112,12 @@ pub fn load(env: &Env, a: &LoadArgs) -> Result<i32, String> {
                 familiar(name)
             );
         }
-        super::events::image_event(env, "load", &l.id.to_string(), l.names.first().map(String::as_str));
+        super::events::image_event(
+            env,
+            "load",
+            &l.id.to_string(),
+            l.names.first().map(String::as_str),
+        );
         if l.names.is_empty() {
             println!("Loaded image ID: {}", l.id);
         }

@@ -26,9 +26,7 @@ impl PruneFilter {
                 ));
             };
             match k {
-                "until" => {
-                    f.until = Some(crate::logs::parse_time("until", v, crate::logs::now())?)
-                }
+                "until" => f.until = Some(crate::logs::parse_time("until", v, crate::logs::now())?),
                 "label" | "label!" => {
                     let (key, val) = match v.split_once('=') {
                         Some((a, b)) => (a.to_string(), Some(b.to_string())),

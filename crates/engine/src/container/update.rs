@@ -189,7 +189,7 @@ impl Engine {
         if matches!(r.state, State::Removing | State::Dead) {
             return Err(cannot(
                 &r.id,
-                &format!("container is marked for removal and cannot be \"update\""),
+                "container is marked for removal and cannot be \"update\"",
             ));
         }
         let old = options_of(&r);
@@ -244,7 +244,10 @@ impl Engine {
                         continue;
                     }
                     if let Some(c) = v.as_object_mut().filter(|_| key == "cpu") {
-                        if c.get("quota").and_then(Value::as_i64).is_some_and(|q| q <= 0) {
+                        if c.get("quota")
+                            .and_then(Value::as_i64)
+                            .is_some_and(|q| q <= 0)
+                        {
                             c.remove("quota");
                             c.remove("period");
                         }

@@ -11,8 +11,8 @@ pub mod logs;
 pub mod prune;
 pub mod ps;
 pub mod run;
-pub mod update;
 pub mod tty;
+pub mod update;
 
 // Looking into containers and taking things out of them.
 pub mod commit;

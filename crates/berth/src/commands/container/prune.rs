@@ -23,9 +23,7 @@ pub fn prune(env: &Env, a: &ContainerPruneArgs) -> Result<i32, Failure> {
         code: 1,
     })?;
     if !a.force
-        && !crate::commands::volume::confirm(
-            "WARNING! This will remove all stopped containers.",
-        )
+        && !crate::commands::volume::confirm("WARNING! This will remove all stopped containers.")
     {
         return Ok(0);
     }
@@ -33,6 +31,9 @@ pub fn prune(env: &Env, a: &ContainerPruneArgs) -> Result<i32, Failure> {
     if !pruned.ids.is_empty() {
         println!("Deleted Containers:\n{}\n", pruned.ids.join("\n"));
     }
-    println!("Total reclaimed space: {}", human_size_digits(pruned.bytes, 4));
+    println!(
+        "Total reclaimed space: {}",
+        human_size_digits(pruned.bytes, 4)
+    );
     Ok(0)
 }

@@ -49,7 +49,8 @@ pub struct UpdateArgs {
 }
 
 fn request(a: &UpdateArgs) -> berth_engine::Result<Update> {
-    let mem = |flag: &str, v: &Option<String>| v.as_deref().map(|m| parse::memory(flag, m)).transpose();
+    let mem =
+        |flag: &str, v: &Option<String>| v.as_deref().map(|m| parse::memory(flag, m)).transpose();
     Ok(Update {
         memory: mem("-m, --memory", &a.memory)?,
         memory_swap: mem("--memory-swap", &a.memory_swap)?,

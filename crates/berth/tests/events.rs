@@ -152,6 +152,42 @@ fn stop_kill_pause_and_rename_are_recorded() {
 }
 
 #[test]
+fn a_volume_is_created_mounted_unmounted_and_destroyed() {
+    let root = Root::new();
+    root.ok(&["volume", "create", "data"]);
+    let id = root
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "-v",
+            "data:/data:ro",
+            IMAGE,
+            "true",
+        ])
+        .trim()
+        .to_string();
+    wait_exited(&root, &id);
+    root.ok(&["rm", &id]);
+    root.ok(&["volume", "rm", "data"]);
+    let evs = all_events(&root, &["type=volume", "volume=data"]);
+    assert_eq!(
+        actions(&evs),
+        ["create", "mount", "unmount", "destroy"],
+        "{evs:?}"
+    );
+    let mount = &evs[1]["Actor"]["Attributes"];
+    assert_eq!(mount["container"], id.as_str());
+    assert_eq!(mount["destination"], "/data");
+    assert_eq!(mount["read/write"], "false");
+    assert_eq!(evs[2]["Actor"]["Attributes"]["container"], id.as_str());
+    // `container=` also finds a container's volume events.
+    let of_ctr = all_events(&root, &["type=volume", &format!("container={id}")]);
+    assert_eq!(actions(&of_ctr), ["mount", "unmount"]);
+}
+
+#[test]
 fn since_and_until_bound_the_output() {
     let root = Root::new();
     root.ok(&["volume", "create", "first"]);

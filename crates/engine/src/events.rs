@@ -224,6 +224,8 @@ impl crate::Engine {
     pub fn write_event_actor(&self, r: &crate::store::Row) {
         let o = crate::container::options_of(r);
         let a = container_attributes(&r.name, &r.image, &o.labels);
+        // Cut as every event's attributes are: the monitor's line must stay one write.
+        let a = Event::new("container", "", &r.id, a).actor.attributes;
         if let Ok(b) = serde_json::to_vec(&a) {
             let _ = crate::container::create::write_atomic(&self.dir(&r.id).join(ACTOR_FILE), &b);
         }
@@ -236,6 +238,60 @@ impl crate::Engine {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         record(&self.root, kind, action, id, a);
+    }
+}
+
+/// The volumes a container mounts, one `NAME<TAB>DESTINATION<TAB>rw|ro` line each, for the
+/// `mount` events of its starts and the `unmount` its monitor records when it ends:
+/// `R/containers/<id>/event-volumes` (absent when it mounts none).
+pub const VOLUMES_FILE: &str = "event-volumes";
+
+impl crate::Engine {
+    /// Note the named and anonymous volumes in container `id`'s spec (at create).
+    pub(crate) fn write_event_volumes(&self, id: &str, spec: &oci_spec::runtime::Spec) {
+        let volumes = self.root.join("volumes");
+        let mut lines = String::new();
+        for m in spec.mounts().iter().flatten() {
+            let Some(name) = m
+                .source()
+                .as_ref()
+                .and_then(|s| s.strip_prefix(&volumes).ok())
+                .and_then(|rest| rest.components().next())
+            else {
+                continue;
+            };
+            let ro = m.options().iter().flatten().any(|o| o == "ro");
+            lines.push_str(&format!(
+                "{}\t{}\t{}\n",
+                name.as_os_str().to_string_lossy(),
+                m.destination().display(),
+                if ro { "ro" } else { "rw" }
+            ));
+        }
+        if !lines.is_empty() {
+            let _ = std::fs::write(self.dir(id).join(VOLUMES_FILE), lines);
+        }
+    }
+
+    /// `mount` events of the volumes container `id` mounts (at each start).
+    pub(crate) fn volume_mount_events(&self, id: &str) {
+        let Ok(text) = std::fs::read_to_string(self.dir(id).join(VOLUMES_FILE)) else {
+            return;
+        };
+        for line in text.lines() {
+            let mut f = line.split('\t');
+            let (Some(name), Some(dest), Some(mode)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let attrs = [
+                ("container", id),
+                ("destination", dest),
+                ("driver", "local"),
+                ("propagation", ""),
+                ("read/write", if mode == "rw" { "true" } else { "false" }),
+            ];
+            self.event("volume", "mount", name, &attrs);
+        }
     }
 }
 

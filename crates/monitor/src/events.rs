@@ -1,7 +1,8 @@
 //! The monitor's entries in the engine's event log (`R/events.jsonl`, see the engine's
-//! `events` module): `die` (and `oom` before it) when the container's init ends, written
-//! here so that an exit is recorded exactly once even when no berth command runs after it.
-//! Written before `exit.json`: whoever sees the exit record can count on its event.
+//! `events` module): `die` (and `oom` before it) when the container's init ends, then the
+//! `unmount` of its volumes, written here so that an exit is recorded exactly once even
+//! when no berth command runs after it. Written before `exit.json`: whoever sees the exit
+//! record can count on its events.
 
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -10,9 +11,10 @@ use std::path::Path;
 
 /// Attributes the engine left for us (name, image, labels) in the container's dir.
 const ACTOR_FILE: &str = "event-actor.json";
+/// The container's volumes, `NAME<TAB>DESTINATION<TAB>rw|ro` lines (by the engine).
+const VOLUMES_FILE: &str = "event-volumes";
 
-/// Append one container event: one write(2) on an O_APPEND descriptor, so it never
-/// interleaves with another process's line.
+/// A container event with the attributes the engine left and `extra`.
 pub fn container(root: &Path, dir: &Path, id: &str, action: &str, extra: &[(&str, String)]) {
     let mut attrs: Map<String, Value> = std::fs::read(dir.join(ACTOR_FILE))
         .ok()
@@ -21,17 +23,38 @@ pub fn container(root: &Path, dir: &Path, id: &str, action: &str, extra: &[(&str
     for (k, v) in extra {
         attrs.insert(k.to_string(), Value::String(v.clone()));
     }
+    append(root, "container", action, id, attrs);
+}
+
+/// `unmount` of each volume of the container.
+pub fn volumes_unmounted(root: &Path, dir: &Path, id: &str) {
+    let Ok(text) = std::fs::read_to_string(dir.join(VOLUMES_FILE)) else {
+        return;
+    };
+    for name in text.lines().filter_map(|l| l.split('\t').next()) {
+        let mut attrs = Map::new();
+        attrs.insert("container".into(), id.into());
+        attrs.insert("driver".into(), "local".into());
+        append(root, "volume", "unmount", name, attrs);
+    }
+}
+
+/// Append one event: one write(2) on an O_APPEND descriptor, so it never interleaves with
+/// another process's line.
+fn append(root: &Path, kind: &str, action: &str, id: &str, attrs: Map<String, Value>) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0);
     let mut ev = Map::new();
-    ev.insert("status".into(), action.into());
-    ev.insert("id".into(), id.into());
-    if let Some(image) = attrs.get("image") {
-        ev.insert("from".into(), image.clone());
+    if kind == "container" {
+        ev.insert("status".into(), action.into());
+        ev.insert("id".into(), id.into());
+        if let Some(image) = attrs.get("image") {
+            ev.insert("from".into(), image.clone());
+        }
     }
-    ev.insert("Type".into(), "container".into());
+    ev.insert("Type".into(), kind.into());
     ev.insert("Action".into(), action.into());
     let mut actor = Map::new();
     actor.insert("ID".into(), id.into());

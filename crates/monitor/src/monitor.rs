@@ -564,6 +564,7 @@ impl Monitor {
             crate::events::container(root, dir, id, "oom", &[]);
         }
         crate::events::container(root, dir, id, "die", &[("exitCode", code.to_string())]);
+        crate::events::volumes_unmounted(root, dir, id);
     }
 
     fn stopped_by_user(&self) -> bool {

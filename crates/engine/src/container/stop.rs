@@ -70,16 +70,17 @@ impl Engine {
         }
         if r.state != State::Restarting {
             let sig = parse_signal(o.stop_signal.as_deref().unwrap_or("SIGTERM"))?;
-            let _ = rt.kill(&r.id, sig, false);
+            // Recorded first: the monitor records the die the signal may cause at once.
             self.container_event(r, "kill", &[("signal", &(sig as i32).to_string())]);
+            let _ = rt.kill(&r.id, sig, false);
             let secs = timeout.or(o.stop_timeout).unwrap_or(10);
             let deadline = Instant::now() + Duration::from_secs(secs.max(0) as u64);
             while !rt.init_dead(&r.id) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
             if !rt.init_dead(&r.id) {
-                let _ = rt.kill(&r.id, Signal::SIGKILL, true);
                 self.container_event(r, "kill", &[("signal", "9")]);
+                let _ = rt.kill(&r.id, Signal::SIGKILL, true);
             }
         }
         // The init is dead; the row still says running.
@@ -131,8 +132,9 @@ impl Engine {
                 .map_err(|e| Error::io("write", &dir, e))?;
         }
         let rt = self.runtime_for(&r);
-        rt.kill(&r.id, sig, false)?;
+        // Recorded first: the monitor records the die the signal may cause at once.
         self.container_event(&r, "kill", &[("signal", &(sig as i32).to_string())]);
+        rt.kill(&r.id, sig, false)?;
         if sig == Signal::SIGKILL {
             self.settle(&mut r, Duration::from_secs(10))?;
         }

@@ -552,3 +552,35 @@ fn a_restarted_container_records_each_die_and_start() {
         ["create", "start", "die", "start", "die", "start", "die"]
     );
 }
+
+#[test]
+fn an_oom_kill_is_recorded_before_the_die() {
+    let root = Root::new();
+    // Doubling a shell variable until the 8 MB limit (no swap beyond it) kills it.
+    let id = root
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "-m",
+            "8m",
+            "--memory-swap",
+            "8m",
+            IMAGE,
+            "sh",
+            "-c",
+            "x=0123456789; while true; do x=$x$x; done",
+        ])
+        .trim()
+        .to_string();
+    wait_exited(&root, &id);
+    if root.inspect(&id)["State"]["OOMKilled"] != true {
+        println!("skipped: the kernel did not report an OOM kill in the container's cgroup");
+        return;
+    }
+    let evs = all_events(&root, &[&format!("container={id}")]);
+    let got = actions(&evs);
+    assert_eq!(got, ["create", "start", "oom", "die"], "{evs:?}");
+    assert_eq!(evs[3]["Actor"]["Attributes"]["exitCode"], "137");
+}

@@ -266,5 +266,8 @@ fn bad_values_are_refused_with_dockers_messages_and_change_nothing() {
         "{}",
         stderr(&o)
     );
-    root.ok(&["rm", "-f", &id, &rm]);
+    root.ok(&["rm", "-f", &id]);
+    // Its monitor removes an --rm container too: whoever comes second finds nothing.
+    let _ = root.berth(&["rm", "-f", &rm]);
+    eventually("the --rm container to go", || root.ids().is_empty());
 }

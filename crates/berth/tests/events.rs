@@ -584,3 +584,26 @@ fn an_oom_kill_is_recorded_before_the_die() {
     assert_eq!(got, ["create", "start", "oom", "die"], "{evs:?}");
     assert_eq!(evs[3]["Actor"]["Attributes"]["exitCode"], "137");
 }
+
+#[test]
+fn network_connect_and_disconnect_are_recorded() {
+    let root = Root::new();
+    root.ok(&["network", "create", "evlink"]);
+    let id = root
+        .ok(&["create", "--name", "linked", IMAGE, "true"])
+        .trim()
+        .to_string();
+    root.ok(&["network", "connect", "evlink", "linked"]);
+    root.ok(&["network", "disconnect", "evlink", "linked"]);
+    root.ok(&["rm", &id]);
+    root.ok(&["network", "rm", "evlink"]);
+    let evs = all_events(&root, &["network=evlink"]);
+    assert_eq!(
+        actions(&evs),
+        ["create", "connect", "disconnect", "destroy"],
+        "{evs:?}"
+    );
+    assert_eq!(evs[1]["Actor"]["Attributes"]["container"], id.as_str());
+    assert_eq!(evs[1]["Actor"]["Attributes"]["name"], "evlink");
+    assert_eq!(evs[1]["Actor"]["Attributes"]["type"], "bridge");
+}

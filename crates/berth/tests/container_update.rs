@@ -271,3 +271,27 @@ fn bad_values_are_refused_with_dockers_messages_and_change_nothing() {
     let _ = root.berth(&["rm", "-f", &rm]);
     eventually("the --rm container to go", || root.ids().is_empty());
 }
+
+#[test]
+fn a_runc_container_is_updated_through_runc() {
+    let runc = ["/usr/bin/runc", "/usr/sbin/runc"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(runc) = runc else {
+        println!("skipped: runc is not installed");
+        return;
+    };
+    let root = Root::new();
+    let id = run_looping(&root, &["--runtime", runc]);
+    root.ok(&["update", "--pids-limit", "40", "--cpu-shares", "256", &id]);
+    let pid = pid_of(&root, &id);
+    match (v1_dir(pid, "pids"), v1_dir(pid, "cpu")) {
+        (Some(p), Some(c)) => {
+            assert_eq!(read(&p, "pids.max"), "40");
+            assert_eq!(read(&c, "cpu.shares"), "256");
+        }
+        _ => println!("skipped the cgroup check: no v1 pids/cpu controllers on this host"),
+    }
+    assert_eq!(root.inspect(&id)["HostConfig"]["PidsLimit"], 40);
+    root.ok(&["rm", "-f", &id]);
+}

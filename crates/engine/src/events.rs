@@ -19,7 +19,7 @@ use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -468,19 +468,33 @@ impl Window {
     }
 }
 
-fn parse_lines(bytes: &[u8], out: &mut Vec<Event>) {
-    for line in bytes.split(|b| *b == b'\n') {
-        if line.is_empty() {
+/// Give each complete line read from `r` (after what `partial` holds) to `f` as an event,
+/// 64 KiB at a time: memory stays bounded whatever the log's size. Lines that do not parse
+/// are skipped. False when `f` asked to stop.
+fn each_line(r: &mut dyn Read, partial: &mut Vec<u8>, f: &mut dyn FnMut(Event) -> bool) -> bool {
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) | Err(_) => return true,
+            Ok(n) => n,
+        };
+        partial.extend_from_slice(&buf[..n]);
+        let Some(end) = partial.iter().rposition(|b| *b == b'\n') else {
             continue;
-        }
-        if let Ok(ev) = serde_json::from_slice::<Event>(line) {
-            out.push(ev);
+        };
+        let complete: Vec<u8> = partial.drain(..=end).collect();
+        for line in complete.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if let Ok(ev) = serde_json::from_slice::<Event>(line) {
+                if !f(ev) {
+                    return false;
+                }
+            }
         }
     }
 }
 
-/// Follows the log from where it was opened: [`Follower::past`] gives what is there,
-/// [`Follower::poll`] what came since, across rotations.
+/// Follows the log from where it was opened: [`Follower::past_each`] gives what is there,
+/// [`Follower::poll_each`] what came since, across rotations.
 pub struct Follower {
     root: PathBuf,
     file: Option<File>,
@@ -509,66 +523,81 @@ impl Follower {
         }
     }
 
-    /// Every event in the log now: the rotated file (unless it is the one we hold, rotated
-    /// since we opened it), then ours to its end.
-    pub fn past(&mut self) -> Vec<Event> {
-        let mut out = Vec::new();
+    /// Every event in the log now, to `f`: the rotated file (unless it is the one we hold,
+    /// rotated since we opened it), then ours to its end. False when `f` asked to stop.
+    pub fn past_each(&mut self, f: &mut dyn FnMut(Event) -> bool) -> bool {
         let rotated = self.root.join(ROTATED);
-        if let Ok(m) = std::fs::metadata(&rotated) {
-            if self.file.is_none() || (m.dev(), m.ino()) != self.ino {
-                if let Ok(b) = std::fs::read(&rotated) {
-                    parse_lines(&b, &mut out);
-                }
+        if let Ok(mut old) = File::open(&rotated) {
+            let other = old
+                .metadata()
+                .is_ok_and(|m| self.file.is_none() || (m.dev(), m.ino()) != self.ino);
+            if other && !each_line(&mut old, &mut Vec::new(), f) {
+                return false;
             }
         }
-        self.read_more(&mut out);
+        self.read_more(f)
+    }
+
+    /// [`Follower::past_each`] collected.
+    pub fn past(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        self.past_each(&mut |e| {
+            out.push(e);
+            true
+        });
         out
     }
 
-    fn read_more(&mut self, out: &mut Vec<Event>) {
-        let Some(f) = &mut self.file else { return };
-        let mut buf = Vec::new();
-        if f.read_to_end(&mut buf).is_err() {
-            return;
-        }
-        self.partial.extend_from_slice(&buf);
-        if let Some(end) = self.partial.iter().rposition(|b| *b == b'\n') {
-            let complete: Vec<u8> = self.partial.drain(..=end).collect();
-            parse_lines(&complete, out);
+    fn read_more(&mut self, f: &mut dyn FnMut(Event) -> bool) -> bool {
+        match &mut self.file {
+            Some(file) => each_line(file, &mut self.partial, f),
+            None => true,
         }
     }
 
-    /// What was appended since the last call (and, after a rotation, the new file's lines).
-    pub fn poll(&mut self) -> Vec<Event> {
-        let mut out = Vec::new();
-        self.read_more(&mut out);
+    /// What was appended since the last call (and, after a rotation, the new file's lines),
+    /// to `f`. False when `f` asked to stop.
+    pub fn poll_each(&mut self, f: &mut dyn FnMut(Event) -> bool) -> bool {
+        if !self.read_more(f) {
+            return false;
+        }
         let now = std::fs::metadata(path(&self.root))
             .ok()
             .map(|m| (m.dev(), m.ino()));
         if now.is_some() && now != Some(self.ino) {
             // Rotated (or made for the first time): the old file is complete, read the new
             // one from its start.
-            if let Some((f, ino)) = open_current(&self.root) {
-                self.file = Some(f);
+            if let Some((file, ino)) = open_current(&self.root) {
+                self.file = Some(file);
                 self.ino = ino;
                 self.partial.clear();
-                if let Some(f) = &mut self.file {
-                    let _ = f.seek(SeekFrom::Start(0));
-                }
-                self.read_more(&mut out);
+                return self.read_more(f);
             }
         }
+        true
+    }
+
+    /// [`Follower::poll_each`] collected.
+    pub fn poll(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        self.poll_each(&mut |e| {
+            out.push(e);
+            true
+        });
         out
     }
 }
 
 /// The events of `window` that `filter` keeps, in the order they were written.
 pub fn read(root: &Path, window: Window, filter: &Filter) -> Vec<Event> {
-    Follower::open(root)
-        .past()
-        .into_iter()
-        .filter(|e| window.contains(e.time_nano as Nanos) && filter.matches(e))
-        .collect()
+    let mut out = Vec::new();
+    Follower::open(root).past_each(&mut |e| {
+        if window.contains(e.time_nano as Nanos) && filter.matches(&e) {
+            out.push(e);
+        }
+        true
+    });
+    out
 }
 
 /// `docker events`: the past events of `window` (when it has a start), then, unless its
@@ -578,20 +607,19 @@ pub fn read(root: &Path, window: Window, filter: &Filter) -> Vec<Event> {
 pub fn stream(root: &Path, window: Window, filter: &Filter, emit: &mut dyn FnMut(&Event) -> bool) {
     let mut window = window;
     window.since = window.since.or_else(|| Some(crate::logs::now()));
+    let mut give = |e: Event| -> bool {
+        !(window.contains(e.time_nano as Nanos) && filter.matches(&e)) || emit(&e)
+    };
     let mut f = Follower::open(root);
-    for e in f.past() {
-        if window.contains(e.time_nano as Nanos) && filter.matches(&e) && !emit(&e) {
-            return;
-        }
+    if !f.past_each(&mut give) {
+        return;
     }
     loop {
         if window.until.is_some_and(|u| crate::logs::now() > u) {
             return;
         }
-        for e in f.poll() {
-            if window.contains(e.time_nano as Nanos) && filter.matches(&e) && !emit(&e) {
-                return;
-            }
+        if !f.poll_each(&mut give) {
+            return;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }

@@ -607,3 +607,28 @@ fn network_connect_and_disconnect_are_recorded() {
     assert_eq!(evs[1]["Actor"]["Attributes"]["name"], "evlink");
     assert_eq!(evs[1]["Actor"]["Attributes"]["type"], "bridge");
 }
+
+#[test]
+fn image_tag_untag_and_delete_are_recorded() {
+    let root = Root::new();
+    let tgz = root.path().join("busybox.tgz");
+    root.ok(&["import", "-m", "another", tgz.to_str().unwrap(), "other:1"]);
+    root.ok(&["tag", "other:1", "other:2"]);
+    root.ok(&["rmi", "other:2"]);
+    root.ok(&["rmi", "other:1"]);
+    // The first is the import of the root's own image.
+    let evs = all_events(&root, &["type=image"])[1..].to_vec();
+    assert_eq!(
+        actions(&evs),
+        ["import", "tag", "untag", "untag", "delete"],
+        "{evs:?}"
+    );
+    let id = evs[0]["Actor"]["ID"].as_str().unwrap();
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(evs[1]["Actor"]["ID"], id);
+    assert_eq!(evs[4]["Actor"]["ID"], id);
+    assert_eq!(evs[1]["Actor"]["Attributes"]["name"], "other:2");
+    assert_eq!(evs[2]["Actor"]["ID"], "other:2");
+    // An image filter by name finds its tag and untag events.
+    assert_eq!(all_events(&root, &["image=other"]).len(), 4);
+}

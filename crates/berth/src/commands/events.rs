@@ -27,12 +27,28 @@ pub struct EventsArgs {
 
 /// Record an image event (`pull`, `tag`, `untag`, `delete`, `load`, `save`, `import`):
 /// `id` is the reference or image ID Docker names, `name` the image name when there is one.
+/// Names are given in their familiar form (`busybox:latest`), as Docker's events give them.
 pub fn image_event(env: &Env, action: &str, id: &str, name: Option<&str>) {
+    use super::resolve::familiar;
     let mut attrs = std::collections::BTreeMap::new();
     if let Some(n) = name {
-        attrs.insert("name".to_string(), n.to_string());
+        attrs.insert("name".to_string(), familiar(n));
     }
-    events::record(&env.root, "image", action, id, attrs);
+    let id = match id.starts_with("sha256:") {
+        true => id.to_string(),
+        false => familiar(id),
+    };
+    events::record(&env.root, "image", action, &id, attrs);
+}
+
+/// `untag` and `delete` events of one image removal (`rmi`, `image prune`, `system prune`).
+pub fn image_removal_events(env: &Env, r: &berth_image::metadata::Removal) {
+    for n in &r.untagged {
+        image_event(env, "untag", n, Some(n));
+    }
+    if let Some(img) = &r.deleted {
+        image_event(env, "delete", &img.id.to_string(), None);
+    }
 }
 
 /// The fields a `--format` template can name.

@@ -26,13 +26,12 @@ pub fn tag(env: &Env, source: &str, target: &str) -> Result<i32, String> {
 
 /// Print what went, docker's way, and remove the content nothing needs any more.
 pub fn report_removal(env: &Env, r: &Removal, untagged: &str, deleted: &str) -> Result<(), String> {
+    super::events::image_removal_events(env, r);
     for n in &r.untagged {
         println!("{untagged}: {}", familiar(n));
-        super::events::image_event(env, "untag", n, Some(n));
     }
     if let Some(img) = &r.deleted {
         println!("{deleted}: {}", img.id);
-        super::events::image_event(env, "delete", &img.id.to_string(), None);
         let (md, store, snaps) = (
             env.metadata().map_err(s)?,
             env.store().map_err(s)?,

@@ -232,6 +232,7 @@ fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
     let pruned = berth_image::gc::prune(&md, &cs, &snaps, a.all, &in_use).map_err(s)?;
     let mut lines = Vec::new();
     for r in &pruned.removals {
+        super::events::image_removal_events(env, r);
         lines.extend(
             r.untagged
                 .iter()

@@ -268,6 +268,7 @@ fn filters_select_by_type_event_container_image_and_label() {
     root.ok(&["volume", "create", "data"]);
     root.ok(&["network", "create", "evnet"]);
     root.ok(&["network", "rm", "evnet"]);
+    root.ok(&["commit", "alpha", "bb:committed"]);
     root.ok(&["tag", IMAGE, "bb:two"]);
     root.ok(&["rmi", "bb:two"]);
     root.ok(&["rm", &a, &b]);
@@ -299,20 +300,24 @@ fn filters_select_by_type_event_container_image_and_label() {
     );
     assert_eq!(
         kinds(&["container=alpha"]),
-        pairs(&[("container", "create"), ("container", "destroy")])
+        pairs(&[
+            ("container", "create"),
+            ("container", "commit"),
+            ("container", "destroy")
+        ])
     );
     // A unique ID prefix names the container too; two values of one key are either.
     assert_eq!(kinds(&[&format!("container={}", &b[..12])]).len(), 2);
-    assert_eq!(kinds(&["container=alpha", "container=beta"]).len(), 4);
+    assert_eq!(kinds(&["container=alpha", "container=beta"]).len(), 5);
     // Keys together must all match.
     assert_eq!(
         kinds(&["type=container", "event=destroy"]),
         pairs(&[("container", "destroy"), ("container", "destroy")])
     );
-    assert_eq!(kinds(&["label=team=x"]).len(), 2);
+    assert_eq!(kinds(&["label=team=x"]).len(), 3);
     assert_eq!(kinds(&["network=evnet"]).len(), 2);
     assert_eq!(kinds(&["volume=data"]).len(), 1);
-    assert_eq!(kinds(&["image=bb", "type=container"]).len(), 4);
+    assert_eq!(kinds(&["image=bb", "type=container"]).len(), 5);
     let bad = root.berth(&[
         "events",
         "--since",

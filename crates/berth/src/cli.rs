@@ -96,6 +96,10 @@ pub enum Cmd {
     Cp(CpArgs),
     /// Run a command in a running container
     Exec(ExecArgs),
+    /// Update the limits and restart policy of containers
+    Update(crate::commands::container::update::UpdateArgs),
+    /// Get real time events from Berth
+    Events(crate::commands::events::EventsArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -118,33 +122,61 @@ pub enum Cmd {
     Info(crate::commands::info::InfoArgs),
 }
 
+/// `berth container CMD`: every container command under Docker's group names.
 #[derive(Subcommand, Debug)]
 pub enum ContainerCmd {
+    /// Create and start a container from an image
     Run(RunArgs),
+    /// Create a container from an image without starting it
     Create(RunArgs),
+    /// Start stopped containers
     Start(StartArgs),
+    /// Stop running containers
     Stop(StopArgs),
+    /// Restart containers
     Restart(StopArgs),
+    /// Send a signal to running containers
     Kill(KillArgs),
+    /// Remove containers
     #[command(alias = "remove")]
     Rm(RmArgs),
+    /// List containers
     #[command(alias = "list", alias = "ps")]
     Ls(PsArgs),
+    /// Details of containers as JSON
     Inspect(InspectContainersArgs),
+    /// Block until containers stop, then print their exit codes
     Wait(ContainersArgs),
+    /// Rename a container
     Rename(RenameArgs),
+    /// Freeze every process of containers
     Pause(ContainersArgs),
+    /// Thaw paused containers
     Unpause(ContainersArgs),
+    /// Fetch the logs of a container
     Logs(LogsArgs),
+    /// Attach to a running container's output (and input)
     Attach(AttachArgs),
+    /// Display the running processes of a container
     Top(TopArgs),
+    /// Display a live stream of containers' resource usage statistics
     Stats(StatsArgs),
+    /// List port mappings or a specific mapping for the container
     Port(PortArgs),
+    /// Inspect changes to files or directories on a container's filesystem
     Diff(ContainerArg),
+    /// Create a new image from a container's changes
     Commit(CommitArgs),
+    /// Export a container's filesystem as a tar archive
     Export(ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
     Cp(CpArgs),
+    /// Run a command in a running container
     Exec(ExecArgs),
+    /// Update the limits and restart policy of containers
+    Update(crate::commands::container::update::UpdateArgs),
+    /// Remove all stopped containers
+    Prune(crate::commands::container::prune::ContainerPruneArgs),
 }
 
 #[derive(Args, Debug)]

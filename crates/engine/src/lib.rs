@@ -23,6 +23,8 @@
 //!   the commands that look in or take out: `top` (cgroup pids), `stats` (cgroup samples),
 //!   `diff` (the upper dir), `export`, `cp` (by fd, `openat2(RESOLVE_IN_ROOT)`; `fs_tar`
 //!   writes the tars) and `commit` (the upper dir as a new gzip layer and image).
+//! - [`events`]: the event log (`R/events.jsonl`) every command and monitor appends to,
+//!   and its reader for `berth events` (filters, since/until, follow).
 //! - [`reconcile`]: repairs after crashes, run by every command first; [`crash_point`]:
 //!   named points where the crash tests make berth kill itself.
 //! - [`volume`]: named and anonymous volumes (`R/volumes/<name>/_data`, the `volumes` and
@@ -35,6 +37,7 @@ pub mod container;
 pub mod crash_point;
 mod db;
 pub mod error;
+pub mod events;
 pub mod image_config;
 pub mod lock;
 pub mod logs;

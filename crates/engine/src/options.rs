@@ -66,6 +66,18 @@ pub struct RunOptions {
     pub cpuset_cpus: Option<String>,
     /// `--pids-limit`; -1 or 0 for unlimited
     pub pids_limit: Option<i64>,
+    /// `--cpu-period`, microseconds of the CFS period (set by `update`)
+    #[serde(default)]
+    pub cpu_period: Option<i64>,
+    /// `--cpu-quota`, microseconds per period (set by `update`)
+    #[serde(default)]
+    pub cpu_quota: Option<i64>,
+    /// `--cpuset-mems` (`0-1`) (set by `update`)
+    #[serde(default)]
+    pub cpuset_mems: Option<String>,
+    /// `--blkio-weight`, 10 to 1000 (set by `update`)
+    #[serde(default)]
+    pub blkio_weight: Option<u16>,
     /// `--ulimit`
     pub ulimits: Vec<Ulimit>,
     /// `--cap-add` / `--cap-drop` (`NET_ADMIN`, `CAP_NET_ADMIN` or `ALL`), normalized to

@@ -104,6 +104,8 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
                     r.exit_code = 255;
                     r.finished_at = crate::container::now();
                     r.error = "monitor died".into();
+                    // Its monitor never recorded the end: recorded here, once (under the lock).
+                    e.container_event(&r, "die", &[("exitCode", "255")]);
                 }
             }
             r.state = State::Exited;

@@ -268,7 +268,9 @@ impl VolumeStore {
             }
             None => crate::names::new_id()?,
         };
-        self.immediate(|_| self.ensure(&name, labels, None).map(|(v, _)| v))
+        let v = self.immediate(|_| self.ensure(&name, labels, None).map(|(v, _)| v))?;
+        crate::events::volume_event(&self.dir, "create", &name);
+        Ok(v)
     }
 
     /// The volume called `name`.
@@ -346,7 +348,9 @@ impl VolumeStore {
     /// Docker 1.13+); `-f` makes a missing volume no error.
     pub fn remove(&self, name: &str, force: bool) -> Result<()> {
         self.forget_gone_containers()?;
-        self.immediate(|_| self.remove_in_tx(name, force))
+        self.immediate(|_| self.remove_in_tx(name, force))?;
+        crate::events::volume_event(&self.dir, "destroy", name);
+        Ok(())
     }
 
     /// `volume prune`: volumes no container uses; only anonymous ones unless `all` (Docker
@@ -368,6 +372,7 @@ impl VolumeStore {
             // A container may have started using it since the list: then it stays.
             match self.immediate(|_| self.remove_in_tx(&v.name, true)) {
                 Ok(()) => {
+                    crate::events::volume_event(&self.dir, "destroy", &v.name);
                     out.names.push(v.name);
                     out.bytes += size;
                 }

@@ -132,7 +132,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     })
 }
 
-fn parse_restart(v: &str) -> Result<Restart, String> {
+pub fn parse_restart(v: &str) -> Result<Restart, String> {
     let (name, count) = match v.split_once(':') {
         Some((n, c)) => (n, Some(c)),
         None => (v, None),

@@ -6,6 +6,7 @@
 
 mod args;
 mod clients;
+mod events;
 mod exit;
 mod jsonlog;
 mod monitor;

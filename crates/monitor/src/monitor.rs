@@ -531,6 +531,7 @@ impl Monitor {
             self.client_io(i);
         }
         let oom = self.oom.as_ref().is_some_and(OomWatch::killed);
+        self.record_exit_events(code, oom);
         let _ = exit::write(&self.args.dir, code, &timefmt::now_rfc3339_nano(), oom);
         self.last_exit = Some(code);
         for c in &mut self.clients {
@@ -545,6 +546,8 @@ impl Monitor {
         }
         exit::sync(&self.args.dir);
         let stopped = self.stopped_by_user();
+        // `berth update --restart` may have changed the policy since we started.
+        self.policy.reload(&self.args.dir);
         match self.policy.next(code, stopped, ran) {
             Some(delay) => {
                 self.phase = Phase::Backoff {
@@ -553,6 +556,15 @@ impl Monitor {
             }
             None => self.finish(),
         }
+    }
+
+    fn record_exit_events(&self, code: i32, oom: bool) {
+        let (root, dir, id) = (&self.args.root, &self.args.dir, &self.args.id);
+        if oom {
+            crate::events::container(root, dir, id, "oom", &[]);
+        }
+        crate::events::container(root, dir, id, "die", &[("exitCode", code.to_string())]);
+        crate::events::volumes_unmounted(root, dir, id);
     }
 
     fn stopped_by_user(&self) -> bool {

@@ -8,6 +8,8 @@ use std::time::Duration;
 const FIRST: Duration = Duration::from_millis(100);
 const MAX: Duration = Duration::from_secs(60);
 const STEADY: Duration = Duration::from_secs(10);
+/// The restart policy set by `berth update` after the monitor started.
+const POLICY_FILE: &str = "restart-policy";
 
 pub struct Policy {
     restart: Restart,
@@ -21,6 +23,16 @@ impl Policy {
             restart,
             delay: Duration::ZERO,
             count: 0,
+        }
+    }
+
+    /// Take the policy `berth update --restart` left in the container's dir, if any (the
+    /// engine writes it atomically; the restart count is kept, as Docker keeps it).
+    pub fn reload(&mut self, dir: &std::path::Path) {
+        if let Ok(v) = std::fs::read_to_string(dir.join(POLICY_FILE)) {
+            if let Ok(r) = crate::args::parse_restart(v.trim()) {
+                self.restart = r;
+            }
         }
     }
 
@@ -75,6 +87,20 @@ mod tests {
         assert_eq!(delays[1], FIRST * 2);
         assert_eq!(*delays.last().unwrap(), MAX);
         assert_eq!(p.next(0, false, STEADY), Some(FIRST));
+    }
+
+    #[test]
+    fn an_updated_policy_is_taken_from_the_container_dir() {
+        let dir = std::env::temp_dir().join(format!("berth-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut p = Policy::new(Restart::No);
+        p.reload(&dir);
+        assert_eq!(p.next(1, false, QUICK), None);
+        std::fs::write(dir.join(POLICY_FILE), "on-failure:1\n").unwrap();
+        p.reload(&dir);
+        assert!(p.next(1, false, QUICK).is_some());
+        assert_eq!(p.next(1, false, QUICK), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub fn save(env: &Env, a: &SaveArgs) -> Result<i32, String> {
             archive::save(&store, &items, w).map_err(s)?;
         }
     }
+    for i in &items {
+        let name = i.names.first().map(String::as_str);
+        super::events::image_event(env, "save", &i.image.id.to_string(), name);
+    }
     Ok(0)
 }
 
@@ -108,6 +112,12 @@ pub fn load(env: &Env, a: &LoadArgs) -> Result<i32, String> {
                 familiar(name)
             );
         }
+        super::events::image_event(
+            env,
+            "load",
+            &l.id.to_string(),
+            l.names.first().map(String::as_str),
+        );
         if l.names.is_empty() {
             println!("Loaded image ID: {}", l.id);
         }
@@ -157,9 +167,10 @@ pub fn import(env: &Env, a: &ImportArgs) -> Result<i32, String> {
         )
     }
     .map_err(s)?;
-    if let Some(n) = name {
-        md.set_name(&n, &id).map_err(s)?;
+    if let Some(n) = &name {
+        md.set_name(n, &id).map_err(s)?;
     }
+    super::events::image_event(env, "import", &id.to_string(), name.as_deref());
     println!("{id}");
     Ok(0)
 }

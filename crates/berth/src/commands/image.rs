@@ -20,11 +20,13 @@ pub fn tag(env: &Env, source: &str, target: &str) -> Result<i32, String> {
         ));
     }
     md.set_name(&dst.to_string(), &img.id).map_err(s)?;
+    super::events::image_event(env, "tag", &img.id.to_string(), Some(&dst.to_string()));
     Ok(0)
 }
 
 /// Print what went, docker's way, and remove the content nothing needs any more.
 pub fn report_removal(env: &Env, r: &Removal, untagged: &str, deleted: &str) -> Result<(), String> {
+    super::events::image_removal_events(env, r);
     for n in &r.untagged {
         println!("{untagged}: {}", familiar(n));
     }

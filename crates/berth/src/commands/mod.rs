@@ -2,6 +2,7 @@
 
 mod archive;
 pub mod container;
+pub mod events;
 mod format;
 mod history;
 mod image;
@@ -82,6 +83,11 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         }
         Cmd::Cp(a) | Cmd::Container(ContainerCmd::Cp(a)) => container::cp::cp(&env, &a),
         Cmd::Exec(a) | Cmd::Container(ContainerCmd::Exec(a)) => container::exec::exec(&env, &a),
+        Cmd::Update(a) | Cmd::Container(ContainerCmd::Update(a)) => {
+            container::update::update(&env, &a)
+        }
+        Cmd::Container(ContainerCmd::Prune(a)) => container::prune::prune(&env, &a),
+        Cmd::Events(a) => events::events(&env, &a),
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
         Cmd::ContainerCleanup { id } => lifecycle::cleanup_from_monitor(&env, &id),
         other => Ok(image_command(env, other)?),

@@ -43,6 +43,7 @@ pub fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
         berth_image::gc::prune(&md, &store, &snaps, a.all, &used_by_containers).map_err(s)?;
     let mut lines = Vec::new();
     for r in &pruned.removals {
+        super::events::image_removal_events(env, r);
         lines.extend(
             r.untagged
                 .iter()

@@ -58,6 +58,7 @@ pub fn pull(env: &Env, a: &PullArgs) -> Result<i32, String> {
         created: berth_image::timestamp::now(),
     })
     .map_err(s)?;
+    super::events::image_event(env, "pull", &r.to_string(), Some(&r.to_string()));
     if quiet {
         // The issue asks for the digest only (docker -q prints the name).
         println!("{}", pulled.manifest);

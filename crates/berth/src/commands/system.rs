@@ -178,26 +178,9 @@ fn df(env: &Env, a: &DfArgs) -> Result<i32, String> {
 /// created, exited or dead, releasing its volumes without removing them (as docker). Returns
 /// the IDs removed and the bytes their writable layers held.
 pub fn prune_stopped_containers(env: &Env) -> Result<(Vec<String>, u64), String> {
-    use berth_engine::store::State;
     let e = berth_engine::Engine::open(&env.root).map_err(s)?;
-    let mut removed = Vec::new();
-    let mut bytes = 0;
-    for r in e.store.list().map_err(s)? {
-        if !matches!(r.state, State::Created | State::Exited | State::Dead) {
-            continue;
-        }
-        let size = berth_image::gc::disk_usage(&e.dir(&r.id).join("upper"));
-        match e.remove(&r.id, false, false) {
-            Ok(_) => {
-                removed.push(r.id);
-                bytes += size;
-            }
-            // Started or removed by someone else meanwhile: not ours to remove.
-            Err(berth_engine::Error::Conflict(_) | berth_engine::Error::NotFound { .. }) => {}
-            Err(err) => return Err(err.to_string()),
-        }
-    }
-    Ok((removed, bytes))
+    let p = e.prune_containers(&Default::default()).map_err(s)?;
+    Ok((p.ids, p.bytes))
 }
 
 fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
@@ -249,6 +232,7 @@ fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
     let pruned = berth_image::gc::prune(&md, &cs, &snaps, a.all, &in_use).map_err(s)?;
     let mut lines = Vec::new();
     for r in &pruned.removals {
+        super::events::image_removal_events(env, r);
         lines.extend(
             r.untagged
                 .iter()

@@ -105,6 +105,9 @@ impl Engine {
         if froze {
             self.thaw_after_commit(&r);
         }
+        if let Ok(id) = &res {
+            self.container_event(&r, "commit", &[("imageID", &id.to_string())]);
+        }
         res
     }
 

@@ -227,6 +227,7 @@ impl Engine {
         let bytes = serde_json::to_vec_pretty(&spec)
             .map_err(|e| Error::InvalidArgument(format!("spec: {e}")))?;
         write_atomic(&dir.join("config.json"), &bytes)?;
+        self.write_event_volumes(&id, &spec);
         crash_point("ctr-create:config");
         *self.prepared.borrow_mut() = Some((id.clone(), spec, bytes));
         undo.row = false;
@@ -234,6 +235,8 @@ impl Engine {
         undo.dir = false;
         undo.volumes = false;
         undo.network = false;
+        self.write_event_actor(&row);
+        self.container_event(&row, "create", &[]);
         Ok(row)
     }
 }

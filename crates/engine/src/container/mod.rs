@@ -7,11 +7,13 @@ pub mod exec;
 pub mod exit;
 pub mod host_config;
 pub mod inspect;
+pub mod prune;
 pub mod remove;
 pub mod runtimes;
 mod shared_child;
 pub mod start;
 pub mod stop;
+pub mod update;
 pub mod wait;
 
 // Looking into containers and taking things out of them.

@@ -34,6 +34,7 @@ impl Engine {
     /// Remove a container whatever its state. The caller holds the lock.
     pub fn remove_locked(&self, r: &mut Row, volumes: bool) -> Result<()> {
         let dir = self.dir(&r.id);
+        let was_live = r.state.is_live();
         let volumes = volumes || dir.join(REMOVE_VOLUMES).exists();
         if dir.is_dir() {
             let _ = std::fs::write(dir.join(STOPPED_BY_USER), b"");
@@ -49,6 +50,10 @@ impl Engine {
         crash_point("ctr-rm:removing");
         let rt = self.runtime_for(r);
         if rt.exists(&r.id) {
+            if was_live {
+                // `rm -f` of a running container: the kill comes before its monitor's die.
+                self.container_event(r, "kill", &[("signal", "9")]);
+            }
             // Kills whatever is in the container's cgroup and removes the cgroup.
             rt.delete(&r.id, true)?;
         }
@@ -82,6 +87,7 @@ impl Engine {
         }
         crash_point("ctr-rm:dir-removed");
         self.store.delete(&r.id)?;
+        self.container_event(r, "destroy", &[]);
         Ok(())
     }
 }

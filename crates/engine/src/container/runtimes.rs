@@ -139,6 +139,36 @@ impl Rt {
         }
     }
 
+    /// Apply new cgroup limits to a running container (`runc update --resources -`).
+    pub fn update(&self, id: &str, r: &oci_spec::runtime::LinuxResources) -> Result<()> {
+        match self {
+            Rt::Builtin(rt) => Ok(rt.update(id, r)?),
+            Rt::Cli(c) => {
+                use std::io::Write;
+                let json = serde_json::to_vec(r)
+                    .map_err(|e| Error::InvalidArgument(format!("resources: {e}")))?;
+                let mut child = c
+                    .command()
+                    .args(["update", "--resources", "-", id])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .map_err(|e| Error::io("run", &c.binary, e))?;
+                if let Some(mut stdin) = child.stdin.take() {
+                    let _ = stdin.write_all(&json);
+                }
+                let out = child
+                    .wait_with_output()
+                    .map_err(|e| Error::io("run", &c.binary, e))?;
+                if out.status.success() {
+                    return Ok(());
+                }
+                Err(c.failed("update", &String::from_utf8_lossy(&out.stderr)))
+            }
+        }
+    }
+
     /// The init's pid and creation time while it lives; None once it stopped or is unknown.
     pub fn live_init(&self, id: &str) -> Option<(i32, String)> {
         match self {

@@ -291,6 +291,8 @@ impl Engine {
         r.restart_count = count + 1;
         r.error.clear();
         self.store.update(&r)?;
+        self.volume_mount_events(&r.id);
+        self.container_event(&r, "start", &[]);
         Ok(created.pid)
     }
 }
@@ -460,6 +462,10 @@ fn child(
         .collect();
     let prog = CString::new(monitor.as_os_str().as_encoded_bytes())
         .map_err(|_| Error::InvalidArgument("monitor path has a NUL byte".into()))?;
+    // Recorded here, before the monitor exists: the monitor records the container's die,
+    // which must never come before its start in the log.
+    e.volume_mount_events(&r.id);
+    e.container_event(r, "start", &[]);
     report(report_fd, &format!("P{} {}\n", pid, std::process::id()));
     // The parent has this process's pid as the monitor's, which never comes.
     crash_point("ctr-start:child-reported");

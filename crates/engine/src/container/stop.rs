@@ -43,6 +43,10 @@ impl Engine {
                 r.finished_at = super::now();
                 r.pid = 0;
                 self.store.update(r)?;
+                if !monitor_alive(r) {
+                    // The monitor that would have recorded the die is gone.
+                    self.container_event(r, "die", &[("exitCode", "137")]);
+                }
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -66,6 +70,8 @@ impl Engine {
         }
         if r.state != State::Restarting {
             let sig = parse_signal(o.stop_signal.as_deref().unwrap_or("SIGTERM"))?;
+            // Recorded first: the monitor records the die the signal may cause at once.
+            self.container_event(r, "kill", &[("signal", &(sig as i32).to_string())]);
             let _ = rt.kill(&r.id, sig, false);
             let secs = timeout.or(o.stop_timeout).unwrap_or(10);
             let deadline = Instant::now() + Duration::from_secs(secs.max(0) as u64);
@@ -73,6 +79,7 @@ impl Engine {
                 std::thread::sleep(Duration::from_millis(5));
             }
             if !rt.init_dead(&r.id) {
+                self.container_event(r, "kill", &[("signal", "9")]);
                 let _ = rt.kill(&r.id, Signal::SIGKILL, true);
             }
         }
@@ -86,6 +93,7 @@ impl Engine {
         }
         // Its ports, addresses and names go now (the monitor's cleanup then finds nothing).
         self.network_down(&r.id)?;
+        self.container_event(r, "stop", &[]);
         Ok(())
     }
 
@@ -103,6 +111,7 @@ impl Engine {
         let mut r = self.reload(&found.id, arg)?;
         self.stop_locked(&mut r, timeout)?;
         self.start_locked(&mut r)?;
+        self.container_event(&r, "restart", &[]);
         Ok(r)
     }
 
@@ -123,6 +132,8 @@ impl Engine {
                 .map_err(|e| Error::io("write", &dir, e))?;
         }
         let rt = self.runtime_for(&r);
+        // Recorded first: the monitor records the die the signal may cause at once.
+        self.container_event(&r, "kill", &[("signal", &(sig as i32).to_string())]);
         rt.kill(&r.id, sig, false)?;
         if sig == Signal::SIGKILL {
             self.settle(&mut r, Duration::from_secs(10))?;
@@ -148,6 +159,7 @@ impl Engine {
         self.runtime_for(&r).pause(&r.id)?;
         r.state = State::Paused;
         self.store.update(&r)?;
+        self.container_event(&r, "pause", &[]);
         Ok(r)
     }
 
@@ -162,6 +174,7 @@ impl Engine {
         self.runtime_for(&r).resume(&r.id)?;
         r.state = State::Running;
         self.store.update(&r)?;
+        self.container_event(&r, "unpause", &[]);
         Ok(r)
     }
 
@@ -176,8 +189,10 @@ impl Engine {
                 "Renaming a container with the same name as its current name".to_string(),
             ));
         }
-        r.name = new;
+        let old = std::mem::replace(&mut r.name, new);
         self.store.update(&r)?;
+        self.write_event_actor(&r);
+        self.container_event(&r, "rename", &[("oldName", &format!("/{old}"))]);
         Ok(r)
     }
 }

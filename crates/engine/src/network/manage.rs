@@ -254,6 +254,7 @@ impl Engine {
             created: crate::container::now(),
         };
         db.insert_network(&row)?;
+        crate::events::network_event(&self.root, "create", &row.id, &row.name, None);
         Ok(row)
     }
 
@@ -321,6 +322,7 @@ impl Engine {
         db.delete_network(&n.id)?;
         let _ = std::fs::remove_file(super::net_lock::path(&self.root, &n.id));
         drop(lock);
+        crate::events::network_event(&self.root, "destroy", &n.id, &n.name, None);
         Ok(n)
     }
 
@@ -368,7 +370,9 @@ impl Engine {
         };
         if r.state != crate::store::State::Running {
             // One row: attached at its next start.
-            return db.attach(&attachment);
+            db.attach(&attachment)?;
+            crate::events::network_event(&self.root, "connect", &n.id, &n.name, Some(&r.id));
+            return Ok(());
         }
         if db.attachments_of(&r.id)?.iter().any(|a| a.network == n.id) {
             return Err(Error::Conflict(format!(
@@ -386,6 +390,7 @@ impl Engine {
         match connected {
             Ok(()) => {
                 self.unmark_detach(&r.id, &n.id);
+                crate::events::network_event(&self.root, "connect", &n.id, &n.name, Some(&r.id));
                 Ok(())
             }
             Err(e) => {
@@ -415,10 +420,12 @@ impl Engine {
             // Running: its veth, attachment and name go in steps a crash can cut; the mark
             // has repair finish them.
             self.mark_detach(&r.id, &n.id)?;
-            return self.finish_detach(&db, &r.id, &n.id);
+            self.finish_detach(&db, &r.id, &n.id)?;
+        } else {
+            db.detach(&r.id, &n.id)?;
+            super::dns::refresh(self, &db, &n)?;
         }
-        db.detach(&r.id, &n.id)?;
-        super::dns::refresh(self, &db, &n)?;
+        crate::events::network_event(&self.root, "disconnect", &n.id, &n.name, Some(&r.id));
         Ok(())
     }
 }

@@ -85,11 +85,23 @@ pub fn linux_resources(o: &RunOptions) -> Result<Map<String, Value>> {
     if let Some(c) = o.cpuset_cpus.as_ref().filter(|c| !c.is_empty()) {
         cpu.insert("cpus".into(), json!(c));
     }
+    if let Some(m) = o.cpuset_mems.as_ref().filter(|m| !m.is_empty()) {
+        cpu.insert("mems".into(), json!(m));
+    }
+    if let Some(p) = o.cpu_period.filter(|p| *p > 0) {
+        cpu.insert("period".into(), json!(p));
+    }
+    if let Some(q) = o.cpu_quota.filter(|q| *q > 0) {
+        cpu.insert("quota".into(), json!(q));
+    }
     if !cpu.is_empty() {
         r.insert("cpu".into(), Value::Object(cpu));
     }
     if let Some(p) = o.pids_limit.filter(|p| *p > 0) {
         r.insert("pids".into(), json!({"limit": p}));
+    }
+    if let Some(w) = o.blkio_weight.filter(|w| *w > 0) {
+        r.insert("blockIO".into(), json!({"weight": w}));
     }
     Ok(r)
 }

@@ -8,9 +8,11 @@ pub mod image;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
+pub mod prune;
 pub mod ps;
 pub mod run;
 pub mod tty;
+pub mod update;
 
 // Looking into containers and taking things out of them.
 pub mod commit;

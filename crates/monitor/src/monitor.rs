@@ -23,10 +23,12 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// How long `--wait-attach` holds the output for the attach client that is coming (the
 /// `berth run` that started the container may have been killed).
 const ATTACH_LIMIT: Duration = Duration::from_secs(30);
-/// With `--rm`, how long the removal waits for the clients told of the exit (`berth run`
-/// waiting for its container) to go: a `berth rm` started at once would compete with
-/// them for the CPU on the path the user waits on.
-const LINGER_LIMIT: Duration = Duration::from_millis(200);
+/// With `--rm`, how long the removal waits for the clients told of the exit to go. The
+/// attached `berth run --rm` removes its container itself before it hangs up (it returns
+/// once the container is gone, as docker's does); a `berth rm` started at once would only
+/// compete with it for the lock and the CPU. A client that stays does not keep the container
+/// past this.
+const LINGER_LIMIT: Duration = Duration::from_secs(2);
 /// How long finished clients get to take their last bytes before the monitor exits.
 const FAREWELL_LIMIT: Duration = Duration::from_secs(5);
 
@@ -85,8 +87,6 @@ pub struct Monitor {
     clients: Vec<Client>,
     /// Clients told of the exit, kept to see them hang up (see [`LINGER_LIMIT`]).
     leaving: Vec<std::os::unix::net::UnixStream>,
-    /// `--expect-waiter` and no client told of the exit yet.
-    expecting: bool,
     log: Option<JsonLog>,
     phase: Phase,
     last_exit: Option<i32>,
@@ -176,7 +176,6 @@ impl Monitor {
         let policy = Policy::new(args.restart);
         let hold_until = args.wait_attach.then(|| Instant::now() + ATTACH_LIMIT);
         let tty = args.stdin_fd == Some(args.stdout_fd);
-        let expecting = args.expect_waiter;
         Ok(Monitor {
             tty,
             restart_sock: None,
@@ -188,7 +187,6 @@ impl Monitor {
             stdin,
             clients: Vec::new(),
             leaving: Vec::new(),
-            expecting,
             log,
             phase,
             last_exit: None,
@@ -220,7 +218,16 @@ impl Monitor {
             fds.push(pollfd(l.as_raw_fd(), IN));
         }
         let outputs_at = fds.len();
-        let holding = self.hold_until.is_some();
+        // Held for the coming client, or an attached client is behind: the output waits in
+        // the pipes (and the container on them).
+        let behind = self.clients.iter().any(Client::behind);
+        if behind {
+            if let Phase::Draining { deadline, .. } = &mut self.phase {
+                // The time a slow client takes is not the container's output staying open.
+                *deadline = (*deadline).max(Instant::now() + DRAIN_LIMIT);
+            }
+        }
+        let holding = self.hold_until.is_some() || behind;
         for o in self.outputs.iter() {
             // A negative fd is skipped by poll: a held pipe's POLLHUP must not spin the loop.
             let fd = if holding { -1 } else { o.file.as_raw_fd() };
@@ -356,7 +363,6 @@ impl Monitor {
                 if self.args.auto_remove && client.told_of_exit() {
                     if let Ok(sock) = client.sock.try_clone() {
                         self.leaving.push(sock);
-                        self.expecting = false;
                     }
                 }
             }
@@ -499,7 +505,7 @@ impl Monitor {
             } if self.outputs.is_empty() || now >= deadline => self.exited(code, ran),
             Phase::Backoff { until } if now >= until => self.restart(),
             Phase::Lingering { deadline }
-                if (self.leaving.is_empty() && !self.expecting) || now >= deadline =>
+                if self.leaving.is_empty() || now >= deadline =>
             {
                 self.leaving.clear();
                 self.remove();
@@ -539,7 +545,6 @@ impl Monitor {
             if self.args.auto_remove && c.told_of_exit() {
                 if let Ok(sock) = c.sock.try_clone() {
                     self.leaving.push(sock);
-                    self.expecting = false;
                 }
             }
         }
@@ -562,7 +567,7 @@ impl Monitor {
     /// No restart: remove the container if asked (once the clients told of the exit are
     /// gone), then end.
     fn finish(&mut self) {
-        if self.args.auto_remove && (!self.leaving.is_empty() || self.expecting) {
+        if self.args.auto_remove && !self.leaving.is_empty() {
             self.phase = Phase::Lingering {
                 deadline: Instant::now() + LINGER_LIMIT,
             };
@@ -573,7 +578,11 @@ impl Monitor {
 
     fn remove(&mut self) {
         let id = self.args.id.clone();
-        let args: &[&str] = if self.args.auto_remove {
+        // The attached `berth run --rm` that was told of the exit has removed it already.
+        let gone = !self.args.dir.exists();
+        let args: &[&str] = if gone {
+            &[]
+        } else if self.args.auto_remove {
             // As docker run --rm: anonymous volumes go with the container.
             &["rm", "-f", "-v", &id]
         } else if self.args.cleanup && !self.stopped_by_user() {

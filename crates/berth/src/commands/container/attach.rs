@@ -34,9 +34,9 @@ pub fn attach(env: &Env, a: &AttachArgs) -> Result<i32, Failure> {
         let stdin = opts.interactive && !a.no_stdin;
         return super::tty::finish(super::tty::attach_monitor(&e.dir(&r.id), stdin, &keys)?);
     }
-    if a.sig_proxy {
-        proxy_signals(env.root.clone(), r.id.clone());
-    }
+    let _proxy = a
+        .sig_proxy
+        .then(|| proxy_signals(env.root.clone(), r.id.clone()));
     let with_stdin = opts.interactive && !a.no_stdin;
     let streams = Streams {
         stdin: with_stdin,
@@ -54,18 +54,34 @@ pub fn attach(env: &Env, a: &AttachArgs) -> Result<i32, Failure> {
     )?)
 }
 
+/// The signals an attached client passes on to its container (docker's `--sig-proxy`).
+const PROXIED: [libc::c_int; 6] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+/// While this lives, the proxied signals are blocked in the thread that made it.
+pub struct Proxying {
+    set: libc::sigset_t,
+}
+
+impl Drop for Proxying {
+    /// What this thread starts from now on (an `--rm` removal may start a network's DNS
+    /// server) must not inherit the blocked signals. One that came meanwhile was passed on.
+    fn drop(&mut self) {
+        // SAFETY: unblocks the set we blocked; no other pointer is passed.
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &self.set, std::ptr::null_mut()) };
+    }
+}
+
 /// `--sig-proxy` (the default): the signals berth receives go to the container instead.
 /// They are blocked here before any other thread exists (threads inherit the mask) and
 /// taken by one thread with sigwait(2), which has the engine send them.
-fn proxy_signals(root: std::path::PathBuf, id: String) {
-    const PROXIED: [libc::c_int; 6] = [
-        libc::SIGINT,
-        libc::SIGTERM,
-        libc::SIGHUP,
-        libc::SIGQUIT,
-        libc::SIGUSR1,
-        libc::SIGUSR2,
-    ];
+pub fn proxy_signals(root: std::path::PathBuf, id: String) -> Proxying {
     // SAFETY: the set is a local initialised by sigemptyset; masks take no other pointers.
     let set = unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -87,4 +103,5 @@ fn proxy_signals(root: std::path::PathBuf, id: String) {
             let _ = e.kill(&id, &sig.to_string());
         }
     });
+    Proxying { set }
 }

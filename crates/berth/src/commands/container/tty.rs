@@ -389,17 +389,6 @@ pub fn finish(outcome: Outcome) -> Result<i32, Failure> {
     }
 }
 
-/// `run -t` without -d and `start -a` of a tty container: attach the terminal (stdin with
-/// `interactive`) to the container that was just started with `start_attached`.
-pub fn attach_started(
-    dir: &Path,
-    interactive: bool,
-    detach_keys: Option<&str>,
-) -> Result<i32, Failure> {
-    let keys = parse_detach_keys(detach_keys.unwrap_or(DEFAULT_DETACH_KEYS))?;
-    finish(attach_monitor(dir, interactive, &keys)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,7 +76,15 @@ fn binary_stdout_of_an_attached_run_arrives_byte_for_byte() {
         let f = data_file(files.path(), &format!("d{i}"), &data);
         let bind = format!("{}:/f:ro", f.display());
         let o = root.berth(&[
-            "run", "--rm", "--network", "none", "-v", &bind, IMAGE, "cat", "/f",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            &bind,
+            IMAGE,
+            "cat",
+            "/f",
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_same(&o.stdout, &data, &format!("stdout of {size} bytes"));
@@ -200,7 +208,15 @@ fn start_a_gives_the_binary_output_of_a_created_container() {
     let bind = format!("{}:/f:ro", f.display());
     let id = root
         .ok(&[
-            "create", "--network", "none", "-v", &bind, IMAGE, "sh", "-c", "cat /f; exit 2",
+            "create",
+            "--network",
+            "none",
+            "-v",
+            &bind,
+            IMAGE,
+            "sh",
+            "-c",
+            "cat /f; exit 2",
         ])
         .trim()
         .to_string();

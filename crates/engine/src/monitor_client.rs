@@ -70,7 +70,7 @@ pub fn attach_streams(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<i32> {
-    match attach_frames(dir, streams, stdin, stdout, stderr)? {
+    match attach_frames(dir, streams, stdin, stdout, stderr)?.0 {
         AttachEnd::Exited(code) => Ok(code),
         // The monitor went away without a word: its exit.json may still tell.
         AttachEnd::Lost | AttachEnd::OutputFailed(_) => {
@@ -97,14 +97,16 @@ pub enum AttachEnd {
 }
 
 /// [`attach_streams`] without a fallback for the status: the bytes of each stream copied
-/// as they come, until the exit frame or the end of the connection.
+/// as they come, until the exit frame or the end of the connection. The connection comes
+/// back with the end: an `--rm` monitor removes the container itself once its attached
+/// clients hang up, so a client that removes it keeps the connection until it has.
 pub fn attach_frames(
     dir: &Path,
     streams: Streams,
     stdin: Option<impl Read + Send + 'static>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> Result<AttachEnd> {
+) -> Result<(AttachEnd, UnixStream)> {
     let streams = Streams {
         stdin: streams.stdin && stdin.is_some(),
         ..streams
@@ -120,11 +122,12 @@ pub fn attach_frames(
             let _ = to_monitor.shutdown(std::net::Shutdown::Write);
         });
     }
-    Ok(match read_frames(&mut sock, stdout, stderr) {
+    let end = match read_frames(&mut sock, stdout, stderr) {
         Ok(Some(code)) => AttachEnd::Exited(code),
         Ok(None) => AttachEnd::Lost,
         Err(e) => AttachEnd::OutputFailed(e),
-    })
+    };
+    Ok((end, sock))
 }
 
 /// Opens an attach connection and sends the request; the caller copies stdin into the

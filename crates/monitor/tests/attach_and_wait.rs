@@ -154,7 +154,10 @@ fn a_slow_attached_client_gets_every_byte() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     let (out, err, code) = read_frames(&mut sock);
     assert_eq!((out.len(), err.len(), code), (data.len(), 0, 6));
-    assert!(out == data, "the output differs from what the container wrote");
+    assert!(
+        out == data,
+        "the output differs from what the container wrote"
+    );
     assert_eq!(started.finish()["exit_code"], 6);
 }
 

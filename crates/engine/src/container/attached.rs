@@ -25,10 +25,13 @@ pub enum Attached {
 impl Engine {
     /// Attaches to the container `id` started by [`Engine::start_attached`] (its monitor holds
     /// the output until this attach arrives) and copies its stdout and stderr to ours, and our
-    /// `stdin` to its stdin (our end of input closes its), until it exits.
+    /// `stdin` to its stdin (our end of input closes its), until it exits. With `remove` (an
+    /// `--rm` container) it is removed before this returns, as docker's `run --rm` waits for
+    /// its removal; a failed removal is the error.
     pub fn attach_until_exit(
         &self,
         id: &str,
+        remove: bool,
         stdin: Option<impl Read + Send + 'static>,
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
@@ -38,11 +41,20 @@ impl Engine {
             stdout: true,
             stderr: true,
         };
-        match monitor_client::attach_frames(&self.dir(id), streams, stdin, stdout, stderr)? {
-            AttachEnd::Exited(code) => Ok(Attached::Exited(code)),
-            AttachEnd::Lost => self.exit_status_after_attach(id).map(Attached::Exited),
-            AttachEnd::OutputFailed(e) => Ok(Attached::OutputClosed(e)),
+        let (end, connection) =
+            monitor_client::attach_frames(&self.dir(id), streams, stdin, stdout, stderr)?;
+        let code = match end {
+            AttachEnd::Exited(code) => code,
+            AttachEnd::Lost => self.exit_status_after_attach(id)?,
+            // Still running, maybe: its monitor removes it once it ends.
+            AttachEnd::OutputFailed(e) => return Ok(Attached::OutputClosed(e)),
+        };
+        if remove {
+            self.remove_after_exit(id)?;
         }
+        // Hung up only now: the monitor's own removal finds nothing left to do.
+        drop(connection);
+        Ok(Attached::Exited(code))
     }
 
     /// The status of the container `id` when its attach connection ended without the

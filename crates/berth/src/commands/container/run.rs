@@ -55,15 +55,15 @@ pub fn run(env: &Env, a: &RunArgs) -> Result<i32, Failure> {
         println!("{}", row.id);
         return Ok(0);
     }
-    let outcome = attach_started(
+    attach_started(
         env,
         &e,
         &row.id,
         a.flags.tty,
         a.flags.interactive,
         a.detach_keys.as_deref(),
-    );
-    end_attached(&e, &row.id, a.flags.rm, outcome)
+        a.flags.rm,
+    )
 }
 
 /// `start -a` / `start -ai`: start `arg` and stay attached; a tty container gets a terminal
@@ -80,20 +80,22 @@ pub fn start_and_attach(
     }
     let r = e.start_attached(arg)?;
     let opts = berth_engine::container::options_of(&r);
-    let outcome = attach_started(
+    attach_started(
         env,
         e,
         &r.id,
         opts.tty,
         interactive && opts.interactive,
         detach_keys,
-    );
-    end_attached(e, &r.id, opts.auto_remove, outcome)
+        opts.auto_remove,
+    )
 }
 
 /// Attached to a container just started with `start_attached`: a terminal session for a tty
 /// container, else its stdout and stderr copied to ours as raw bytes (and our stdin to it with
-/// `interactive`), with the signals we get passed on to it, as docker's `--sig-proxy`.
+/// `interactive`), with the signals we get passed on to it, as docker's `--sig-proxy`. With
+/// `remove` (`--rm`) the container is gone before we return, as with docker (a failed
+/// removal is its 125); then its status is ours.
 fn attach_started(
     env: &Env,
     e: &Engine,
@@ -101,40 +103,29 @@ fn attach_started(
     tty: bool,
     interactive: bool,
     detach_keys: Option<&str>,
-) -> Result<Outcome, Failure> {
+    remove: bool,
+) -> Result<i32, Failure> {
     if tty {
-        let keys = super::tty::parse_detach_keys(
-            detach_keys.unwrap_or(super::tty::DEFAULT_DETACH_KEYS),
-        )?;
-        return super::tty::attach_monitor(&e.dir(id), interactive, &keys);
+        let keys =
+            super::tty::parse_detach_keys(detach_keys.unwrap_or(super::tty::DEFAULT_DETACH_KEYS))?;
+        let (outcome, connection) =
+            super::tty::attach_monitor_held(&e.dir(id), interactive, &keys)?;
+        if remove && matches!(outcome, Outcome::Exited(_)) {
+            e.remove_after_exit(id)?;
+        }
+        drop(connection);
+        return super::tty::finish(outcome);
     }
-    let _proxy = super::attach::proxy_signals(env.root.clone(), id.to_string());
+    super::attach::proxy_signals(env.root.clone(), id.to_string());
     let stdin = interactive.then(std::io::stdin);
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    match e.attach_until_exit(id, stdin, &mut out, &mut err)? {
-        Attached::Exited(code) => Ok(Outcome::Exited(code)),
+    match e.attach_until_exit(id, remove, stdin, &mut out, &mut err)? {
+        Attached::Exited(code) => Ok(code),
         // As a docker client killed by SIGPIPE (a shell reports 128 + 13), without a word.
-        Attached::OutputClosed(x) if x.kind() == std::io::ErrorKind::BrokenPipe => {
-            Err(Failure {
-                msg: String::new(),
-                code: 128 + libc::SIGPIPE,
-            })
-        }
+        Attached::OutputClosed(x) if x.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure {
+            msg: String::new(),
+            code: 128 + libc::SIGPIPE,
+        }),
         Attached::OutputClosed(x) => Err(fail(format!("write the container's output: {x}"))),
     }
-}
-
-/// The end of an attached session: an `--rm` container that exited is removed before we
-/// return (docker's CLI waits for the removal too; a failed one is its 125), then its status
-/// is ours.
-fn end_attached(
-    e: &Engine,
-    id: &str,
-    rm: bool,
-    outcome: Result<Outcome, Failure>,
-) -> Result<i32, Failure> {
-    if rm && matches!(outcome, Ok(Outcome::Exited(_))) {
-        e.remove_after_exit(id)?;
-    }
-    super::tty::finish(outcome?)
 }

@@ -7,6 +7,7 @@ use super::{fail, Failure};
 use berth_engine::monitor_client::{self, Streams};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -208,6 +209,16 @@ fn copy_input(
 /// A terminal session with a container's monitor (the container was made with -t):
 /// `stdin` when it was also made with -i (and not `--no-stdin`).
 pub fn attach_monitor(dir: &Path, stdin: bool, keys: &[u8]) -> Result<Outcome, Failure> {
+    attach_monitor_held(dir, stdin, keys).map(|(outcome, _)| outcome)
+}
+
+/// [`attach_monitor`], the connection kept open by the caller (an `--rm` container's
+/// monitor waits for its attached clients to hang up before it removes it itself).
+pub fn attach_monitor_held(
+    dir: &Path,
+    stdin: bool,
+    keys: &[u8],
+) -> Result<(Outcome, UnixStream), Failure> {
     let streams = Streams {
         stdin,
         stdout: true,
@@ -218,10 +229,10 @@ pub fn attach_monitor(dir: &Path, stdin: bool, keys: &[u8]) -> Result<Outcome, F
 
 fn session(
     dir: &Path,
-    mut sock: std::os::unix::net::UnixStream,
+    mut sock: UnixStream,
     stdin: bool,
     keys: &[u8],
-) -> Result<Outcome, Failure> {
+) -> Result<(Outcome, UnixStream), Failure> {
     let resize_dir: PathBuf = dir.to_path_buf();
     let resize = move || {
         if let Some((rows, cols)) = window_size() {
@@ -257,15 +268,16 @@ fn session(
     let mut out2 = std::io::stdout();
     let got = monitor_client::read_frames(&mut sock, &mut out, &mut out2);
     if detached.load(std::sync::atomic::Ordering::SeqCst) {
-        return Ok(Outcome::Detached);
+        return Ok((Outcome::Detached, sock));
     }
-    match got {
-        Ok(Some(code)) => Ok(Outcome::Exited(code)),
+    let outcome = match got {
+        Ok(Some(code)) => Outcome::Exited(code),
         _ => match monitor_client::exit_record(dir)? {
-            Some(x) => Ok(Outcome::Exited(x.exit_code)),
-            None => Err(fail("the container's monitor ended without an exit status")),
+            Some(x) => Outcome::Exited(x.exit_code),
+            None => return Err(fail("the container's monitor ended without an exit status")),
         },
-    }
+    };
+    Ok((outcome, sock))
 }
 
 enum Event {

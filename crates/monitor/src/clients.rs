@@ -86,7 +86,7 @@ impl Client {
         !self.dead && !self.out.is_empty()
     }
 
-    /// An attached client that has not yet taken [`HIGH_WATER`] bytes of output.
+    /// A client with [`HIGH_WATER`] bytes or more of output it has not taken yet.
     pub fn behind(&self) -> bool {
         !self.dead && self.out.len() >= HIGH_WATER
     }

@@ -111,6 +111,7 @@ fn attach_started(
         let (outcome, connection) =
             super::tty::attach_monitor_held(&e.dir(id), interactive, &keys)?;
         if remove && matches!(outcome, Outcome::Exited(_)) {
+            super::tty::unwatch_signals();
             e.remove_after_exit(id)?;
         }
         drop(connection);

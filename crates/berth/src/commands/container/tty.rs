@@ -175,6 +175,21 @@ fn watch_signals(on_winch: impl Fn() + Send + 'static) {
     });
 }
 
+/// Ends the blocking of [`watch_signals`] in this thread once the session is over: what it
+/// starts next (an `--rm` removal may start a network's DNS server) must not inherit blocked
+/// signals. Our terminal is restored by then, so their default actions do.
+pub fn unwatch_signals() {
+    // SAFETY: as in `watch_signals`: a local set, no other pointer.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGWINCH, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// Copies our stdin to `sink` through the detach-key detector; `on_detach` runs when the
 /// keys are typed, `on_eof` at the end of our input.
 fn copy_input(

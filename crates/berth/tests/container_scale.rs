@@ -84,7 +84,8 @@ fn sequential_run_rm_leaves_nothing_behind() {
         assert_eq!(id.len(), 12, "run {i}: {id:?}");
         short_ids.push(id);
     }
-    // --rm finishes in the monitor after the CLI returns.
+    // Each run returned once its container was removed; the polling below is for what a
+    // regression would leave to the monitors.
     let containers = root.path().join("containers");
     let left = || -> Vec<String> {
         std::fs::read_dir(&containers)

@@ -70,17 +70,48 @@ pub fn attach_streams(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<i32> {
-    let mut sock = connect(dir)?.ok_or_else(|| {
-        Error::Conflict("You cannot attach to a stopped container, start it first".into())
-    })?;
-    let request = format!(
-        "{{\"attach\":{{\"stdin\":{},\"stdout\":{},\"stderr\":{}}}}}\n",
-        streams.stdin && stdin.is_some(),
-        streams.stdout,
-        streams.stderr
-    );
-    sock.write_all(request.as_bytes())
-        .map_err(|e| Error::io("attach to", dir.join(SOCKET), e))?;
+    match attach_frames(dir, streams, stdin, stdout, stderr)?.0 {
+        AttachEnd::Exited(code) => Ok(code),
+        // The monitor went away without a word: its exit.json may still tell.
+        AttachEnd::Lost | AttachEnd::OutputFailed(_) => {
+            exit_record(dir)?.map(|r| r.exit_code).ok_or_else(|| {
+                Error::Conflict(format!(
+                    "the container's monitor ended without an exit status ({})",
+                    dir.display()
+                ))
+            })
+        }
+    }
+}
+
+/// How an attach connection ended.
+#[derive(Debug)]
+pub enum AttachEnd {
+    /// The monitor's exit frame: the container's status.
+    Exited(i32),
+    /// The connection ended without an exit frame (the monitor was killed or dropped us).
+    Lost,
+    /// Our own output could not take the container's (a closed pipe): the copy stopped, the
+    /// container may still run.
+    OutputFailed(std::io::Error),
+}
+
+/// [`attach_streams`] without a fallback for the status: the bytes of each stream copied
+/// as they come, until the exit frame or the end of the connection. The connection comes
+/// back with the end: an `--rm` monitor removes the container itself once its attached
+/// clients hang up, so a client that removes it keeps the connection until it has.
+pub fn attach_frames(
+    dir: &Path,
+    streams: Streams,
+    stdin: Option<impl Read + Send + 'static>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(AttachEnd, UnixStream)> {
+    let streams = Streams {
+        stdin: streams.stdin && stdin.is_some(),
+        ..streams
+    };
+    let mut sock = open_attach(dir, streams)?;
     if let (true, Some(mut input)) = (streams.stdin, stdin) {
         let mut to_monitor = sock
             .try_clone()
@@ -91,16 +122,12 @@ pub fn attach_streams(
             let _ = to_monitor.shutdown(std::net::Shutdown::Write);
         });
     }
-    match read_frames(&mut sock, stdout, stderr) {
-        Ok(Some(code)) => Ok(code),
-        // The monitor went away without a word: its exit.json may still tell.
-        Ok(None) | Err(_) => exit_record(dir)?.map(|r| r.exit_code).ok_or_else(|| {
-            Error::Conflict(format!(
-                "the container's monitor ended without an exit status ({})",
-                dir.display()
-            ))
-        }),
-    }
+    let end = match read_frames(&mut sock, stdout, stderr) {
+        Ok(Some(code)) => AttachEnd::Exited(code),
+        Ok(None) => AttachEnd::Lost,
+        Err(e) => AttachEnd::OutputFailed(e),
+    };
+    Ok((end, sock))
 }
 
 /// Opens an attach connection and sends the request; the caller copies stdin into the
@@ -120,6 +147,8 @@ pub fn open_attach(dir: &Path, streams: Streams) -> Result<UnixStream> {
 }
 
 /// Copies frames until the exit frame (`Some(status)`) or the end of the connection (`None`).
+/// An error is a failed write to `stdout` or `stderr` (a read error from the monitor ends the
+/// copy as the end of the connection would, the caller then looks for the status elsewhere).
 pub fn read_frames(
     sock: &mut UnixStream,
     stdout: &mut dyn Write,
@@ -128,14 +157,14 @@ pub fn read_frames(
     let mut head = [0u8; 5];
     let mut body = Vec::new();
     loop {
-        match sock.read_exact(&mut head) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e),
+        if sock.read_exact(&mut head).is_err() {
+            return Ok(None);
         }
         let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
         body.resize(len, 0);
-        sock.read_exact(&mut body)?;
+        if sock.read_exact(&mut body).is_err() {
+            return Ok(None);
+        }
         match head[0] {
             1 => {
                 stdout.write_all(&body)?;
@@ -150,12 +179,8 @@ pub fn read_frames(
                     body[0], body[1], body[2], body[3],
                 ])))
             }
-            _ => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "bad frame from the monitor",
-                ))
-            }
+            // Not the monitor's protocol: whatever follows cannot be trusted either.
+            _ => return Ok(None),
         }
     }
 }

@@ -34,9 +34,6 @@ pub struct Args {
     /// Run `berth container-cleanup ID` when the container ends for good (its network:
     /// published ports, addresses, names).
     pub cleanup: bool,
-    /// An attached `berth run` will ask for the exit status: with `--auto-remove`, the
-    /// removal waits for it (a quick container may end before it connects).
-    pub expect_waiter: bool,
     /// An attach client is coming (`berth run` without -d, `start -a`): leave the output in
     /// the pipes until it attaches, so it sees all of it.
     pub wait_attach: bool,
@@ -58,7 +55,6 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut restart = Restart::No;
     let mut auto_remove = false;
     let mut cleanup = false;
-    let mut expect_waiter = false;
     let mut wait_attach = false;
     let mut berth = None;
     let mut root = None;
@@ -66,10 +62,6 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         match flag.as_str() {
             "--auto-remove" => {
                 auto_remove = true;
-                continue;
-            }
-            "--expect-waiter" => {
-                expect_waiter = true;
                 continue;
             }
             "--cleanup" => {
@@ -125,7 +117,6 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         restart,
         auto_remove,
         cleanup,
-        expect_waiter,
         wait_attach,
         berth: berth.ok_or_else(|| need("--berth"))?,
         root: root.ok_or_else(|| need("--root"))?,

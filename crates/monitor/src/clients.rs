@@ -9,8 +9,14 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
 
 /// Past this much unsent output the client is too slow and is dropped, so that one stuck
-/// client cannot grow the monitor without bound.
+/// client cannot grow the monitor without bound. The monitor stops reading the container's
+/// output long before (see [`Client::behind`]), so only a bug reaches it.
 const MAX_BACKLOG: usize = 4 << 20;
+
+/// Past this much unsent output the monitor reads no more of the container's output until
+/// the client has taken it: the container then blocks on its pipes, as it does behind a slow
+/// attached docker client, and no byte is dropped.
+const HIGH_WATER: usize = 256 << 10;
 
 pub enum Kind {
     /// The request line has not arrived yet.
@@ -80,6 +86,11 @@ impl Client {
         !self.dead && !self.out.is_empty()
     }
 
+    /// A client with [`HIGH_WATER`] bytes or more of output it has not taken yet.
+    pub fn behind(&self) -> bool {
+        !self.dead && self.out.len() >= HIGH_WATER
+    }
+
     pub fn finished(&self) -> bool {
         self.dead || (self.closing && self.out.is_empty())
     }
@@ -106,9 +117,9 @@ impl Client {
         self.closing = true;
     }
 
-    /// A client [`Client::exited`] told of the exit, all of it sent.
+    /// A client [`Client::exited`] told of the exit (sent, or queued behind its output).
     pub fn told_of_exit(&self) -> bool {
-        matches!(self.kind, Kind::Wait | Kind::Attach { .. }) && !self.dead && self.out.is_empty()
+        matches!(self.kind, Kind::Wait | Kind::Attach { .. }) && !self.dead && self.closing
     }
 
     /// Answers a finished one-shot request and closes after it.
@@ -210,5 +221,13 @@ impl Client {
             self.dead = true;
         }
         Input::Nothing
+    }
+}
+
+impl Drop for Client {
+    /// The peer sees the end of the connection now, even while the monitor keeps a copy of
+    /// the socket to see it hang up (an `--rm` removal waits for that).
+    fn drop(&mut self) {
+        let _ = self.sock.shutdown(std::net::Shutdown::Write);
     }
 }

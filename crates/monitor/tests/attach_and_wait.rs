@@ -128,6 +128,39 @@ fn wait_attach_keeps_all_output_and_the_exit_for_the_coming_client() {
     assert_eq!(started.finish()["exit_code"], 4);
 }
 
+/// A client that reads slowly holds the container's output back instead of losing it: far
+/// more than the monitor would ever queue for it arrives, every byte in order.
+#[test]
+fn a_slow_attached_client_gets_every_byte() {
+    let bb = busybox();
+    let mut setup = Setup::new("");
+    let data: Vec<u8> = (0..12u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let file = setup.root.path().join("data");
+    std::fs::write(&file, &data).unwrap();
+    setup.command = format!("{bb} sh -c '{bb} cat {}; exit 6'", file.display());
+    let mut started = setup
+        .arg("--wait-attach")
+        .arg("--log-driver")
+        .arg("none")
+        .start();
+    let mut sock = started.connect();
+    request(
+        &mut sock,
+        r#"{"attach":{"stdin":false,"stdout":true,"stderr":true}}"#,
+    );
+    // Far behind: the container has written what the pipes and the socket hold by now.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (out, err, code) = read_frames(&mut sock);
+    assert_eq!((out.len(), err.len(), code), (data.len(), 0, 6));
+    assert!(
+        out == data,
+        "the output differs from what the container wrote"
+    );
+    assert_eq!(started.finish()["exit_code"], 6);
+}
+
 #[test]
 fn clients_that_go_away_are_dropped() {
     let bb = busybox();

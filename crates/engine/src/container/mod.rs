@@ -1,6 +1,7 @@
 //! Containers over the state store: the [`Engine`] handle (data root, database, paths,
 //! locks) and one file per operation.
 
+pub mod attached;
 pub mod console;
 pub mod create;
 pub mod exec;

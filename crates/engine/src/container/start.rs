@@ -117,9 +117,6 @@ fn monitor_args(
     if WAIT_ATTACH.load(std::sync::atomic::Ordering::SeqCst) {
         a.push("--wait-attach".into());
     }
-    if EXPECT_WAITER.load(std::sync::atomic::Ordering::SeqCst) {
-        a.push("--expect-waiter".into());
-    }
     a
 }
 
@@ -133,9 +130,6 @@ pub fn warm_start() {
 
 /// The runtime's words for an init that died during setup without telling why.
 const INIT_VANISHED: &str = "container init exited during setup";
-
-/// Set by [`Engine::start_waited`] for the monitor's `--expect-waiter`.
-static EXPECT_WAITER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Set by [`Engine::start_attached`] for the monitor's `--wait-attach`.
 static WAIT_ATTACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -236,21 +230,13 @@ impl Engine {
         Ok(r)
     }
 
-    /// [`Engine::start`] for a client that attaches right after (`run -t` without -d,
-    /// `start -a` of a tty container): the monitor holds the output until it has attached.
+    /// [`Engine::start`] for a client that attaches right after (`run` without -d, `start
+    /// -a`): the monitor holds the output (and the exit) until it has attached, so the
+    /// client gets every byte even of a container that ends at once.
     pub fn start_attached(&self, arg: &str) -> Result<Row> {
         WAIT_ATTACH.store(true, std::sync::atomic::Ordering::SeqCst);
         let r = self.start(arg);
         WAIT_ATTACH.store(false, std::sync::atomic::Ordering::SeqCst);
-        r
-    }
-
-    /// [`Engine::start`] for a client that will ask the monitor for the exit status (an
-    /// attached `run`): an `--rm` removal waits for it to ask.
-    pub fn start_waited(&self, arg: &str) -> Result<Row> {
-        EXPECT_WAITER.store(true, std::sync::atomic::Ordering::SeqCst);
-        let r = self.start(arg);
-        EXPECT_WAITER.store(false, std::sync::atomic::Ordering::SeqCst);
         r
     }
 

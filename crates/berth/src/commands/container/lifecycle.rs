@@ -14,7 +14,7 @@ pub fn start(env: &Env, a: &StartArgs) -> Result<i32, Failure> {
                 "you cannot start and attach multiple containers at once",
             ));
         };
-        return super::run::start_and_attach(&e, one, a.interactive, a.detach_keys.as_deref());
+        return super::run::start_and_attach(env, &e, one, a.interactive, a.detach_keys.as_deref());
     }
     each(&a.containers, |c| {
         e.start(c)?;

@@ -7,6 +7,7 @@ use super::{fail, Failure};
 use berth_engine::monitor_client::{self, Streams};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -174,6 +175,21 @@ fn watch_signals(on_winch: impl Fn() + Send + 'static) {
     });
 }
 
+/// Ends the blocking of [`watch_signals`] in this thread once the session is over: what it
+/// starts next (an `--rm` removal may start a network's DNS server) must not inherit blocked
+/// signals. Our terminal is restored by then, so their default actions do.
+pub fn unwatch_signals() {
+    // SAFETY: as in `watch_signals`: a local set, no other pointer.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGWINCH, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// Copies our stdin to `sink` through the detach-key detector; `on_detach` runs when the
 /// keys are typed, `on_eof` at the end of our input.
 fn copy_input(
@@ -208,6 +224,16 @@ fn copy_input(
 /// A terminal session with a container's monitor (the container was made with -t):
 /// `stdin` when it was also made with -i (and not `--no-stdin`).
 pub fn attach_monitor(dir: &Path, stdin: bool, keys: &[u8]) -> Result<Outcome, Failure> {
+    attach_monitor_held(dir, stdin, keys).map(|(outcome, _)| outcome)
+}
+
+/// [`attach_monitor`], the connection kept open by the caller (an `--rm` container's
+/// monitor waits for its attached clients to hang up before it removes it itself).
+pub fn attach_monitor_held(
+    dir: &Path,
+    stdin: bool,
+    keys: &[u8],
+) -> Result<(Outcome, UnixStream), Failure> {
     let streams = Streams {
         stdin,
         stdout: true,
@@ -218,10 +244,10 @@ pub fn attach_monitor(dir: &Path, stdin: bool, keys: &[u8]) -> Result<Outcome, F
 
 fn session(
     dir: &Path,
-    mut sock: std::os::unix::net::UnixStream,
+    mut sock: UnixStream,
     stdin: bool,
     keys: &[u8],
-) -> Result<Outcome, Failure> {
+) -> Result<(Outcome, UnixStream), Failure> {
     let resize_dir: PathBuf = dir.to_path_buf();
     let resize = move || {
         if let Some((rows, cols)) = window_size() {
@@ -257,15 +283,16 @@ fn session(
     let mut out2 = std::io::stdout();
     let got = monitor_client::read_frames(&mut sock, &mut out, &mut out2);
     if detached.load(std::sync::atomic::Ordering::SeqCst) {
-        return Ok(Outcome::Detached);
+        return Ok((Outcome::Detached, sock));
     }
-    match got {
-        Ok(Some(code)) => Ok(Outcome::Exited(code)),
+    let outcome = match got {
+        Ok(Some(code)) => Outcome::Exited(code),
         _ => match monitor_client::exit_record(dir)? {
-            Some(x) => Ok(Outcome::Exited(x.exit_code)),
-            None => Err(fail("the container's monitor ended without an exit status")),
+            Some(x) => Outcome::Exited(x.exit_code),
+            None => return Err(fail("the container's monitor ended without an exit status")),
         },
-    }
+    };
+    Ok((outcome, sock))
 }
 
 enum Event {
@@ -387,17 +414,6 @@ pub fn finish(outcome: Outcome) -> Result<i32, Failure> {
             Ok(0)
         }
     }
-}
-
-/// `run -t` without -d and `start -a` of a tty container: attach the terminal (stdin with
-/// `interactive`) to the container that was just started with `start_attached`.
-pub fn attach_started(
-    dir: &Path,
-    interactive: bool,
-    detach_keys: Option<&str>,
-) -> Result<i32, Failure> {
-    let keys = parse_detach_keys(detach_keys.unwrap_or(DEFAULT_DETACH_KEYS))?;
-    finish(attach_monitor(dir, interactive, &keys)?)
 }
 
 #[cfg(test)]

@@ -135,3 +135,39 @@ fn ctrl_c_reaches_a_container_whose_starter_ignored_it() {
         b.status()
     );
 }
+
+#[test]
+fn run_started_with_sigchld_ignored_still_returns_the_containers_status() {
+    // With SIGCHLD ignored the kernel reaps children itself: a runtime that kept that
+    // disposition would wait forever or lose the status.
+    let b = Bundle::new(&["sh", "-c", "exit 3"]);
+    let mut c = b.cmd();
+    c.args(["run", "--bundle", b.path().to_str().unwrap(), &b.id]);
+    // SAFETY: only signal(2) between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = c
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    for _ in 0..1200 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("berth-runtime run did not return within a minute");
+    };
+    assert_eq!(status.code(), Some(3));
+}

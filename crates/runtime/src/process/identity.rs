@@ -120,13 +120,13 @@ pub fn check_caps(c: &LinuxCapabilities) -> Result<()> {
     let extra: Vec<_> = convert(c.inheritable())
         .into_iter()
         .filter(|cap| {
-            !have_i.contains(cap)
-                && !(have_p.contains(cap) && bounding.contains(cap) && have_b.contains(cap))
+            let grantable = have_p.contains(cap) && bounding.contains(cap) && have_b.contains(cap);
+            !(have_i.contains(cap) || grantable)
         })
         .collect();
     if !extra.is_empty() {
         return fail(format!(
-            "{} in the inheritable set but not in the bounding set",
+            "{} in the inheritable set but not in both the bounding set and the runtime's permitted set",
             names(&mut extra.iter())
         ));
     }

@@ -14,6 +14,10 @@ fn cli_debug() -> bool {
 }
 
 fn main() {
+    // `run` and `exec` wait for their child: a SIGCHLD ignored by whoever started us (it
+    // survives execve) would make the kernel reap it and lose its status.
+    // SAFETY: SIG_DFL installs no handler code.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
     let cli = match cli::parse() {
         Ok(Some(cli)) => cli,
         Ok(None) => std::process::exit(0),

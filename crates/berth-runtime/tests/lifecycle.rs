@@ -252,3 +252,36 @@ fn exec_detach_writes_pid_file_and_process_file_works() {
         "exec'd pid {pid} not in container cgroup {pids:?}"
     );
 }
+
+#[test]
+fn the_state_root_holds_only_containers_so_runc_sees_no_stray_entry() {
+    // The root may be shared with runc (containerd and dockerd pass one --root to whichever
+    // runtime they run): `runc list` must see containers only, not our caches.
+    let b = Bundle::with(&["sleep", "30"], |c| {
+        c["linux"]["seccomp"] = serde_json::json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mknodat"], "action": "SCMP_ACT_ERRNO"}]
+        });
+    });
+    ok(&b.create());
+    let entries: Vec<String> = std::fs::read_dir(&b.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, vec![b.id.clone()], "state root: {entries:?}");
+    if !std::path::Path::new("/usr/sbin/runc").exists() {
+        eprintln!("skipped the runc half: runc is not installed");
+        return;
+    }
+    let o = capture(
+        std::process::Command::new("/usr/sbin/runc")
+            .arg("--root")
+            .arg(&b.root)
+            .args(["list", "-q"]),
+    );
+    let listed = stdout(&o);
+    assert!(!listed.contains('@'), "runc list: {listed} {}", stderr(&o));
+    ok(&b.rt(&["delete", "--force", &b.id]));
+    let left: Vec<_> = std::fs::read_dir(&b.root).unwrap().collect();
+    assert!(left.is_empty(), "left in the state root: {left:?}");
+}

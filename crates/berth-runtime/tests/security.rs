@@ -272,3 +272,34 @@ fn masked_and_readonly_paths_are_enforced_inside() {
     );
     assert!(!out.contains("WROTE"), "/proc/sys writable: {out}");
 }
+
+#[test]
+fn tun_device_cannot_be_opened_even_when_its_node_is_made() {
+    // A tunnel device would let the container add interfaces to its network: not allowed by
+    // default (as Podman and runc 1.2), so only the device rules stand between a container
+    // with CAP_MKNOD and /dev/net/tun.
+    let b = Bundle::with(
+        &[
+            "sh",
+            "-c",
+            "mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && echo MADE; \
+             (exec 3<>/dev/net/tun) 2>/dev/null && echo OPENED; \
+             (exec 3</dev/null) && echo NULL_OPENS",
+        ],
+        |c| {
+            for set in ["bounding", "effective", "permitted"] {
+                c["process"]["capabilities"][set]
+                    .as_array_mut()
+                    .unwrap()
+                    .push("CAP_MKNOD".into());
+            }
+        },
+    );
+    let out = ok(&b.run());
+    assert!(out.contains("MADE"), "mknod failed: {out}");
+    assert!(out.contains("NULL_OPENS"), "{out}");
+    assert!(
+        !out.contains("OPENED"),
+        "/dev/net/tun could be opened: {out}"
+    );
+}

@@ -251,6 +251,29 @@ fn sysctl_is_applied_inside_the_network_namespace_only() {
 }
 
 #[test]
+fn a_network_namespace_the_runtime_makes_has_loopback_up() {
+    // As runc: 127.0.0.1 works in a container without networking. A connection to a port
+    // nobody listens on is refused (lo is up) rather than unreachable (lo down).
+    let out = sh_run(
+        "cat /sys/class/net/lo/operstate /sys/class/net/lo/flags; \
+         nc 127.0.0.1 1 </dev/null 2>&1; true",
+        |c| add_ns(c, "network", None),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "unknown", "lo's operstate: {out}");
+    let flags = u32::from_str_radix(lines[1].trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(
+        flags & libc::IFF_UP as u32,
+        libc::IFF_UP as u32,
+        "lo is down: {out}"
+    );
+    assert!(
+        lines[2].contains("Connection refused"),
+        "127.0.0.1 is not reachable: {out}"
+    );
+}
+
+#[test]
 fn options_may_come_before_or_after_the_container_id() {
     let b = Bundle::new(&["sleep", "30"]);
     let bundle = b.path().to_str().unwrap();

@@ -10,6 +10,10 @@ mod env;
 mod progress;
 
 fn main() {
+    // `run` and `exec` wait for what they start: a SIGCHLD ignored by whoever started us (it
+    // survives execve) would make the kernel reap it and lose its status.
+    // SAFETY: SIG_DFL installs no handler code.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
     let code = match cli::parse() {
         Ok(None) => 0,
         Ok(Some(cli)) => commands::run(cli).unwrap_or_else(|e| {

@@ -163,7 +163,10 @@ fn stats_streams_until_interrupted() {
     run_d(&root, &["--name", "s1", IMAGE, "sleep", "1000"]);
     let mut c = Command::new(BERTH);
     c.arg("--root").arg(root.path()).args(["stats", "s1"]);
-    let mut ch = c.stdout(Stdio::piped()).spawn().unwrap();
+    let mut ch = as_foreground_job(&mut c)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut out = ch.stdout.take().unwrap();
     // Two redraws come (each starts by clearing the screen), then Ctrl-C ends it.
     let mut seen = Vec::new();

@@ -102,8 +102,10 @@ fn number(n: Option<i64>, what: &'static str) -> Result<Option<u32>> {
     }
 }
 
-/// The device rules runc always appends (mknod of anything; null, zero, full, random,
-/// urandom, tty, console pts, ptmx, tun). The runtime may append these to the spec's rules.
+/// The device rules every container gets (mknod of anything; null, zero, full, random,
+/// urandom, tty, console pts, ptmx). Not /dev/net/tun, which runc 1.1 still allowed: a
+/// tunnel device lets the container add interfaces to its network, so like Podman (and
+/// runc 1.2) it needs an explicit `--device`. The runtime appends these to the spec's rules.
 pub fn default_allowed_devices() -> Vec<LinuxDeviceCgroup> {
     let rule = |t: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
         let mut d = LinuxDeviceCgroup::default();
@@ -126,7 +128,6 @@ pub fn default_allowed_devices() -> Vec<LinuxDeviceCgroup> {
         rule(C, Some(1), Some(9), "rwm"),
         rule(C, Some(136), None, "rwm"),
         rule(C, Some(5), Some(2), "rwm"),
-        rule(C, Some(10), Some(200), "rwm"),
     ]
 }
 
@@ -183,5 +184,9 @@ mod tests {
     fn default_devices_include_dev_null() {
         let r = rules(&default_allowed_devices()).unwrap();
         assert!(r.iter().any(|r| r.v1_line() == "c 1:3 rwm"));
+        assert!(
+            !r.iter().any(|r| r.v1_line().starts_with("c 10:200")),
+            "/dev/net/tun must not be allowed by default"
+        );
     }
 }

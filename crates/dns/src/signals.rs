@@ -10,7 +10,9 @@ pub struct Signals {
 
 impl Signals {
     /// Blocks the signals (the process has one thread, so the mask covers it all) and opens
-    /// a signalfd that reports them.
+    /// a signalfd that reports them. Their dispositions go back to the default once they are
+    /// blocked: a signal ignored by whoever started the engine (a script ignores SIGINT, and
+    /// the disposition survives execve) is discarded before it could reach the signalfd.
     pub fn open() -> io::Result<Signals> {
         // SAFETY: sigset_t is plain data; sigemptyset initialises it before any other use.
         let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -23,6 +25,9 @@ impl Signals {
             if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
                 return Err(io::Error::last_os_error());
             }
+            // Blocked first, so none arriving now is lost or kills us.
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
             libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)
         };
         if fd < 0 {

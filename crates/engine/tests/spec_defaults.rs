@@ -160,6 +160,7 @@ fn masked_readonly_paths_and_kernel_mounts_as_docker() {
         "/sys/firmware",
         "/proc/scsi",
         "/proc/acpi",
+        "/sys/dev/block",
     ] {
         assert!(masked.contains(&p.to_string()), "{p}");
     }

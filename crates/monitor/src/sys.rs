@@ -82,9 +82,12 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Blocks SIGCHLD and returns a signalfd for it (close-on-exec, non-blocking). std's
-/// `Command` empties the signal mask of the processes it starts.
+/// `Command` empties the signal mask of the processes it starts. SIGCHLD goes back to its
+/// default action once blocked: ignored by whoever started `berth` (it survives execve), the
+/// kernel would reap the container's init itself and its exit status would be lost.
 pub fn sigchld_fd() -> io::Result<OwnedFd> {
-    // SAFETY: the sigset is a local we initialise with sigemptyset before use.
+    // SAFETY: the sigset is a local we initialise with sigemptyset before use; SIG_DFL
+    // installs no handler code.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
@@ -94,6 +97,7 @@ pub fn sigchld_fd() -> io::Result<OwnedFd> {
             &set,
             std::ptr::null_mut(),
         ))?;
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
         let fd = check(libc::signalfd(
             -1,
             &set,

@@ -17,10 +17,11 @@ use crate::link::Netlink;
 /// The loopback device's index in every new network namespace.
 const LOOPBACK_INDEX: u32 = 1;
 
-/// Makes a new network namespace with loopback up and pins it on a new file at `path`.
-/// Fails if `path` exists (a leftover must go through [`delete_pinned`] first); on failure
-/// nothing is left behind.
-pub fn create_pinned(path: &Path) -> Result<()> {
+/// Makes a new network namespace with loopback up and `sysctls` (names as under
+/// /proc/sys, dotted) set in it, and pins it on a new file at `path`. A sysctl the kernel
+/// does not have is skipped. Fails if `path` exists (a leftover must go through
+/// [`delete_pinned`] first); on failure nothing is left behind.
+pub fn create_pinned(path: &Path, sysctls: &[(&str, &str)]) -> Result<()> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -32,6 +33,9 @@ pub fn create_pinned(path: &Path) -> Result<()> {
             unshare(CloneFlags::CLONE_NEWNET)
                 .map_err(|e| Error::io("unshare netns for", path.display(), e.into()))?;
             Netlink::open()?.set_up(LOOPBACK_INDEX, "lo")?;
+            for (name, value) in sysctls {
+                set_sysctl(name, value)?;
+            }
             // /proc/self would name the main thread's netns, not this thread's.
             mount(
                 Some("/proc/thread-self/ns/net"),
@@ -49,6 +53,17 @@ pub fn create_pinned(path: &Path) -> Result<()> {
         let _ = std::fs::remove_file(path);
     }
     made
+}
+
+/// Written from the thread that is in the namespace: /proc/sys/net is the caller's
+/// thread's network namespace, and from the host's user namespace the value may name any
+/// id (a container's user namespace could not write it at all in a namespace we own).
+fn set_sysctl(name: &str, value: &str) -> Result<()> {
+    let path = Path::new("/proc/sys").join(name.replace('.', "/"));
+    match std::fs::write(&path, value) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        r => r.map_err(|e| Error::io("write sysctl", path.display(), e)),
+    }
 }
 
 /// Unpins and removes the netns file at `path`; the namespace (and every interface in it)

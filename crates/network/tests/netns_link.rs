@@ -55,7 +55,7 @@ impl Lab {
 
     fn netns(&mut self, name: &str) -> PathBuf {
         let path = self.dir.path().join(name);
-        create_pinned(&path).unwrap();
+        create_pinned(&path, SYSCTLS).unwrap();
         self.netns.push(path.clone());
         path
     }
@@ -154,6 +154,21 @@ fn attach(
     ip
 }
 
+/// What every lab netns gets, as a container's would; the last one the kernel lacks.
+const SYSCTLS: &[(&str, &str)] = &[
+    ("net.ipv4.ip_unprivileged_port_start", "0"),
+    ("net.ipv4.ping_group_range", "0 2147483647"),
+    ("net.ipv4.no_such_sysctl", "1"),
+];
+
+fn sysctl(name: &str) -> String {
+    std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[test]
 fn pinned_netns_has_loopback_up_and_leaves_the_caller_where_it_was() {
     let mut lab = Lab::new();
@@ -167,6 +182,21 @@ fn pinned_netns_has_loopback_up_and_leaves_the_caller_where_it_was() {
     assert_ne!(inside, before);
     assert_eq!(netns_id("/proc/thread-self/ns/net"), before);
 
+    let host_port_start = sysctl("ip_unprivileged_port_start");
+    let set = in_netns(&ns, || {
+        Ok((
+            sysctl("ip_unprivileged_port_start"),
+            sysctl("ping_group_range"),
+        ))
+    })
+    .unwrap();
+    assert_eq!(set, ("0".into(), "0 2147483647".into()));
+    assert_eq!(
+        sysctl("ip_unprivileged_port_start"),
+        host_port_start,
+        "the host's own value is left alone"
+    );
+
     let lo = ip(Some(&ns), &["-o", "link", "show", "lo"]);
     assert!(lo.contains("<LOOPBACK,UP,LOWER_UP>"), "{lo}");
     let links = ip(Some(&ns), &["-o", "link", "show"]);
@@ -177,7 +207,7 @@ fn pinned_netns_has_loopback_up_and_leaves_the_caller_where_it_was() {
     );
 
     // An existing file is refused and left as it was.
-    let err = create_pinned(&ns).unwrap_err();
+    let err = create_pinned(&ns, &[]).unwrap_err();
     assert!(err.to_string().contains("create netns file"), "{err}");
 
     delete_pinned(&ns).unwrap();

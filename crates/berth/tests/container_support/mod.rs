@@ -56,6 +56,22 @@ pub fn berth_command() -> Command {
     c
 }
 
+/// `c` as an interactive shell starts a foreground job: SIGINT and SIGQUIT at their default
+/// actions, whatever this test process inherited (a background job or a script ignores
+/// them, and that survives execve). For tests that stand for a Ctrl-C at a terminal.
+pub fn as_foreground_job(c: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure only calls signal(2), which is
+    // async-signal-safe, with SIG_DFL (no handler code).
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        })
+    }
+}
+
 pub fn berth(root: &Path, args: &[&str]) -> Output {
     berth_command()
         .arg("--root")

@@ -139,7 +139,7 @@ impl Engine {
         if let Some(dir) = ns.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }
-        netns::create_pinned(&ns)?;
+        netns::create_pinned(&ns, crate::spec::defaults::NETNS_SYSCTLS)?;
         crash_point("net-up:netns");
         let mut nl = Netlink::open()?;
         let mtu = super::manage::mtus(&self.root, &mut nl)?;

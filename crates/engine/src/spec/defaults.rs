@@ -18,6 +18,9 @@ pub const MASKED_PATHS: &[&str] = &[
     "/proc/scsi",
     "/sys/firmware",
     "/sys/devices/virtual/powercap",
+    // Links to every block device of the host, with their size and partition table
+    // location; Podman hides it as well.
+    "/sys/dev/block",
 ];
 
 pub const READONLY_PATHS: &[&str] = &[
@@ -96,13 +99,19 @@ pub fn id_mappings(o: &RunOptions) -> Option<Value> {
 
 /// Docker's sysctls for a container with a network namespace of its own: any user may bind
 /// low ports and send ICMP echo (ping without CAP_NET_RAW), as these only reach the
-/// container's own network.
+/// container's own network. As the host's user namespace writes them.
+pub const NETNS_SYSCTLS: &[(&str, &str)] = &[
+    ("net.ipv4.ip_unprivileged_port_start", "0"),
+    ("net.ipv4.ping_group_range", "0 2147483647"),
+];
+
+/// [`NETNS_SYSCTLS`] in config.json, for a namespace the runtime makes (`--network none`).
 ///
-/// Only for a namespace the runtime makes: one the engine made (a bridge network's, set up
-/// there from the host, where a user-namespaced container could not write them) or another
+/// A namespace the engine made (a bridge network's) gets them from the engine when it makes
+/// it, from the host, where a user-namespaced container could not write them; another
 /// container's (`netns`) is left as it is.
 pub fn sysctls(o: &RunOptions, netns: Option<&std::path::Path>) -> Option<Value> {
-    // In a user namespace the range may only name mapped gids.
+    // Written from inside a user namespace, the range may only name mapped gids.
     let last_gid = match o.userns {
         Userns::Private { size, .. } => size.saturating_sub(1),
         Userns::Host => 2147483647,
@@ -113,9 +122,11 @@ pub fn sysctls(o: &RunOptions, netns: Option<&std::path::Path>) -> Option<Value>
             Network::Default | Network::None | Network::Named(_)
         ))
     .then(|| {
-        json!({
-            "net.ipv4.ip_unprivileged_port_start": "0",
-            "net.ipv4.ping_group_range": format!("0 {last_gid}"),
-        })
+        let mut m: serde_json::Map<String, Value> = NETNS_SYSCTLS
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        m["net.ipv4.ping_group_range"] = json!(format!("0 {last_gid}"));
+        Value::Object(m)
     })
 }

@@ -3,18 +3,13 @@
 
 use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceType, LinuxResources, Spec};
 
-fn rule(
-    typ: LinuxDeviceType,
-    major: Option<i64>,
-    minor: Option<i64>,
-    access: &str,
-) -> LinuxDeviceCgroup {
+fn rule(typ: LinuxDeviceType, major: i64, minor: i64) -> LinuxDeviceCgroup {
     let mut r = LinuxDeviceCgroup::default();
     r.set_allow(true);
     r.set_typ(Some(typ));
-    r.set_major(major);
-    r.set_minor(minor);
-    r.set_access(Some(access.to_string()));
+    r.set_major(Some(major));
+    r.set_minor(Some(minor));
+    r.set_access(Some("rwm".to_string()));
     r
 }
 
@@ -22,24 +17,9 @@ pub fn effective_resources(spec: &Spec) -> Option<LinuxResources> {
     let linux = spec.linux().as_ref()?;
     let mut r = linux.resources().clone().unwrap_or_default();
     let mut devs = r.devices().clone().unwrap_or_default();
-    use LinuxDeviceType::{B, C};
-    devs.push(rule(C, None, None, "m"));
-    devs.push(rule(B, None, None, "m"));
-    for (ma, mi) in [
-        (1, 3),
-        (1, 5),
-        (1, 7),
-        (1, 8),
-        (1, 9),
-        (5, 0),
-        (5, 2),
-        (10, 200),
-    ] {
-        devs.push(rule(C, Some(ma), Some(mi), "rwm"));
-    }
-    devs.push(rule(C, Some(136), None, "rwm"));
+    devs.extend(berth_cgroups::default_allowed_devices());
     for d in linux.devices().as_deref().unwrap_or(&[]) {
-        devs.push(rule(d.typ(), Some(d.major()), Some(d.minor()), "rwm"));
+        devs.push(rule(d.typ(), d.major(), d.minor()));
     }
     r.set_devices(Some(devs));
     Some(r)

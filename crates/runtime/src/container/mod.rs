@@ -13,6 +13,18 @@ use std::path::PathBuf;
 pub use create::{CreateOpts, Created};
 pub use exec::ExecOpts;
 
+/// Where compiled seccomp filters are kept: outside the state root, which holds container
+/// directories only, since it may be shared with runc (`runc list` shows every entry) or
+/// a containerd shim. Under /run: a cache that a reboot empties, written by root only.
+fn cache_dir() -> PathBuf {
+    let uid = nix::unistd::geteuid();
+    if uid.is_root() {
+        PathBuf::from("/run/berth-runtime-cache")
+    } else {
+        PathBuf::from(format!("/run/user/{uid}/berth-runtime-cache"))
+    }
+}
+
 /// The runtime, rooted at its state directory (runc's `--root`).
 pub struct Runtime {
     pub root: PathBuf,
@@ -31,8 +43,7 @@ impl Runtime {
         match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
             Some(s) => Ok(Some(berth_seccomp::compile_cached(
                 s,
-                // '@' cannot appear in a container id, so this never collides with one.
-                &self.root.join("@cache").join("seccomp"),
+                &cache_dir().join("seccomp"),
             )?)),
             None => Ok(None),
         }

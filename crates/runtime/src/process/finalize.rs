@@ -96,6 +96,9 @@ pub struct Finish<'a> {
 }
 
 pub fn finish(mut f: Finish) -> Result<Infallible> {
+    // Before seccomp, which may deny rt_sigaction; SIGPIPE stays ignored until the execve so
+    // a report to a peer that went away is an error here, not a silent death.
+    reset_signals(&[libc::SIGPIPE]);
     close_fds(f.keep_below, &[f.report_fd, f.notify_sock]);
     enter_cwd(f.process.cwd())?;
     let nnp = f.process.no_new_privileges().unwrap_or(false);
@@ -122,7 +125,8 @@ pub fn finish(mut f: Finish) -> Result<Infallible> {
         }
         load_seccomp(&mut f)?;
     }
-    reset_signals();
+    // SAFETY: signal(2) with SIG_DFL installs no handler code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let mut argv: Vec<*const libc::c_char> = f.exec.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let mut envp: Vec<*const libc::c_char> = f.exec.envp.iter().map(|a| a.as_ptr()).collect();
@@ -220,11 +224,36 @@ fn enter_cwd(cwd: &Path) -> Result<()> {
     }
 }
 
-fn reset_signals() {
-    // Rust's runtime ignores SIGPIPE, and ignored signals survive execve.
-    // SAFETY: plain signal(2) and sigprocmask calls on valid arguments.
+/// The container's process starts with every signal at its default action and none
+/// blocked, whatever its starter had (runc and crun do the same): a shell's background job or
+/// script ignores SIGINT and SIGQUIT, Rust ignores SIGPIPE, and the runtime blocks the
+/// signals it forwards. A handled signal is reset by execve, but an ignored one and the mask
+/// are inherited, so Ctrl-C or `kill -QUIT` would never reach the container.
+fn reset_signals(except: &[libc::c_int]) {
+    // The raw system call, not sigaction(3): glibc refuses to touch the two real-time
+    // signals it reserves for itself (32 and 33), and a starter may have ignored them too.
+    // The kernel's struct sigaction all zero is SIG_DFL with no flags and an empty mask;
+    // the buffer is larger than that struct on every architecture.
+    let dfl = [0u64; 8];
+    // The kernel's sigset_t: 64 signals.
+    const KERNEL_SIGSET_SIZE: usize = 8;
+    for sig in 1..=libc::SIGRTMAX() {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP && !except.contains(&sig) {
+            // SAFETY: rt_sigaction only reads `dfl`, which outlives the call; an old-action
+            // pointer of NULL asks for nothing back.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    dfl.as_ptr(),
+                    std::ptr::null_mut::<u64>(),
+                    KERNEL_SIGSET_SIZE,
+                )
+            };
+        }
+    }
+    // SAFETY: sigprocmask reads a set we initialised with sigemptyset.
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());

@@ -79,3 +79,61 @@ pub fn set_caps(c: &LinuxCapabilities) -> Result<()> {
     }
     Ok(())
 }
+
+/// Whether [`drop_bounding`] and [`set_caps`] will succeed, checked before the init reports
+/// Ready: they run after `start`, where a failure could only end the container with an
+/// error on its stderr. capset(2)'s rules, against the sets this process holds now.
+pub fn check_caps(c: &LinuxCapabilities) -> Result<()> {
+    let read = |which: CapSet| {
+        caps::read(None, which).map_err(|e| Error::Child(format!("read capabilities: {e}")))
+    };
+    let (have_p, have_i, have_b) = (
+        read(CapSet::Permitted)?,
+        read(CapSet::Inheritable)?,
+        read(CapSet::Bounding)?,
+    );
+    let names = |s: &mut dyn Iterator<Item = &Capability>| {
+        let mut v: Vec<String> = s.map(|c| c.to_string()).collect();
+        v.sort();
+        v.join(", ")
+    };
+    let fail = |what: String| Err(Error::Child(format!("apply capabilities: {what}")));
+    let permitted = convert(c.permitted());
+    let bounding = convert(c.bounding());
+    let missing: Vec<_> = permitted.difference(&have_p).collect();
+    if !missing.is_empty() {
+        return fail(format!(
+            "{} requested but not held by the runtime (the host does not grant it)",
+            names(&mut missing.into_iter())
+        ));
+    }
+    let effective = convert(c.effective());
+    let extra: Vec<_> = effective.difference(&permitted).collect();
+    if !extra.is_empty() {
+        return fail(format!(
+            "{} in the effective set but not in the permitted set",
+            names(&mut extra.into_iter())
+        ));
+    }
+    // The new inheritable set must come from the old inheritable set plus what is both
+    // permitted now and left in the bounding set.
+    let extra: Vec<_> = convert(c.inheritable())
+        .into_iter()
+        .filter(|cap| {
+            let grantable = have_p.contains(cap) && bounding.contains(cap) && have_b.contains(cap);
+            !(have_i.contains(cap) || grantable)
+        })
+        .collect();
+    if !extra.is_empty() {
+        return fail(format!(
+            "{} in the inheritable set but not in both the bounding set and the runtime's permitted set",
+            names(&mut extra.iter())
+        ));
+    }
+    let to_drop = have_b.iter().any(|cap| !bounding.contains(cap));
+    if to_drop && !caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP).unwrap_or(false)
+    {
+        return fail("dropping from the bounding set needs CAP_SETPCAP".into());
+    }
+    Ok(())
+}

@@ -171,7 +171,12 @@ fn init(chan: &mut Channel, a: &InitArgs, cgroup_pending: bool) -> Result<Infall
         idmapped: &a.idmapped,
     };
     let has_mntns = a.plan.has(T::Mount);
-    let prepared = if has_mntns { root.prepare() } else { Ok(()) };
+    let prepared = if a.plan.new.contains(CloneFlags::CLONE_NEWNET) {
+        namespaces::loopback_up()
+    } else {
+        Ok(())
+    }
+    .and_then(|()| if has_mntns { root.prepare() } else { Ok(()) });
     // Take the parent's Continue even when the mounts failed: a unix socket closed with an
     // unread message makes the parent's read fail with ECONNRESET, losing our error report.
     if cgroup_pending {
@@ -246,6 +251,9 @@ fn init(chan: &mut Channel, a: &InitArgs, cgroup_pending: bool) -> Result<Infall
     attrs::apply_personality(linux)?;
     attrs::apply_scheduler(process)?;
     attrs::apply_io_priority(process)?;
+    if let Some(c) = process.capabilities() {
+        super::identity::check_caps(c)?;
+    }
     let exec = finalize::resolve(process)?;
     let filter = a.filter.clone();
     // From here on no container process may open our /proc/<pid>/exe (CVE-2019-5736).

@@ -4,6 +4,7 @@ use crate::error::{Error, Result, SysContext};
 use nix::sched::{setns, CloneFlags};
 use oci_spec::runtime::{LinuxIdMapping, LinuxNamespace, LinuxNamespaceType};
 use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::PathBuf;
 
 pub fn flag(t: LinuxNamespaceType) -> CloneFlags {
@@ -105,4 +106,33 @@ pub fn differs(pid: i32, t: LinuxNamespaceType) -> bool {
     let a = std::fs::read_link(format!("/proc/{pid}/ns/{name}"));
     let b = std::fs::read_link(format!("/proc/self/ns/{name}"));
     matches!((a, b), (Ok(a), Ok(b)) if a != b)
+}
+
+/// Bring up `lo` in the network namespace we just made, as runc does: a process in a
+/// namespace without networking (`--network none`) still expects 127.0.0.1 to work. An
+/// ioctl on any socket of the namespace, cheaper than a netlink exchange.
+pub fn loopback_up() -> Result<()> {
+    // SAFETY: a plain socket(2) call; the fd is owned by `sock` right away.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Error::sys("socket for loopback", nix::Error::last()));
+    }
+    // SAFETY: `fd` is a fresh descriptor nothing else owns.
+    let sock = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: ifreq is plain data; all zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo") {
+        *d = *s as libc::c_char;
+    }
+    let ioctl = |op: libc::c_ulong, req: &mut libc::ifreq| {
+        // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write an ifreq we own.
+        if unsafe { libc::ioctl(sock.as_raw_fd(), op as _, req as *mut libc::ifreq) } < 0 {
+            return Err(Error::sys("bring up lo", nix::Error::last()));
+        }
+        Ok(())
+    };
+    ioctl(libc::SIOCGIFFLAGS, &mut req)?;
+    // SAFETY: the union's flags member is what SIOCGIFFLAGS filled in.
+    unsafe { req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
+    ioctl(libc::SIOCSIFFLAGS, &mut req)
 }

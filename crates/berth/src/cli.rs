@@ -215,10 +215,26 @@ pub struct ExecArgs {
     /// Override the key sequence for detaching (with -t)
     #[arg(long)]
     pub detach_keys: Option<String>,
-    pub container: String,
-    /// The command and its arguments
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    pub cmd: Vec<String>,
+    /// The container, then the command and its arguments. One list, as docker parses it:
+    /// the first word that is not an option ends exec's own options, so the command's
+    /// options (`ls -d`) are never taken for exec's.
+    #[arg(
+        value_name = "CONTAINER COMMAND [ARG...]",
+        required = true,
+        num_args = 2..,
+        trailing_var_arg = true
+    )]
+    pub container_and_cmd: Vec<String>,
+}
+
+impl ExecArgs {
+    pub fn container(&self) -> &str {
+        &self.container_and_cmd[0]
+    }
+
+    pub fn cmd(&self) -> &[String] {
+        &self.container_and_cmd[1..]
+    }
 }
 
 /// `[--root DIR] run|create|exec ...` parsed with only that command's arguments built:
@@ -267,10 +283,27 @@ pub struct RunArgs {
     /// Override the key sequence for detaching a container (with -t)
     #[arg(long)]
     pub detach_keys: Option<String>,
-    pub image: String,
-    /// The command and its arguments (replace the image's CMD)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub cmd: Vec<String>,
+    /// The image, then the command and its arguments (they replace the image's CMD). One
+    /// list, as docker parses it: the first word that is not an option ends run's own
+    /// options, so everything after the image (`-c`, `-d`, `--help`, `--`) is the
+    /// container's.
+    #[arg(
+        value_name = "IMAGE [COMMAND] [ARG...]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
+    )]
+    pub image_and_cmd: Vec<String>,
+}
+
+impl RunArgs {
+    pub fn image(&self) -> &str {
+        &self.image_and_cmd[0]
+    }
+
+    pub fn cmd(&self) -> &[String] {
+        &self.image_and_cmd[1..]
+    }
 }
 
 #[derive(Args, Debug)]
@@ -542,9 +575,17 @@ pub struct LogoutArgs {
     pub server: Option<String>,
 }
 
-/// Parse the command line. Help and version requests are `Ok(None)` once printed; usage
-/// errors become one line for `main` to print as `Error: ...`, like the other errors.
-pub fn parse() -> Result<Option<Cli>, String> {
+/// A command line that cannot be used: the line(s) `main` prints after `Error: ` and the
+/// status, docker's: 125 for a bad flag or flag value, 1 for missing arguments or an unknown
+/// command.
+#[derive(Debug)]
+pub struct UsageError {
+    pub msg: String,
+    pub code: i32,
+}
+
+/// Parse the command line. Help and version requests are `Ok(None)` once printed.
+pub fn parse() -> Result<Option<Cli>, UsageError> {
     use clap::error::ErrorKind;
     if let Some(cli) = parse_start_path(std::env::args_os().collect()) {
         return Ok(Some(cli));
@@ -556,47 +597,104 @@ pub fn parse() -> Result<Option<Cli>, String> {
                 print!("{}", e.render());
                 Ok(None)
             }
-            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                eprint!("{}", e.render());
-                Err("a subcommand is needed".into())
-            }
-            ErrorKind::InvalidSubcommand => {
-                let what = e
-                    .get(clap::error::ContextKind::InvalidSubcommand)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default();
-                Err(format!(
-                    "unknown command: berth {what}\nSee 'berth --help'."
-                ))
-            }
-            _ => {
-                // clap's message up to its usage block, on one line.
-                let text = e.render().to_string();
-                let what: Vec<&str> = text
-                    .lines()
-                    .map(str::trim)
-                    .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
-                    .collect();
-                let what = what.join(" ");
-                Err(format!(
-                    "{}\nSee 'berth --help'.",
-                    what.trim_start_matches("error: ")
-                ))
-            }
+            _ => Err(usage_error(&e)),
         },
+    }
+}
+
+/// The command a clap error is about (`berth run`, `berth container rm`), from its usage.
+fn command_of(e: &clap::Error) -> String {
+    let usage = e
+        .get(clap::error::ContextKind::Usage)
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let words: Vec<&str> = usage
+        .split_whitespace()
+        .skip_while(|w| *w != "berth")
+        .take_while(|w| !w.starts_with(['[', '<']))
+        .collect();
+    if words.is_empty() {
+        "berth".into()
+    } else {
+        words.join(" ")
+    }
+}
+
+fn usage_error(e: &clap::Error) -> UsageError {
+    use clap::error::{ContextKind, ErrorKind};
+    let cmd = command_of(e);
+    let see = format!("See '{cmd} --help'.");
+    let context = |k: ContextKind| e.get(k).map(|v| v.to_string()).unwrap_or_default();
+    match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprint!("{}", e.render());
+            UsageError {
+                msg: "a subcommand is needed".into(),
+                code: 1,
+            }
+        }
+        ErrorKind::InvalidSubcommand => UsageError {
+            msg: format!(
+                "unknown command: berth {}\nSee 'berth --help'.",
+                context(ContextKind::InvalidSubcommand)
+            ),
+            code: 1,
+        },
+        ErrorKind::MissingRequiredArgument | ErrorKind::TooFewValues => UsageError {
+            msg: format!("'{cmd}' requires more arguments.\n{see}"),
+            code: 1,
+        },
+        ErrorKind::UnknownArgument => {
+            let arg = context(ContextKind::InvalidArg);
+            let what = match arg.strip_prefix('-') {
+                Some(short) if !short.starts_with('-') => {
+                    format!("unknown shorthand flag: '{short}' in {arg}")
+                }
+                _ => format!("unknown flag: {}", arg.split('=').next().unwrap_or(&arg)),
+            };
+            UsageError {
+                msg: format!("{what}\n{see}"),
+                code: 125,
+            }
+        }
+        _ => {
+            // clap's message up to its usage block, on one line.
+            let text = e.render().to_string();
+            let what: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                .collect();
+            let what = what.join(" ");
+            UsageError {
+                msg: format!("{}\n{see}", what.trim_start_matches("error: ")),
+                code: 125,
+            }
+        }
     }
 }
 
 #[derive(Args, Debug)]
 pub struct TopArgs {
-    pub container: String,
-    /// Options for ps (default -ef)
+    /// The container, then options for ps (default -ef): the first word that is not an
+    /// option ends top's own, as docker parses it.
     #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "ps OPTIONS"
+        value_name = "CONTAINER [ps OPTIONS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
     )]
-    pub ps_args: Vec<String>,
+    pub container_and_ps_args: Vec<String>,
+}
+
+impl TopArgs {
+    pub fn container(&self) -> &str {
+        &self.container_and_ps_args[0]
+    }
+
+    pub fn ps_args(&self) -> &[String] {
+        &self.container_and_ps_args[1..]
+    }
 }
 
 #[derive(Args, Debug)]

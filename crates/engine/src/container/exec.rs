@@ -84,6 +84,12 @@ impl Engine {
                             message: format!("OCI runtime exec failed: {msg}"),
                             code,
                         },
+                        // The process failed inside the container before its command ran
+                        // (its working directory, its user): docker's exec exits 126.
+                        Error::Runtime(berth_runtime::Error::Child(_)) => Error::Exec {
+                            message: format!("OCI runtime exec failed: {msg}"),
+                            code: 126,
+                        },
                         other => other,
                     },
                 }
@@ -112,7 +118,11 @@ impl Engine {
             p.set_cwd(w.into());
         }
         if let Some(spec) = o.user.as_deref().filter(|u| !u.is_empty()) {
-            let u = user::resolve(&self.rootfs(id), Some(spec))?;
+            // As docker: a user the container does not know is the exec's failure (126).
+            let u = user::resolve(&self.rootfs(id), Some(spec)).map_err(|e| match e {
+                Error::InvalidArgument(message) => Error::Exec { message, code: 126 },
+                e => e,
+            })?;
             let mut pu = p.user().clone();
             pu.set_uid(u.uid);
             pu.set_gid(u.gid);

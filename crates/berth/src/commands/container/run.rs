@@ -29,8 +29,8 @@ fn forward_signals() {
 }
 
 fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> {
-    let opts = a.flags.to_options(&a.image, &a.cmd)?;
-    let img = resolve_image(env, &a.image, opts.pull)?;
+    let opts = a.flags.to_options(a.image(), a.cmd())?;
+    let img = resolve_image(env, a.image(), opts.pull)?;
     let row = e.create(
         &opts,
         ImageInput {

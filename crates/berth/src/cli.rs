@@ -808,6 +808,10 @@ mod tests {
             &["create", "-v", "/a:/b:ro", "--memory", "12m", "bb"],
             &["exec", "-it", "-u", "0:0", "c1", "sh"],
             &["exec", "c1", "ls", "-l"],
+            &["run", "--entrypoint", "sh", "bb", "-c", "echo hi"],
+            &["run", "bb", "-d", "/etc", "-l", "x", "--help", "--"],
+            &["run", "--", "bb", "x"],
+            &["exec", "c1", "-it", "sh"],
         ];
         for a in agree {
             let fast = parse_start_path(argv(a)).unwrap_or_else(|| panic!("{a:?}: not taken"));
@@ -826,5 +830,46 @@ mod tests {
         for a in left {
             assert!(parse_start_path(argv(a)).is_none(), "{a:?}");
         }
+    }
+
+    fn run_args(a: &[&str]) -> RunArgs {
+        match Cli::try_parse_from(argv(a)).unwrap().cmd {
+            Some(Cmd::Run(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// docker's parse: berth's options end at the image; what follows is the container's.
+    #[test]
+    fn words_after_the_image_are_the_containers() {
+        let r = run_args(&["run", "--entrypoint", "sh", "bb", "-c", "echo hi"]);
+        assert_eq!((r.image(), r.cmd()), ("bb", &["-c".to_string(), "echo hi".into()][..]));
+        assert_eq!(r.flags.cpu_shares, None);
+        let r = run_args(&["run", "bb", "-d", "/etc", "-l", "k=v", "--help", "--", "-x"]);
+        assert!(!r.flags.detach && r.flags.label.is_empty());
+        assert_eq!(r.cmd(), ["-d", "/etc", "-l", "k=v", "--help", "--", "-x"]);
+        let r = run_args(&["run", "-d", "--", "bb", "x"]);
+        assert!(r.flags.detach);
+        assert_eq!((r.image(), r.cmd()), ("bb", &["x".to_string()][..]));
+    }
+
+    #[test]
+    fn usage_errors_have_dockers_codes_and_words() {
+        let e = |a: &[&str]| usage_error(&Cli::try_parse_from(argv(a)).unwrap_err());
+        let u = e(&["run", "--no-such", "bb"]);
+        assert_eq!(u.code, 125);
+        assert_eq!(u.msg, "unknown flag: --no-such\nSee 'berth run --help'.");
+        let u = e(&["container", "rm", "-x", "c"]);
+        assert_eq!(u.code, 125);
+        assert!(
+            u.msg.starts_with("unknown shorthand flag: 'x' in -x\nSee 'berth container rm --help'."),
+            "{}",
+            u.msg
+        );
+        assert_eq!(e(&["run", "--rm=maybe", "bb"]).code, 125);
+        assert_eq!(e(&["run"]).code, 1);
+        assert_eq!(e(&["exec", "c1"]).code, 1);
+        assert_eq!(e(&["rm"]).code, 1);
+        assert_eq!(e(&["no-such-command"]).code, 1);
     }
 }

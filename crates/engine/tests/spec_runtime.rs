@@ -92,6 +92,7 @@ fn run(mut o: RunOptions, script: &str, setup: impl FnOnce(&Path)) -> Ran {
         init_binary: None,
         netns: None,
         etc_files: None,
+        joined: &Default::default(),
     })
     .unwrap();
     std::fs::write(

@@ -416,7 +416,7 @@ impl RunFlags {
             retries: self.health_retries,
             none: self.no_healthcheck,
         })?;
-        host_config::check_sysctls(o)
+        host_config::check(o)
     }
 }
 

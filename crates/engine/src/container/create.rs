@@ -128,6 +128,9 @@ impl Engine {
         if opts.stop_signal.is_none() {
             opts.stop_signal = image.config.stop_signal.clone();
         }
+        self.expand_volumes_from(&mut opts)?;
+        crate::options::host_config::check(&opts)?;
+        let joined = self.joined_namespaces(&opts)?;
         if opts.publish_all {
             let exposed: Vec<String> = image.config.exposed_ports.keys().cloned().collect();
             crate::network::lifecycle::publish_all(&mut opts, &exposed);
@@ -207,6 +210,7 @@ impl Engine {
             &dir,
             &spec::hostname(&opts, &id),
             matches!(opts.network, crate::options::Network::Host),
+            &opts,
         )?;
         crash_point("ctr-create:etc-files");
         let mut spec = spec::build(SpecInput {
@@ -218,6 +222,7 @@ impl Engine {
             init_binary: init.as_deref(),
             netns: netns.as_deref(),
             etc_files: Some(&dir),
+            joined: &joined,
         })?;
         // The spec's volume sources are recorded as used by this container now.
         crash_point("ctr-create:volumes");

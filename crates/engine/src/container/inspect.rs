@@ -69,7 +69,7 @@ impl Engine {
             .unwrap_or(false);
         let status = r.state.as_str();
         let log_path = dir.join(format!("{}-json.log", r.id));
-        json!({
+        let mut doc = json!({
             "Id": r.id,
             "Created": r.created,
             "Path": path,
@@ -149,6 +149,8 @@ impl Engine {
                 "StopTimeout": o.stop_timeout,
             },
             "NetworkSettings": self.network_settings(r),
-        })
+        });
+        super::inspect_host_options::add(&mut doc, &o);
+        doc
     }
 }

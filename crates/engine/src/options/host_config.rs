@@ -81,9 +81,15 @@ pub fn sysctl(s: &str) -> Result<(String, String)> {
     Ok((k.to_string(), v.to_string()))
 }
 
-/// The sysctls against the namespaces the container has: a network sysctl needs a network
-/// namespace of its own, an IPC one an IPC namespace of its own (docker's daemon checks).
-pub fn check_sysctls(o: &RunOptions) -> Result<()> {
+/// The options against each other, as docker's daemon checks them: a network sysctl needs
+/// a network namespace of its own, an IPC one an IPC namespace of its own; a hostname needs
+/// a UTS namespace of its own.
+pub fn check(o: &RunOptions) -> Result<()> {
+    if o.uts_mode == NamespaceMode::Host && o.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
+        return Err(Error::InvalidArgument(
+            "Conflicting options: hostname and the UTS mode".into(),
+        ));
+    }
     for k in o.sysctls.keys() {
         if k.starts_with("net.") && matches!(o.network, Network::Host | Network::Container(_)) {
             return Err(Error::InvalidArgument(format!(
@@ -285,9 +291,9 @@ mod tests {
             ..Default::default()
         };
         o.sysctls.insert("net.ipv4.ip_forward".into(), "1".into());
-        assert!(check_sysctls(&o).is_err());
+        assert!(check(&o).is_err());
         o.network = Network::None;
-        assert!(check_sysctls(&o).is_ok());
+        assert!(check(&o).is_ok());
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl Drop for Undo<'_> {
             let _ = unmount(&dir.join("rootfs"));
         }
         if self.dir {
+            let _ = unmount(&dir.join(super::shared::SHM_DIR));
             let _ = std::fs::remove_dir_all(&dir);
         }
         if self.row {
@@ -130,7 +131,7 @@ impl Engine {
         }
         self.expand_volumes_from(&mut opts)?;
         crate::options::host_config::check(&opts)?;
-        let joined = self.joined_namespaces(&opts)?;
+        let mut joined = self.joined_namespaces(&opts)?;
         if opts.publish_all {
             let exposed: Vec<String> = image.config.exposed_ports.keys().cloned().collect();
             crate::network::lifecycle::publish_all(&mut opts, &exposed);
@@ -189,6 +190,10 @@ impl Engine {
         undo.mounted = true;
         crash_point("ctr-create:mounted");
         let rootfs = dir.join("rootfs");
+        if opts.ipc_mode == crate::options::IpcMode::Shareable {
+            let size = opts.shm_size.unwrap_or(spec::defaults::SHM_SIZE as i64) as u64;
+            joined.own_shm = Some(super::shared::ensure_shm(&dir, size)?);
+        }
         let init = match opts.init {
             true => Some(super::start::find_binary("berth-init")?),
             false => None,

@@ -5,15 +5,40 @@ use super::{options_of, Engine};
 use crate::options::{IpcMode, Mount, MountKind, NamespaceMode, RunOptions};
 use crate::store::State;
 use crate::{Error, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Namespaces of other containers (or the host's) a container joins, resolved at create.
 #[derive(Debug, Clone, Default)]
 pub struct Joined {
     /// `--pid container:X`: X's init's pid namespace.
     pub pid: Option<PathBuf>,
-    /// `--ipc container:X`: X's init's IPC namespace and its /dev/shm, seen from the host.
+    /// `--ipc container:X`: X's init's IPC namespace and X's shareable /dev/shm.
     pub ipc: Option<(PathBuf, PathBuf)>,
+    /// `--ipc shareable`: its own /dev/shm, a tmpfs on the host others can bind.
+    pub own_shm: Option<PathBuf>,
+}
+
+/// Where a shareable container's /dev/shm is mounted on the host, in its dir.
+pub const SHM_DIR: &str = "shm";
+
+/// Mount the tmpfs of a shareable /dev/shm at `dir/shm` unless it is (at create, and at
+/// each start after a reboot); `size` in bytes.
+pub fn ensure_shm(dir: &Path, size: u64) -> Result<PathBuf> {
+    use nix::mount::{mount, MsFlags};
+    let p = dir.join(SHM_DIR);
+    if p.is_dir() && super::create::is_mounted(&p) {
+        return Ok(p);
+    }
+    std::fs::create_dir_all(&p).map_err(|e| Error::io("create", &p, e))?;
+    mount(
+        Some("shm"),
+        &p,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some(format!("mode=1777,size={size}").as_str()),
+    )
+    .map_err(|e| Error::io("mount shm", &p, e.into()))?;
+    Ok(p)
 }
 
 impl Engine {
@@ -38,10 +63,16 @@ impl Engine {
         }
         if let IpcMode::Container(c) = &o.ipc_mode {
             let pid = self.running_init(c, "IPC")?;
-            j.ipc = Some((
-                PathBuf::from(format!("/proc/{pid}/ns/ipc")),
-                PathBuf::from(format!("/proc/{pid}/root/dev/shm")),
-            ));
+            // Its /dev/shm must be on the host to be bound here: only a shareable one is,
+            // as with docker.
+            let shm = self.dir(&self.find(c)?.id).join(SHM_DIR);
+            if !super::create::is_mounted(&shm) {
+                return Err(Error::Conflict(format!(
+                    "cannot join IPC of container {c}: non-shareable IPC (hint: use --ipc \
+                     shareable for the donor container)"
+                )));
+            }
+            j.ipc = Some((PathBuf::from(format!("/proc/{pid}/ns/ipc")), shm));
         }
         Ok(j)
     }

@@ -49,6 +49,9 @@ pub fn shm(mounts: &mut Vec<Value>, o: &RunOptions, joined: &Joined) {
         }
         (IpcMode::Host, _) => mounts[i] = bind(Path::new("/dev/shm")),
         (IpcMode::Container(_), Some((_, shm))) => mounts[i] = bind(shm),
+        (IpcMode::Shareable, _) if joined.own_shm.is_some() => {
+            mounts[i] = bind(joined.own_shm.as_deref().unwrap_or(Path::new("")))
+        }
         _ => {
             if let Some(size) = o.shm_size {
                 let opts = mounts[i]["options"].as_array_mut();

@@ -58,6 +58,7 @@ impl Engine {
             ));
         }
         let process = self.exec_process(&r.id, o)?;
+        check_cwd(r.pid, process.cwd())?;
         let console = if o.tty {
             Some(ConsoleSocket::bind(&self.dir(&r.id))?)
         } else {
@@ -144,6 +145,44 @@ impl Engine {
             p.set_capabilities(Some(caps));
         }
         Ok(p)
+    }
+}
+
+/// The working directory must exist in the container (seen through its init's root, so in
+/// its volumes too): docker's exec fails with 126 otherwise. The runtime would report it
+/// too, from inside, but only as text.
+fn check_cwd(init_pid: i32, cwd: &std::path::Path) -> Result<()> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let root_path = format!("/proc/{init_pid}/root");
+    let Ok(root) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(&root_path)
+    else {
+        // Gone meanwhile: the runtime reports the container as not running.
+        return Ok(());
+    };
+    match berth_runtime::rootfs::resolve::open_in_root(
+        root.as_fd(),
+        cwd,
+        libc::O_PATH | libc::O_DIRECTORY,
+    ) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::Exec {
+            message: format!(
+                "OCI runtime exec failed: exec failed: unable to start container process: chdir \
+                 to cwd ({:?}) set in config.json failed: {}",
+                cwd.display().to_string(),
+                std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(libc::ENOENT))
+                    .to_string()
+                    .split(" (os error")
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase()
+            ),
+            code: 126,
+        }),
     }
 }
 

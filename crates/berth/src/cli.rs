@@ -187,6 +187,7 @@ pub struct AttachArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(override_usage = "berth exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
 pub struct ExecArgs {
     /// Detached mode: run the command in the background
     #[arg(short, long)]
@@ -215,9 +216,9 @@ pub struct ExecArgs {
     /// Override the key sequence for detaching (with -t)
     #[arg(long)]
     pub detach_keys: Option<String>,
-    /// The container, then the command and its arguments. One list, as docker parses it:
-    /// the first word that is not an option ends exec's own options, so the command's
-    /// options (`ls -d`) are never taken for exec's.
+    // One list, as docker parses it: the first word that is not an option ends exec's own
+    // options, so the command's options (`ls -d`) are never taken for exec's.
+    /// The container, then the command and its arguments
     #[arg(
         value_name = "CONTAINER COMMAND [ARG...]",
         required = true,
@@ -241,7 +242,7 @@ impl ExecArgs {
 /// clap builds every command's arguments before it parses, which cost ~0.5 ms of a ~10 ms
 /// `run` (measured). Help, errors and every other shape are left to the full parser (None),
 /// so what the user sees stays the same.
-fn parse_start_path(args: Vec<std::ffi::OsString>) -> Option<Cli> {
+fn parse_start_path(args: &[std::ffi::OsString]) -> Option<Cli> {
     use clap::{Command, FromArgMatches};
     let mut root = None;
     let mut i = 1;
@@ -277,16 +278,17 @@ fn parse_start_path(args: Vec<std::ffi::OsString>) -> Option<Cli> {
 }
 
 #[derive(Args, Debug)]
+#[command(override_usage = "berth run|create [OPTIONS] IMAGE [COMMAND] [ARG...]")]
 pub struct RunArgs {
     #[command(flatten)]
     pub flags: crate::commands::run_flags::RunFlags,
     /// Override the key sequence for detaching a container (with -t)
     #[arg(long)]
     pub detach_keys: Option<String>,
-    /// The image, then the command and its arguments (they replace the image's CMD). One
-    /// list, as docker parses it: the first word that is not an option ends run's own
-    /// options, so everything after the image (`-c`, `-d`, `--help`, `--`) is the
-    /// container's.
+    // One list, as docker parses it: the first word that is not an option ends run's own
+    // options, so everything after the image (`-c`, `-d`, `--help`, `--`) is the
+    // container's.
+    /// The image, then the command and its arguments (they replace the image's CMD)
     #[arg(
         value_name = "IMAGE [COMMAND] [ARG...]",
         required = true,
@@ -587,42 +589,50 @@ pub struct UsageError {
 /// Parse the command line. Help and version requests are `Ok(None)` once printed.
 pub fn parse() -> Result<Option<Cli>, UsageError> {
     use clap::error::ErrorKind;
-    if let Some(cli) = parse_start_path(std::env::args_os().collect()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(cli) = parse_start_path(&args) {
         return Ok(Some(cli));
     }
-    match Cli::try_parse() {
+    match Cli::try_parse_from(&args) {
         Ok(cli) => Ok(Some(cli)),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 print!("{}", e.render());
                 Ok(None)
             }
-            _ => Err(usage_error(&e)),
+            _ => Err(usage_error(&e, &args)),
         },
     }
 }
 
-/// The command a clap error is about (`berth run`, `berth container rm`), from its usage.
-fn command_of(e: &clap::Error) -> String {
-    let usage = e
-        .get(clap::error::ContextKind::Usage)
-        .map(|u| u.to_string())
-        .unwrap_or_default();
-    let words: Vec<&str> = usage
-        .split_whitespace()
-        .skip_while(|w| *w != "berth")
-        .take_while(|w| !w.starts_with(['[', '<']))
-        .collect();
-    if words.is_empty() {
-        "berth".into()
-    } else {
-        words.join(" ")
+/// The command the arguments name (`berth run`, `berth container rm`): the first word
+/// after the global options, and the next one for a command group.
+fn command_of(args: &[std::ffi::OsString]) -> String {
+    let mut words = vec!["berth".to_string()];
+    let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        if a == "--root" {
+            it.next();
+            continue;
+        }
+        if a.starts_with('-') {
+            if words.len() > 1 {
+                break;
+            }
+            continue;
+        }
+        words.push(a.to_string());
+        let group = ["container", "image", "network", "volume", "system"];
+        if words.len() > 2 || !group.contains(&a) {
+            break;
+        }
     }
+    words.join(" ")
 }
 
-fn usage_error(e: &clap::Error) -> UsageError {
+fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> UsageError {
     use clap::error::{ContextKind, ErrorKind};
-    let cmd = command_of(e);
+    let cmd = command_of(args);
     let see = format!("See '{cmd} --help'.");
     let context = |k: ContextKind| e.get(k).map(|v| v.to_string()).unwrap_or_default();
     match e.kind() {
@@ -675,9 +685,10 @@ fn usage_error(e: &clap::Error) -> UsageError {
 }
 
 #[derive(Args, Debug)]
+#[command(override_usage = "berth top CONTAINER [ps OPTIONS]")]
 pub struct TopArgs {
-    /// The container, then options for ps (default -ef): the first word that is not an
-    /// option ends top's own, as docker parses it.
+    // The first word that is not an option ends top's own, as docker parses it.
+    /// The container, then options for ps (default -ef)
     #[arg(
         value_name = "CONTAINER [ps OPTIONS]",
         required = true,
@@ -814,7 +825,7 @@ mod tests {
             &["exec", "c1", "-it", "sh"],
         ];
         for a in agree {
-            let fast = parse_start_path(argv(a)).unwrap_or_else(|| panic!("{a:?}: not taken"));
+            let fast = parse_start_path(&argv(a)).unwrap_or_else(|| panic!("{a:?}: not taken"));
             let full = Cli::try_parse_from(argv(a)).unwrap();
             assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{a:?}");
         }
@@ -828,7 +839,7 @@ mod tests {
             &["--root"],
         ];
         for a in left {
-            assert!(parse_start_path(argv(a)).is_none(), "{a:?}");
+            assert!(parse_start_path(&argv(a)).is_none(), "{a:?}");
         }
     }
 
@@ -843,7 +854,10 @@ mod tests {
     #[test]
     fn words_after_the_image_are_the_containers() {
         let r = run_args(&["run", "--entrypoint", "sh", "bb", "-c", "echo hi"]);
-        assert_eq!((r.image(), r.cmd()), ("bb", &["-c".to_string(), "echo hi".into()][..]));
+        assert_eq!(
+            (r.image(), r.cmd()),
+            ("bb", &["-c".to_string(), "echo hi".into()][..])
+        );
         assert_eq!(r.flags.cpu_shares, None);
         let r = run_args(&["run", "bb", "-d", "/etc", "-l", "k=v", "--help", "--", "-x"]);
         assert!(!r.flags.detach && r.flags.label.is_empty());
@@ -855,14 +869,15 @@ mod tests {
 
     #[test]
     fn usage_errors_have_dockers_codes_and_words() {
-        let e = |a: &[&str]| usage_error(&Cli::try_parse_from(argv(a)).unwrap_err());
+        let e = |a: &[&str]| usage_error(&Cli::try_parse_from(argv(a)).unwrap_err(), &argv(a));
         let u = e(&["run", "--no-such", "bb"]);
         assert_eq!(u.code, 125);
         assert_eq!(u.msg, "unknown flag: --no-such\nSee 'berth run --help'.");
         let u = e(&["container", "rm", "-x", "c"]);
         assert_eq!(u.code, 125);
         assert!(
-            u.msg.starts_with("unknown shorthand flag: 'x' in -x\nSee 'berth container rm --help'."),
+            u.msg
+                .starts_with("unknown shorthand flag: 'x' in -x\nSee 'berth container rm --help'."),
             "{}",
             u.msg
         );

@@ -15,7 +15,11 @@ fn unknown_flags_exit_125_and_name_the_flag() {
     );
     let o = root.berth(&["ps", "--bogus"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("unknown flag: --bogus"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown flag: --bogus"),
+        "{}",
+        stderr(&o)
+    );
     let o = root.berth(&["images", "-Z"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(

@@ -60,16 +60,22 @@ fn options_after_the_image_reach_its_entrypoint() {
 fn help_and_double_dash_after_the_image_are_the_containers() {
     let root = Root::new();
     let out = root.ok(&[
-        "run", "--rm", "--network", "none", IMAGE, "echo", "--help", "--", "-x",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        IMAGE,
+        "echo",
+        "--help",
+        "--",
+        "-x",
     ]);
     assert_eq!(out, "--help -- -x\n");
     // `--` before the image ends berth's options too, and is not passed on.
     let out = root.ok(&["run", "--rm", "--network", "none", "--", IMAGE, "echo", "a"]);
     assert_eq!(out, "a\n");
     // After the image, `--` is the container's command, as docker hands it on.
-    let o = root.berth(&[
-        "run", "--rm", "--network", "none", IMAGE, "--", "echo", "b",
-    ]);
+    let o = root.berth(&["run", "--rm", "--network", "none", IMAGE, "--", "echo", "b"]);
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     assert!(stderr(&o).contains("\"--\""), "{}", stderr(&o));
 }

@@ -51,7 +51,13 @@ fn add_host_and_dns_flags_write_hosts_and_resolv_conf() {
             &std::fs::read_to_string(root.path().join("network.json")).unwrap(),
         )
         .unwrap();
-        v["bip"].as_str().unwrap().split('/').next().unwrap().to_string()
+        v["bip"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string()
     };
     let out = root.ok(&[
         "run",
@@ -68,10 +74,18 @@ fn add_host_and_dns_flags_write_hosts_and_resolv_conf() {
     );
     let o = root.berth(&["run", "--rm", "--add-host", "nocolon", IMAGE, "true"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("bad format for add-host"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad format for add-host"),
+        "{}",
+        stderr(&o)
+    );
     let o = root.berth(&["run", "--rm", "--dns", "not-an-ip", IMAGE, "true"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("is not an ip address"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not an ip address"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -91,7 +105,14 @@ fn sysctls_are_set_in_the_containers_namespaces() {
         ],
     );
     assert_eq!(out, "1\n1234\n");
-    let o = root.berth(&["run", "--rm", "--sysctl", "kernel.hostname=x", IMAGE, "true"]);
+    let o = root.berth(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "kernel.hostname=x",
+        IMAGE,
+        "true",
+    ]);
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("is not allowed"), "{}", stderr(&o));
     let o = root.berth(&[
@@ -142,14 +163,30 @@ fn pid_ipc_and_uts_namespaces_of_the_host_or_another_container() {
     );
     assert_eq!(
         out,
-        format!("{}\n{}\n{}\n", host_ns("pid"), host_ns("ipc"), host_ns("uts"))
+        format!(
+            "{}\n{}\n{}\n",
+            host_ns("pid"),
+            host_ns("ipc"),
+            host_ns("uts")
+        )
     );
     let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    assert_eq!(run_none(&root, &["--uts", "host", IMAGE, "hostname"]), host_name);
+    assert_eq!(
+        run_none(&root, &["--uts", "host", IMAGE, "hostname"]),
+        host_name
+    );
 
     let x = root
         .ok(&[
-            "run", "-d", "--network", "none", "--ipc", "shareable", IMAGE, "sh", "-c",
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--ipc",
+            "shareable",
+            IMAGE,
+            "sh",
+            "-c",
             "echo shared > /dev/shm/f; sleep 1000",
         ])
         .trim()
@@ -232,12 +269,23 @@ fn group_add_and_the_users_groups_from_the_images_group_file() {
     // An explicit group is the only one, as docker (runc's user lookup) does.
     assert_eq!(ids(&["-u", "65534:65534"]), vec![65534]);
     assert_eq!(
-        ids(&["-u", "65534:65534", "--group-add", "audio", "--group-add", "4321"]),
+        ids(&[
+            "-u",
+            "65534:65534",
+            "--group-add",
+            "audio",
+            "--group-add",
+            "4321"
+        ]),
         vec![29, 4321, 65534]
     );
     let o = root.berth(&["run", "--rm", "--group-add", "ghosts", img, "true"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("Unable to find group ghosts"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Unable to find group ghosts"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -279,8 +327,21 @@ fn volumes_from_mounts_the_other_containers_volumes_and_binds() {
     std::fs::write(host.join("h"), "from host\n").unwrap();
     let bind = format!("{}:/bound", host.display());
     root.ok(&[
-        "run", "--name", "src", "--network", "none", "-v", "named:/named", "-v", "/anon", "-v",
-        &bind, IMAGE, "sh", "-c", "echo n > /named/f; echo a > /anon/f",
+        "run",
+        "--name",
+        "src",
+        "--network",
+        "none",
+        "-v",
+        "named:/named",
+        "-v",
+        "/anon",
+        "-v",
+        &bind,
+        IMAGE,
+        "sh",
+        "-c",
+        "echo n > /named/f; echo a > /anon/f",
     ]);
     let out = run_none(
         &root,
@@ -307,7 +368,14 @@ fn volumes_from_mounts_the_other_containers_volumes_and_binds() {
     ]);
     assert_ne!(o.status.code(), Some(0), "ro volumes-from could write");
     assert!(stderr(&o).contains("Read-only"), "{}", stderr(&o));
-    let o = root.berth(&["run", "--rm", "--volumes-from", "nobody-here", IMAGE, "true"]);
+    let o = root.berth(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "nobody-here",
+        IMAGE,
+        "true",
+    ]);
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("No such container: nobody-here"));
 }
@@ -333,13 +401,27 @@ fn oom_score_adj_and_oom_kill_disable() {
     assert_eq!(out, "300\n");
     let o = root.berth(&["run", "--rm", "--oom-score-adj", "1001", IMAGE, "true"]);
     assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("range for oom score adj"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("range for oom score adj"),
+        "{}",
+        stderr(&o)
+    );
     let id = root
-        .ok(&["create", "--oom-kill-disable", "--oom-score-adj", "5", IMAGE, "true"])
+        .ok(&[
+            "create",
+            "--oom-kill-disable",
+            "--oom-score-adj",
+            "5",
+            IMAGE,
+            "true",
+        ])
         .trim()
         .to_string();
     let hc = &root.inspect(&id)["HostConfig"];
-    assert_eq!((hc["OomKillDisable"].clone(), hc["OomScoreAdj"].clone()), (true.into(), 5.into()));
+    assert_eq!(
+        (hc["OomKillDisable"].clone(), hc["OomScoreAdj"].clone()),
+        (true.into(), 5.into())
+    );
 }
 
 #[test]
@@ -388,8 +470,15 @@ fn platform_must_match_the_image() {
         a => a,
     };
     let here = format!("linux/{arch}");
-    assert_eq!(run_none(&root, &["--platform", &here, IMAGE, "echo", "ok"]), "ok\n");
-    let other = if arch == "amd64" { "linux/arm64" } else { "linux/amd64" };
+    assert_eq!(
+        run_none(&root, &["--platform", &here, IMAGE, "echo", "ok"]),
+        "ok\n"
+    );
+    let other = if arch == "amd64" {
+        "linux/arm64"
+    } else {
+        "linux/amd64"
+    };
     let o = root.berth(&["run", "--rm", "--platform", other, IMAGE, "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(
@@ -404,7 +493,16 @@ fn missing_workdir_and_v_source_are_made_but_mount_source_is_not() {
     let root = Root::new();
     let out = run_none(
         &root,
-        &["-u", "nobody", "-w", "/new/work", IMAGE, "sh", "-c", "pwd; stat -c %u:%a ."],
+        &[
+            "-u",
+            "nobody",
+            "-w",
+            "/new/work",
+            IMAGE,
+            "sh",
+            "-c",
+            "pwd; stat -c %u:%a .",
+        ],
     );
     assert_eq!(out, "/new/work\n0:755\n", "docker makes it root's, 0755");
     let src = root.path().join("made/by/v");

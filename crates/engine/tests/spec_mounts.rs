@@ -64,7 +64,10 @@ fn a_mount_bind_source_that_does_not_exist_is_a_clear_error_and_v_makes_it() {
     let missing = host.path().join("no/such/dir");
     let o = opts(
         &[],
-        &[&format!("type=bind,source={},target=/data", missing.display())],
+        &[&format!(
+            "type=bind,source={},target=/data",
+            missing.display()
+        )],
         &[],
     );
     assert_eq!(
@@ -77,7 +80,10 @@ fn a_mount_bind_source_that_does_not_exist_is_a_clear_error_and_v_makes_it() {
     assert!(!missing.exists());
     let o = opts(&[&format!("{}:/data", missing.display())], &[], &[]);
     try_build(&o).unwrap();
-    assert!(missing.is_dir(), "-v makes a missing host directory, as docker does");
+    assert!(
+        missing.is_dir(),
+        "-v makes a missing host directory, as docker does"
+    );
 }
 
 #[test]

@@ -30,11 +30,7 @@ pub fn add(doc: &mut Value, o: &RunOptions) {
     } else {
         json!(o.extra_hosts)
     };
-    hc["Dns"] = json!(o
-        .dns
-        .iter()
-        .map(|ip| ip.to_string())
-        .collect::<Vec<_>>());
+    hc["Dns"] = json!(o.dns.iter().map(|ip| ip.to_string()).collect::<Vec<_>>());
     hc["DnsSearch"] = json!(o.dns_search);
     hc["DnsOptions"] = json!(o.dns_options);
     if !o.sysctls.is_empty() {

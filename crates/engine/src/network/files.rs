@@ -34,7 +34,11 @@ pub fn write_initial(dir: &Path, hostname: &str, host_network: bool, o: &RunOpti
     write(
         dir,
         "resolv.conf",
-        &with_dns(berth_network::dnsconf::resolv_conf(&host_resolv(), None), o, None),
+        &with_dns(
+            berth_network::dnsconf::resolv_conf(&host_resolv(), None),
+            o,
+            None,
+        ),
     )
 }
 

@@ -63,9 +63,8 @@ pub fn go_duration(s: &str) -> Option<i64> {
 
 fn duration(flag: &str, s: Option<&str>) -> Result<i64> {
     let Some(s) = s else { return Ok(0) };
-    let n = go_duration(s).ok_or_else(|| {
-        Error::invalid(flag, s, format!("time: invalid duration {:?}", s))
-    })?;
+    let n = go_duration(s)
+        .ok_or_else(|| Error::invalid(flag, s, format!("time: invalid duration {:?}", s)))?;
     if n < 0 {
         return Err(Error::InvalidArgument(format!("{flag} cannot be negative")));
     }

@@ -127,7 +127,11 @@ pub fn namespace_mode(flag: &str, s: &str, container_allowed: bool) -> Result<Na
         }
         _ => {
             let what = flag.trim_start_matches("--").to_ascii_uppercase();
-            Err(Error::invalid(flag, s, format!("{flag}: invalid {what} mode")))
+            Err(Error::invalid(
+                flag,
+                s,
+                format!("{flag}: invalid {what} mode"),
+            ))
         }
     }
 }
@@ -265,7 +269,10 @@ mod tests {
         assert_eq!(add_host("db=10.0.0.5").unwrap(), "db:10.0.0.5");
         assert_eq!(add_host("v6:::1").unwrap(), "v6:::1");
         assert_eq!(add_host("gw:host-gateway").unwrap(), "gw:host-gateway");
-        assert!(add_host("db").unwrap_err().to_string().contains("bad format"));
+        assert!(add_host("db")
+            .unwrap_err()
+            .to_string()
+            .contains("bad format"));
         assert!(add_host("db:nope")
             .unwrap_err()
             .to_string()
@@ -280,9 +287,16 @@ mod tests {
         );
         assert!(sysctl("kernel.shmmax=1000").is_ok());
         assert!(sysctl("fs.mqueue.msg_max=20").is_ok());
-        for bad in ["kernel.hostname=x", "vm.swappiness=1", "net.ipv4.ip_forward"] {
+        for bad in [
+            "kernel.hostname=x",
+            "vm.swappiness=1",
+            "net.ipv4.ip_forward",
+        ] {
             assert!(
-                sysctl(bad).unwrap_err().to_string().contains("is not allowed"),
+                sysctl(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("is not allowed"),
                 "{bad}"
             );
         }

@@ -473,7 +473,10 @@ mod tests {
             v(m(Volume, Some("data"), "/c", true, &["nocopy"]))
         );
         assert_eq!(volume("/c").unwrap(), v(m(Volume, None, "/c", false, &[])));
-        assert_eq!(volume("/c:ro").unwrap(), v(m(Volume, None, "/c", true, &[])));
+        assert_eq!(
+            volume("/c:ro").unwrap(),
+            v(m(Volume, None, "/c", true, &[]))
+        );
         assert_eq!(volume("/h:/c/./d/../e/").unwrap().target, "/c/e");
     }
 

@@ -40,9 +40,7 @@ pub fn shm(mounts: &mut Vec<Value>, o: &RunOptions, joined: &Joined) {
     let Some(i) = mounts.iter().position(|m| m["destination"] == "/dev/shm") else {
         return;
     };
-    let bind = |src: &Path| {
-        json!({"destination": "/dev/shm", "type": "bind", "source": src, "options": ["rbind", "rprivate"]})
-    };
+    let bind = |src: &Path| json!({"destination": "/dev/shm", "type": "bind", "source": src, "options": ["rbind", "rprivate"]});
     match (&o.ipc_mode, &joined.ipc) {
         (IpcMode::None, _) => {
             mounts.remove(i);

@@ -85,6 +85,19 @@ pub fn sysctl(s: &str) -> Result<(String, String)> {
 /// a network namespace of its own, an IPC one an IPC namespace of its own; a hostname needs
 /// a UTS namespace of its own.
 pub fn check(o: &RunOptions) -> Result<()> {
+    if matches!(o.network, Network::Container(_)) {
+        // Its hosts and resolv.conf are the other container's business.
+        if !o.extra_hosts.is_empty() {
+            return Err(Error::InvalidArgument(
+                "conflicting options: custom host-to-IP mapping and the network mode".into(),
+            ));
+        }
+        if !o.dns.is_empty() || !o.dns_search.is_empty() || !o.dns_options.is_empty() {
+            return Err(Error::InvalidArgument(
+                "conflicting options: dns and the network mode".into(),
+            ));
+        }
+    }
     if o.uts_mode == NamespaceMode::Host && o.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
         return Err(Error::InvalidArgument(
             "Conflicting options: hostname and the UTS mode".into(),
@@ -308,6 +321,12 @@ mod tests {
         assert!(check(&o).is_err());
         o.network = Network::None;
         assert!(check(&o).is_ok());
+        let o = RunOptions {
+            network: Network::Container("x".into()),
+            extra_hosts: vec!["a:1.2.3.4".into()],
+            ..Default::default()
+        };
+        assert!(check(&o).unwrap_err().to_string().contains("host-to-IP"));
     }
 
     #[test]

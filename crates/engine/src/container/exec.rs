@@ -174,11 +174,8 @@ fn check_cwd(init_pid: i32, cwd: &std::path::Path) -> Result<()> {
                 "OCI runtime exec failed: exec failed: unable to start container process: chdir \
                  to cwd ({:?}) set in config.json failed: {}",
                 cwd.display().to_string(),
-                std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(libc::ENOENT))
-                    .to_string()
-                    .split(" (os error")
-                    .next()
-                    .unwrap_or("")
+                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT))
+                    .desc()
                     .to_lowercase()
             ),
             code: 126,

@@ -41,25 +41,28 @@ pub fn shm(mounts: &mut Vec<Value>, o: &RunOptions, joined: &Joined) {
         return;
     };
     let bind = |src: &Path| json!({"destination": "/dev/shm", "type": "bind", "source": src, "options": ["rbind", "rprivate"]});
-    match (&o.ipc_mode, &joined.ipc) {
-        (IpcMode::None, _) => {
+    let shared = match (&o.ipc_mode, &joined.ipc, &joined.own_shm) {
+        (IpcMode::None, ..) => {
             mounts.remove(i);
+            return;
         }
-        (IpcMode::Host, _) => mounts[i] = bind(Path::new("/dev/shm")),
-        (IpcMode::Container(_), Some((_, shm))) => mounts[i] = bind(shm),
-        (IpcMode::Shareable, _) if joined.own_shm.is_some() => {
-            mounts[i] = bind(joined.own_shm.as_deref().unwrap_or(Path::new("")))
-        }
-        _ => {
-            if let Some(size) = o.shm_size {
-                let opts = mounts[i]["options"].as_array_mut();
-                for opt in opts.into_iter().flatten() {
-                    if opt.as_str().is_some_and(|s| s.starts_with("size=")) {
-                        *opt = json!(format!("size={size}"));
-                    }
+        (IpcMode::Host, ..) => Some(Path::new("/dev/shm")),
+        (IpcMode::Container(_), Some((_, shm)), _) => Some(shm.as_path()),
+        // Sized when it was mounted on the host.
+        (IpcMode::Shareable, _, Some(own)) => Some(own.as_path()),
+        _ => None,
+    };
+    match (shared, o.shm_size) {
+        (Some(src), _) => mounts[i] = bind(src),
+        (None, Some(size)) => {
+            let opts = mounts[i]["options"].as_array_mut();
+            for opt in opts.into_iter().flatten() {
+                if opt.as_str().is_some_and(|s| s.starts_with("size=")) {
+                    *opt = json!(format!("size={size}"));
                 }
             }
         }
+        (None, None) => {}
     }
 }
 

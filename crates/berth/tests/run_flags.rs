@@ -567,3 +567,69 @@ fn health_flags_show_in_inspect() {
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("--health-interval cannot be negative"));
 }
+
+#[test]
+fn ipc_container_needs_a_shareable_donor_and_rm_takes_its_shm_away() {
+    let root = Root::new();
+    let private = root
+        .ok(&["run", "-d", "--network", "none", IMAGE, "sleep", "1000"])
+        .trim()
+        .to_string();
+    let target = format!("container:{private}");
+    let o = root.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--ipc",
+        &target,
+        IMAGE,
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("non-shareable IPC"), "{}", stderr(&o));
+    let out = run_none(
+        &root,
+        &[
+            "--ipc",
+            "none",
+            IMAGE,
+            "sh",
+            "-c",
+            "test -d /dev/shm || echo none",
+        ],
+    );
+    assert_eq!(out, "none\n");
+    let shareable = root
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--ipc",
+            "shareable",
+            "--shm-size",
+            "8m",
+            IMAGE,
+            "sleep",
+            "1000",
+        ])
+        .trim()
+        .to_string();
+    let out = run_none(
+        &root,
+        &[
+            "--ipc",
+            &format!("container:{shareable}"),
+            IMAGE,
+            "df",
+            "-k",
+            "/dev/shm",
+        ],
+    );
+    assert!(out.contains(" 8192 "), "the donor's 8 MiB /dev/shm: {out}");
+    root.ok(&["rm", "-f", &shareable, &private]);
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&shareable), "its shm is still mounted");
+    assert_nothing_left(&root, &shareable);
+}

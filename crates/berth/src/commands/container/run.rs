@@ -36,7 +36,7 @@ fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> 
         .as_deref()
         .map(super::cidfile::CidFile::create)
         .transpose()?;
-    let img = resolve_image(env, a.image(), opts.pull)?;
+    let img = resolve_image(env, a.image(), opts.pull, opts.platform.as_deref())?;
     if let Some(p) = &opts.platform {
         let blob = env.store()?.read(&img.image.id)?;
         berth_engine::options::host_config::check_platform(p, a.image(), &blob)?;

@@ -614,6 +614,65 @@ mod tests {
     }
 
     #[test]
+    fn host_facing_flags_reach_the_options() {
+        use berth_engine::options::{IpcMode, NamespaceMode};
+        let o = opts(&[
+            "--add-host",
+            "db:10.0.0.2",
+            "--dns",
+            "1.1.1.1",
+            "--dns-search",
+            "example.com",
+            "--dns-option",
+            "ndots:2",
+            "--sysctl",
+            "net.core.somaxconn=1024",
+            "--shm-size",
+            "128m",
+            "--pid",
+            "host",
+            "--ipc",
+            "container:web",
+            "--uts",
+            "host",
+            "--group-add",
+            "audio",
+            "--volumes-from",
+            "data:ro",
+            "--platform",
+            "linux/amd64",
+            "--oom-score-adj",
+            "-5",
+            "--oom-kill-disable",
+            "--security-opt",
+            "label=disable",
+            "--health-cmd",
+            "true",
+            "--health-retries",
+            "2",
+            "img",
+        ])
+        .unwrap();
+        assert_eq!(o.extra_hosts, vec!["db:10.0.0.2"]);
+        assert_eq!(o.dns[0].to_string(), "1.1.1.1");
+        assert_eq!((o.dns_search.len(), o.dns_options.len()), (1, 1));
+        assert_eq!(o.sysctls["net.core.somaxconn"], "1024");
+        assert_eq!(o.shm_size, Some(128 << 20));
+        assert_eq!(o.pid_mode, NamespaceMode::Host);
+        assert_eq!(o.ipc_mode, IpcMode::Container("web".into()));
+        assert_eq!(o.uts_mode, NamespaceMode::Host);
+        assert_eq!(o.group_add, vec!["audio"]);
+        assert_eq!(o.volumes_from, vec!["data:ro"]);
+        assert_eq!(o.platform.as_deref(), Some("linux/amd64"));
+        assert_eq!((o.oom_score_adj, o.oom_kill_disable), (Some(-5), true));
+        assert_eq!(o.security_labels, vec!["label=disable"]);
+        let h = o.healthcheck.unwrap();
+        assert_eq!((h.test.len(), h.retries), (2, 2));
+        let e = opts(&["--uts", "host", "-h", "box", "img"]).unwrap_err();
+        assert!(e.to_string().contains("hostname and the UTS mode"), "{e}");
+    }
+
+    #[test]
     fn env_file_before_e_and_label_file_before_label() {
         let d = tempfile::tempdir().unwrap();
         let ef = d.path().join("env");

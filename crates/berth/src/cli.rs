@@ -219,6 +219,7 @@ pub struct AttachArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(override_usage = "berth exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
 pub struct ExecArgs {
     /// Detached mode: run the command in the background
     #[arg(short, long)]
@@ -247,17 +248,33 @@ pub struct ExecArgs {
     /// Override the key sequence for detaching (with -t)
     #[arg(long)]
     pub detach_keys: Option<String>,
-    pub container: String,
-    /// The command and its arguments
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    pub cmd: Vec<String>,
+    // One list, as docker parses it: the first word that is not an option ends exec's own
+    // options, so the command's options (`ls -d`) are never taken for exec's.
+    /// The container, then the command and its arguments
+    #[arg(
+        value_name = "CONTAINER COMMAND [ARG...]",
+        required = true,
+        num_args = 2..,
+        trailing_var_arg = true
+    )]
+    pub container_and_cmd: Vec<String>,
+}
+
+impl ExecArgs {
+    pub fn container(&self) -> &str {
+        &self.container_and_cmd[0]
+    }
+
+    pub fn cmd(&self) -> &[String] {
+        &self.container_and_cmd[1..]
+    }
 }
 
 /// `[--root DIR] run|create|exec ...` parsed with only that command's arguments built:
 /// clap builds every command's arguments before it parses, which cost ~0.5 ms of a ~10 ms
 /// `run` (measured). Help, errors and every other shape are left to the full parser (None),
 /// so what the user sees stays the same.
-fn parse_start_path(args: Vec<std::ffi::OsString>) -> Option<Cli> {
+fn parse_start_path(args: &[std::ffi::OsString]) -> Option<Cli> {
     use clap::{Command, FromArgMatches};
     let mut root = None;
     let mut i = 1;
@@ -293,16 +310,34 @@ fn parse_start_path(args: Vec<std::ffi::OsString>) -> Option<Cli> {
 }
 
 #[derive(Args, Debug)]
+#[command(override_usage = "berth run|create [OPTIONS] IMAGE [COMMAND] [ARG...]")]
 pub struct RunArgs {
     #[command(flatten)]
     pub flags: crate::commands::run_flags::RunFlags,
     /// Override the key sequence for detaching a container (with -t)
     #[arg(long)]
     pub detach_keys: Option<String>,
-    pub image: String,
-    /// The command and its arguments (replace the image's CMD)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub cmd: Vec<String>,
+    // One list, as docker parses it: the first word that is not an option ends run's own
+    // options, so everything after the image (`-c`, `-d`, `--help`, `--`) is the
+    // container's.
+    /// The image, then the command and its arguments (they replace the image's CMD)
+    #[arg(
+        value_name = "IMAGE [COMMAND] [ARG...]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
+    )]
+    pub image_and_cmd: Vec<String>,
+}
+
+impl RunArgs {
+    pub fn image(&self) -> &str {
+        &self.image_and_cmd[0]
+    }
+
+    pub fn cmd(&self) -> &[String] {
+        &self.image_and_cmd[1..]
+    }
 }
 
 #[derive(Args, Debug)]
@@ -589,61 +624,135 @@ pub struct LogoutArgs {
     pub server: Option<String>,
 }
 
-/// Parse the command line. Help and version requests are `Ok(None)` once printed; usage
-/// errors become one line for `main` to print as `Error: ...`, like the other errors.
-pub fn parse() -> Result<Option<Cli>, String> {
+/// A command line that cannot be used: the line(s) `main` prints after `Error: ` and the
+/// status, docker's: 125 for a bad flag or flag value, 1 for missing arguments or an unknown
+/// command.
+#[derive(Debug)]
+pub struct UsageError {
+    pub msg: String,
+    pub code: i32,
+}
+
+/// Parse the command line. Help and version requests are `Ok(None)` once printed.
+pub fn parse() -> Result<Option<Cli>, UsageError> {
     use clap::error::ErrorKind;
-    if let Some(cli) = parse_start_path(std::env::args_os().collect()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(cli) = parse_start_path(&args) {
         return Ok(Some(cli));
     }
-    match Cli::try_parse() {
+    match Cli::try_parse_from(&args) {
         Ok(cli) => Ok(Some(cli)),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 print!("{}", e.render());
                 Ok(None)
             }
-            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                eprint!("{}", e.render());
-                Err("a subcommand is needed".into())
-            }
-            ErrorKind::InvalidSubcommand => {
-                let what = e
-                    .get(clap::error::ContextKind::InvalidSubcommand)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default();
-                Err(format!(
-                    "unknown command: berth {what}\nSee 'berth --help'."
-                ))
-            }
-            _ => {
-                // clap's message up to its usage block, on one line.
-                let text = e.render().to_string();
-                let what: Vec<&str> = text
-                    .lines()
-                    .map(str::trim)
-                    .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
-                    .collect();
-                let what = what.join(" ");
-                Err(format!(
-                    "{}\nSee 'berth --help'.",
-                    what.trim_start_matches("error: ")
-                ))
-            }
+            _ => Err(usage_error(&e, &args)),
         },
     }
 }
 
+/// The command the arguments name (`berth run`, `berth container rm`): the first word
+/// after the global options, and the next one for a command group.
+fn command_of(args: &[std::ffi::OsString]) -> String {
+    let mut words = vec!["berth".to_string()];
+    let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        if a == "--root" {
+            it.next();
+            continue;
+        }
+        if a.starts_with('-') {
+            if words.len() > 1 {
+                break;
+            }
+            continue;
+        }
+        words.push(a.to_string());
+        let group = ["container", "image", "network", "volume", "system"];
+        if words.len() > 2 || !group.contains(&a) {
+            break;
+        }
+    }
+    words.join(" ")
+}
+
+fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> UsageError {
+    use clap::error::{ContextKind, ErrorKind};
+    let cmd = command_of(args);
+    let see = format!("See '{cmd} --help'.");
+    let context = |k: ContextKind| e.get(k).map(|v| v.to_string()).unwrap_or_default();
+    match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprint!("{}", e.render());
+            UsageError {
+                msg: "a subcommand is needed".into(),
+                code: 1,
+            }
+        }
+        ErrorKind::InvalidSubcommand => UsageError {
+            msg: format!(
+                "unknown command: berth {}\nSee 'berth --help'.",
+                context(ContextKind::InvalidSubcommand)
+            ),
+            code: 1,
+        },
+        ErrorKind::MissingRequiredArgument | ErrorKind::TooFewValues => UsageError {
+            msg: format!("'{cmd}' requires more arguments.\n{see}"),
+            code: 1,
+        },
+        ErrorKind::UnknownArgument => {
+            let arg = context(ContextKind::InvalidArg);
+            let what = match arg.strip_prefix('-') {
+                Some(short) if !short.starts_with('-') => {
+                    format!("unknown shorthand flag: '{short}' in {arg}")
+                }
+                _ => format!("unknown flag: {}", arg.split('=').next().unwrap_or(&arg)),
+            };
+            UsageError {
+                msg: format!("{what}\n{see}"),
+                code: 125,
+            }
+        }
+        _ => {
+            // clap's message up to its usage block, on one line.
+            let text = e.render().to_string();
+            let what: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                .collect();
+            let what = what.join(" ");
+            UsageError {
+                msg: format!("{}\n{see}", what.trim_start_matches("error: ")),
+                code: 125,
+            }
+        }
+    }
+}
+
 #[derive(Args, Debug)]
+#[command(override_usage = "berth top CONTAINER [ps OPTIONS]")]
 pub struct TopArgs {
-    pub container: String,
-    /// Options for ps (default -ef)
+    // The first word that is not an option ends top's own, as docker parses it.
+    /// The container, then options for ps (default -ef)
     #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "ps OPTIONS"
+        value_name = "CONTAINER [ps OPTIONS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
     )]
-    pub ps_args: Vec<String>,
+    pub container_and_ps_args: Vec<String>,
+}
+
+impl TopArgs {
+    pub fn container(&self) -> &str {
+        &self.container_and_ps_args[0]
+    }
+
+    pub fn ps_args(&self) -> &[String] {
+        &self.container_and_ps_args[1..]
+    }
 }
 
 #[derive(Args, Debug)]
@@ -757,9 +866,13 @@ mod tests {
             &["create", "-v", "/a:/b:ro", "--memory", "12m", "bb"],
             &["exec", "-it", "-u", "0:0", "c1", "sh"],
             &["exec", "c1", "ls", "-l"],
+            &["run", "--entrypoint", "sh", "bb", "-c", "echo hi"],
+            &["run", "bb", "-d", "/etc", "-l", "x", "--help", "--"],
+            &["run", "--", "bb", "x"],
+            &["exec", "c1", "-it", "sh"],
         ];
         for a in agree {
-            let fast = parse_start_path(argv(a)).unwrap_or_else(|| panic!("{a:?}: not taken"));
+            let fast = parse_start_path(&argv(a)).unwrap_or_else(|| panic!("{a:?}: not taken"));
             let full = Cli::try_parse_from(argv(a)).unwrap();
             assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{a:?}");
         }
@@ -773,7 +886,52 @@ mod tests {
             &["--root"],
         ];
         for a in left {
-            assert!(parse_start_path(argv(a)).is_none(), "{a:?}");
+            assert!(parse_start_path(&argv(a)).is_none(), "{a:?}");
         }
+    }
+
+    fn run_args(a: &[&str]) -> RunArgs {
+        match Cli::try_parse_from(argv(a)).unwrap().cmd {
+            Some(Cmd::Run(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// docker's parse: berth's options end at the image; what follows is the container's.
+    #[test]
+    fn words_after_the_image_are_the_containers() {
+        let r = run_args(&["run", "--entrypoint", "sh", "bb", "-c", "echo hi"]);
+        assert_eq!(
+            (r.image(), r.cmd()),
+            ("bb", &["-c".to_string(), "echo hi".into()][..])
+        );
+        assert_eq!(r.flags.cpu_shares, None);
+        let r = run_args(&["run", "bb", "-d", "/etc", "-l", "k=v", "--help", "--", "-x"]);
+        assert!(!r.flags.detach && r.flags.label.is_empty());
+        assert_eq!(r.cmd(), ["-d", "/etc", "-l", "k=v", "--help", "--", "-x"]);
+        let r = run_args(&["run", "-d", "--", "bb", "x"]);
+        assert!(r.flags.detach);
+        assert_eq!((r.image(), r.cmd()), ("bb", &["x".to_string()][..]));
+    }
+
+    #[test]
+    fn usage_errors_have_dockers_codes_and_words() {
+        let e = |a: &[&str]| usage_error(&Cli::try_parse_from(argv(a)).unwrap_err(), &argv(a));
+        let u = e(&["run", "--no-such", "bb"]);
+        assert_eq!(u.code, 125);
+        assert_eq!(u.msg, "unknown flag: --no-such\nSee 'berth run --help'.");
+        let u = e(&["container", "rm", "-x", "c"]);
+        assert_eq!(u.code, 125);
+        assert!(
+            u.msg
+                .starts_with("unknown shorthand flag: 'x' in -x\nSee 'berth container rm --help'."),
+            "{}",
+            u.msg
+        );
+        assert_eq!(e(&["run", "--rm=maybe", "bb"]).code, 125);
+        assert_eq!(e(&["run"]).code, 1);
+        assert_eq!(e(&["exec", "c1"]).code, 1);
+        assert_eq!(e(&["rm"]).code, 1);
+        assert_eq!(e(&["no-such-command"]).code, 1);
     }
 }

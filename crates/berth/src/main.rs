@@ -1,8 +1,9 @@
 //! `berth`: Berth's Docker-like command line. Each command is a thin layer over the
 //! libraries (`berth-image` today; the engine, containers and networks come with issues 4-5).
-//! Errors are one line on stderr; the exit code is docker's: 1 for image commands, 125 for
-//! Berth's own failures in container commands, 126/127 when the container's command cannot be
-//! run, else the container's status.
+//! Errors are one line on stderr; the exit code is docker's: 125 for a bad flag and for
+//! `run`/`create`'s own failures, 1 for the other commands' failures and for missing
+//! arguments, 126/127 when the container's command cannot be run, else the container's
+//! status.
 
 mod cli;
 mod commands;
@@ -23,8 +24,8 @@ fn main() {
             e.code
         }),
         Err(e) => {
-            eprintln!("Error: {e}");
-            1
+            eprintln!("Error: {}", e.msg);
+            e.code
         }
     };
     std::process::exit(code);

@@ -71,7 +71,7 @@ fn attach_to_a_stopped_container_is_refused() {
     let id = root.ok(&["run", "-d", IMAGE, "true"]).trim().to_string();
     root.ok(&["wait", &id]);
     let o = attach_cmd(&root, &[&id]).output().unwrap();
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("You cannot attach to a stopped container, start it first"),
         "{}",

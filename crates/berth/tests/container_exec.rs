@@ -47,7 +47,7 @@ fn exec_has_the_containers_env_and_the_overrides() {
     let out = root.ok(&["exec", "-u", "65534:0", &id, "sh", "-c", "id -u; id -g"]);
     assert_eq!(out, "65534\n0\n");
     let bad = root.berth(&["exec", "-u", "nosuchuser", &id, "true"]);
-    assert_eq!(code(&bad), Some(125));
+    assert_eq!(code(&bad), Some(126));
     assert!(
         stderr(&bad).contains("unable to find user nosuchuser"),
         "{}",
@@ -153,14 +153,14 @@ fn exec_in_a_container_that_is_not_running_is_refused() {
         .trim()
         .to_string();
     let out = root.berth(&["exec", &id, "true"]);
-    assert_eq!(code(&out), Some(125));
+    assert_eq!(code(&out), Some(1));
     assert!(
         stderr(&out).contains(&format!("container {id} is not running")),
         "{}",
         stderr(&out)
     );
     let out = root.berth(&["exec", "nosuchcontainer", "true"]);
-    assert_eq!(code(&out), Some(125));
+    assert_eq!(code(&out), Some(1));
 }
 
 #[test]

@@ -114,7 +114,7 @@ fn cmd_for(root: &Root, fork: bool) -> std::process::Command {
 }
 
 #[test]
-fn a_missing_command_is_127_and_berths_own_errors_are_125() {
+fn a_missing_command_is_127_run_errors_are_125_and_other_commands_1() {
     let root = Root::new();
     let o = root.berth(&["run", IMAGE, "no-such-command"]);
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
@@ -133,9 +133,9 @@ fn a_missing_command_is_127_and_berths_own_errors_are_125() {
         stderr(&o)
     );
     let o = root.berth(&["stop", "nothing-here"]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o), "Error: No such container: nothing-here\n");
-    // Image commands keep docker's 1.
+    // Image commands fail with 1 too.
     assert_eq!(root.berth(&["rmi", "no-such-image"]).status.code(), Some(1));
 }
 
@@ -173,7 +173,7 @@ fn names_conflict_and_ids_resolve_by_unique_prefix() {
         }
     };
     let o = root.berth(&["rm", &shared]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains(&format!(
             "multiple containers found with provided prefix: {shared}"
@@ -191,7 +191,7 @@ fn names_conflict_and_ids_resolve_by_unique_prefix() {
         "{names}"
     );
     root.ok(&["rename", "one", "two"]);
-    assert!(root.berth(&["inspect", "one"]).status.code() == Some(125));
+    assert!(root.berth(&["inspect", "one"]).status.code() == Some(1));
     root.ok(&["rm", "two"]);
     assert_nothing_left(&root, &a);
 }
@@ -246,7 +246,7 @@ fn start_restart_kill_pause_and_wait() {
     let w = waiter.join().unwrap();
     assert_eq!(ok(&w).trim(), "137");
     let o = root.berth(&["kill", "cc"]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("is not running"), "{}", stderr(&o));
     let filtered = root.ok(&["ps", "-a", "--filter", "exited=137", "--format", "{{.ID}}"]);
     assert_eq!(filtered.trim(), &id[..12]);
@@ -262,7 +262,7 @@ fn rm_refuses_a_running_container_unless_forced() {
         .trim()
         .to_string();
     let o = root.berth(&["rm", &id[..12]]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("Stop the container before attempting removal or force remove"),
         "{}",
@@ -429,7 +429,7 @@ fn ps_filters_limits_and_formats() {
     assert_eq!(first["Status"], "Created");
     assert_eq!(first["Command"], "\"true\"");
     let o = root.berth(&["ps", "--filter", "color=red"]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("invalid filter 'color'"),
         "{}",
@@ -463,7 +463,7 @@ fn inspect_gives_dockers_shape_and_falls_back_to_images() {
     assert!(c["Image"].as_str().unwrap().starts_with("sha256:"));
     assert_eq!(v[1]["Id"], c["Image"], "the image after the container");
     let o = root.berth(&["inspect", "nothing-by-that-name"]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("No such object: nothing-by-that-name"));
 }
 

@@ -36,7 +36,7 @@ fn logs_keep_stdout_and_stderr_apart_and_accept_names_and_prefixes() {
         assert_eq!(stderr(&o), "err1\n");
     }
     let o = root.berth(&["logs", "no-such-thing"]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("No such container: no-such-thing"),
         "{}",
@@ -72,7 +72,7 @@ fn tail_timestamps_since_and_until() {
     assert_eq!(root.ok(&["logs", "--since", time, &id]), "line5\n");
     assert_eq!(root.ok(&["logs", "--until", time, &id]).lines().count(), 5);
     let o = root.berth(&["logs", "--since", "yesterday", &id]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--since"), "{}", stderr(&o));
 }
 
@@ -157,7 +157,7 @@ fn logs_of_a_container_without_a_log_is_an_error() {
     let id = run_d(&root, &["--log-driver", "none", IMAGE, "echo", "x"]);
     wait_exit(&root, &id);
     let o = root.berth(&["logs", &id]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("does not support reading"),
         "{}",

@@ -48,10 +48,10 @@ fn top_shows_the_containers_processes_with_ps_options() {
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].split_whitespace().eq(["PID", "COMMAND"]), "{out}");
     assert_eq!(lines.len(), 4);
-    // Not running: docker's error and 125.
+    // Not running: docker's error and 1.
     root.ok(&["stop", "-t", "0", "tp"]);
     let o = root.berth(&["top", "tp"]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("is not running"), "{}", stderr(&o));
     let o = root.berth(&["top", "nosuch"]);
     assert!(stderr(&o).contains("No such container: nosuch"));
@@ -153,7 +153,7 @@ fn stats_no_stream_prints_dockers_table_from_the_cgroup() {
     ]);
     assert_eq!(out, "hostnet 0B / 0B\n");
     let o = root.berth(&["stats", "--no-stream", "nosuch"]);
-    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("No such container: nosuch"));
 }
 

@@ -4,6 +4,8 @@
 //! `src:dst:ro` or `on-failure:3` are turned into these types by [`parse`]'s functions, which
 //! report bad values as [`crate::Error::InvalidValue`] (exit 125).
 
+pub mod health;
+pub mod host_config;
 pub mod mounts;
 pub mod parse;
 
@@ -118,6 +120,107 @@ pub struct RunOptions {
     pub log: LogConfig,
     /// `--pull`
     pub pull: PullPolicy,
+
+    // --- Name resolution, kernel parameters, namespaces, groups ---
+    /// `--add-host NAME:IP` as `NAME:IP` (IP may be `host-gateway`: the gateway of the
+    /// container's network), Docker's ExtraHosts.
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
+    /// `--dns`: the nameservers of its resolv.conf instead of the host's.
+    #[serde(default)]
+    pub dns: Vec<std::net::IpAddr>,
+    /// `--dns-search` (`.` alone: no search domains).
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    /// `--dns-option`
+    #[serde(default)]
+    pub dns_options: Vec<String>,
+    /// `--sysctl KEY=VALUE`, checked against Docker's list of namespaced sysctls.
+    #[serde(default)]
+    pub sysctls: BTreeMap<String, String>,
+    /// `--shm-size`, bytes (None: 64 MiB).
+    #[serde(default)]
+    pub shm_size: Option<i64>,
+    /// `--pid`
+    #[serde(default)]
+    pub pid_mode: NamespaceMode,
+    /// `--ipc`
+    #[serde(default)]
+    pub ipc_mode: IpcMode,
+    /// `--uts` (`host` or private)
+    #[serde(default)]
+    pub uts_mode: NamespaceMode,
+    /// `--group-add`: groups (names resolved in the image's /etc/group, or numbers) the
+    /// process also belongs to.
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    /// `--volumes-from CONTAINER[:ro|:rw]`
+    #[serde(default)]
+    pub volumes_from: Vec<String>,
+    /// `--platform os/arch[/variant]`: the image must be of it.
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// `--oom-score-adj` (-1000..1000)
+    #[serde(default)]
+    pub oom_score_adj: Option<i32>,
+    /// `--oom-kill-disable`
+    #[serde(default)]
+    pub oom_kill_disable: bool,
+    /// `--security-opt apparmor=...` / `label=...` as given (kept for inspect's
+    /// SecurityOpt; only values that need no LSM are accepted on a host without one).
+    #[serde(default)]
+    pub security_labels: Vec<String>,
+    /// `--health-*` / `--no-healthcheck`: Docker's Config.Healthcheck (None: the image's).
+    #[serde(default)]
+    pub healthcheck: Option<Healthcheck>,
+}
+
+/// `--pid`, `--uts` (and the shareable-less part of `--ipc`): a namespace of its own, the
+/// host's, or another (running) container's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NamespaceMode {
+    #[default]
+    Private,
+    Host,
+    /// `container:NAME|ID`
+    Container(String),
+}
+
+/// `--ipc`: Docker's modes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IpcMode {
+    /// An IPC namespace and /dev/shm of its own (Docker's default `private`).
+    #[default]
+    Private,
+    /// Its own, which other containers may join (`container:` works with any mode here).
+    Shareable,
+    /// Its own, without a /dev/shm.
+    None,
+    Host,
+    /// `container:NAME|ID`: that container's IPC namespace and /dev/shm.
+    Container(String),
+}
+
+/// Docker's `Config.Healthcheck`: durations in nanoseconds, 0 = inherit or default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Healthcheck {
+    /// `["CMD-SHELL", cmd]`, `["CMD", args...]`, or `["NONE"]` (`--no-healthcheck`); empty
+    /// when only timings are overridden (the image's test is kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interval: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeout: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_period: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +242,9 @@ pub struct Mount {
     /// Absolute path inside the container.
     pub target: String,
     pub read_only: bool,
+    /// `-v /missing:/ctr` makes the host directory, as docker does; `--mount` does not.
+    #[serde(default)]
+    pub create_source: bool,
     /// Extra mount options: tmpfs `size=64m`/`mode=1777`, bind propagation, `z`/`Z` (ignored:
     /// no SELinux here, accepted as docker does).
     pub options: Vec<String>,

@@ -59,11 +59,30 @@ fn binds_volumes_and_tmpfs() {
 }
 
 #[test]
-fn a_bind_source_that_does_not_exist_is_a_clear_error() {
-    let o = opts(&["/berth/no/such/dir:/data"], &[], &[]);
+fn a_mount_bind_source_that_does_not_exist_is_a_clear_error_and_v_makes_it() {
+    let host = tempfile::tempdir().unwrap();
+    let missing = host.path().join("no/such/dir");
+    let o = opts(
+        &[],
+        &[&format!(
+            "type=bind,source={},target=/data",
+            missing.display()
+        )],
+        &[],
+    );
     assert_eq!(
         try_build(&o).unwrap_err().to_string(),
-        "invalid mount config for type \"bind\": bind source path does not exist: /berth/no/such/dir"
+        format!(
+            "invalid mount config for type \"bind\": bind source path does not exist: {}",
+            missing.display()
+        )
+    );
+    assert!(!missing.exists());
+    let o = opts(&[&format!("{}:/data", missing.display())], &[], &[]);
+    try_build(&o).unwrap();
+    assert!(
+        missing.is_dir(),
+        "-v makes a missing host directory, as docker does"
     );
 }
 

@@ -69,6 +69,7 @@ fn run(mut o: RunOptions, script: &str, setup: impl FnOnce(&Path)) -> Ran {
         source: Some(out.to_string_lossy().into()),
         target: "/out".into(),
         read_only: false,
+        create_source: false,
         options: vec![],
     });
     o.cmd = vec![
@@ -91,6 +92,7 @@ fn run(mut o: RunOptions, script: &str, setup: impl FnOnce(&Path)) -> Ran {
         init_binary: None,
         netns: None,
         etc_files: None,
+        joined: &Default::default(),
     })
     .unwrap();
     std::fs::write(

@@ -27,8 +27,8 @@ pub(crate) fn s<E: std::fmt::Display>(e: E) -> String {
 }
 use container::Failure;
 
-/// Run a command. Container commands fail with Docker's exit codes (125/126/127 or the
-/// container's status); image commands with 1, as docker's do.
+/// Run a command. Commands fail with Docker's exit codes: 125 for `run`/`create`'s own
+/// failures, 126/127 for a command that cannot be run, else 1.
 pub fn run(cli: Cli) -> Result<i32, Failure> {
     let env = Env::new(cli.root);
     let Some(cmd) = cli.cmd else {
@@ -39,6 +39,24 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         println!("{}", crate::cli::Cli::command().render_help());
         return Ok(0);
     };
+    // Docker's CLI exits 125 for the daemon's failures only in `run` and `create`; the
+    // other commands exit 1 on any failure (`rm`, `stop`, `inspect`, `logs` of a missing
+    // container, `rm` of a running one), keeping 126/127 and a container's status.
+    let keeps_125 = matches!(
+        cmd,
+        Cmd::Run(_)
+            | Cmd::Create(_)
+            | Cmd::Container(ContainerCmd::Run(_) | ContainerCmd::Create(_))
+    );
+    container_command(env, cmd).map_err(|mut f| {
+        if f.code == 125 && !keeps_125 {
+            f.code = 1;
+        }
+        f
+    })
+}
+
+fn container_command(env: Env, cmd: Cmd) -> Result<i32, Failure> {
     use container::{inspect, lifecycle, ps, run as runc};
     match cmd {
         Cmd::Run(a) | Cmd::Container(ContainerCmd::Run(a)) => runc::run(&env, &a),

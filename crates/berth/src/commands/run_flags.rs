@@ -6,6 +6,7 @@
 //! clap's automatic help flag; [`RunFlags`] brings its own `--help`.
 
 use berth_engine::options::parse::{self, SecurityOpt};
+use berth_engine::options::{health, host_config};
 use berth_engine::options::{LogConfig, RunOptions};
 use berth_engine::Error;
 use clap::{ArgAction, Args};
@@ -153,6 +154,69 @@ pub struct RunFlags {
     /// Pull image before running ("always", "missing", "never")
     #[arg(long, default_value = "missing")]
     pub pull: String,
+    /// Add a custom host-to-IP mapping (host:ip; ip may be host-gateway)
+    #[arg(long = "add-host", value_name = "HOST:IP")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options
+    #[arg(long = "dns-option", alias = "dns-opt")]
+    pub dns_option: Vec<String>,
+    /// Sysctl options (namespaced ones only: net.*, kernel.msg*/sem/shm*, fs.mqueue.*)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub sysctl: Vec<String>,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size", value_name = "BYTES", allow_hyphen_values = true)]
+    pub shm_size: Option<String>,
+    /// PID namespace to use (host, container:NAME)
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// IPC mode to use (private, shareable, none, host, container:NAME)
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// UTS namespace to use (host)
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Add additional groups to join
+    #[arg(long = "group-add")]
+    pub group_add: Vec<String>,
+    /// Write the container ID to the file
+    #[arg(long)]
+    pub cidfile: Option<PathBuf>,
+    /// Mount volumes from the specified container(s) (CONTAINER[:ro|:rw])
+    #[arg(long = "volumes-from")]
+    pub volumes_from: Vec<String>,
+    /// Set platform if server is multi-platform capable (os/arch[/variant])
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Tune host's OOM preferences (-1000 to 1000)
+    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
+    pub oom_score_adj: Option<i64>,
+    /// Disable OOM Killer
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+    /// Command to run to check health
+    #[arg(long = "health-cmd")]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h)
+    #[arg(long = "health-interval", allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h)
+    #[arg(long = "health-timeout", allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long = "health-retries", allow_hyphen_values = true)]
+    pub health_retries: Option<i64>,
+    /// Start period for the container to initialize before counting retries (ms|s|m|h)
+    #[arg(long = "health-start-period", allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
 }
 
 impl RunFlags {
@@ -251,6 +315,10 @@ impl RunFlags {
             o.cap_drop.push(parse::capability("--cap-drop", c)?);
         }
         for s in &self.security_opt {
+            if let Some(label) = host_config::security_label(s)? {
+                o.security_labels.push(label);
+                continue;
+            }
             match parse::security_opt(s)? {
                 SecurityOpt::Seccomp(p) => o.seccomp = p,
                 SecurityOpt::NoNewPrivileges(b) => o.no_new_privileges = b,
@@ -294,8 +362,61 @@ impl RunFlags {
             parse::log_opt(&mut o.log, l)?;
         }
         o.pull = parse::pull(&self.pull)?;
+        self.host_options(&mut o)?;
         berth_engine::spec::resources::validate(&o)?;
         Ok(o)
+    }
+}
+
+impl RunFlags {
+    /// Name resolution, kernel parameters, namespaces, groups, health.
+    fn host_options(&self, o: &mut RunOptions) -> Result<(), Error> {
+        for h in &self.add_host {
+            o.extra_hosts.push(host_config::add_host(h)?);
+        }
+        for d in &self.dns {
+            o.dns.push(host_config::dns(d)?);
+        }
+        for d in &self.dns_search {
+            o.dns_search.push(host_config::dns_search(d)?);
+        }
+        o.dns_options = self.dns_option.clone();
+        for s in &self.sysctl {
+            let (k, v) = host_config::sysctl(s)?;
+            o.sysctls.insert(k, v);
+        }
+        o.shm_size = self
+            .shm_size
+            .as_deref()
+            .map(host_config::shm_size)
+            .transpose()?
+            .filter(|n| *n > 0);
+        if let Some(p) = &self.pid {
+            o.pid_mode = host_config::namespace_mode("--pid", p, true)?;
+        }
+        if let Some(i) = &self.ipc {
+            o.ipc_mode = host_config::ipc_mode(i)?;
+        }
+        if let Some(u) = &self.uts {
+            o.uts_mode = host_config::namespace_mode("--uts", u, false)?;
+        }
+        o.group_add = self.group_add.clone();
+        o.volumes_from = self.volumes_from.clone();
+        o.platform = self.platform.clone().filter(|p| !p.is_empty());
+        o.oom_score_adj = self
+            .oom_score_adj
+            .map(host_config::oom_score_adj)
+            .transpose()?;
+        o.oom_kill_disable = self.oom_kill_disable;
+        o.healthcheck = health::healthcheck(&health::HealthFlags {
+            cmd: self.health_cmd.as_deref(),
+            interval: self.health_interval.as_deref(),
+            timeout: self.health_timeout.as_deref(),
+            start_period: self.health_start_period.as_deref(),
+            retries: self.health_retries,
+            none: self.no_healthcheck,
+        })?;
+        host_config::check(o)
     }
 }
 
@@ -490,6 +611,65 @@ mod tests {
             assert!(e.to_string().contains(want), "{args:?}: {e}");
             assert_eq!(e.exit_code(), 125);
         }
+    }
+
+    #[test]
+    fn host_facing_flags_reach_the_options() {
+        use berth_engine::options::{IpcMode, NamespaceMode};
+        let o = opts(&[
+            "--add-host",
+            "db:10.0.0.2",
+            "--dns",
+            "1.1.1.1",
+            "--dns-search",
+            "example.com",
+            "--dns-option",
+            "ndots:2",
+            "--sysctl",
+            "net.core.somaxconn=1024",
+            "--shm-size",
+            "128m",
+            "--pid",
+            "host",
+            "--ipc",
+            "container:web",
+            "--uts",
+            "host",
+            "--group-add",
+            "audio",
+            "--volumes-from",
+            "data:ro",
+            "--platform",
+            "linux/amd64",
+            "--oom-score-adj",
+            "-5",
+            "--oom-kill-disable",
+            "--security-opt",
+            "label=disable",
+            "--health-cmd",
+            "true",
+            "--health-retries",
+            "2",
+            "img",
+        ])
+        .unwrap();
+        assert_eq!(o.extra_hosts, vec!["db:10.0.0.2"]);
+        assert_eq!(o.dns[0].to_string(), "1.1.1.1");
+        assert_eq!((o.dns_search.len(), o.dns_options.len()), (1, 1));
+        assert_eq!(o.sysctls["net.core.somaxconn"], "1024");
+        assert_eq!(o.shm_size, Some(128 << 20));
+        assert_eq!(o.pid_mode, NamespaceMode::Host);
+        assert_eq!(o.ipc_mode, IpcMode::Container("web".into()));
+        assert_eq!(o.uts_mode, NamespaceMode::Host);
+        assert_eq!(o.group_add, vec!["audio"]);
+        assert_eq!(o.volumes_from, vec!["data:ro"]);
+        assert_eq!(o.platform.as_deref(), Some("linux/amd64"));
+        assert_eq!((o.oom_score_adj, o.oom_kill_disable), (Some(-5), true));
+        assert_eq!(o.security_labels, vec!["label=disable"]);
+        let h = o.healthcheck.unwrap();
+        assert_eq!((h.test.len(), h.retries), (2, 2));
+        let e = opts(&["--uts", "host", "-h", "box", "img"]).unwrap_err();
+        assert!(e.to_string().contains("hostname and the UTS mode"), "{e}");
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl Drop for Undo<'_> {
             let _ = unmount(&dir.join("rootfs"));
         }
         if self.dir {
+            let _ = unmount(&dir.join(super::shared::SHM_DIR));
             let _ = std::fs::remove_dir_all(&dir);
         }
         if self.row {
@@ -128,6 +129,9 @@ impl Engine {
         if opts.stop_signal.is_none() {
             opts.stop_signal = image.config.stop_signal.clone();
         }
+        self.expand_volumes_from(&mut opts)?;
+        crate::options::host_config::check(&opts)?;
+        let mut joined = self.joined_namespaces(&opts)?;
         if opts.publish_all {
             let exposed: Vec<String> = image.config.exposed_ports.keys().cloned().collect();
             crate::network::lifecycle::publish_all(&mut opts, &exposed);
@@ -186,6 +190,10 @@ impl Engine {
         undo.mounted = true;
         crash_point("ctr-create:mounted");
         let rootfs = dir.join("rootfs");
+        if opts.ipc_mode == crate::options::IpcMode::Shareable {
+            let size = opts.shm_size.unwrap_or(spec::defaults::SHM_SIZE as i64) as u64;
+            joined.own_shm = Some(super::shared::ensure_shm(&dir, size)?);
+        }
         let init = match opts.init {
             true => Some(super::start::find_binary("berth-init")?),
             false => None,
@@ -207,6 +215,7 @@ impl Engine {
             &dir,
             &spec::hostname(&opts, &id),
             matches!(opts.network, crate::options::Network::Host),
+            &opts,
         )?;
         crash_point("ctr-create:etc-files");
         let mut spec = spec::build(SpecInput {
@@ -218,6 +227,7 @@ impl Engine {
             init_binary: init.as_deref(),
             netns: netns.as_deref(),
             etc_files: Some(&dir),
+            joined: &joined,
         })?;
         // The spec's volume sources are recorded as used by this container now.
         crash_point("ctr-create:volumes");

@@ -58,6 +58,7 @@ impl Engine {
             ));
         }
         let process = self.exec_process(&r.id, o)?;
+        check_cwd(r.pid, process.cwd())?;
         let console = if o.tty {
             Some(ConsoleSocket::bind(&self.dir(&r.id))?)
         } else {
@@ -83,6 +84,12 @@ impl Engine {
                         Error::Exec { code, .. } => Error::Exec {
                             message: format!("OCI runtime exec failed: {msg}"),
                             code,
+                        },
+                        // The process failed inside the container before its command ran
+                        // (its working directory, its user): docker's exec exits 126.
+                        Error::Runtime(berth_runtime::Error::Child(_)) => Error::Exec {
+                            message: format!("OCI runtime exec failed: {msg}"),
+                            code: 126,
                         },
                         other => other,
                     },
@@ -112,7 +119,11 @@ impl Engine {
             p.set_cwd(w.into());
         }
         if let Some(spec) = o.user.as_deref().filter(|u| !u.is_empty()) {
-            let u = user::resolve(&self.rootfs(id), Some(spec))?;
+            // As docker: a user the container does not know is the exec's failure (126).
+            let u = user::resolve(&self.rootfs(id), Some(spec)).map_err(|e| match e {
+                Error::InvalidArgument(message) => Error::Exec { message, code: 126 },
+                e => e,
+            })?;
             let mut pu = p.user().clone();
             pu.set_uid(u.uid);
             pu.set_gid(u.gid);
@@ -134,6 +145,41 @@ impl Engine {
             p.set_capabilities(Some(caps));
         }
         Ok(p)
+    }
+}
+
+/// The working directory must exist in the container (seen through its init's root, so in
+/// its volumes too): docker's exec fails with 126 otherwise. The runtime would report it
+/// too, from inside, but only as text.
+fn check_cwd(init_pid: i32, cwd: &std::path::Path) -> Result<()> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let root_path = format!("/proc/{init_pid}/root");
+    let Ok(root) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(&root_path)
+    else {
+        // Gone meanwhile: the runtime reports the container as not running.
+        return Ok(());
+    };
+    match berth_runtime::rootfs::resolve::open_in_root(
+        root.as_fd(),
+        cwd,
+        libc::O_PATH | libc::O_DIRECTORY,
+    ) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::Exec {
+            message: format!(
+                "OCI runtime exec failed: exec failed: unable to start container process: chdir \
+                 to cwd ({:?}) set in config.json failed: {}",
+                cwd.display().to_string(),
+                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT))
+                    .desc()
+                    .to_lowercase()
+            ),
+            code: 126,
+        }),
     }
 }
 

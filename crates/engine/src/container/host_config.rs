@@ -1,12 +1,10 @@
 //! A container's `HostConfig` as Docker's ContainerInspect reports it: every key Docker
 //! prints, filled from [`RunOptions`] where Berth models the option and with Docker's value
 //! for an unset option otherwise (so a template or a script reading any key finds what it
-//! would find under Docker). This is the one place that maps options to these keys: a new
-//! `run` flag is wired here. Keys that still show Docker's default because no option feeds
-//! them: `ContainerIDFile`, `VolumesFrom`, `Dns`, `DnsOptions`, `DnsSearch`, `ExtraHosts`,
-//! `GroupAdd`, `IpcMode`, `OomScoreAdj`, `PidMode`, `UTSMode`, `ShmSize`, `OomKillDisable`,
-//! and `SecurityOpt`'s `apparmor=`/`label=` entries; `Sysctls`, like `Tmpfs`, is printed
-//! only when set.
+//! would find under Docker). This is where options map to these keys; the host-facing ones
+//! (DNS, hosts, sysctls, namespaces, groups, OOM, LSM labels) and `Config.Healthcheck` are
+//! filled over it by `inspect_host_options`. `Sysctls`, like `Tmpfs`, is printed only when
+//! set.
 
 use crate::options::{LogDriver, MountKind, Network, RestartPolicy, RunOptions, Seccomp, Userns};
 use serde_json::{json, Map, Value};
@@ -401,6 +399,7 @@ mod tests {
             target: "/c".into(),
             read_only: true,
             options: vec![],
+            create_source: true,
         });
         o.mounts.push(Mount {
             kind: MountKind::Tmpfs,
@@ -408,6 +407,7 @@ mod tests {
             target: "/t".into(),
             read_only: false,
             options: vec!["size=1m".into()],
+            create_source: false,
         });
         o.ports.push(PortSpec {
             host_ip: None,

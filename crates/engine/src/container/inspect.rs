@@ -139,6 +139,7 @@ impl Engine {
         if let Some(t) = o.stop_timeout {
             config["StopTimeout"] = json!(t);
         }
+        super::inspect_host_options::add(&mut v, &o);
         v
     }
 }

@@ -79,6 +79,7 @@ impl Engine {
         crate::volume::VolumeStore::open(&self.root)?.release(&r.id, volumes)?;
         crash_point("ctr-rm:volumes-released");
         super::create::unmount(&dir.join("rootfs"))?;
+        super::create::unmount(&dir.join(super::shared::SHM_DIR))?;
         crash_point("ctr-rm:unmounted");
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}

@@ -149,6 +149,13 @@ impl Engine {
         crash_point("ctr-start:exit-removed");
         let chain: Vec<berth_image::Digest> = self.chain_of(r)?;
         self.ensure_mounted(&r.id, &chain)?;
+        // A shareable /dev/shm lost to a reboot (made at create: its dir says so).
+        if dir.join(super::shared::SHM_DIR).is_dir() {
+            let size = super::options_of(r)
+                .shm_size
+                .unwrap_or(crate::spec::defaults::SHM_SIZE as i64);
+            super::shared::ensure_shm(&dir, size as u64)?;
+        }
         crash_point("ctr-start:mounted");
         Ok(())
     }

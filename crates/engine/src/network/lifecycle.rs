@@ -166,7 +166,8 @@ impl Engine {
             self.publish_ports(r, o, n, *ip)?;
         }
         let hostname = crate::spec::hostname(o, &r.id);
-        files::write_addressed(&self.dir(&r.id), &hostname, &ips, nameserver)?;
+        let gateway = primary.as_ref().map(|(n, _)| gateway_of(n)).transpose()?;
+        files::write_addressed(&self.dir(&r.id), &hostname, &ips, nameserver, gateway, o)?;
         crash_point("net-up:files");
         for a in &atts {
             if let Some(n) = db.network_by_id(&a.network)? {

@@ -140,6 +140,7 @@ pub fn volume(spec: &str) -> Result<Mount> {
         }
     };
     Ok(Mount {
+        create_source: kind == MountKind::Bind,
         kind,
         source,
         target,
@@ -290,6 +291,7 @@ pub fn mount(spec: &str) -> Result<Mount> {
         source,
         target,
         read_only,
+        create_source: false,
         options,
     })
 }
@@ -368,6 +370,7 @@ pub fn tmpfs(spec: &str) -> Result<Mount> {
         source: None,
         target,
         read_only,
+        create_source: false,
         options,
     })
 }
@@ -431,8 +434,15 @@ mod tests {
             source: source.map(Into::into),
             target: target.into(),
             read_only: ro,
+            create_source: false,
             options: opts.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    /// What `-v` gives: a missing host directory is made.
+    fn v(mut x: Mount) -> Mount {
+        x.create_source = x.kind == MountKind::Bind;
+        x
     }
 
     #[test]
@@ -440,30 +450,33 @@ mod tests {
         use MountKind::*;
         assert_eq!(
             volume("/h:/c").unwrap(),
-            m(Bind, Some("/h"), "/c", false, &[])
+            v(m(Bind, Some("/h"), "/c", false, &[]))
         );
         assert_eq!(
             volume("/h:/c:ro").unwrap(),
-            m(Bind, Some("/h"), "/c", true, &[])
+            v(m(Bind, Some("/h"), "/c", true, &[]))
         );
         assert_eq!(
             volume("/h:/c:rw,z").unwrap(),
-            m(Bind, Some("/h"), "/c", false, &["z"])
+            v(m(Bind, Some("/h"), "/c", false, &["z"]))
         );
         assert_eq!(
             volume("/h:/c:ro,Z,rshared").unwrap(),
-            m(Bind, Some("/h"), "/c", true, &["Z", "rshared"])
+            v(m(Bind, Some("/h"), "/c", true, &["Z", "rshared"]))
         );
         assert_eq!(
             volume("data:/c").unwrap(),
-            m(Volume, Some("data"), "/c", false, &[])
+            v(m(Volume, Some("data"), "/c", false, &[]))
         );
         assert_eq!(
             volume("data:/c:ro,nocopy").unwrap(),
-            m(Volume, Some("data"), "/c", true, &["nocopy"])
+            v(m(Volume, Some("data"), "/c", true, &["nocopy"]))
         );
-        assert_eq!(volume("/c").unwrap(), m(Volume, None, "/c", false, &[]));
-        assert_eq!(volume("/c:ro").unwrap(), m(Volume, None, "/c", true, &[]));
+        assert_eq!(volume("/c").unwrap(), v(m(Volume, None, "/c", false, &[])));
+        assert_eq!(
+            volume("/c:ro").unwrap(),
+            v(m(Volume, None, "/c", true, &[]))
+        );
         assert_eq!(volume("/h:/c/./d/../e/").unwrap().target, "/c/e");
     }
 

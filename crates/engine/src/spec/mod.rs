@@ -12,6 +12,7 @@ pub mod caps;
 pub mod defaults;
 pub mod devices;
 pub mod env;
+pub mod host_options;
 pub mod mounts;
 pub mod resources;
 pub mod seccomp;
@@ -49,6 +50,8 @@ pub struct SpecInput<'a> {
     /// Where the container's `hosts`, `resolv.conf` and `hostname` files are (its dir): bound
     /// on /etc's, as Docker does, unless the user mounts something there.
     pub etc_files: Option<&'a Path>,
+    /// Namespaces of other containers it joins (`--pid`/`--ipc container:X`).
+    pub joined: &'a crate::container::shared::Joined,
 }
 
 /// Where `--init`'s binary appears in the container.
@@ -71,6 +74,7 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
         init_binary,
         netns,
         etc_files,
+        joined,
     } = input;
     resources::validate(o)?;
 
@@ -133,6 +137,7 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
         }
     }
     all_mounts.extend(user_mounts);
+    host_options::shm(&mut all_mounts, o, joined);
     if o.init {
         let bin = init_binary.ok_or_else(|| {
             Error::InvalidArgument(
@@ -151,8 +156,10 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
     let mut res = resources::linux_resources(o)?;
     res.insert("devices".into(), json!(dev_rules));
 
+    let mut namespaces = defaults::namespaces(o, netns)?;
+    host_options::namespaces(&mut namespaces, o, joined);
     let mut linux = json!({
-        "namespaces": defaults::namespaces(o, netns)?,
+        "namespaces": namespaces,
         "resources": res,
     });
     if !dev_nodes.is_empty() {
@@ -165,7 +172,7 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
     if let Some(s) = seccomp {
         linux["seccomp"] = s;
     }
-    if let Some(s) = defaults::sysctls(o, netns) {
+    if let Some(s) = host_options::sysctls(defaults::sysctls(o, netns), o) {
         linux["sysctl"] = s;
     }
     if let Some(m) = defaults::id_mappings(o) {
@@ -182,8 +189,17 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
         "capabilities": {"bounding": bounding, "effective": effective, "permitted": permitted},
         "noNewPrivileges": o.no_new_privileges,
     });
-    if !user.additional_gids.is_empty() {
-        process["user"]["additionalGids"] = json!(user.additional_gids);
+    let mut gids = user.additional_gids.clone();
+    for g in host_options::added_groups(rootfs, o)? {
+        if !gids.contains(&g) {
+            gids.push(g);
+        }
+    }
+    if !gids.is_empty() {
+        process["user"]["additionalGids"] = json!(gids);
+    }
+    if let Some(adj) = o.oom_score_adj {
+        process["oomScoreAdj"] = json!(adj);
     }
     let rlimits = resources::rlimits(o);
     if !rlimits.is_empty() {
@@ -200,18 +216,25 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
         "mounts": all_mounts,
         "linux": linux,
     });
+    if o.uts_mode == crate::options::NamespaceMode::Host {
+        // The host's own name: without a UTS namespace, setting one would rename the host.
+        spec.as_object_mut().map(|m| m.remove("hostname"));
+    }
     if !annotations.is_empty() {
         spec["annotations"] = json!(annotations);
     }
     Ok(spec)
 }
 
-/// `--hostname`, else the host's name with `--network host`, else the short container ID.
+/// `--hostname`, else the host's name with `--network host` or `--uts host`, else the
+/// short container ID.
 pub fn hostname(o: &RunOptions, id: &str) -> String {
     if let Some(h) = o.hostname.clone().filter(|h| !h.is_empty()) {
         return h;
     }
-    if o.network == crate::options::Network::Host {
+    if o.network == crate::options::Network::Host
+        || o.uts_mode == crate::options::NamespaceMode::Host
+    {
         if let Ok(h) = nix::unistd::gethostname() {
             return h.to_string_lossy().into_owned();
         }

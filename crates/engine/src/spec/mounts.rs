@@ -1,6 +1,6 @@
 //! The container's mounts from `-v`, `--mount`, `--tmpfs` and the image's Volumes.
 //!
-//! A bind source must exist (a clear error otherwise); a volume's host directory comes from
+//! A bind source must exist (a clear error otherwise; `-v` makes a missing one); a volume's host directory comes from
 //! [`super::Volumes`]; an image volume not covered by a mount becomes an anonymous volume.
 //! Targets are container paths: the runtime resolves each inside the root with
 //! openat2(RESOLVE_IN_ROOT), so a symlink in the image that points outside the root is
@@ -11,6 +11,7 @@ use crate::image_config::ImageConfig;
 use crate::options::{Mount, MountKind, RunOptions};
 use crate::{Error, Result};
 use serde_json::{json, Value};
+use std::os::unix::fs::DirBuilderExt;
 
 const PROPAGATIONS: &[&str] = &[
     "shared", "rshared", "slave", "rslave", "private", "rprivate",
@@ -78,6 +79,15 @@ pub fn user_mounts(
         let v = match m.kind {
             MountKind::Bind => {
                 let src = m.source.as_deref().unwrap_or_default();
+                // `-v /host:/ctr` makes a missing host directory (root's, 0755) as docker
+                // does; `--mount type=bind` refuses it, as docker's does.
+                if m.create_source && std::fs::symlink_metadata(src).is_err() {
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o755)
+                        .create(src)
+                        .map_err(|e| Error::io("create bind source", src, e))?;
+                }
                 if std::fs::metadata(src).is_err() {
                     return Err(Error::InvalidArgument(format!(
                         "invalid mount config for type \"bind\": bind source path does not exist: {src}"
@@ -107,6 +117,7 @@ pub fn user_mounts(
             source: None,
             target: target.clone(),
             read_only: false,
+            create_source: false,
             options: vec![],
         };
         out.push((

@@ -70,6 +70,9 @@ pub fn linux_resources(o: &RunOptions) -> Result<Map<String, Value>> {
     if let Some(res) = o.memory_reservation.filter(|m| *m > 0) {
         mem.insert("reservation".into(), json!(res));
     }
+    if o.oom_kill_disable {
+        mem.insert("disableOOMKiller".into(), json!(true));
+    }
     if !mem.is_empty() {
         r.insert("memory".into(), Value::Object(mem));
     }

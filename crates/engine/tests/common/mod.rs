@@ -84,6 +84,7 @@ pub fn try_build_in(
         init_binary: init,
         netns: None,
         etc_files: None,
+        joined: &Default::default(),
     })?;
     // What the engine writes must be what the runtime accepts.
     let s: oci_spec::runtime::Spec = serde_json::from_value(v.clone()).unwrap();

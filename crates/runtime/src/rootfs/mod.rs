@@ -112,6 +112,7 @@ impl Rootfs<'_> {
         if let Some(sysctl) = linux.sysctl() {
             paths::sysctl(sysctl)?;
         }
+        create_cwd(self.spec)?;
         paths::mask(linux.masked_paths().as_deref().unwrap_or(&[]))?;
         paths::readonly(
             linux.readonly_paths().as_deref().unwrap_or(&[]),
@@ -135,4 +136,22 @@ impl Rootfs<'_> {
         }
         Ok(())
     }
+}
+
+/// The process's working directory, made (root's, 0755) when the image lacks it, as runc
+/// does: after pivot_root, so it is made inside the root and inside any volume mounted
+/// there, and before the root may become read-only.
+fn create_cwd(spec: &oci_spec::runtime::Spec) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let Some(cwd) = spec.process().as_ref().map(|p| p.cwd()) else {
+        return Ok(());
+    };
+    if !cwd.is_absolute() || cwd.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(cwd)
+        .map_err(|e| Error::io("create working directory", cwd, e))
 }

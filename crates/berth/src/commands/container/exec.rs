@@ -22,7 +22,7 @@ pub fn exec(env: &Env, a: &ExecArgs) -> Result<i32, Failure> {
         vars.extend(parse::env(v)?);
     }
     let o = ExecOptions {
-        cmd: a.cmd.clone(),
+        cmd: a.cmd().to_vec(),
         tty: a.tty,
         env: vars,
         user: a.user.clone(),
@@ -32,7 +32,7 @@ pub fn exec(env: &Env, a: &ExecArgs) -> Result<i32, Failure> {
     if a.detach {
         // Its stdio must not be ours: we are gone at once.
         let _quiet = Redirect::all_to_null()?;
-        let started = e.exec(&a.container, &o)?;
+        let started = e.exec(a.container(), &o)?;
         if let Some(master) = started.master {
             tty::hold_master(&master);
         }
@@ -44,7 +44,7 @@ pub fn exec(env: &Env, a: &ExecArgs) -> Result<i32, Failure> {
         let _stdin = (!a.interactive && !a.tty)
             .then(Redirect::stdin_to_null)
             .transpose()?;
-        e.exec(&a.container, &o)?
+        e.exec(a.container(), &o)?
     };
     match started.master {
         Some(master) => tty::finish(tty::proxy_master(

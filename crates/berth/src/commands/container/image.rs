@@ -23,27 +23,33 @@ fn lookup(env: &Env, arg: &str) -> Result<Option<StoredImage>, Failure> {
     }
 }
 
-fn pull(env: &Env, arg: &str) -> Result<(), Failure> {
+fn pull(env: &Env, arg: &str, platform: Option<&str>) -> Result<(), Failure> {
     let a = PullArgs {
         reference: arg.to_string(),
         quiet: false,
-        platform: None,
+        platform: platform.map(str::to_string),
     };
     crate::commands::pull::pull(env, &a).map_err(fail)?;
     Ok(())
 }
 
-pub fn resolve_image(env: &Env, arg: &str, policy: PullPolicy) -> Result<Resolved, Failure> {
+/// The image `arg` as `--pull` says; a pull takes `--platform`'s image of an index.
+pub fn resolve_image(
+    env: &Env,
+    arg: &str,
+    policy: PullPolicy,
+    platform: Option<&str>,
+) -> Result<Resolved, Failure> {
     let image = match policy {
         PullPolicy::Always => {
-            pull(env, arg)?;
+            pull(env, arg, platform)?;
             lookup(env, arg)?
         }
         PullPolicy::Missing => match lookup(env, arg)? {
             Some(i) => Some(i),
             None => {
                 eprintln!("Unable to find image '{arg}' locally");
-                pull(env, arg)?;
+                pull(env, arg, platform)?;
                 lookup(env, arg)?
             }
         },

@@ -3,6 +3,7 @@
 //! that cannot be run, the container's status otherwise).
 
 pub mod attach;
+pub mod cidfile;
 pub mod exec;
 pub mod image;
 pub mod inspect;

@@ -13,8 +13,18 @@ use berth_engine::store::Row;
 use berth_engine::Engine;
 
 fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> {
-    let opts = a.flags.to_options(&a.image, &a.cmd)?;
-    let img = resolve_image(env, &a.image, opts.pull)?;
+    let opts = a.flags.to_options(a.image(), a.cmd())?;
+    let cidfile = a
+        .flags
+        .cidfile
+        .as_deref()
+        .map(super::cidfile::CidFile::create)
+        .transpose()?;
+    let img = resolve_image(env, a.image(), opts.pull, opts.platform.as_deref())?;
+    if let Some(p) = &opts.platform {
+        let blob = env.store()?.read(&img.image.id)?;
+        berth_engine::options::host_config::check_platform(p, a.image(), &blob)?;
+    }
     let row = e.create(
         &opts,
         ImageInput {
@@ -23,6 +33,9 @@ fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> 
             config: &img.config,
         },
     )?;
+    if let Some(c) = cidfile {
+        c.write(&row.id)?;
+    }
     Ok(row)
 }
 

@@ -66,12 +66,12 @@ fn print(rows: &[Vec<String>]) {
 
 pub fn top(env: &Env, a: &TopArgs) -> Result<i32, Failure> {
     let e = engine(env)?;
-    let r = e.running(&a.container)?;
+    let r = e.running(a.container())?;
     let pids = e.top_pids(&r)?;
-    let args = if a.ps_args.is_empty() {
+    let args = if a.ps_args().is_empty() {
         vec!["-ef".to_string()]
     } else {
-        a.ps_args.clone()
+        a.ps_args().to_vec()
     };
     let out = std::process::Command::new("ps")
         .args(&args)

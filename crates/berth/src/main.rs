@@ -1,5 +1,6 @@
 //! `berth`: Berth's Docker-like command line. Each command is a thin layer over the
-//! libraries (`berth-image` today; the engine, containers and networks come with issues 4-5).
+//! libraries (`berth-engine` for containers, networks, volumes and events, `berth-image`
+//! for images).
 //! Errors are one line on stderr; the exit code is docker's: 125 for a bad flag and for
 //! `run`/`create`'s own failures, 1 for the other commands' failures and for missing
 //! arguments, 126/127 when the container's command cannot be run, else the container's

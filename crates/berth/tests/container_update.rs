@@ -231,7 +231,7 @@ fn bad_values_are_refused_with_dockers_messages_and_change_nothing() {
         1,
         "Minimum memoryswap limit should be larger than memory limit",
     );
-    refused(&["--restart", "sometimes"], 125, "invalid restart policy");
+    refused(&["--restart", "sometimes"], 1, "invalid restart policy");
     refused(&["--cpus", "abc"], 125, "--cpus");
     refused(
         &["--blkio-weight", "5"],

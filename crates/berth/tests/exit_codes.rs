@@ -93,3 +93,38 @@ fn exec_with_an_unknown_user_or_a_missing_workdir_is_126() {
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     root.ok(&["rm", "-f", &id]);
 }
+
+/// A listing whose reader has gone (`berth network inspect N | head -0`) ends as docker's
+/// does, killed by SIGPIPE without a word, never with a Rust panic (exit 101).
+#[test]
+fn a_listing_into_a_closed_pipe_ends_quietly_by_sigpipe() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let root = Root::new();
+    root.ok(&["network", "create", "pipe-net"]);
+    for args in [
+        &["network", "inspect", "pipe-net"][..],
+        &["inspect", "--type", "network", "pipe-net"][..],
+        &["images"][..],
+        &["ps", "-a"][..],
+    ] {
+        let mut c = berth_command();
+        c.arg("--root").arg(root.path()).args(args);
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes before berth writes a byte.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            o.status.signal() == Some(libc::SIGPIPE) || o.status.code() == Some(0),
+            "{args:?}: {:?} {err}",
+            o.status
+        );
+    }
+    root.ok(&["network", "rm", "pipe-net"]);
+}

@@ -39,14 +39,26 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         println!("{}", crate::cli::Cli::command().render_help());
         return Ok(0);
     };
+    if only_prints(&cmd) {
+        // A closed reader (`berth ps | head -1`) ends a listing quietly, as it ends docker's
+        // (SIGPIPE, status 141), instead of a panic in println!. Only for commands that
+        // write nothing but their output: the others write to monitor sockets and pipes,
+        // whose hang-up must be an error they handle, not a silent death.
+        // SAFETY: SIG_DFL installs no handler code.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     // Docker's CLI exits 125 for the daemon's failures only in `run` and `create`; the
     // other commands exit 1 on any failure (`rm`, `stop`, `inspect`, `logs` of a missing
     // container, `rm` of a running one), keeping 126/127 and a container's status.
+    // `update` sorts its own: its bad flag values are 125, what the engine refuses 1.
     let keeps_125 = matches!(
         cmd,
         Cmd::Run(_)
             | Cmd::Create(_)
-            | Cmd::Container(ContainerCmd::Run(_) | ContainerCmd::Create(_))
+            | Cmd::Update(_)
+            | Cmd::Container(
+                ContainerCmd::Run(_) | ContainerCmd::Create(_) | ContainerCmd::Update(_)
+            )
     );
     container_command(env, cmd).map_err(|mut f| {
         if f.code == 125 && !keeps_125 {
@@ -54,6 +66,41 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         }
         f
     })
+}
+
+/// Commands that read the data root and print, and talk to no container's monitor.
+fn only_prints(cmd: &Cmd) -> bool {
+    use crate::commands::{network::NetworkCmd, system::SystemCmd, volume::VolumeCmd};
+    match cmd {
+        Cmd::Images(_)
+        | Cmd::History(_)
+        | Cmd::Version(_)
+        | Cmd::Ps(_)
+        | Cmd::Inspect(_)
+        | Cmd::Logs(_)
+        | Cmd::Top(_)
+        | Cmd::Port(_)
+        | Cmd::Diff(_)
+        | Cmd::Events(_)
+        | Cmd::Info(_) => true,
+        Cmd::Image(i) => matches!(
+            i,
+            ImageCmd::Ls(_) | ImageCmd::Inspect(_) | ImageCmd::History(_)
+        ),
+        Cmd::Container(c) => matches!(
+            c,
+            ContainerCmd::Ls(_)
+                | ContainerCmd::Inspect(_)
+                | ContainerCmd::Logs(_)
+                | ContainerCmd::Top(_)
+                | ContainerCmd::Port(_)
+                | ContainerCmd::Diff(_)
+        ),
+        Cmd::Network(n) => matches!(n, NetworkCmd::Ls(_) | NetworkCmd::Inspect(_)),
+        Cmd::Volume(v) => matches!(v, VolumeCmd::Ls(_) | VolumeCmd::Inspect(_)),
+        Cmd::System(s) => matches!(s, SystemCmd::Df(_)),
+        _ => false,
+    }
 }
 
 fn container_command(env: Env, cmd: Cmd) -> Result<i32, Failure> {

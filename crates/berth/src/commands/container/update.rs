@@ -63,7 +63,17 @@ fn request(a: &UpdateArgs) -> berth_engine::Result<Update> {
         cpuset_mems: a.cpuset_mems.clone(),
         pids_limit: a.pids_limit.as_deref().map(parse::pids_limit).transpose()?,
         blkio_weight: a.blkio_weight,
-        restart: a.restart.as_deref().map(parse::restart).transpose()?,
+        // Docker's CLI parses the policy after its flags, so a bad one is a failure (1), not
+        // a flag error (125) like the values above.
+        restart: a
+            .restart
+            .as_deref()
+            .map(parse::restart)
+            .transpose()
+            .map_err(|e| Failure {
+                msg: e.to_string(),
+                code: 1,
+            })?,
     })
 }
 

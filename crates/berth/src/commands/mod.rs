@@ -38,6 +38,11 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         println!("{}", crate::cli::Cli::command().render_help());
         return Ok(0);
     };
+    if !matches!(cmd, Cmd::Version | Cmd::Login(_) | Cmd::Logout(_)) {
+        // A lost state database is Berth's failure (125) whichever command meets it.
+        berth_image::sqlite::check(&env.root.join("berth.db"))
+            .map_err(|e| container::fail(e.to_string()))?;
+    }
     use container::{inspect, lifecycle, ps, run as runc};
     match cmd {
         Cmd::Run(a) | Cmd::Container(ContainerCmd::Run(a)) => runc::run(&env, &a),

@@ -284,8 +284,13 @@ pub fn data_in(root: &Path) -> Vec<&'static str> {
 /// opening it meanwhile finds it missing, never half-made). `replace`: `path` is an empty
 /// file to be replaced.
 fn create_whole(path: &Path, replace: bool) -> Result<(), OpenError> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".new.{}", std::process::id()));
+    tmp.push(format!(
+        ".new.{}.{}",
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let tmp = PathBuf::from(tmp);
     let _ = std::fs::remove_file(&tmp);
     let made = (|| {

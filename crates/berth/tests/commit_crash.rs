@@ -106,3 +106,31 @@ fn a_killed_commit_leaves_temp_files_that_df_counts_and_the_next_command_removes
     assert_eq!(out.split_whitespace().next(), Some("6291456"));
     assert_eq!(unfinished(root.path()), 0);
 }
+
+/// The pid of a process that has exited (and been reaped).
+fn dead_pid() -> u32 {
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let pid = c.id();
+    c.wait().unwrap();
+    pid
+}
+
+#[test]
+fn a_save_killed_before_its_rename_leaves_a_temp_file_the_next_save_removes() {
+    let root = Root::new();
+    let out = tempfile::tempdir().unwrap();
+    let dead = out
+        .path()
+        .join(format!(".img.tar.berth-save.{}", dead_pid()));
+    std::fs::write(&dead, vec![0u8; 1 << 20]).unwrap();
+    // One of a save still running (our own pid) stays.
+    let live = out
+        .path()
+        .join(format!(".img.tar.berth-save.{}", std::process::id()));
+    std::fs::write(&live, b"x").unwrap();
+    let file = out.path().join("img.tar");
+    root.ok(&["save", "-o", file.to_str().unwrap(), IMAGE]);
+    assert!(file.metadata().unwrap().len() > 0);
+    assert!(!dead.exists(), "the killed save's temp file is left");
+    assert!(live.exists(), "a live save's temp file was taken");
+}

@@ -16,8 +16,14 @@ pub(crate) fn dirs(root: &Path) -> [PathBuf; 2] {
 /// since keeps the leftover for a later look: only a provably dead owner loses it.
 fn owner_alive(name: &str) -> bool {
     let pid: Option<i32> = name.split('.').nth(1).and_then(|p| p.parse().ok());
+    pid.is_some_and(|p| p > 0 && !provably_dead(p))
+}
+
+/// No process has this pid (one we may not signal is alive).
+fn provably_dead(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks whether the process exists.
-    pid.is_some_and(|p| p > 0 && unsafe { libc::kill(p, 0) } == 0)
+    let failed = unsafe { libc::kill(pid, 0) } != 0;
+    failed && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
 /// Remove the entries of `dir` whose owner is dead; returns how many and their bytes.
@@ -67,4 +73,21 @@ pub(crate) fn usage(dir: &Path) -> (u64, u64) {
         }
     }
     out
+}
+
+/// Remove the files of `dir` named `<prefix><pid>` whose pid is dead (the temp files a
+/// killed `save -o` leaves beside its output).
+pub(crate) fn remove_dead_with_prefix(dir: &Path, prefix: &str) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(prefix).and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid > 0 && provably_dead(pid) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }

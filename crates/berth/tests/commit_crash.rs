@@ -18,9 +18,7 @@ fn unfinished(root: &Path) -> u64 {
 
 /// `12.3MB` as docker's df prints sizes (decimal units) -> bytes.
 fn parse_size(s: &str) -> f64 {
-    let split = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
     let mult = match unit {
         "B" => 1.0,
@@ -101,7 +99,14 @@ fn a_killed_commit_leaves_temp_files_that_df_counts_and_the_next_command_removes
     let id = root.ok(&["commit", "src", "done:latest"]);
     assert!(id.trim().starts_with("sha256:"), "{id}");
     let out = root.ok(&[
-        "run", "--rm", "--network", "none", "done:latest", "wc", "-c", "/big",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "done:latest",
+        "wc",
+        "-c",
+        "/big",
     ]);
     assert_eq!(out.split_whitespace().next(), Some("6291456"));
     assert_eq!(unfinished(root.path()), 0);

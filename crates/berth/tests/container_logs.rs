@@ -299,6 +299,8 @@ fn write_big_log(root: &Root, id: &str, bytes: u64, files: u32) -> u64 {
 /// pipe; returns (the lines read, the process's peak RSS in KiB) from wait4 of that child.
 fn logs_with_peak_rss(root: &Root, args: &[&str], lines: Option<usize>) -> (Vec<String>, i64) {
     use std::io::BufRead;
+    // Reaped by wait4 below, which also gives its peak RSS (std's wait does not).
+    #[allow(clippy::zombie_processes)]
     let mut child = berth_command()
         .arg("--root")
         .arg(root.path())
@@ -311,7 +313,7 @@ fn logs_with_peak_rss(root: &Root, args: &[&str], lines: Option<usize>) -> (Vec<
     {
         let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        while lines.map_or(true, |n| out.len() < n) {
+        while !matches!(lines, Some(n) if out.len() >= n) {
             line.clear();
             if r.read_line(&mut line).unwrap() == 0 {
                 break;
@@ -343,7 +345,10 @@ fn a_large_log_is_streamed_with_bounded_memory() {
 
     let (first, rss) = logs_with_peak_rss(&root, &["logs", &id], Some(1));
     assert!(first[0].starts_with("line0 "), "{first:?}");
-    assert!(rss < limit, "logs | head -1 peaked at {rss} KiB (ps: {base} KiB)");
+    assert!(
+        rss < limit,
+        "logs | head -1 peaked at {rss} KiB (ps: {base} KiB)"
+    );
 
     let (last, rss) = logs_with_peak_rss(&root, &["logs", "--tail", "5", &id], None);
     let want: Vec<String> = (total - 5..total)
@@ -351,11 +356,17 @@ fn a_large_log_is_streamed_with_bounded_memory() {
         .map(|n| format!("line{n} {}", "x".repeat(80)))
         .collect();
     assert_eq!(last, want);
-    assert!(rss < limit, "logs --tail 5 peaked at {rss} KiB (ps: {base} KiB)");
+    assert!(
+        rss < limit,
+        "logs --tail 5 peaked at {rss} KiB (ps: {base} KiB)"
+    );
 
     let (all, rss) = logs_with_peak_rss(&root, &["logs", &id], None);
     assert_eq!(all.len() as u64, total - total / 10, "every stdout line");
-    assert!(rss < limit, "logs of 120 MiB peaked at {rss} KiB (ps: {base} KiB)");
+    assert!(
+        rss < limit,
+        "logs of 120 MiB peaked at {rss} KiB (ps: {base} KiB)"
+    );
 }
 
 #[test]

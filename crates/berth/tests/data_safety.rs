@@ -134,7 +134,15 @@ fn volume_create_of_an_existing_name_keeps_its_data_and_returns_it() {
     assert_eq!(inspect()[0]["CreatedAt"], before[0]["CreatedAt"]);
     // A container sees the data too.
     let out = root.ok(&[
-        "run", "--rm", "--network", "none", "-v", "vol:/v", IMAGE, "cat", "/v/file",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        "vol:/v",
+        IMAGE,
+        "cat",
+        "/v/file",
     ]);
     assert_eq!(out, "data");
 }
@@ -232,9 +240,18 @@ fn reading_and_removing_work_on_a_full_disk_whose_database_lost_its_wal_file() {
         .success());
     let b = |args: &[&str]| berth(&r, args);
     let _cleanup = RemoveAll(r.clone());
-    let running = ok(&b(&["run", "-d", "--network", "none", IMAGE, "sh", "-c", "echo hello; exec sleep 1000"]))
-        .trim()
-        .to_string();
+    let running = ok(&b(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        IMAGE,
+        "sh",
+        "-c",
+        "echo hello; exec sleep 1000",
+    ]))
+    .trim()
+    .to_string();
     let created = ok(&b(&["create", "--network", "none", IMAGE, "true"]))
         .trim()
         .to_string();
@@ -243,7 +260,8 @@ fn reading_and_removing_work_on_a_full_disk_whose_database_lost_its_wal_file() {
     });
     // Everything in the database file itself, then no WAL and no index beside it.
     let db = rusqlite::Connection::open(r.join("berth.db")).unwrap();
-    db.pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+    db.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
     drop(db);
     fill(disk.path());
     for f in ["berth.db-wal", "berth.db-shm"] {

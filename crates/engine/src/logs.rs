@@ -130,8 +130,8 @@ pub fn write_logs(
             // reader that goes away (`| head -1`) ends the reading at once.
             let last = files.len().saturating_sub(1);
             for (i, (path, f, len)) in files.iter_mut().enumerate() {
-                let complete = stream_lines(f, *len, &mut sink)
-                    .map_err(|e| Error::io("read", &*path, e))?;
+                let complete =
+                    stream_lines(f, *len, &mut sink).map_err(|e| Error::io("read", &*path, e))?;
                 if sink.done {
                     return sink.flush();
                 }

@@ -211,7 +211,10 @@ fn a_removal_killed_before_its_commit_gives_the_data_back() {
     .unwrap();
     let vs = VolumeStore::open(root.path()).unwrap();
     let v = vs.get("data").unwrap();
-    assert_eq!(std::fs::read_to_string(v.mountpoint.join("f")).unwrap(), "keep");
+    assert_eq!(
+        std::fs::read_to_string(v.mountpoint.join("f")).unwrap(),
+        "keep"
+    );
 }
 
 #[test]

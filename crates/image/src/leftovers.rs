@@ -83,7 +83,10 @@ pub(crate) fn remove_dead_with_prefix(dir: &Path, prefix: &str) {
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(prefix).and_then(|p| p.parse::<i32>().ok()) else {
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
             continue;
         };
         if pid > 0 && provably_dead(pid) {

@@ -145,7 +145,10 @@ pub fn open(path: &Path, busy: Duration) -> Result<Connection, OpenError> {
     Ok(db)
 }
 
-fn sqlite<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(rusqlite::Error) -> OpenError + 'a {
+fn sqlite<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(rusqlite::Error) -> OpenError + 'a {
     move |source| OpenError::Sqlite {
         what,
         path: path.to_path_buf(),
@@ -164,7 +167,8 @@ fn open_wal(path: &Path, busy: Duration, exclusive: bool) -> Result<Connection, 
     let db = Connection::open_with_flags(path, flags).map_err(sqlite("open", path))?;
     // The timeout first: switching a new database to WAL takes a lock that a second process
     // opening it at the same moment must wait for.
-    db.busy_timeout(busy).map_err(sqlite("busy timeout", path))?;
+    db.busy_timeout(busy)
+        .map_err(sqlite("busy timeout", path))?;
     if exclusive {
         db.pragma_update(None, "locking_mode", "EXCLUSIVE")
             .map_err(sqlite("exclusive locking", path))?;
@@ -264,15 +268,16 @@ pub fn data_in(root: &Path) -> Vec<&'static str> {
                 .any(|e| !skip.iter().any(|s| e.file_name() == *s))
         })
     };
-    let blobs = std::fs::read_dir(root.join("content/blobs")).is_ok_and(|rd| {
-        rd.flatten()
-            .any(|alg| has_entries(&alg.path(), &[]))
-    });
+    let blobs = std::fs::read_dir(root.join("content/blobs"))
+        .is_ok_and(|rd| rd.flatten().any(|alg| has_entries(&alg.path(), &[])));
     [
         ("containers", has_entries(&root.join("containers"), &[])),
         ("volumes", has_entries(&root.join("volumes"), &[".trash"])),
         ("images", blobs),
-        ("layers", has_entries(&root.join("snapshots/snapshots"), &[])),
+        (
+            "layers",
+            has_entries(&root.join("snapshots/snapshots"), &[]),
+        ),
     ]
     .into_iter()
     .filter(|(_, has)| *has)
@@ -330,7 +335,9 @@ fn free_bytes(dir: &Path) -> Option<u64> {
     }
     // SAFETY: statvfs returned 0, so it filled `st`.
     let st = unsafe { st.assume_init() };
-    Some(st.f_bavail as u64 * st.f_frsize as u64)
+    // Both are u64 here but narrower on some targets.
+    #[allow(clippy::unnecessary_cast)]
+    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
 }
 
 fn release_reserve(root: &Path) {

@@ -161,7 +161,9 @@ pub fn save_to_file(store: &ContentStore, images: &[Saved], path: &Path) -> Resu
     let prefix = format!(".{}.berth-save.", name.to_string_lossy());
     // A save killed before its rename left its temp file here, named by its pid.
     crate::leftovers::remove_dead_with_prefix(
-        path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
         &prefix,
     );
     let tmp = path.with_file_name(format!("{prefix}{}", std::process::id()));

@@ -262,3 +262,139 @@ fn follow_goes_on_across_restarts_until_the_last_exit() {
     assert_eq!(v[0]["RestartCount"], 2);
     assert_eq!(v[0]["State"]["Status"], "exited");
 }
+
+/// Write a json-file log of about `bytes` straight into container `id`'s log file(s):
+/// `files` files, the newest last (`-json.log.N` ... `.1`, then `-json.log`); every tenth
+/// line on stderr. Returns the number of lines.
+fn write_big_log(root: &Root, id: &str, bytes: u64, files: u32) -> u64 {
+    use std::io::Write;
+    let dir = root.path().join("containers").join(id);
+    let pad = "x".repeat(80);
+    let per_file = bytes / files as u64;
+    let mut n = 0u64;
+    for k in (0..files).rev() {
+        let name = match k {
+            0 => format!("{id}-json.log"),
+            k => format!("{id}-json.log.{k}"),
+        };
+        let f = std::fs::File::create(dir.join(name)).unwrap();
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        let mut written = 0u64;
+        while written < per_file {
+            let stream = if n % 10 == 9 { "stderr" } else { "stdout" };
+            let line = format!(
+                "{{\"log\":\"line{n} {pad}\\n\",\"stream\":\"{stream}\",\"time\":\"2026-01-01T00:00:00.{:09}Z\"}}\n",
+                n % 1_000_000_000
+            );
+            w.write_all(line.as_bytes()).unwrap();
+            written += line.len() as u64;
+            n += 1;
+        }
+        w.flush().unwrap();
+    }
+    n
+}
+
+/// Run `berth ARGS`, read at most `lines` lines of its stdout (all with None) and close the
+/// pipe; returns (the lines read, the process's peak RSS in KiB) from wait4 of that child.
+fn logs_with_peak_rss(root: &Root, args: &[&str], lines: Option<usize>) -> (Vec<String>, i64) {
+    use std::io::BufRead;
+    // Reaped by wait4 below, which also gives its peak RSS (std's wait does not).
+    #[allow(clippy::zombie_processes)]
+    let mut child = berth_command()
+        .arg("--root")
+        .arg(root.path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = Vec::new();
+    {
+        let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !matches!(lines, Some(n) if out.len() >= n) {
+            line.clear();
+            if r.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            out.push(line.trim_end().to_string());
+        }
+        // Dropped here: the reader goes away, as `| head -N` does.
+    }
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, writing into the two locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    (out, usage.ru_maxrss)
+}
+
+#[test]
+fn a_large_log_is_streamed_with_bounded_memory() {
+    let root = Root::new();
+    let id = root
+        .ok(&["create", "--network", "none", IMAGE, "true"])
+        .trim()
+        .to_string();
+    let total = write_big_log(&root, &id, 120 << 20, 1);
+    // What a berth command needs anyway, for comparison.
+    let (_, base) = logs_with_peak_rss(&root, &["ps", "-a"], None);
+    let limit = base + 30 * 1024;
+
+    let (first, rss) = logs_with_peak_rss(&root, &["logs", &id], Some(1));
+    assert!(first[0].starts_with("line0 "), "{first:?}");
+    assert!(
+        rss < limit,
+        "logs | head -1 peaked at {rss} KiB (ps: {base} KiB)"
+    );
+
+    let (last, rss) = logs_with_peak_rss(&root, &["logs", "--tail", "5", &id], None);
+    let want: Vec<String> = (total - 5..total)
+        .filter(|n| n % 10 != 9)
+        .map(|n| format!("line{n} {}", "x".repeat(80)))
+        .collect();
+    assert_eq!(last, want);
+    assert!(
+        rss < limit,
+        "logs --tail 5 peaked at {rss} KiB (ps: {base} KiB)"
+    );
+
+    let (all, rss) = logs_with_peak_rss(&root, &["logs", &id], None);
+    assert_eq!(all.len() as u64, total - total / 10, "every stdout line");
+    assert!(
+        rss < limit,
+        "logs of 120 MiB peaked at {rss} KiB (ps: {base} KiB)"
+    );
+}
+
+#[test]
+fn tail_reads_from_the_end_across_rotated_files() {
+    let root = Root::new();
+    let id = root
+        .ok(&["create", "--network", "none", IMAGE, "true"])
+        .trim()
+        .to_string();
+    let total = write_big_log(&root, &id, 3 << 20, 3);
+    let per_file = total / 3;
+    // More lines than the newest file holds: the tail starts in the one before.
+    let n = per_file + 100;
+    let out = root.ok(&["logs", "--tail", &n.to_string(), &id]);
+    let got: Vec<u64> = out
+        .lines()
+        .map(|l| l[4..].split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let want: Vec<u64> = (total - n..total).filter(|k| k % 10 != 9).collect();
+    assert_eq!(got.first(), want.first());
+    assert_eq!(got, want);
+    // With stderr: every line of the tail, in order per stream.
+    let o = root.berth(&["logs", "--tail", "20", &id]);
+    let err: Vec<u64> = stderr(&o)
+        .lines()
+        .map(|l| l[4..].split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let want: Vec<u64> = (total - 20..total).filter(|k| k % 10 == 9).collect();
+    assert_eq!(err.len(), 2);
+    assert_eq!(err, want);
+}

@@ -88,6 +88,16 @@ pub const CONTAINER_CRASH_POINTS: &[&str] = &[
     "ctr-rm:dir-removed",
 ];
 
+/// The crash points of `commit`, in the order it reaches them: its layer spooled to
+/// `content/ingest`, the blob written there (not yet renamed into the store), the layer
+/// unpacked in `snapshots/staging` (not yet published). Each leaves temp files for the next
+/// command to remove.
+pub const COMMIT_CRASH_POINTS: &[&str] = &[
+    "ctr-commit:layer-written",
+    "ctr-commit:blob-written",
+    "ctr-commit:layer-staged",
+];
+
 /// Die here (SIGKILL, as `kill -9` from outside) if [`ENV`] names this point.
 pub fn crash_point(name: &str) {
     static AT: OnceLock<Option<String>> = OnceLock::new();
@@ -102,7 +112,7 @@ pub fn crash_point(name: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{CONTAINER_CRASH_POINTS, NETWORK_CRASH_POINTS};
+    use super::{COMMIT_CRASH_POINTS, CONTAINER_CRASH_POINTS, NETWORK_CRASH_POINTS};
     use std::path::Path;
 
     fn points_in(dir: &Path, out: &mut Vec<String>) {
@@ -130,12 +140,13 @@ mod tests {
         let mut listed: Vec<String> = NETWORK_CRASH_POINTS
             .iter()
             .chain(CONTAINER_CRASH_POINTS)
+            .chain(COMMIT_CRASH_POINTS)
             .map(|s| s.to_string())
             .collect();
         listed.sort();
         assert_eq!(
             found, listed,
-            "crash_point calls vs NETWORK_CRASH_POINTS and CONTAINER_CRASH_POINTS"
+            "crash_point calls vs the lists of crash points"
         );
     }
 }

@@ -17,5 +17,5 @@ pub(crate) fn open(path: &Path) -> Result<std::rc::Rc<Connection>> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
     berth_image::sqlite::open_shared(path, Duration::from_secs(30))
-        .map_err(|(what, e)| db_err(&format!("{what} {}", path.display()), e))
+        .map_err(|e| Error::Image(e.into()))
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// How often `follow` looks for new lines.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
+/// The most of a log file read into memory at once.
+const READ_CHUNK: usize = 64 << 10;
 
 /// Nanoseconds since the Unix epoch.
 pub type Nanos = i128;
@@ -98,6 +100,7 @@ pub fn write_logs(
         stdout,
         stderr,
         done: false,
+        last_stderr: None,
     };
     // Each file is opened once and read up to its length now: `follow` goes on from there in
     // the current file, so no line is lost or written twice between the two.
@@ -123,12 +126,19 @@ pub fn write_logs(
             }
         }
         None => {
-            for (path, f, len) in files.iter_mut() {
-                let mut bytes = Vec::new();
-                f.take(*len)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| Error::io("read", &*path, e))?;
-                lines.extend(bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec));
+            // Streamed a line at a time: memory stays bounded whatever the log's size, and a
+            // reader that goes away (`| head -1`) ends the reading at once.
+            let last = files.len().saturating_sub(1);
+            for (i, (path, f, len)) in files.iter_mut().enumerate() {
+                let complete =
+                    stream_lines(f, *len, &mut sink).map_err(|e| Error::io("read", &*path, e))?;
+                if sink.done {
+                    return sink.flush();
+                }
+                if i == last {
+                    // A line being written goes to `follow` whole, from its start.
+                    *len = complete;
+                }
             }
         }
     }
@@ -156,6 +166,8 @@ struct Sink<'a> {
     stderr: &'a mut dyn Write,
     /// An entry after `--until` was seen: nothing more is written.
     done: bool,
+    /// The stream of the entry written last.
+    last_stderr: Option<bool>,
 }
 
 impl Sink<'_> {
@@ -167,6 +179,19 @@ impl Sink<'_> {
             self.done = true;
             return Ok(());
         }
+        if self.last_stderr.is_some_and(|was| was != e.stderr) {
+            // The caller may buffer each stream: what came first reaches a shared
+            // terminal or pipe first.
+            let previous: &mut dyn Write = if e.stderr {
+                &mut *self.stdout
+            } else {
+                &mut *self.stderr
+            };
+            if let Err(err) = previous.flush() {
+                return self.failed(err);
+            }
+        }
+        self.last_stderr = Some(e.stderr);
         let out: &mut dyn Write = if e.stderr {
             &mut *self.stderr
         } else {
@@ -180,13 +205,19 @@ impl Sink<'_> {
             out.write_all(&e.text)
         };
         match write() {
-            // The reader went away (`berth logs | head`): that ends the output, no error.
-            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.done = true;
-                Ok(())
-            }
-            r => r.map_err(|err| Error::io("write", "the log output", err)),
+            Ok(()) => Ok(()),
+            Err(err) => self.failed(err),
         }
+    }
+
+    /// A write failed: the reader went away (`berth logs | head`), which ends the output
+    /// with no error, or something else did.
+    fn failed(&mut self, err: std::io::Error) -> Result<()> {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            self.done = true;
+            return Ok(());
+        }
+        Err(Error::io("write", "the log output", err))
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -200,6 +231,30 @@ impl Sink<'_> {
     }
 }
 
+/// Every complete line of `f` before offset `len` to the sink, read through a bounded
+/// buffer; stops early once the sink is done. Returns the offset after the last complete
+/// line (a cut last line is left unread).
+fn stream_lines(f: &File, len: u64, sink: &mut Sink) -> std::io::Result<u64> {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::with_capacity(READ_CHUNK, f.take(len));
+    let mut line = Vec::new();
+    let mut complete = 0u64;
+    loop {
+        line.clear();
+        let n = r.read_until(b'\n', &mut line)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok(complete);
+        }
+        complete += n as u64;
+        if let Some(e) = parse_line(&line[..n - 1]) {
+            sink.put(&e).map_err(std::io::Error::other)?;
+            if sink.done {
+                return Ok(complete);
+            }
+        }
+    }
+}
+
 /// The last `n` complete lines of `f` before offset `end`, read backwards in blocks.
 fn last_lines(f: &mut File, mut end: u64, n: usize) -> std::io::Result<Vec<Vec<u8>>> {
     if n == 0 {
@@ -207,16 +262,14 @@ fn last_lines(f: &mut File, mut end: u64, n: usize) -> std::io::Result<Vec<Vec<u
     }
     let mut tail: Vec<u8> = Vec::new();
     const BLOCK: u64 = 64 << 10;
-    loop {
-        // n lines need n + 1 newlines before them, unless the file starts there.
-        let newlines = tail.iter().filter(|&&b| b == b'\n').count();
-        if newlines > n || end == 0 {
-            break;
-        }
+    let mut newlines = 0;
+    // n lines need n + 1 newlines before them, unless the file starts there.
+    while newlines <= n && end > 0 {
         let start = end.saturating_sub(BLOCK);
         let mut block = vec![0u8; (end - start) as usize];
         f.seek(SeekFrom::Start(start))?;
         f.read_exact(&mut block)?;
+        newlines += block.iter().filter(|&&b| b == b'\n').count();
         block.extend_from_slice(&tail);
         tail = block;
         end = start;
@@ -353,24 +406,31 @@ fn read_new(
     sink: &mut Sink,
 ) -> std::io::Result<()> {
     f.seek(SeekFrom::Start(*pos))?;
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf)?;
-    *pos += buf.len() as u64;
-    partial.extend_from_slice(&buf);
-    let Some(last) = partial.iter().rposition(|&b| b == b'\n') else {
-        return Ok(());
-    };
-    let rest = partial.split_off(last + 1);
-    for line in partial.split(|&b| b == b'\n') {
-        if let Some(e) = parse_line(line) {
-            sink.put(&e).map_err(std::io::Error::other)?;
-            if sink.done {
-                break;
+    // A chunk at a time: a container writing fast never makes this hold its whole output.
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        let got = match f.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        *pos += got as u64;
+        partial.extend_from_slice(&buf[..got]);
+        let Some(last) = partial.iter().rposition(|&b| b == b'\n') else {
+            continue;
+        };
+        let rest = partial.split_off(last + 1);
+        for line in partial.split(|&b| b == b'\n') {
+            if let Some(e) = parse_line(line) {
+                sink.put(&e).map_err(std::io::Error::other)?;
+                if sink.done {
+                    return Ok(());
+                }
             }
         }
+        *partial = rest;
     }
-    *partial = rest;
-    Ok(())
 }
 
 /// Parses `--since`/`--until` as docker does: a Go duration before now (`10m`, `1h30m`,

@@ -10,10 +10,12 @@
 //!
 //! Crash safety: creating and removing hold an IMMEDIATE transaction; a removed volume's
 //! directory is first renamed into `R/volumes/.trash/` (names cannot start with a dot),
-//! deleted after the commit or renamed back if the transaction fails, and whatever a crash
-//! leaves there is deleted on the next open.
-//! A directory without a record (a crash between mkdir and commit) is moved to the trash
-//! before a volume of that name is made, so stale data never reappears.
+//! deleted after the commit or renamed back if the transaction fails. What a crash leaves
+//! there is settled on the next open, under a transaction: a directory whose volume is still
+//! recorded (its removal never committed) goes back, the others are deleted.
+//! Volume data is never deleted by a create: a directory without a record (a crash between
+//! mkdir and commit, or a record lost with the database) is adopted, data and all, as
+//! Docker's local driver adopts the directories it finds.
 
 mod containers;
 pub mod copy_up;
@@ -108,12 +110,32 @@ impl VolumeStore {
         self.dir.join(".trash")
     }
 
+    /// Settle what removals left in the trash: put back a directory whose volume is still
+    /// recorded and has no directory (a removal killed before its commit), delete the rest.
+    /// Under a transaction, so no removal is between its move and its commit meanwhile.
     fn empty_trash(&self) {
-        if let Ok(rd) = std::fs::read_dir(self.trash()) {
-            for e in rd.flatten() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
+        let Ok(rd) = std::fs::read_dir(self.trash()) else {
+            return;
+        };
+        let entries: Vec<_> = rd.flatten().collect();
+        if entries.is_empty() {
+            return;
         }
+        let _ = self.immediate(|_| {
+            for e in entries {
+                let file = e.file_name().to_string_lossy().into_owned();
+                // `<name>.<12 hex>`, as `to_trash` names them.
+                let name = file.rsplit_once('.').map_or(file.as_str(), |(n, _)| n);
+                let home = self.dir.join(name);
+                let recorded = matches!(self.row(name), Ok(Some(_)));
+                if recorded && std::fs::symlink_metadata(&home).is_err() {
+                    let _ = std::fs::rename(e.path(), &home);
+                } else {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+            Ok(())
+        });
     }
 
     /// Move `R/volumes/<name>` (if it exists) into the trash, within a transaction.
@@ -221,8 +243,9 @@ impl VolumeStore {
             std::fs::create_dir_all(&data).map_err(|e| Error::io("create", &data, e))?;
             return Ok((v, false));
         }
-        // A directory with no record is what a crash left: its data is not this volume's.
-        self.to_trash(name)?;
+        // A directory with no record (a crash before the commit, a lost record) keeps its
+        // data: it becomes this volume's.
+        let existed = std::fs::symlink_metadata(self.dir.join(name)).is_ok();
         let data = self.mountpoint(name);
         std::fs::create_dir_all(&data).map_err(|e| Error::io("create", &data, e))?;
         let mut labels = labels.clone();
@@ -241,7 +264,9 @@ impl VolumeStore {
             ],
         );
         if let Err(e) = inserted {
-            let _ = std::fs::remove_dir_all(self.dir.join(name));
+            if !existed {
+                let _ = std::fs::remove_dir_all(self.dir.join(name));
+            }
             return Err(db_err("record volume", e));
         }
         Ok((

@@ -166,17 +166,24 @@ fn list_filters_like_docker() {
 }
 
 #[test]
-fn a_directory_left_by_a_crash_does_not_become_a_volume() {
+fn a_directory_without_a_record_is_adopted_with_its_data() {
     let root = tempfile::tempdir().unwrap();
     let vs = VolumeStore::open(root.path()).unwrap();
-    // mkdir done, record never committed (the process died in between).
-    std::fs::create_dir_all(root.path().join("volumes/ghost/_data")).unwrap();
-    std::fs::write(root.path().join("volumes/ghost/_data/stale"), "x").unwrap();
+    // mkdir done, record never committed (or lost): the data is someone's.
+    std::fs::create_dir_all(root.path().join("volumes/kept/_data")).unwrap();
+    std::fs::write(root.path().join("volumes/kept/_data/precious"), "x").unwrap();
     // A removal that died between its commit and deleting the data.
     std::fs::create_dir_all(root.path().join("volumes/.trash/old.123/_data")).unwrap();
     assert!(vs.list(&VolumeFilter::default()).unwrap().is_empty());
-    let v = vs.create(Some("ghost"), &BTreeMap::new()).unwrap();
-    assert!(!v.mountpoint.join("stale").exists());
+    let v = vs.create(Some("kept"), &BTreeMap::new()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(v.mountpoint.join("precious")).unwrap(),
+        "x"
+    );
+    // Made again: the same volume, its data untouched.
+    let again = vs.create(Some("kept"), &BTreeMap::new()).unwrap();
+    assert_eq!(again.created, v.created);
+    assert!(again.mountpoint.join("precious").exists());
     drop(vs);
     VolumeStore::open(root.path()).unwrap();
     assert_eq!(
@@ -184,6 +191,29 @@ fn a_directory_left_by_a_crash_does_not_become_a_volume() {
             .unwrap()
             .count(),
         0
+    );
+}
+
+#[test]
+fn a_removal_killed_before_its_commit_gives_the_data_back() {
+    let root = tempfile::tempdir().unwrap();
+    let vs = VolumeStore::open(root.path()).unwrap();
+    let v = vs.create(Some("data"), &BTreeMap::new()).unwrap();
+    std::fs::write(v.mountpoint.join("f"), "keep").unwrap();
+    drop(vs);
+    // The removal moved the directory to the trash and died before its commit: the
+    // volume is still recorded.
+    std::fs::create_dir_all(root.path().join("volumes/.trash")).unwrap();
+    std::fs::rename(
+        root.path().join("volumes/data"),
+        root.path().join("volumes/.trash/data.0123456789ab"),
+    )
+    .unwrap();
+    let vs = VolumeStore::open(root.path()).unwrap();
+    let v = vs.get("data").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(v.mountpoint.join("f")).unwrap(),
+        "keep"
     );
 }
 

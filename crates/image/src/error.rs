@@ -44,6 +44,10 @@ pub enum Error {
     },
     #[error("image metadata: {0}")]
     Metadata(String),
+    /// The state database cannot be opened (missing while the data root holds data,
+    /// unreadable, ...).
+    #[error(transparent)]
+    StateDb(#[from] crate::sqlite::OpenError),
     /// What went wrong with one layer of a pull, named by its digest.
     #[error("layer {digest}: {source}")]
     Layer {

@@ -210,3 +210,33 @@ pub fn prune(
     out.freed.bytes += rest.bytes;
     Ok(out)
 }
+
+/// What unfinished work (downloads, unpacks, loads, imports, commits) holds on disk.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Leftovers {
+    /// Bytes of all of it, including work still in progress.
+    pub bytes: u64,
+    /// Bytes of the work whose process died: what [`clean_leftovers`] removes.
+    pub dead_bytes: u64,
+}
+
+/// Unfinished work in data root `root` (`content/ingest`, `snapshots/staging`).
+pub fn leftovers(root: &Path) -> Leftovers {
+    let mut out = Leftovers::default();
+    for d in crate::leftovers::dirs(root) {
+        let (all, dead) = crate::leftovers::usage(&d);
+        out.bytes += all;
+        out.dead_bytes += dead;
+    }
+    out
+}
+
+/// Remove the unfinished work of processes that died, in data root `root`; returns the
+/// bytes freed. Work of live processes stays.
+pub fn clean_leftovers(root: &Path) -> u64 {
+    crate::leftovers::dirs(root)
+        .iter()
+        .filter_map(|d| crate::leftovers::remove_dead_counted(d).ok())
+        .map(|(_, bytes)| bytes)
+        .sum()
+}

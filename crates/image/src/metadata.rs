@@ -127,8 +127,7 @@ impl Metadata {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }
-        let db = crate::sqlite::open_shared(path, std::time::Duration::from_secs(30))
-            .map_err(|(what, e)| db_err(&format!("{what} {}", path.display()), e))?;
+        let db = crate::sqlite::open_shared(path, std::time::Duration::from_secs(30))?;
         db.execute_batch(SCHEMA)
             .map_err(|e| db_err("create schema", e))?;
         let md = Metadata { db };

@@ -120,6 +120,9 @@ fn collection_waits_for_a_writer_that_has_not_named_its_image_yet() {
     let store = ContentStore::open(dir.path().join("content")).unwrap();
     let snaps = Snapshotter::open(dir.path().join("snapshots")).unwrap();
     let db = dir.path().join("berth.db");
+    // The database first, as every berth command opens it before storing anything (one
+    // made later, beside content, would be a lost database).
+    drop(Metadata::open(&db).unwrap());
     let writing = store.write_guard().unwrap();
     let d = Digest::sha256_of(b"pulled, not yet tagged");
     store.put(&d, b"pulled, not yet tagged").unwrap();

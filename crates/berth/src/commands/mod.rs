@@ -39,6 +39,11 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         println!("{}", crate::cli::Cli::command().render_help());
         return Ok(0);
     };
+    if !matches!(cmd, Cmd::Version(_) | Cmd::Login(_) | Cmd::Logout(_)) {
+        // A lost state database is Berth's failure (125) whichever command meets it.
+        berth_image::sqlite::check(&env.root.join("berth.db"))
+            .map_err(|e| container::fail(e.to_string()))?;
+    }
     if only_prints(&cmd) {
         // A closed reader (`berth ps | head -1`) ends a listing quietly, as it ends docker's
         // (SIGPIPE, status 141), instead of a panic in println!. Only for commands that

@@ -61,9 +61,11 @@ pub fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
     if !lines.is_empty() {
         println!("Deleted Images:\n{}\n", lines.join("\n"));
     }
+    // What killed pulls, loads, imports and commits left is unused image data too.
+    let unfinished = berth_image::gc::clean_leftovers(&env.root);
     println!(
         "Total reclaimed space: {}",
-        human_size_digits(pruned.freed.bytes, 4)
+        human_size_digits(pruned.freed.bytes + unfinished, 4)
     );
     Ok(0)
 }

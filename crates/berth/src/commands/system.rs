@@ -1,6 +1,7 @@
 //! `system df` (disk usage by images, containers, local volumes and build cache, in docker's
-//! table) and `system prune` (stopped containers, dangling or unused images, and with
-//! `--volumes` unused anonymous volumes).
+//! table; unfinished image work in `content/ingest` and `snapshots/staging` counts with the
+//! images) and `system prune` (stopped containers, dangling or unused images, what killed
+//! commands left unfinished, and with `--volumes` unused anonymous volumes).
 
 use super::format::{human_size, human_size_digits, Template};
 use super::resolve::familiar;
@@ -102,12 +103,16 @@ fn df(env: &Env, a: &DfArgs) -> Result<i32, String> {
                 .or_insert_with(|| berth_image::gc::disk_usage(&snaps.path(c)));
         }
     }
-    let images_size: u64 = layer_size.values().sum();
+    // Unfinished image work (a pull, load, import or commit in progress, or killed) counts
+    // with the images; what dead processes left is reclaimable (`system prune` removes it).
+    let unfinished = berth_image::gc::leftovers(&env.root);
+    let images_size: u64 = layer_size.values().sum::<u64>() + unfinished.bytes;
     let images_free: u64 = layer_size
         .iter()
         .filter(|(k, _)| !active_layers.contains(*k))
         .map(|(_, v)| v)
-        .sum();
+        .sum::<u64>()
+        + unfinished.dead_bytes;
 
     let (mut c_size, mut c_free) = (0u64, 0u64);
     for c in &containers {
@@ -201,7 +206,8 @@ fn prune(env: &Env, a: &PruneArgs) -> Result<i32, String> {
             return Ok(0);
         }
     }
-    let mut freed = 0u64;
+    // What killed pulls, loads, imports and commits left.
+    let mut freed = berth_image::gc::clean_leftovers(&env.root);
     let (removed, bytes) = prune_stopped_containers(env)?;
     freed += bytes;
     if !removed.is_empty() {

@@ -4,10 +4,13 @@
 //! diff ID, a history entry, the container's command/env/workdir/user and the `-c`
 //! changes; the layer is unpacked into the snapshot of its chain ID so the image runs at
 //! once. All under the store's write guard, so no garbage collection takes the new blobs
-//! before the image records them.
+//! before the image records them. Its temp files (the spooled layer, the blob being
+//! written, the staged unpack) carry its pid in their names under `content/ingest` and
+//! `snapshots/staging`: if it is killed, the next command removes them.
 
 use super::fs_tar::{TarOpts, TreeWriter};
 use super::{exit, options_of, Engine};
+use crate::crash_point::crash_point;
 use crate::store::State;
 use crate::{Error, Result};
 use berth_image::digest::{Algorithm, Verifier};
@@ -155,6 +158,7 @@ impl Engine {
         )));
         let upper = self.dir(&r.id).join("upper");
         let (diff_id, digest, size) = write_layer(&upper, &spool.0)?;
+        crash_point("ctr-commit:layer-written");
 
         let diff_ids: Vec<Digest> = config["rootfs"]["diff_ids"]
             .as_array()
@@ -182,19 +186,25 @@ impl Engine {
             let mut f =
                 std::fs::File::open(&spool.0).map_err(|e| Error::io("open", &spool.0, e))?;
             std::io::copy(&mut f, &mut w).map_err(|e| undo(Error::io("store", &spool.0, e)))?;
+            crash_point("ctr-commit:blob-written");
             w.commit().map_err(|e| undo(e.into()))?;
         }
         {
             let _snap_lock = snaps.lock(&top, || {})?;
-            let f = std::fs::File::open(&spool.0).map_err(|e| Error::io("open", &spool.0, e))?;
-            snaps
-                .ensure(
-                    &top,
-                    &diff_id,
-                    std::io::BufReader::new(f),
-                    &Default::default(),
-                )
-                .map_err(|e| undo(e.into()))?;
+            if !snaps.exists(&top) {
+                let f =
+                    std::fs::File::open(&spool.0).map_err(|e| Error::io("open", &spool.0, e))?;
+                let staged = snaps
+                    .stage(
+                        &top,
+                        &diff_id,
+                        std::io::BufReader::new(f),
+                        &Default::default(),
+                    )
+                    .map_err(|e| undo(e.into()))?;
+                crash_point("ctr-commit:layer-staged");
+                staged.publish().map_err(|e| undo(e.into()))?;
+            }
         }
 
         let now = berth_image::timestamp::rfc3339(berth_image::timestamp::now());

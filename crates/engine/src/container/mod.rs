@@ -52,10 +52,12 @@ pub struct Engine {
 
 impl Engine {
     /// Open the engine at data root `root` and repair what crashed processes left
-    /// ([`crate::reconcile`]).
+    /// ([`crate::reconcile`]), their unfinished image work (temp files of a killed commit,
+    /// pull, load or import) included.
     pub fn open(root: &Path) -> Result<Engine> {
         let e = Engine::open_only(root)?;
         crate::reconcile::reconcile(&e);
+        berth_image::gc::clean_leftovers(root);
         Ok(e)
     }
 

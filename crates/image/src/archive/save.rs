@@ -152,16 +152,21 @@ pub fn save(store: &ContentStore, images: &[Saved], out: impl Write) -> Result<(
 }
 
 /// [`save`] into `path`, written beside it first and renamed into place, so a failed save
-/// leaves no partial archive.
+/// leaves no partial archive (and the next save to that path removes what a killed one
+/// left).
 pub fn save_to_file(store: &ContentStore, images: &[Saved], path: &Path) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::io("write", path, std::io::ErrorKind::InvalidInput.into()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.berth-save.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let prefix = format!(".{}.berth-save.", name.to_string_lossy());
+    // A save killed before its rename left its temp file here, named by its pid.
+    crate::leftovers::remove_dead_with_prefix(
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+        &prefix,
+    );
+    let tmp = path.with_file_name(format!("{prefix}{}", std::process::id()));
     let f = std::fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
     let done = save(store, images, &mut w).and_then(|()| {

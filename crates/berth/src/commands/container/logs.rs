@@ -42,7 +42,10 @@ pub fn logs(env: &Env, a: &LogsArgs) -> Result<i32, Failure> {
         monitor_pid: (r.monitor_pid > 0).then_some(r.monitor_pid),
         across_restarts: options.restart != RestartPolicy::No,
     };
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    // Buffered: a line per write(2) made a large log slow; the engine flushes when the
+    // stream changes and whenever it waits for more.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let mut err = std::io::BufWriter::with_capacity(64 << 10, std::io::stderr().lock());
     logs::write_logs(&e.dir(&r.id), &r.id, &opts, &mut out, &mut err)?;
     Ok(0)
 }

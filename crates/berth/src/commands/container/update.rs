@@ -48,7 +48,7 @@ pub struct UpdateArgs {
     pub containers: Vec<String>,
 }
 
-fn request(a: &UpdateArgs) -> berth_engine::Result<Update> {
+fn request(a: &UpdateArgs) -> Result<Update, Failure> {
     let mem =
         |flag: &str, v: &Option<String>| v.as_deref().map(|m| parse::memory(flag, m)).transpose();
     Ok(Update {

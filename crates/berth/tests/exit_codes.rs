@@ -104,7 +104,6 @@ fn a_listing_into_a_closed_pipe_ends_quietly_by_sigpipe() {
     root.ok(&["network", "create", "pipe-net"]);
     for args in [
         &["network", "inspect", "pipe-net"][..],
-        &["inspect", "--type", "network", "pipe-net"][..],
         &["images"][..],
         &["ps", "-a"][..],
     ] {

@@ -469,46 +469,7 @@ fn parse_unix(v: &str) -> Option<Nanos> {
 
 /// A Go `time.ParseDuration` string in nanoseconds.
 fn parse_go_duration(v: &str) -> Option<Nanos> {
-    let (neg, mut s) = match v.as_bytes().first()? {
-        b'-' => (true, &v[1..]),
-        b'+' => (false, &v[1..]),
-        _ => (false, v),
-    };
-    if s == "0" {
-        return Some(0);
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !s.is_empty() {
-        let n = s
-            .bytes()
-            .take_while(|b| b.is_ascii_digit() || *b == b'.')
-            .count();
-        if n == 0 {
-            return None;
-        }
-        let number: f64 = s[..n].parse().ok()?;
-        s = &s[n..];
-        let u = s
-            .bytes()
-            .take_while(|b| !b.is_ascii_digit() && *b != b'.')
-            .count();
-        let unit = match &s[..u] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        s = &s[u..];
-        total += number * unit;
-    }
-    let total = total as i128;
-    Some(if neg { -total } else { total })
+    crate::options::health::go_duration(v).map(Nanos::from)
 }
 
 /// RFC 3339 and the shorter forms docker accepts; without a zone, the time is local.

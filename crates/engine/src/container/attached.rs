@@ -42,7 +42,13 @@ impl Engine {
             stderr: true,
         };
         let (end, connection) =
-            monitor_client::attach_frames(&self.dir(id), streams, stdin, stdout, stderr)?;
+            match monitor_client::attach_frames(&self.dir(id), streams, stdin, stdout, stderr) {
+                Ok((end, connection)) => (end, Some(connection)),
+                // Nobody listens on the monitor's socket: the monitor died between the
+                // start and this attach. Its status is looked for as for a lost connection.
+                Err(Error::Conflict(_)) => (AttachEnd::Lost, None),
+                Err(e) => return Err(e),
+            };
         let code = match end {
             AttachEnd::Exited(code) => code,
             AttachEnd::Lost => self.exit_status_after_attach(id)?,

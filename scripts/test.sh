@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(busybox-static libseccomp-dev pkg-config procps docker-registry skopeo apache2-utils nftables iproute2)
+need=(busybox-static libseccomp-dev pkg-config procps docker-registry skopeo apache2-utils nftables iproute2 runc)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

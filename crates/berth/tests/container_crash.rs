@@ -208,3 +208,30 @@ fn a_commit_killed_while_the_container_is_frozen_is_thawed_by_the_next_command()
     root.ok(&["rm", "-f", &id]);
     assert_nothing_left(&root, &id);
 }
+
+/// A detached `--rm` container whose monitor was killed is removed by the repair (its monitor
+/// would have removed it), not left behind as `Exited (255)`.
+#[test]
+fn a_killed_monitor_of_an_rm_container_is_removed_by_the_repair() {
+    let root = Root::new();
+    let id = root
+        .ok(&[
+            "run",
+            "-d",
+            "--rm",
+            "--network",
+            "none",
+            IMAGE,
+            "sleep",
+            "1000",
+        ])
+        .trim()
+        .to_string();
+    let monitor = monitor_of(&id);
+    // SAFETY: signalling a process this test's berth started.
+    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
+    eventually("the monitor to die", || processes_with(&id).is_empty());
+    let ps = root.ok(&["ps", "-a", "-q", "--no-trunc"]);
+    assert!(!ps.contains(&id), "the --rm container is left: {ps}");
+    assert_nothing_left(&root, &id);
+}

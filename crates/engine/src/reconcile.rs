@@ -1,13 +1,14 @@
 //! Repairs after crashes, run by every command before it works: the engine never trusts a
 //! row alone. A container whose row says running/paused/restarting but whose monitor is gone
 //! gets its `exit.json` applied if there is one, else is marked exited with the error
-//! "monitor died"; its runtime state is deleted (which kills what is left in its cgroup).
+//! "monitor died"; its runtime state is deleted (which kills what is left in its cgroup),
+//! and an `--rm` container is then removed, as its monitor would have.
 //! A removal that was cut short is finished; a create that was cut short is undone; a
 //! running container that a killed `commit` left frozen is thawed.
 //! Containers locked by another command are left to it.
 
 use crate::container::commit::COMMIT_PAUSED;
-use crate::container::{exit, monitor_alive, Engine};
+use crate::container::{exit, monitor_alive, options_of, Engine};
 use crate::store::{Row, State};
 
 /// Repair what can be repaired; failures are left for the next command (never fatal).
@@ -31,7 +32,7 @@ pub fn reconcile(e: &Engine) {
             _ => false,
         };
         if suspect {
-            let _ = repair(e, &r);
+            let _ = repair(e, &r, true);
         }
     }
     remove_orphan_locks(e, &ids);
@@ -68,7 +69,15 @@ fn remove_orphan_locks(e: &Engine, ids: &std::collections::HashSet<String>) {
     }
 }
 
-fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
+/// The repair of one container for the client attached to it (`run` without -d), which
+/// takes the status from the row and removes an `--rm` container itself afterwards.
+pub fn repair_for_attached_client(e: &Engine, seen: &Row) -> crate::Result<()> {
+    repair(e, seen, false)
+}
+
+/// `remove_rm`: an `--rm` container whose monitor died is removed, as its monitor would
+/// have; not for an attached client, which still has to read its status.
+fn repair(e: &Engine, seen: &Row, remove_rm: bool) -> crate::Result<()> {
     let Some(lock) = e.try_lock(&seen.id)? else {
         return Ok(());
     };
@@ -111,6 +120,12 @@ fn repair(e: &Engine, seen: &Row) -> crate::Result<()> {
             r.state = State::Exited;
             r.pid = 0;
             e.store.update(&r)?;
+            if remove_rm && options_of(&r).auto_remove {
+                // Its monitor would have removed it (`--rm`) had it lived: done here, as it
+                // would have, with its anonymous volumes.
+                e.remove_locked(&mut r, true)?;
+                lock.remove_file();
+            }
         }
         State::Running if left_frozen_by_commit(e, &r) => e.thaw_after_commit(&r),
         State::Created => {

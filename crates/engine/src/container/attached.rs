@@ -82,7 +82,7 @@ impl Engine {
             match r.state {
                 State::Running | State::Paused => {
                     if !monitor_alive(&r) {
-                        crate::reconcile::reconcile(self);
+                        crate::reconcile::repair_for_attached_client(self, &r)?;
                     }
                 }
                 // Its remover is at work: the row goes, and the status with it.

@@ -235,3 +235,41 @@ fn a_killed_monitor_of_an_rm_container_is_removed_by_the_repair() {
     assert!(!ps.contains(&id), "the --rm container is left: {ps}");
     assert_nothing_left(&root, &id);
 }
+
+/// A container whose monitor was killed gets its restart policy from the repair, as Docker's
+/// daemon applies it when a container's shim dies: `always` runs it again, under a new
+/// monitor, and counts the restart; `no` leaves it exited.
+#[test]
+fn a_killed_monitor_of_a_restart_always_container_is_restarted_by_the_repair() {
+    let root = Root::new();
+    let id = root
+        .ok(&[
+            "run",
+            "-d",
+            "--restart",
+            "always",
+            "--network",
+            "none",
+            IMAGE,
+            "sleep",
+            "1000",
+        ])
+        .trim()
+        .to_string();
+    let first = root.inspect(&id)["State"]["Pid"].as_i64().unwrap();
+    let monitor = monitor_of(&id);
+    // SAFETY: signalling a process this test's berth started.
+    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
+    eventually("the monitor to die", || processes_with(&id).is_empty());
+    let ps = root.ok(&["ps", "--format", "{{.ID}} {{.Status}}"]);
+    assert!(ps.starts_with(&format!("{} Up", &id[..12])), "{ps}");
+    let v = root.inspect(&id);
+    assert_eq!(v["State"]["Running"], true, "{v}");
+    assert_eq!(v["RestartCount"], 1, "{v}");
+    let pid = v["State"]["Pid"].as_i64().unwrap();
+    assert_ne!(pid, first);
+    let again = monitor_of(&id);
+    assert_ne!(again, monitor);
+    root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+}

@@ -2,7 +2,8 @@
 //! row alone. A container whose row says running/paused/restarting but whose monitor is gone
 //! gets its `exit.json` applied if there is one, else is marked exited with the error
 //! "monitor died"; its runtime state is deleted (which kills what is left in its cgroup),
-//! and an `--rm` container is then removed, as its monitor would have.
+//! and an `--rm` container is then removed, or one whose restart policy says so started
+//! again, as its monitor would have.
 //! A removal that was cut short is finished; a create that was cut short is undone; a
 //! running container that a killed `commit` left frozen is thawed.
 //! Containers locked by another command are left to it.
@@ -41,6 +42,29 @@ pub fn reconcile(e: &Engine) {
     }
 }
 
+/// Would the restart policy of `r`, which ended with `r.exit_code`, start it again? The
+/// policy is the one `update --restart` left in the container's dir, else its run option;
+/// a container stopped by its user is never restarted.
+fn restart_is_due(e: &Engine, r: &Row) -> bool {
+    use crate::container::update::RESTART_POLICY_FILE;
+    use crate::options::RestartPolicy;
+    let dir = e.dir(&r.id);
+    if dir.join(crate::container::STOPPED_BY_USER).exists() {
+        return false;
+    }
+    let policy = std::fs::read_to_string(dir.join(RESTART_POLICY_FILE))
+        .ok()
+        .and_then(|p| crate::options::parse::restart(p.trim()).ok())
+        .unwrap_or_else(|| options_of(r).restart);
+    match policy {
+        RestartPolicy::No => false,
+        RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
+        RestartPolicy::OnFailure(max) => {
+            r.exit_code != 0 && (max == 0 || r.restart_count < i64::from(max))
+        }
+    }
+}
+
 /// Does `r` carry the mark of a commit's freeze? While the commit runs, it holds the
 /// container's lock, so repair (which only try-locks) leaves it alone.
 fn left_frozen_by_commit(e: &Engine, r: &Row) -> bool {
@@ -75,9 +99,10 @@ pub fn repair_for_attached_client(e: &Engine, seen: &Row) -> crate::Result<()> {
     repair(e, seen, false)
 }
 
-/// `remove_rm`: an `--rm` container whose monitor died is removed, as its monitor would
-/// have; not for an attached client, which still has to read its status.
-fn repair(e: &Engine, seen: &Row, remove_rm: bool) -> crate::Result<()> {
+/// `apply_policy`: an `--rm` container whose monitor died is removed, and one whose restart
+/// policy says so is started again, as its monitor would have; not for an attached client,
+/// which still has to read its status (and, like docker's, ends with the container's end).
+fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<()> {
     let Some(lock) = e.try_lock(&seen.id)? else {
         return Ok(());
     };
@@ -120,11 +145,17 @@ fn repair(e: &Engine, seen: &Row, remove_rm: bool) -> crate::Result<()> {
             r.state = State::Exited;
             r.pid = 0;
             e.store.update(&r)?;
-            if remove_rm && options_of(&r).auto_remove {
+            if apply_policy && options_of(&r).auto_remove {
                 // Its monitor would have removed it (`--rm`) had it lived: done here, as it
                 // would have, with its anonymous volumes.
                 e.remove_locked(&mut r, true)?;
                 lock.remove_file();
+            } else if apply_policy && restart_is_due(e, &r) {
+                // Its monitor would have restarted it: its policy applies as Docker's
+                // daemon applies it to a container whose shim died.
+                r.restart_count += 1;
+                e.store.update(&r)?;
+                e.start_locked(&mut r)?;
             }
         }
         State::Running if left_frozen_by_commit(e, &r) => e.thaw_after_commit(&r),

@@ -60,7 +60,7 @@ pub fn pull(env: &Env, a: &PullArgs) -> Result<i32, String> {
     .map_err(s)?;
     super::events::image_event(env, "pull", &r.to_string(), Some(&r.to_string()));
     if quiet {
-        // The issue asks for the digest only (docker -q prints the name).
+        // The digest only, which a script can pin (docker -q prints the name).
         println!("{}", pulled.manifest);
         return Ok(0);
     }

@@ -106,6 +106,9 @@ pub enum Cmd {
     /// Used by berth-monitor to apply a restart policy
     #[command(name = "container-restart-from-monitor", hide = true)]
     ContainerRestartFromMonitor { id: String },
+    /// Used by berth-monitor to run a container's healthcheck
+    #[command(name = "container-health-check", hide = true)]
+    ContainerHealthCheck { id: String },
     /// Used by berth-monitor to take back a container's network when it ends
     #[command(name = "container-cleanup", hide = true)]
     ContainerCleanup { id: String },

@@ -16,6 +16,8 @@ pub struct ImageConfig {
     pub working_dir: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub stop_signal: Option<String>,
+    /// Dockerfile's HEALTHCHECK, the container's unless flags say otherwise.
+    pub healthcheck: Option<crate::options::Healthcheck>,
 }
 
 impl ImageConfig {

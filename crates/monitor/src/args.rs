@@ -39,6 +39,9 @@ pub struct Args {
     pub wait_attach: bool,
     pub berth: PathBuf,
     pub root: PathBuf,
+    /// The container has a healthcheck: run `berth container-health-check ID` this often
+    /// while it runs.
+    pub health_interval: Option<std::time::Duration>,
 }
 
 pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -58,6 +61,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut wait_attach = false;
     let mut berth = None;
     let mut root = None;
+    let mut health_interval = None;
     while let Some(flag) = argv.next() {
         match flag.as_str() {
             "--auto-remove" => {
@@ -99,6 +103,10 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--restart" => restart = parse_restart(&value)?,
             "--berth" => berth = Some(PathBuf::from(value)),
             "--root" => root = Some(PathBuf::from(value)),
+            "--health-interval-ms" => {
+                let ms = num(&value)?.max(1) as u64;
+                health_interval = Some(std::time::Duration::from_millis(ms));
+            }
             _ => return Err(format!("unknown flag {flag:?}")),
         }
     }
@@ -120,6 +128,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         wait_attach,
         berth: berth.ok_or_else(|| need("--berth"))?,
         root: root.ok_or_else(|| need("--root"))?,
+        health_interval,
     })
 }
 

@@ -105,6 +105,10 @@ pub struct Monitor {
     /// runs when this monitor exits, after `berth run --rm` has returned, instead of on the
     /// path the user waits on. A plain `rm` waits for the monitor to end before it unmounts.
     _root: Option<File>,
+    /// When the next healthcheck is due (while the container runs, with a check).
+    health_next: Option<Instant>,
+    /// The `container-health-check` command in flight: one at a time.
+    health_cmd: Option<libc::pid_t>,
 }
 
 fn file_of(fd: i32) -> File {
@@ -190,8 +194,11 @@ impl Monitor {
                 .open(args.dir.join("rootfs"))
                 .ok()
         };
+        let health_next = args.health_interval.map(|i| Instant::now() + i);
         Ok(Monitor {
             _root: root,
+            health_next,
+            health_cmd: None,
             tty,
             restart_sock: None,
             hold_until,
@@ -329,6 +336,10 @@ impl Monitor {
                 _,
             ) => *deadline,
             (Phase::Backoff { until }, _) => *until,
+            (Phase::Running { .. }, _) => match self.health_next {
+                Some(next) if self.health_cmd.is_none() => next,
+                _ => return -1,
+            },
             _ => return -1,
         };
         let left = deadline.saturating_duration_since(Instant::now());
@@ -480,6 +491,10 @@ impl Monitor {
 
     fn reap(&mut self) {
         while let Some((pid, code)) = sys::reap_one() {
+            if self.health_cmd == Some(pid) {
+                self.health_cmd = None;
+                continue;
+            }
             match &mut self.phase {
                 Phase::Running { init, since } if *init == pid => {
                     self.phase = Phase::Draining {
@@ -519,12 +534,33 @@ impl Monitor {
                 deadline,
             } if self.outputs.is_empty() || now >= deadline => self.exited(code, ran),
             Phase::Backoff { until } if now >= until => self.restart(),
+            Phase::Running { .. } => self.health_check(now),
             Phase::Lingering { deadline } if self.leaving.is_empty() || now >= deadline => {
                 self.leaving.clear();
                 self.remove();
             }
             _ => {}
         }
+    }
+
+    /// Starts the container's healthcheck when it is due and none is in flight (a check
+    /// that takes longer than the interval delays the next, as Docker's).
+    fn health_check(&mut self, now: Instant) {
+        let (Some(next), Some(interval)) = (self.health_next, self.args.health_interval) else {
+            return;
+        };
+        if now < next || self.health_cmd.is_some() {
+            return;
+        }
+        let mut cmd = self.berth();
+        cmd.args(["container-health-check", &self.args.id])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Ok(child) = cmd.spawn() {
+            self.health_cmd = Some(child.id() as libc::pid_t);
+        }
+        self.health_next = Some(now + interval);
     }
 
     fn exited(&mut self, code: i32, ran: Duration) {
@@ -771,6 +807,7 @@ impl Monitor {
             exit::remove(&self.args.dir);
             self.last_exit = None;
             self.oom = OomWatch::of(init, false);
+            self.health_next = self.args.health_interval.map(|i| Instant::now() + i);
             self.phase = Phase::Running {
                 init,
                 since: Instant::now(),

@@ -159,6 +159,7 @@ fn container_command(env: Env, cmd: Cmd) -> Result<i32, Failure> {
         Cmd::Container(ContainerCmd::Prune(a)) => container::prune::prune(&env, &a),
         Cmd::Events(a) => events::events(&env, &a),
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
+        Cmd::ContainerHealthCheck { id } => lifecycle::health_check_from_monitor(&env, &id),
         Cmd::ContainerCleanup { id } => lifecycle::cleanup_from_monitor(&env, &id),
         other => Ok(image_command(env, other)?),
     }

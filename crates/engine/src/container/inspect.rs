@@ -131,6 +131,9 @@ impl Engine {
             },
             "NetworkSettings": self.network_settings(r),
         });
+        if let Some(h) = super::health::read(self, r) {
+            v["State"]["Health"] = json!(h);
+        }
         // Docker prints these only when set.
         let config = &mut v["Config"];
         if let Some(s) = &o.stop_signal {

@@ -6,6 +6,7 @@ pub mod console;
 pub mod create;
 pub mod exec;
 pub mod exit;
+pub mod health;
 pub mod host_config;
 pub mod inspect;
 mod inspect_host_options;

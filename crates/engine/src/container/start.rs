@@ -102,6 +102,12 @@ fn monitor_args(
             RestartPolicy::UnlessStopped => "unless-stopped".into(),
         },
     );
+    if let Some(h) = super::health::check_of(o) {
+        kv(
+            "--health-interval-ms",
+            super::health::interval(h).as_millis().max(1).to_string(),
+        );
+    }
     let auto_remove = o.auto_remove;
     let me = std::env::current_exe()
         .map(|p| p.display().to_string())
@@ -186,6 +192,7 @@ impl Engine {
             ));
         }
         self.prepare_start(r)?;
+        super::health::reset(self, &r.id);
         let o = options_of(r);
         let monitor = monitor_binary()?;
         self.network_up(r)?;
@@ -264,6 +271,7 @@ impl Engine {
             rt.delete(id, true)?;
         }
         let _ = std::fs::remove_file(self.dir(id).join(EXIT_FILE));
+        super::health::reset(self, id);
         let chain = self.chain_of(&r)?;
         self.ensure_mounted(id, &chain)?;
         self.network_up(&r)?;

@@ -82,6 +82,13 @@ pub fn restart_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
     Ok(0)
 }
 
+/// The hidden `container-health-check ID`: run by the monitor at each healthcheck interval.
+pub fn health_check_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
+    let e = berth_engine::Engine::open_only(&env.root)?;
+    e.health_check(id)?;
+    Ok(0)
+}
+
 /// The hidden `container-cleanup ID`: run by the monitor when its container ended for good.
 pub fn cleanup_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
     let e = berth_engine::Engine::open_only(&env.root)?;

@@ -4,7 +4,7 @@ use super::{engine, fail, Failure};
 use crate::cli::PsArgs;
 use crate::commands::format::{ellipsis, human_size, Template};
 use crate::env::Env;
-use berth_engine::container::options_of;
+use berth_engine::container::{health, options_of};
 use berth_engine::store::{Row, State};
 use berth_image::timestamp;
 use serde_json::{json, Map, Value};
@@ -49,6 +49,20 @@ fn secs(t: &str) -> i64 {
 fn duration(since: i64, now: i64) -> String {
     let ago = timestamp::ago(since, now);
     ago.strip_suffix(" ago").unwrap_or(&ago).to_string()
+}
+
+/// The health a running container's STATUS shows, as docker: ` (healthy)`.
+fn health_suffix(e: &berth_engine::Engine, r: &Row) -> String {
+    match health::read(e, r).map(|h| h.status) {
+        Some(s) if s == "starting" => " (health: starting)".into(),
+        Some(s) => format!(" ({s})"),
+        None => String::new(),
+    }
+}
+
+/// `health=` filter's value: the status, `none` without a healthcheck.
+fn health_status(e: &berth_engine::Engine, r: &Row) -> String {
+    health::read(e, r).map_or_else(|| "none".into(), |h| h.status)
 }
 
 /// `Up 3 seconds`, `Exited (0) 2 minutes ago`, `Created`.
@@ -174,6 +188,7 @@ fn matches(e: &berth_engine::Engine, r: &Row, f: &Filter) -> Result<bool, Failur
     let v = f.value.as_str();
     Ok(match f.key.as_str() {
         "status" => r.state.as_str() == v,
+        "health" => health_status(e, r) == v,
         "name" => r.name.contains(v.trim_start_matches('/')),
         "id" => r.id.starts_with(v),
         "label" => {
@@ -218,8 +233,13 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
                 "bad format of filter (expected name=value): {spec}"
             ))
         })?;
-        if !["status", "name", "id", "label", "ancestor", "exited"].contains(&k) {
+        if !["status", "name", "id", "label", "ancestor", "exited", "health"].contains(&k) {
             return Err(fail(format!("invalid filter '{k}'")));
+        }
+        if k == "health" && !["starting", "healthy", "unhealthy", "none"].contains(&v) {
+            return Err(fail(format!(
+                "Unrecognised filter value for health: {v}"
+            )));
         }
         if k == "status"
             && ![
@@ -337,7 +357,11 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
             "RunningFor": timestamp::ago(created, now),
             "Size": size,
             "State": r.state.as_str(),
-            "Status": status(r, now),
+            "Status": if r.state == State::Running {
+                status(r, now) + &health_suffix(&e, r)
+            } else {
+                status(r, now)
+            },
         });
         rows.push(row.as_object().expect("object").clone());
     }

@@ -1,6 +1,6 @@
 //! Dockerfile instructions applied to an image config, as `docker import --change` takes
 //! them: CMD, ENTRYPOINT (exec `["a","b"]` or shell form), ENV, LABEL, WORKDIR, USER,
-//! EXPOSE, VOLUME, STOPSIGNAL.
+//! EXPOSE, VOLUME, STOPSIGNAL, HEALTHCHECK.
 
 use crate::error::{Error, Result};
 use serde_json::{json, Map, Value};
@@ -84,6 +84,54 @@ fn key_values(change: &str, rest: &str) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--retries=N] CMD command`
+/// or `HEALTHCHECK NONE`, as Docker's `Config.Healthcheck` (durations in nanoseconds).
+fn healthcheck(change: &str, rest: &str) -> Result<Value> {
+    let mut check = Map::new();
+    let mut rest = rest.trim_start();
+    while let Some(opt) = rest.strip_prefix("--") {
+        let (flag, after) = opt
+            .split_once(char::is_whitespace)
+            .unwrap_or((opt, ""));
+        let (name, value) = flag
+            .split_once('=')
+            .ok_or_else(|| bad(change, format!("--{flag} needs a value")))?;
+        let key = match name {
+            "interval" => "Interval",
+            "timeout" => "Timeout",
+            "start-period" => "StartPeriod",
+            "retries" => "Retries",
+            _ => return Err(bad(change, format!("unknown flag --{name}"))),
+        };
+        let n = if key == "Retries" {
+            value.parse::<i64>().ok().filter(|n| *n >= 0)
+        } else {
+            crate::duration::go_duration(value).filter(|n| *n >= 0)
+        }
+        .ok_or_else(|| bad(change, format!("invalid --{name} {value:?}")))?;
+        check.insert(key.into(), json!(n));
+        rest = after.trim_start();
+    }
+    let (kind, cmd) = rest
+        .split_once(char::is_whitespace)
+        .map(|(k, c)| (k, c.trim()))
+        .unwrap_or((rest, ""));
+    let test = match kind.to_ascii_uppercase().as_str() {
+        "NONE" if cmd.is_empty() => json!(["NONE"]),
+        "CMD" if cmd.starts_with('[') => {
+            let v: Vec<String> = serde_json::from_str(cmd)
+                .map_err(|e| bad(change, format!("not a JSON list of strings: {e}")))?;
+            let mut t = vec!["CMD".to_string()];
+            t.extend(v);
+            json!(t)
+        }
+        "CMD" if !cmd.is_empty() => json!(["CMD-SHELL", cmd]),
+        _ => return Err(bad(change, "expects CMD command or NONE")),
+    };
+    check.insert("Test".into(), test);
+    Ok(Value::Object(check))
+}
+
 /// Apply one instruction to `config` (the image config's `config` object).
 pub fn apply(config: &mut Map<String, Value>, change: &str) -> Result<()> {
     let change_t = change.trim();
@@ -110,6 +158,9 @@ pub fn apply(config: &mut Map<String, Value>, change: &str) -> Result<()> {
         }
         "STOPSIGNAL" => {
             config.insert("StopSignal".into(), json!(rest));
+        }
+        "HEALTHCHECK" => {
+            config.insert("Healthcheck".into(), healthcheck(change, rest)?);
         }
         "ENV" => {
             let mut env: Vec<String> = config
@@ -165,7 +216,7 @@ pub fn apply(config: &mut Map<String, Value>, change: &str) -> Result<()> {
         other => {
             return Err(bad(
                 change,
-                format!("{other} is not supported (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR are)"),
+                format!("{other} is not supported (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR are)"),
             ))
         }
     }
@@ -182,6 +233,23 @@ mod tests {
             apply(&mut m, c).unwrap();
         }
         Value::Object(m)
+    }
+
+    #[test]
+    fn healthcheck_becomes_dockers_config_healthcheck() {
+        let c = applied(&["HEALTHCHECK --interval=5s --retries=2 CMD curl -f localhost"]);
+        assert_eq!(
+            c["Healthcheck"],
+            json!({"Interval": 5_000_000_000i64, "Retries": 2, "Test": ["CMD-SHELL", "curl -f localhost"]})
+        );
+        let c = applied(&[r#"HEALTHCHECK CMD ["true"]"#]);
+        assert_eq!(c["Healthcheck"]["Test"], json!(["CMD", "true"]));
+        let c = applied(&["HEALTHCHECK NONE"]);
+        assert_eq!(c["Healthcheck"]["Test"], json!(["NONE"]));
+        let mut m = Map::new();
+        for badc in ["HEALTHCHECK --interval=x CMD true", "HEALTHCHECK CMD", "HEALTHCHECK RUN x"] {
+            assert!(apply(&mut m, badc).is_err(), "{badc}");
+        }
     }
 
     #[test]

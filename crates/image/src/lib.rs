@@ -46,6 +46,7 @@
 pub mod archive;
 pub mod changes;
 pub mod digest;
+pub mod duration;
 pub mod error;
 pub mod gc;
 pub mod import;

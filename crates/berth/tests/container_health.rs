@@ -23,7 +23,10 @@ fn health(root: &Root, id: &str) -> Value {
 }
 
 fn status_of(root: &Root, id: &str) -> String {
-    health(root, id)["Status"].as_str().unwrap_or("").to_string()
+    health(root, id)["Status"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn run_d(root: &Root, args: &[&str]) -> String {
@@ -76,7 +79,13 @@ fn a_failing_check_makes_the_container_unhealthy_and_a_passing_one_healthy() {
     assert_eq!(listed.trim(), id);
 
     let events = root.ok(&[
-        "events", "--since", "0", "--until", "0s", "--format", "{{.Action}}",
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--format",
+        "{{.Action}}",
     ]);
     assert!(events.contains("health_status: unhealthy"), "{events}");
     assert!(events.contains("health_status: healthy"), "{events}");
@@ -197,6 +206,11 @@ fn an_image_healthcheck_is_used_unless_no_healthcheck() {
     let off = run_d(&root, &["--no-healthcheck", image]);
     assert!(health(&root, &off).is_null());
     std::thread::sleep(Duration::from_millis(600));
-    assert!(!root.path().join("containers").join(&off).join("health.json").exists());
+    assert!(!root
+        .path()
+        .join("containers")
+        .join(&off)
+        .join("health.json")
+        .exists());
     root.ok(&["rm", "-f", &id, &off]);
 }

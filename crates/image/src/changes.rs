@@ -90,9 +90,7 @@ fn healthcheck(change: &str, rest: &str) -> Result<Value> {
     let mut check = Map::new();
     let mut rest = rest.trim_start();
     while let Some(opt) = rest.strip_prefix("--") {
-        let (flag, after) = opt
-            .split_once(char::is_whitespace)
-            .unwrap_or((opt, ""));
+        let (flag, after) = opt.split_once(char::is_whitespace).unwrap_or((opt, ""));
         let (name, value) = flag
             .split_once('=')
             .ok_or_else(|| bad(change, format!("--{flag} needs a value")))?;
@@ -247,7 +245,11 @@ mod tests {
         let c = applied(&["HEALTHCHECK NONE"]);
         assert_eq!(c["Healthcheck"]["Test"], json!(["NONE"]));
         let mut m = Map::new();
-        for badc in ["HEALTHCHECK --interval=x CMD true", "HEALTHCHECK CMD", "HEALTHCHECK RUN x"] {
+        for badc in [
+            "HEALTHCHECK --interval=x CMD true",
+            "HEALTHCHECK CMD",
+            "HEALTHCHECK RUN x",
+        ] {
             assert!(apply(&mut m, badc).is_err(), "{badc}");
         }
     }

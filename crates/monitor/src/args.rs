@@ -188,8 +188,14 @@ mod tests {
             "--restart",
             "on-failure:2",
             "--auto-remove",
+            "--health-interval-ms",
+            "250",
         ])
         .unwrap();
+        assert_eq!(
+            a.health_interval,
+            Some(std::time::Duration::from_millis(250))
+        );
         assert_eq!(
             (a.pid, a.stdout_fd, a.stderr_fd, a.stdin_fd),
             (42, 3, 4, Some(5))

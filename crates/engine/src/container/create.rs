@@ -129,10 +129,8 @@ impl Engine {
         if opts.stop_signal.is_none() {
             opts.stop_signal = image.config.stop_signal.clone();
         }
-        opts.healthcheck = super::health::merge(
-            opts.healthcheck.as_ref(),
-            image.config.healthcheck.as_ref(),
-        );
+        opts.healthcheck =
+            super::health::merge(opts.healthcheck.as_ref(), image.config.healthcheck.as_ref());
         self.expand_volumes_from(&mut opts)?;
         crate::options::host_config::check(&opts)?;
         let mut joined = self.joined_namespaces(&opts)?;

@@ -61,7 +61,11 @@ pub fn check_of(o: &RunOptions) -> Option<&Healthcheck> {
 
 /// The check's interval, Docker's default when unset.
 pub fn interval(h: &Healthcheck) -> Duration {
-    Duration::from_nanos(if h.interval > 0 { h.interval } else { DEFAULT_INTERVAL } as u64)
+    Duration::from_nanos(if h.interval > 0 {
+        h.interval
+    } else {
+        DEFAULT_INTERVAL
+    } as u64)
 }
 
 /// The image's check under the flags': flags win field by field (a flag-only timing keeps
@@ -166,8 +170,8 @@ impl Engine {
             return Ok(());
         }
         let started = berth_image::timestamp::parse_rfc3339(&r.started_at).unwrap_or(0);
-        let in_start_period = (berth_image::timestamp::now() - started) * 1_000_000_000
-            < check.start_period;
+        let in_start_period =
+            (berth_image::timestamp::now() - started) * 1_000_000_000 < check.start_period;
         let mut h = read(self, &r).unwrap_or_default();
         let before = h.status.clone();
         record(&mut h, &check, result, in_start_period);

@@ -233,13 +233,15 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
                 "bad format of filter (expected name=value): {spec}"
             ))
         })?;
-        if !["status", "name", "id", "label", "ancestor", "exited", "health"].contains(&k) {
+        if ![
+            "status", "name", "id", "label", "ancestor", "exited", "health",
+        ]
+        .contains(&k)
+        {
             return Err(fail(format!("invalid filter '{k}'")));
         }
         if k == "health" && !["starting", "healthy", "unhealthy", "none"].contains(&v) {
-            return Err(fail(format!(
-                "Unrecognised filter value for health: {v}"
-            )));
+            return Err(fail(format!("Unrecognised filter value for health: {v}")));
         }
         if k == "status"
             && ![

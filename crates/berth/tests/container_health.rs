@@ -214,3 +214,72 @@ fn an_image_healthcheck_is_used_unless_no_healthcheck() {
         .exists());
     root.ok(&["rm", "-f", &id, &off]);
 }
+
+/// Whether every result in the container's health log started after its last start.
+fn log_is_from_this_run(root: &Root, id: &str) -> bool {
+    let v = root.inspect(id);
+    let started = v["State"]["StartedAt"].as_str().unwrap().to_string();
+    let log = v["State"]["Health"]["Log"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    !log.is_empty()
+        && log
+            .iter()
+            .all(|r| r["Start"].as_str().unwrap_or("") >= started.as_str())
+}
+
+#[test]
+fn each_start_begins_the_checks_again() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            "--health-cmd",
+            "false",
+            "--health-interval",
+            "200ms",
+            "--health-retries",
+            "1",
+            IMAGE,
+            "sleep",
+            "1000",
+        ],
+    );
+    wait_for("unhealthy", || status_of(&root, &id) == "unhealthy");
+    root.ok(&["stop", "-t", "0", &id]);
+    // A stopped container keeps its last health, as docker's.
+    assert_eq!(status_of(&root, &id), "unhealthy");
+    root.ok(&["start", &id]);
+    wait_for("results of the new run", || {
+        log_is_from_this_run(&root, &id)
+    });
+    wait_for("unhealthy again", || status_of(&root, &id) == "unhealthy");
+    root.ok(&["rm", "-f", &id]);
+}
+
+#[test]
+fn checks_go_on_after_the_monitor_restarts_the_container() {
+    let root = Root::new();
+    let id = run_d(
+        &root,
+        &[
+            "--restart",
+            "on-failure",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "200ms",
+            IMAGE,
+            "sh",
+            "-c",
+            "test -e /restarted || { touch /restarted; exit 1; }; sleep 1000",
+        ],
+    );
+    wait_for("the restart", || root.inspect(&id)["RestartCount"] == 1);
+    wait_for("results of the restarted run", || {
+        log_is_from_this_run(&root, &id)
+    });
+    wait_for("healthy", || status_of(&root, &id) == "healthy");
+    root.ok(&["rm", "-f", &id]);
+}

@@ -150,7 +150,7 @@ fn a_check_that_outlives_its_timeout_fails() {
         h["Log"][0]["Output"]
             .as_str()
             .unwrap()
-            .contains("exceeded timeout"),
+            .contains("Health check exceeded timeout (300ms)"),
         "{h}"
     );
     root.ok(&["rm", "-f", &id]);

@@ -211,7 +211,7 @@ impl Engine {
                 super::exec::wait_pid(started.pid);
                 return Ok((
                     -1,
-                    format!("Health check exceeded timeout ({}s)", timeout.as_secs_f64()),
+                    format!("Health check exceeded timeout ({})", go_string(timeout)),
                 ));
             }
         };
@@ -220,6 +220,15 @@ impl Engine {
         let _ = f.seek(SeekFrom::Start(0));
         let _ = f.take(MAX_OUTPUT as u64).read_to_end(&mut buf);
         Ok((code, String::from_utf8_lossy(&buf).into_owned()))
+    }
+}
+
+/// A duration as Go prints the usual ones: `30s`, `1.5s`, `300ms`.
+fn go_string(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}s", d.as_secs_f64())
     }
 }
 
@@ -296,6 +305,13 @@ mod tests {
         assert_eq!(h.log.len(), MAX_LOG);
         record(&mut h, &check, result(0), false);
         assert_eq!((h.status.as_str(), h.failing_streak), ("healthy", 0));
+    }
+
+    #[test]
+    fn timeouts_print_as_go_durations() {
+        assert_eq!(go_string(Duration::from_millis(300)), "300ms");
+        assert_eq!(go_string(Duration::from_secs(30)), "30s");
+        assert_eq!(go_string(Duration::from_millis(1500)), "1.5s");
     }
 
     #[test]

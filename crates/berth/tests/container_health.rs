@@ -203,6 +203,12 @@ fn an_image_healthcheck_is_used_unless_no_healthcheck() {
     assert_eq!(cfg["Test"][0], "CMD-SHELL", "{cfg}");
     wait_for("unhealthy", || status_of(&root, &id) == "unhealthy");
 
+    // A commit keeps the container's check in the new image, as docker's.
+    root.ok(&["commit", &id, "recommitted:latest"]);
+    let v: Value =
+        serde_json::from_str(&root.ok(&["image", "inspect", "recommitted:latest"])).unwrap();
+    assert_eq!(v[0]["Config"]["Healthcheck"]["Retries"], 1, "{v}");
+
     let off = run_d(&root, &["--no-healthcheck", image]);
     assert!(health(&root, &off).is_null());
     std::thread::sleep(Duration::from_millis(600));

@@ -94,6 +94,10 @@ fn container_config(cfg: &mut Map<String, Value>, o: &crate::options::RunOptions
     if let Some(u) = &o.user {
         cfg.insert("User".into(), json!(u));
     }
+    // The container's check (its image's merged under its flags at create), as docker's.
+    if let Some(h) = &o.healthcheck {
+        cfg.insert("Healthcheck".into(), json!(h));
+    }
 }
 
 impl Engine {

@@ -1,16 +1,43 @@
 //! A container's `HostConfig` as Docker's ContainerInspect reports it: every key Docker
 //! prints, filled from [`RunOptions`] where Berth models the option and with Docker's value
 //! for an unset option otherwise (so a template or a script reading any key finds what it
-//! would find under Docker). This is where options map to these keys; the host-facing ones
-//! (DNS, hosts, sysctls, namespaces, groups, OOM, LSM labels) and `Config.Healthcheck` are
-//! filled over it by `inspect_host_options`. `Sysctls`, like `Tmpfs`, is printed only when
-//! set.
+//! would find under Docker). This is the one place options map to these keys: a new `run`
+//! flag is wired here. `Sysctls`, like `Tmpfs`, is printed only when set.
 
-use crate::options::{LogDriver, MountKind, Network, RestartPolicy, RunOptions, Seccomp, Userns};
+use crate::options::{
+    IpcMode, LogDriver, MountKind, NamespaceMode, Network, RestartPolicy, RunOptions, Seccomp,
+    Userns,
+};
+use crate::spec::defaults::SHM_SIZE;
 use serde_json::{json, Map, Value};
 
-/// Docker's default `/dev/shm` size (64 MiB).
-const DEFAULT_SHM_SIZE: i64 = 64 * 1024 * 1024;
+/// `--pid`/`--uts` as Docker's `PidMode`/`UTSMode` (empty for the container's own).
+fn namespace_mode(m: &NamespaceMode) -> String {
+    match m {
+        NamespaceMode::Private => String::new(),
+        NamespaceMode::Host => "host".into(),
+        NamespaceMode::Container(c) => format!("container:{c}"),
+    }
+}
+
+fn ipc_mode(m: &IpcMode) -> String {
+    match m {
+        IpcMode::Private => "private".into(),
+        IpcMode::Shareable => "shareable".into(),
+        IpcMode::None => "none".into(),
+        IpcMode::Host => "host".into(),
+        IpcMode::Container(c) => format!("container:{c}"),
+    }
+}
+
+/// A list Docker prints as null when it is empty.
+fn list_or_null(items: &[String]) -> Value {
+    if items.is_empty() {
+        Value::Null
+    } else {
+        json!(items)
+    }
+}
 
 fn restart_policy(p: &RestartPolicy) -> Value {
     let (name, n) = match p {
@@ -139,6 +166,7 @@ fn security_opt(o: &RunOptions) -> Value {
     if o.no_new_privileges {
         list.push("no-new-privileges".into());
     }
+    list.extend(o.security_labels.iter().cloned());
     if list.is_empty() {
         Value::Null
     } else {
@@ -276,28 +304,31 @@ pub fn host_config(o: &RunOptions, spec: &Value) -> Value {
         ("RestartPolicy", json!(restart_policy(&o.restart))),
         ("AutoRemove", json!(o.auto_remove)),
         ("VolumeDriver", json!("")),
-        ("VolumesFrom", json!(Value::Null)),
+        ("VolumesFrom", list_or_null(&o.volumes_from)),
         ("ConsoleSize", json!([0, 0])),
         ("CapAdd", json!(null_if_empty(&o.cap_add))),
         ("CapDrop", json!(null_if_empty(&o.cap_drop))),
         ("CgroupnsMode", json!(cgroupns_mode())),
-        ("Dns", json!([])),
-        ("DnsOptions", json!([])),
-        ("DnsSearch", json!([])),
-        ("ExtraHosts", json!(Value::Null)),
-        ("GroupAdd", json!(Value::Null)),
-        ("IpcMode", json!("private")),
+        (
+            "Dns",
+            json!(o.dns.iter().map(|ip| ip.to_string()).collect::<Vec<_>>()),
+        ),
+        ("DnsOptions", json!(o.dns_options)),
+        ("DnsSearch", json!(o.dns_search)),
+        ("ExtraHosts", list_or_null(&o.extra_hosts)),
+        ("GroupAdd", list_or_null(&o.group_add)),
+        ("IpcMode", json!(ipc_mode(&o.ipc_mode))),
         ("Cgroup", json!("")),
         ("Links", json!(Value::Null)),
-        ("OomScoreAdj", json!(0)),
-        ("PidMode", json!("")),
+        ("OomScoreAdj", json!(o.oom_score_adj.unwrap_or(0))),
+        ("PidMode", json!(namespace_mode(&o.pid_mode))),
         ("Privileged", json!(o.privileged)),
         ("PublishAllPorts", json!(o.publish_all)),
         ("ReadonlyRootfs", json!(o.read_only)),
         ("SecurityOpt", json!(security_opt(o))),
-        ("UTSMode", json!("")),
+        ("UTSMode", json!(namespace_mode(&o.uts_mode))),
         ("UsernsMode", json!(userns_mode)),
-        ("ShmSize", json!(DEFAULT_SHM_SIZE)),
+        ("ShmSize", json!(o.shm_size.unwrap_or(SHM_SIZE as i64))),
         (
             "Runtime",
             json!(o
@@ -340,7 +371,7 @@ pub fn host_config(o: &RunOptions, spec: &Value) -> Value {
         ),
         ("MemorySwap", json!(memory_swap(o))),
         ("MemorySwappiness", json!(Value::Null)),
-        ("OomKillDisable", json!(false)),
+        ("OomKillDisable", json!(o.oom_kill_disable)),
         ("PidsLimit", json!(o.pids_limit)),
         ("Ulimits", json!(ulimits(o))),
         ("CpuCount", json!(0)),
@@ -360,6 +391,9 @@ pub fn host_config(o: &RunOptions, spec: &Value) -> Value {
     }
     if o.init {
         obj.insert("Init".into(), Value::Bool(true));
+    }
+    if !o.sysctls.is_empty() {
+        obj.insert("Sysctls".into(), json!(o.sysctls));
     }
     Value::Object(obj)
 }

@@ -142,7 +142,9 @@ impl Engine {
         if let Some(t) = o.stop_timeout {
             config["StopTimeout"] = json!(t);
         }
-        super::inspect_host_options::add(&mut v, &o);
+        if let Some(h) = &o.healthcheck {
+            config["Healthcheck"] = json!(h);
+        }
         v
     }
 }

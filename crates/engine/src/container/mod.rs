@@ -9,7 +9,6 @@ pub mod exit;
 pub mod health;
 pub mod host_config;
 pub mod inspect;
-mod inspect_host_options;
 pub mod prune;
 pub mod remove;
 pub mod runtimes;

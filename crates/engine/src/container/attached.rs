@@ -85,8 +85,10 @@ impl Engine {
                         crate::reconcile::repair_for_attached_client(self, &r)?;
                     }
                 }
-                // Its remover is at work: the row goes, and the status with it.
-                State::Removing => {}
+                // Its remover is at work: the row goes, and the status with it. A remover
+                // that was killed is finished here (the repair only try-locks, so a live
+                // one is left alone), or this would wait for ever.
+                State::Removing => crate::reconcile::repair_for_attached_client(self, &r)?,
                 _ => return Ok(r.exit_code),
             }
             std::thread::sleep(delay);

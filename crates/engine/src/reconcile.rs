@@ -42,29 +42,6 @@ pub fn reconcile(e: &Engine) {
     }
 }
 
-/// Would the restart policy of `r`, which ended with `r.exit_code`, start it again? The
-/// policy is the one `update --restart` left in the container's dir, else its run option;
-/// a container stopped by its user is never restarted.
-fn restart_is_due(e: &Engine, r: &Row) -> bool {
-    use crate::container::update::RESTART_POLICY_FILE;
-    use crate::options::RestartPolicy;
-    let dir = e.dir(&r.id);
-    if dir.join(crate::container::STOPPED_BY_USER).exists() {
-        return false;
-    }
-    let policy = std::fs::read_to_string(dir.join(RESTART_POLICY_FILE))
-        .ok()
-        .and_then(|p| crate::options::parse::restart(p.trim()).ok())
-        .unwrap_or_else(|| options_of(r).restart);
-    match policy {
-        RestartPolicy::No => false,
-        RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
-        RestartPolicy::OnFailure(max) => {
-            r.exit_code != 0 && (max == 0 || r.restart_count < i64::from(max))
-        }
-    }
-}
-
 /// Does `r` carry the mark of a commit's freeze? While the commit runs, it holds the
 /// container's lock, so repair (which only try-locks) leaves it alone.
 fn left_frozen_by_commit(e: &Engine, r: &Row) -> bool {
@@ -150,7 +127,7 @@ fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<()> {
                 // would have, with its anonymous volumes.
                 e.remove_locked(&mut r, true)?;
                 lock.remove_file();
-            } else if apply_policy && restart_is_due(e, &r) {
+            } else if apply_policy && exit::will_restart(e, &r, r.exit_code) {
                 // Its monitor would have restarted it: its policy applies as Docker's
                 // daemon applies it to a container whose shim died.
                 r.restart_count += 1;

@@ -51,17 +51,9 @@ pub fn image_removal_events(env: &Env, r: &berth_image::metadata::Removal) {
     }
 }
 
-/// A docker-style failure (the docker CLI exits 1 for what the daemon refuses).
-fn refused(e: berth_engine::Error) -> Failure {
-    Failure {
-        msg: e.to_string(),
-        code: 1,
-    }
-}
-
 pub fn events(env: &Env, a: &EventsArgs) -> Result<i32, Failure> {
-    let window = Window::parse(a.since.as_deref(), a.until.as_deref()).map_err(refused)?;
-    let filter = Filter::parse(&a.filter).map_err(refused)?;
+    let window = Window::parse(a.since.as_deref(), a.until.as_deref())?;
+    let filter = Filter::parse(&a.filter)?;
     // Events are nested objects (`{{.Actor.ID}}`), rendered as inspect's templates are.
     let template = match a.format.as_deref() {
         None | Some("") => None,

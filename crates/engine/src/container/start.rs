@@ -5,7 +5,7 @@
 
 use super::{options_of, Engine, EXIT_FILE, STOPPED_BY_USER};
 use crate::crash_point::crash_point;
-use crate::options::{LogDriver, RestartPolicy, RunOptions};
+use crate::options::{LogDriver, RunOptions};
 use crate::store::{Row, State};
 use crate::{Error, Result};
 use std::ffi::CString;
@@ -93,15 +93,7 @@ fn monitor_args(
     if let Some(n) = o.log.max_file {
         kv("--max-file", n.to_string());
     }
-    kv(
-        "--restart",
-        match o.restart {
-            RestartPolicy::No => "no".into(),
-            RestartPolicy::OnFailure(n) => format!("on-failure:{n}"),
-            RestartPolicy::Always => "always".into(),
-            RestartPolicy::UnlessStopped => "unless-stopped".into(),
-        },
-    );
+    kv("--restart", super::update::policy_arg(&o.restart));
     if let Some(h) = super::health::check_of(o) {
         kv(
             "--health-interval-ms",
@@ -192,8 +184,10 @@ impl Engine {
             ));
         }
         self.prepare_start(r)?;
-        super::health::reset(self, &r.id);
         let o = options_of(r);
+        if super::health::check_of(&o).is_some() {
+            super::health::reset(self, &r.id);
+        }
         let monitor = monitor_binary()?;
         self.network_up(r)?;
         crash_point("ctr-start:network");
@@ -271,7 +265,9 @@ impl Engine {
             rt.delete(id, true)?;
         }
         let _ = std::fs::remove_file(self.dir(id).join(EXIT_FILE));
-        super::health::reset(self, id);
+        if super::health::check_of(&options_of(&r)).is_some() {
+            super::health::reset(self, id);
+        }
         let chain = self.chain_of(&r)?;
         self.ensure_mounted(id, &chain)?;
         self.network_up(&r)?;

@@ -43,7 +43,8 @@ fn cannot(id: &str, why: &str) -> Error {
     Error::InvalidArgument(format!("Cannot update container {id}: {why}"))
 }
 
-fn policy_arg(p: &RestartPolicy) -> String {
+/// A policy in `--restart`'s syntax, as the monitor reads it (argument and file).
+pub(super) fn policy_arg(p: &RestartPolicy) -> String {
     match p {
         RestartPolicy::No => "no".into(),
         RestartPolicy::Always => "always".into(),

@@ -57,6 +57,9 @@ pub fn resolve_image(
     };
     let image = image.ok_or_else(|| fail(format!("No such image: {arg}")))?;
     let bytes = env.store()?.read(&image.id)?;
+    if let Some(p) = platform {
+        berth_engine::options::host_config::check_platform(p, arg, &bytes)?;
+    }
     let config = ImageConfig::from_image_config(&bytes)?;
     Ok(Resolved { image, config })
 }

@@ -18,10 +18,7 @@ pub struct ContainerPruneArgs {
 }
 
 pub fn prune(env: &Env, a: &ContainerPruneArgs) -> Result<i32, Failure> {
-    let filter = PruneFilter::parse(&a.filter).map_err(|e| Failure {
-        msg: e.to_string(),
-        code: 1,
-    })?;
+    let filter = PruneFilter::parse(&a.filter)?;
     if !a.force
         && !crate::commands::volume::confirm("WARNING! This will remove all stopped containers.")
     {

@@ -21,10 +21,6 @@ fn create_container(env: &Env, e: &Engine, a: &RunArgs) -> Result<Row, Failure> 
         .map(super::cidfile::CidFile::create)
         .transpose()?;
     let img = resolve_image(env, a.image(), opts.pull, opts.platform.as_deref())?;
-    if let Some(p) = &opts.platform {
-        let blob = env.store()?.read(&img.image.id)?;
-        berth_engine::options::host_config::check_platform(p, a.image(), &blob)?;
-    }
     let row = e.create(
         &opts,
         ImageInput {

@@ -82,10 +82,7 @@ pub fn update(env: &Env, a: &UpdateArgs) -> Result<i32, Failure> {
     let u = request(a)?;
     let e = engine(env)?;
     let r = each(&a.containers, |c| {
-        e.update(c, &u).map_err(|err| Failure {
-            msg: err.to_string(),
-            code: 1,
-        })?;
+        e.update(c, &u)?;
         Ok(Some(c.to_string()))
     });
     r.map_err(|f| Failure { code: 1, ..f })

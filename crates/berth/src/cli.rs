@@ -112,6 +112,9 @@ pub enum Cmd {
     /// Used by berth-monitor to take back a container's network when it ends
     #[command(name = "container-cleanup", hide = true)]
     ContainerCleanup { id: String },
+    /// Run by the watcher of a berth-monitor that died: record the end, apply the policy
+    #[command(name = "container-monitor-died", hide = true)]
+    ContainerMonitorDied { id: String },
     /// Manage networks
     #[command(subcommand)]
     Network(crate::commands::network::NetworkCmd),

@@ -117,13 +117,7 @@ fn signals_to_attach_reach_the_container() {
     });
     // And until the monitor holds the accepted connection besides its listener (output it
     // reads before then only reaches the log).
-    let monitor = processes_with(&id)
-        .into_iter()
-        .find(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/comm"))
-                .is_ok_and(|c| c.starts_with("berth-monitor"))
-        })
-        .expect("the container's monitor");
+    let monitor = monitor_of(&id);
     eventually("the monitor to accept", || {
         std::fs::read_dir(format!("/proc/{monitor}/fd"))
             .map(|d| {

@@ -4,10 +4,24 @@
 mod container_support;
 use container_support::*;
 
-fn monitor_of(id: &str) -> i32 {
-    let pids = processes_with(&format!("--id {id}").replace(' ', "\0"));
-    assert_eq!(pids.len(), 1, "monitor of {id}: {pids:?}");
-    pids[0]
+fn kill_monitor(id: &str) -> i32 {
+    let monitor = monitor_of(id);
+    // SAFETY: signalling a process this test's berth started.
+    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
+    eventually("the monitor to die", || !alive(monitor));
+    monitor
+}
+
+/// The events file holds the repair's `die` event of `id`: only a repair writes one with
+/// exit code 255 (a monitor records the init's real status).
+fn repair_recorded_death(root: &Root, id: &str) -> bool {
+    let events = std::fs::read_to_string(root.path().join("events.jsonl")).unwrap_or_default();
+    events.lines().any(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
+        v["Action"] == "die"
+            && v["Actor"]["ID"] == id
+            && v["Actor"]["Attributes"]["exitCode"] == "255"
+    })
 }
 
 #[test]
@@ -19,10 +33,12 @@ fn a_killed_monitor_is_repaired_and_rm_leaves_nothing() {
         .to_string();
     let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", &id])).unwrap();
     let init = v[0]["State"]["Pid"].as_i64().unwrap() as i32;
-    let monitor = monitor_of(&id);
-    // SAFETY: signalling a process this test's berth started.
-    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
-    eventually("the monitor to die", || processes_with(&id).is_empty());
+    kill_monitor(&id);
+    // Noticed with no berth command run: the monitor's watcher repairs at once.
+    eventually("the repair to kill the init", || !alive(init));
+    eventually("the repair to record the end", || {
+        repair_recorded_death(&root, &id)
+    });
 
     let ps = root.ok(&["ps", "-a", "--format", "{{.ID}} {{.Status}}"]);
     assert!(
@@ -32,8 +48,6 @@ fn a_killed_monitor_is_repaired_and_rm_leaves_nothing() {
     let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", &id])).unwrap();
     assert_eq!(v[0]["State"]["Error"], "monitor died");
     assert_eq!(v[0]["State"]["Running"], false);
-    // Its processes were killed by the repair, not left to run unwatched.
-    eventually("the init to die", || !alive(init));
     root.ok(&["rm", &id]);
     assert_nothing_left(&root, &id);
 }
@@ -227,10 +241,10 @@ fn a_killed_monitor_of_an_rm_container_is_removed_by_the_repair() {
         ])
         .trim()
         .to_string();
-    let monitor = monitor_of(&id);
-    // SAFETY: signalling a process this test's berth started.
-    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
-    eventually("the monitor to die", || processes_with(&id).is_empty());
+    kill_monitor(&id);
+    // Removed with no berth command run: the monitor's watcher repairs at once.
+    let dir = root.path().join("containers").join(&id);
+    eventually("the container's removal", || !dir.exists());
     let ps = root.ok(&["ps", "-a", "-q", "--no-trunc"]);
     assert!(!ps.contains(&id), "the --rm container is left: {ps}");
     assert_nothing_left(&root, &id);
@@ -257,10 +271,11 @@ fn a_killed_monitor_of_a_restart_always_container_is_restarted_by_the_repair() {
         .trim()
         .to_string();
     let first = root.inspect(&id)["State"]["Pid"].as_i64().unwrap();
-    let monitor = monitor_of(&id);
-    // SAFETY: signalling a process this test's berth started.
-    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
-    eventually("the monitor to die", || processes_with(&id).is_empty());
+    let monitor = kill_monitor(&id);
+    // Restarted with no berth command run: the monitor's watcher repairs at once.
+    eventually("a new monitor", || {
+        monitors_of(&id).iter().any(|&m| m != monitor)
+    });
     let ps = root.ok(&["ps", "--format", "{{.ID}} {{.Status}}"]);
     assert!(ps.starts_with(&format!("{} Up", &id[..12])), "{ps}");
     let v = root.inspect(&id);
@@ -271,5 +286,48 @@ fn a_killed_monitor_of_a_restart_always_container_is_restarted_by_the_repair() {
     let again = monitor_of(&id);
     assert_ne!(again, monitor);
     root.ok(&["rm", "-f", &id]);
+    assert_nothing_left(&root, &id);
+}
+
+/// An attached `run --rm` whose monitor is killed ends with status 255 and the container
+/// removed, whoever repairs first (the client or the monitor's watcher, which leaves the
+/// removal to the client that still has to read the status).
+#[test]
+fn an_attached_rm_run_whose_monitor_dies_ends_255_and_leaves_nothing() {
+    let root = Root::new();
+    let child = berth_command()
+        .arg("--root")
+        .arg(root.path())
+        .args([
+            "run",
+            "--rm",
+            "--name",
+            "att",
+            "--network",
+            "none",
+            IMAGE,
+            "sleep",
+            "1000",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut id = String::new();
+    eventually("the container to run", || {
+        id = root
+            .ok(&["ps", "-q", "--no-trunc", "--filter", "name=att"])
+            .trim()
+            .to_string();
+        !id.is_empty() && monitors_of(&id).len() == 1
+    });
+    kill_monitor(&id);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(255),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_nothing_left(&root, &id);
 }

@@ -166,10 +166,9 @@ fn a_start_cut_short_whose_monitor_died_is_marked_exited_with_the_cause() {
         .to_string();
     let o = berth_crashing_at(&root, "ctr-start:spawned", &["start", &id]);
     assert_killed(&o, "ctr-start:spawned", "start");
-    let monitors = processes_with(&format!("--id\0{id}\0"));
-    assert_eq!(monitors.len(), 1, "monitor of {id}: {monitors:?}");
+    let monitor = monitor_of(&id);
     // SAFETY: signalling the monitor this test's berth started.
-    assert_eq!(unsafe { libc::kill(monitors[0], libc::SIGKILL) }, 0);
+    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
     eventually("the monitor to die", || {
         processes_with(&format!("--id\0{id}\0")).is_empty()
     });

@@ -83,13 +83,8 @@ fn container_and_monitor(root: &Root) -> (String, i32) {
         let Some(id) = root.ids().into_iter().next() else {
             return false;
         };
-        found = processes_with(&id)
-            .into_iter()
-            .find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .is_ok_and(|c| c.starts_with("berth-monitor"))
-            })
-            .map(|m| (id, m));
+        let monitors = monitors_of(&id);
+        found = (monitors.len() == 1).then(|| (id, monitors[0]));
         found.is_some()
     });
     found.unwrap()

@@ -86,3 +86,33 @@ impl ContainerLock {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+/// `<container dir>/attached.lock`, held shared by each client attached to the container
+/// until it has read its status (and removed an `--rm` container itself): the repair run
+/// for a dead monitor leaves the removal to such a client, which would otherwise find the
+/// container gone before it could read how it ended.
+pub struct AttachMark {
+    _file: File,
+}
+
+const ATTACH_MARK: &str = "attached.lock";
+
+impl AttachMark {
+    pub fn hold(dir: &Path) -> Result<AttachMark> {
+        let path = dir.join(ATTACH_MARK);
+        let f = open(&path)?;
+        flock(&f, libc::LOCK_SH).map_err(|e| Error::io("lock", &path, e))?;
+        Ok(AttachMark { _file: f })
+    }
+
+    /// Whether some client holds the mark of the container in `dir`.
+    pub fn held(dir: &Path) -> bool {
+        let Ok(f) = File::open(dir.join(ATTACH_MARK)) else {
+            return false;
+        };
+        match flock(&f, libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => false,
+            Err(e) => e.raw_os_error() == Some(libc::EWOULDBLOCK),
+        }
+    }
+}

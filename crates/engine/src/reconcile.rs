@@ -83,7 +83,25 @@ fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<()> {
     let Some(lock) = e.try_lock(&seen.id)? else {
         return Ok(());
     };
-    let Some(mut r) = e.store.get(&seen.id)? else {
+    repair_locked(e, lock, &seen.id, apply_policy)
+}
+
+/// Run by the watcher of container `id`'s monitor when that monitor died: the repair a
+/// command would make, without waiting for one. It waits for the container's lock (a
+/// command holding it, such as the monitor's own `rm`, finishes first) and changes nothing
+/// unless the monitor is provably gone.
+pub fn repair_after_monitor_death(e: &Engine, id: &str) -> crate::Result<()> {
+    let lock = e.lock(id)?;
+    repair_locked(e, lock, id, true)
+}
+
+fn repair_locked(
+    e: &Engine,
+    lock: crate::lock::ContainerLock,
+    id: &str,
+    apply_policy: bool,
+) -> crate::Result<()> {
+    let Some(mut r) = e.store.get(id)? else {
         // Removed since we listed it: our try_lock made its lock file again.
         lock.remove_file();
         return Ok(());
@@ -122,7 +140,8 @@ fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<()> {
             r.state = State::Exited;
             r.pid = 0;
             e.store.update(&r)?;
-            if apply_policy && options_of(&r).auto_remove {
+            let client_removes = crate::lock::AttachMark::held(&e.dir(&r.id));
+            if apply_policy && options_of(&r).auto_remove && !client_removes {
                 // Its monitor would have removed it (`--rm`) had it lived: done here, as it
                 // would have, with its anonymous volumes.
                 e.remove_locked(&mut r, true)?;
@@ -177,13 +196,34 @@ fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<()> {
 }
 
 /// The monitor of container `id`, looked for among all processes (only when the row does not
-/// name it: a start cut short).
+/// name it: a start cut short). Its watcher is a fork of it, with the same command line: it
+/// is the one named `berth-watcher`, or (the moment after the fork, before it renames
+/// itself) the one whose parent names the container too.
 fn find_monitor(id: &str) -> Option<i32> {
     let needle = format!("--id\0{id}\0");
+    let names_id = |pid: i32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
+    };
     std::fs::read_dir("/proc").ok()?.flatten().find_map(|p| {
         let pid: i32 = p.file_name().to_str()?.parse().ok()?;
-        let cmd = std::fs::read(p.path().join("cmdline")).ok()?;
-        let cmd = String::from_utf8_lossy(&cmd);
-        (cmd.contains(&needle) && crate::container::process_is(pid, "berth-monitor")).then_some(pid)
+        let watcher = std::fs::read_to_string(p.path().join("comm"))
+            .is_ok_and(|c| c.trim_end() == "berth-watcher")
+            || parent_of(pid).is_some_and(names_id);
+        (names_id(pid) && !watcher && crate::container::process_is(pid, "berth-monitor"))
+            .then_some(pid)
     })
+}
+
+fn parent_of(pid: i32) -> Option<i32> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // comm may hold spaces and parens: the fields after the last ')' are state, ppid, ...
+    s[s.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+}
+
+impl Engine {
+    /// The hidden `container-monitor-died ID`: see [`repair_after_monitor_death`].
+    pub fn monitor_died(&self, id: &str) -> crate::Result<()> {
+        repair_after_monitor_death(self, id)
+    }
 }

@@ -13,6 +13,7 @@ mod monitor;
 mod policy;
 mod sys;
 mod timefmt;
+mod watcher;
 
 fn main() {
     let args = match args::parse(std::env::args().skip(1)) {
@@ -23,9 +24,16 @@ fn main() {
         }
     };
     let dir = args.dir.clone();
+    // Without a watcher the container's end would wait for the next berth command to be
+    // noticed if we die; we still do our work.
+    let watcher = watcher::Watcher::spawn(&args.berth, &args.root, &args.id).ok();
     if let Err(e) = monitor::Monitor::new(args).and_then(monitor::Monitor::run) {
         // stderr is /dev/null by now: leave the reason where the engine can find it.
         let _ = std::fs::write(dir.join("monitor.error"), format!("{e}\n"));
+        // The watcher is left to report the death: the engine repairs what we left.
         std::process::exit(1);
+    }
+    if let Some(w) = watcher {
+        w.dismiss();
     }
 }

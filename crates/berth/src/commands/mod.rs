@@ -161,6 +161,7 @@ fn container_command(env: Env, cmd: Cmd) -> Result<i32, Failure> {
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
         Cmd::ContainerHealthCheck { id } => lifecycle::health_check_from_monitor(&env, &id),
         Cmd::ContainerCleanup { id } => lifecycle::cleanup_from_monitor(&env, &id),
+        Cmd::ContainerMonitorDied { id } => lifecycle::monitor_died(&env, &id),
         other => Ok(image_command(env, other)?),
     }
 }

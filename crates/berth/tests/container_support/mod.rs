@@ -300,6 +300,45 @@ pub fn processes_with(needle: &str) -> Vec<i32> {
     out
 }
 
+fn comm_is(pid: i32, name: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == name)
+}
+
+fn parent_of(pid: i32) -> Option<i32> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s[s.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+}
+
+/// The live monitors of container `id`. Its watcher, a fork of the monitor with the same
+/// command line, is left out: it renames itself `berth-watcher` just after the fork, and
+/// until then its parent is the monitor.
+pub fn monitors_of(id: &str) -> Vec<i32> {
+    let needle = format!("--id\0{id}\0");
+    let live = |p: i32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    };
+    let mine = processes_with(&needle);
+    mine.iter()
+        .copied()
+        .filter(|&p| {
+            comm_is(p, "berth-monitor")
+                && live(p)
+                && !parent_of(p).is_some_and(|pp| mine.contains(&pp))
+        })
+        .collect()
+}
+
+/// The one monitor of container `id`, once it is there.
+pub fn monitor_of(id: &str) -> i32 {
+    let mut found = 0;
+    eventually("the container's monitor", || {
+        let m = monitors_of(id);
+        found = m.first().copied().unwrap_or(0);
+        m.len() == 1
+    });
+    found
+}
+
 fn cgroup_dirs_named(id: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![(PathBuf::from("/sys/fs/cgroup"), 0)];

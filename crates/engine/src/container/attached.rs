@@ -36,6 +36,8 @@ impl Engine {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> Result<Attached> {
+        // Taken before the connection: a monitor that dies at any point after it finds it.
+        let _mark = crate::lock::AttachMark::hold(&self.dir(id))?;
         let streams = Streams {
             stdin: stdin.is_some(),
             stdout: true,

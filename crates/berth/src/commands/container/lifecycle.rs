@@ -95,3 +95,10 @@ pub fn cleanup_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
     e.cleanup_after_exit(id)?;
     Ok(0)
 }
+
+/// The hidden `container-monitor-died ID`: run by the watcher of a monitor that died.
+pub fn monitor_died(env: &Env, id: &str) -> Result<i32, Failure> {
+    let e = berth_engine::Engine::open_only(&env.root)?;
+    e.monitor_died(id)?;
+    Ok(0)
+}

@@ -2,7 +2,9 @@
 # Resident memory of idle berth-monitor processes: starts N monitors (default 100), each the
 # parent of a sleeping busybox "container" on fifos, as the engine would start them, waits for
 # each to serve its socket, then prints VmRSS (its target is 2 MiB) and
-# Pss (the same with shared pages split among the monitors) per monitor. Stops what it started.
+# Pss (the same with shared pages split among the monitors) per monitor, and the same for the
+# watcher each monitor forks (`berth-watcher`, asleep until its monitor dies: its pages are
+# the monitor's until one of them writes). Stops what it started.
 #
 #   scripts/measure-monitor-rss.sh [N] [BERTH_MONITOR]
 #   scripts/measure-monitor-rss.sh --root R   # the monitors of R's running containers
@@ -22,23 +24,40 @@ report() { # $1: file of monitor pids, $2: what they are
         total_pss=$((total_pss + pss))
         [ "$rss" -gt "$max_rss" ] && max_rss=$rss
     done < "$1"
-    [ "$n" -gt 0 ] || { echo "no monitors found" >&2; exit 1; }
-    echo "monitors: $n ($2)"
-    echo "VmRSS per monitor: average $((total_rss / n)) KiB, max $max_rss KiB (target <= 2048 KiB)"
-    echo "Pss per monitor:   average $((total_pss / n)) KiB"
+    [ "$n" -gt 0 ] || { echo "no ${3:-monitor}s found" >&2; exit 1; }
+    echo "${3:-monitor}s: $n ($2)"
+    echo "VmRSS per ${3:-monitor}: average $((total_rss / n)) KiB, max $max_rss KiB${4:-}"
+    echo "Pss per ${3:-monitor}:   average $((total_pss / n)) KiB"
+}
+
+# The pids, in file $1, of the children of the monitors listed in $2 named $3.
+children_named() {
+    : > "$1"
+    while read -r pid; do
+        for c in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+            [ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$3" ] && echo "$c" >> "$1"
+        done
+    done < "$2"
+}
+
+report_all() { # $1: file of monitor pids, $2: what they are
+    report "$1" "$2" monitor " (target <= 2048 KiB)"
+    children_named "$1.watchers" "$1" berth-watcher
+    report "$1.watchers" "$2" watcher
 }
 
 if [ "${1:-}" = "--root" ]; then
     ROOT=$(realpath "$2")
     LIST=$(mktemp)
-    trap 'rm -f "$LIST"' EXIT
+    trap 'rm -f "$LIST" "$LIST.watchers"' EXIT
     for d in /proc/[0-9]*; do
         cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
+        [ "$(cat "$d/comm" 2>/dev/null)" = berth-monitor ] || continue
         case "$cmd" in
             *berth-monitor\ *--root\ "$ROOT"\ *|*berth-monitor\ *--root\ "$ROOT") echo "${d#/proc/}" >> "$LIST" ;;
         esac
     done
-    report "$LIST" "containers of $ROOT"
+    report_all "$LIST" "containers of $ROOT"
     exit 0
 fi
 
@@ -84,4 +103,4 @@ for dir in "$WORK"/containers/*; do
 done
 sleep 1
 
-report "$PIDS" "$MON"
+report_all "$PIDS" "$MON"

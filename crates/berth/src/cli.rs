@@ -100,6 +100,8 @@ pub enum Cmd {
     Update(crate::commands::container::update::UpdateArgs),
     /// Get real time events from Berth
     Events(crate::commands::events::EventsArgs),
+    /// Serve the Docker Engine API (berth-serve): -H unix://PATH|tcp://ADDR:PORT|fd://
+    Serve(ServeArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCmd),
@@ -940,4 +942,11 @@ mod tests {
         assert_eq!(e(&["rm"]).code, 1);
         assert_eq!(e(&["no-such-command"]).code, 1);
     }
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// berth-serve's options (see `berth serve --help`)
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
+    pub args: Vec<String>,
 }

@@ -158,6 +158,7 @@ fn container_command(env: Env, cmd: Cmd) -> Result<i32, Failure> {
         }
         Cmd::Container(ContainerCmd::Prune(a)) => container::prune::prune(&env, &a),
         Cmd::Events(a) => events::events(&env, &a),
+        Cmd::Serve(a) => serve(&env, &a),
         Cmd::ContainerRestartFromMonitor { id } => lifecycle::restart_from_monitor(&env, &id),
         Cmd::ContainerHealthCheck { id } => lifecycle::health_check_from_monitor(&env, &id),
         Cmd::ContainerCleanup { id } => lifecycle::cleanup_from_monitor(&env, &id),
@@ -200,4 +201,17 @@ fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
 fn version() -> Result<i32, String> {
     println!("berth version {}", env!("CARGO_PKG_VERSION"));
     Ok(0)
+}
+
+/// `berth serve`: becomes `berth-serve` (next to berth, else on PATH), so the CLI does not
+/// carry the server's HTTP stack.
+fn serve(env: &Env, a: &crate::cli::ServeArgs) -> Result<i32, Failure> {
+    use std::os::unix::process::CommandExt;
+    let bin = berth_engine::container::start::find_binary("berth-serve")?;
+    let err = std::process::Command::new(&bin)
+        .arg("--root")
+        .arg(&env.root)
+        .args(&a.args)
+        .exec();
+    Err(Failure::from(format!("{}: {err}", bin.display())))
 }

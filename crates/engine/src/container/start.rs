@@ -35,6 +35,15 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::io("pipe", "", e.into()))
 }
 
+/// The `berth` CLI, which the monitor runs for restarts, healthchecks and cleanups: this
+/// process when it is berth, else (the API server) the one next to it or on PATH.
+fn berth_binary() -> PathBuf {
+    match std::env::current_exe() {
+        Ok(p) if p.file_name().is_some_and(|n| n == "berth") => p,
+        _ => find_binary("berth").unwrap_or_else(|_| PathBuf::from("berth")),
+    }
+}
+
 /// `berth-monitor` next to the running `berth`, else on PATH.
 pub fn monitor_binary() -> Result<PathBuf> {
     find_binary("berth-monitor")
@@ -64,6 +73,7 @@ fn monitor_args(
     fds: (RawFd, RawFd, Option<RawFd>),
     listen_fd: RawFd,
     pid: i32,
+    wait_attach: bool,
 ) -> Vec<String> {
     let mut a: Vec<String> = vec!["berth-monitor".into()];
     let mut kv = |k: &str, v: String| {
@@ -101,10 +111,7 @@ fn monitor_args(
         );
     }
     let auto_remove = o.auto_remove;
-    let me = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "berth".into());
-    kv("--berth", me);
+    kv("--berth", berth_binary().display().to_string());
     kv("--root", e.root.display().to_string());
     if auto_remove {
         a.push("--auto-remove".into());
@@ -112,7 +119,7 @@ fn monitor_args(
         // Its ports, addresses and names go when it ends for good.
         a.push("--cleanup".into());
     }
-    if WAIT_ATTACH.load(std::sync::atomic::Ordering::SeqCst) {
+    if wait_attach {
         a.push("--wait-attach".into());
     }
     a
@@ -128,9 +135,6 @@ pub fn warm_start() {
 
 /// The runtime's words for an init that died during setup without telling why.
 const INIT_VANISHED: &str = "container init exited during setup";
-
-/// Set by [`Engine::start_attached`] for the monitor's `--wait-attach`.
-static WAIT_ATTACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 impl Engine {
     /// Clear what a previous run left (runtime state, exit record) so the runtime can create
@@ -175,6 +179,13 @@ impl Engine {
 
     /// Start a created or exited container under its monitor. The caller holds its lock.
     pub fn start_locked(&self, r: &mut Row) -> Result<()> {
+        self.start_locked_for(r, false)
+    }
+
+    /// [`Engine::start_locked`]; with `wait_attach` its monitor holds the output (and the
+    /// exit) until a client attaches, so that client gets every byte even of a container
+    /// that ends at once.
+    fn start_locked_for(&self, r: &mut Row, wait_attach: bool) -> Result<()> {
         if matches!(r.state, State::Running | State::Restarting) {
             return Ok(());
         }
@@ -193,7 +204,7 @@ impl Engine {
         crash_point("ctr-start:network");
         // Taken before the init exists: a quick init's exit.json is never older than this.
         let mut started = super::now();
-        let mut spawned = spawn(self, r, &o, &monitor);
+        let mut spawned = spawn(self, r, &o, &monitor, wait_attach);
         if matches!(&spawned, Err(e) if e.to_string().contains(INIT_VANISHED)) {
             // Seen once in CI among 50 concurrent bridge starts (not reproduced since): the
             // init died without a word during setup. One clean retry; the cause is still
@@ -202,7 +213,7 @@ impl Engine {
             self.network_down(&r.id)?;
             self.network_up(r)?;
             started = super::now();
-            spawned = spawn(self, r, &o, &monitor);
+            spawned = spawn(self, r, &o, &monitor, wait_attach);
         }
         match spawned {
             Ok((pid, monitor_pid)) => {
@@ -230,11 +241,15 @@ impl Engine {
 
     /// `berth start ARG`: lock, reload, start.
     pub fn start(&self, arg: &str) -> Result<Row> {
+        self.start_for(arg, false)
+    }
+
+    fn start_for(&self, arg: &str, wait_attach: bool) -> Result<Row> {
         let found = self.find(arg)?;
         let _lock = self.lock(&found.id)?;
         let mut r = self.reload(&found.id, arg)?;
         super::exit::refresh(self, &mut r)?;
-        self.start_locked(&mut r)?;
+        self.start_locked_for(&mut r, wait_attach)?;
         Ok(r)
     }
 
@@ -242,10 +257,7 @@ impl Engine {
     /// -a`): the monitor holds the output (and the exit) until it has attached, so the
     /// client gets every byte even of a container that ends at once.
     pub fn start_attached(&self, arg: &str) -> Result<Row> {
-        WAIT_ATTACH.store(true, std::sync::atomic::Ordering::SeqCst);
-        let r = self.start(arg);
-        WAIT_ATTACH.store(false, std::sync::atomic::Ordering::SeqCst);
-        r
+        self.start_for(arg, true)
     }
 
     /// The hidden `container-restart-from-monitor ID`: run the container again in this
@@ -313,12 +325,18 @@ fn exit_now(code: i32) -> ! {
 /// a fork. The monitor is our child only while we live: it is in a session of its own, and
 /// when we exit it goes to the nearest subreaper (init), as a double fork's grandchild
 /// would; one fork less on every start. Returns (init pid, monitor pid).
-fn spawn(e: &Engine, r: &Row, o: &RunOptions, monitor: &Path) -> Result<(i32, i32)> {
+fn spawn(
+    e: &Engine,
+    r: &Row,
+    o: &RunOptions,
+    monitor: &Path,
+    wait_attach: bool,
+) -> Result<(i32, i32)> {
     let (rd, wr) = pipe()?;
     let w = wr.as_raw_fd();
     // Our read end stays open in the child until its exec (CLOEXEC) or exit.
     let mut body = || {
-        let msg = match child(e, r, o, monitor, w) {
+        let msg = match child(e, r, o, monitor, w, wait_attach) {
             Err(err) => format!("E{}:{}", err.exit_code(), err),
             Ok(never) => match never {},
         };
@@ -432,6 +450,7 @@ fn child(
     o: &RunOptions,
     monitor: &Path,
     report_fd: RawFd,
+    wait_attach: bool,
 ) -> Result<std::convert::Infallible> {
     nix::unistd::setsid().map_err(|e| Error::io("setsid", "", e.into()))?;
     cloexec_from(3)?;
@@ -452,7 +471,7 @@ fn child(
     crash_point("ctr-start:child-created");
     let listener = bind_monitor_socket(&e.dir(&r.id))?;
     keep_open(listener.as_raw_fd())?;
-    let args = monitor_args(e, r, o, fds, listener.as_raw_fd(), pid);
+    let args = monitor_args(e, r, o, fds, listener.as_raw_fd(), pid, wait_attach);
     let cargs: Vec<CString> = args
         .iter()
         .map(|a| CString::new(a.as_str()).unwrap_or_default())

@@ -1,0 +1,135 @@
+//! `POST /containers/{id}/attach`: the connection is taken over (101, `Upgrade: tcp`) and
+//! carries the container's output, framed as Docker's multiplexed stream (raw with a
+//! terminal), and the client's input to its stdin. A client that attaches before the start
+//! (as `docker run` does) gets every byte: the start has the monitor hold the output until
+//! the attach is connected.
+
+use crate::body::shared_writers;
+use crate::reply::{ApiError, ApiResult};
+use crate::req::Ctx;
+use crate::router::hijack_reply;
+use crate::state::State;
+use berth_engine::container::{exit, options_of};
+use berth_engine::monitor_client::{self, Streams};
+use http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::io::SyncIoBridge;
+
+/// Did the client ask to take the connection over?
+pub fn wants_upgrade<B>(req: &Request<B>) -> bool {
+    let has = |name: &str, value: &str| {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(value)))
+    };
+    has("connection", "upgrade") && has("upgrade", "tcp")
+}
+
+pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResult {
+    if !wants_upgrade(&req) {
+        return Err(ApiError::bad_request(
+            "attach takes the connection over: send Connection: Upgrade and Upgrade: tcp",
+        ));
+    }
+    let streams = Streams {
+        stdin: ctx.flag("stdin"),
+        stdout: ctx.flag("stdout"),
+        stderr: ctx.flag("stderr"),
+    };
+    let id = id.to_string();
+    let state = ctx.state.clone();
+    // Registered before the answer: the client sends its start once it has the answer.
+    let (cid, tty, pending) = ctx
+        .engine(move |e| {
+            let mut r = e.find(&id)?;
+            exit::refresh(e, &mut r)?;
+            let pending = !r.state.is_live();
+            if pending {
+                state.attach_pending(&r.id, 1);
+            }
+            Ok((r.id.clone(), options_of(&r).tty, pending))
+        })
+        .await?;
+    let upgrade = hyper::upgrade::on(&mut req);
+    let state = ctx.state.clone();
+    tokio::spawn(async move {
+        let upgraded = match upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "attach: the upgrade failed");
+                if pending {
+                    state.attach_pending(&cid, -1);
+                }
+                return;
+            }
+        };
+        let (rd, wr) = tokio::io::split(TokioIo::new(upgraded));
+        let rd = SyncIoBridge::new(rd);
+        let wr = Arc::new(Mutex::new(SyncIoBridge::new(wr)));
+        let _ = tokio::task::spawn_blocking(move || {
+            let out = serve_attach(&state, &cid, pending, streams, tty, rd, wr.clone());
+            if let Err(e) = out {
+                tracing::debug!(error = %e, container = %cid, "attach ended");
+            }
+            // The end of the output: the client reads EOF, then the wait's answer.
+            let mut w = wr.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = w.shutdown();
+        })
+        .await;
+    });
+    Ok(hijack_reply(true, tty))
+}
+
+type Reader = SyncIoBridge<tokio::io::ReadHalf<TokioIo<hyper::upgrade::Upgraded>>>;
+type Writer = SyncIoBridge<tokio::io::WriteHalf<TokioIo<hyper::upgrade::Upgraded>>>;
+
+fn serve_attach(
+    state: &State,
+    id: &str,
+    pending: bool,
+    streams: Streams,
+    tty: bool,
+    rd: Reader,
+    wr: Arc<Mutex<Writer>>,
+) -> berth_engine::Result<()> {
+    let e = state.engine()?;
+    if pending {
+        let started = wait_started(&e, state, id);
+        state.attach_pending(id, -1);
+        if !started? {
+            return Ok(());
+        }
+    }
+    let (mut out, mut err) = shared_writers(wr, tty);
+    let stdin = streams.stdin.then_some(rd);
+    // Ends with the container's exit frame, the monitor's end, or a client gone away.
+    let (_end, connection) =
+        monitor_client::attach_frames(&e.dir(id), streams, stdin, &mut out, &mut err)?;
+    drop(connection);
+    Ok(())
+}
+
+/// Waits until container `id` runs (true), or is gone or has run and ended without it being
+/// seen running (false).
+fn wait_started(e: &berth_engine::Engine, state: &State, id: &str) -> berth_engine::Result<bool> {
+    let first = e.store.get(id)?.map(|r| r.started_at);
+    loop {
+        let Some(mut r) = e.store.get(id)? else {
+            return Ok(false);
+        };
+        exit::refresh(e, &mut r)?;
+        if r.state.is_live() {
+            return Ok(true);
+        }
+        if Some(&r.started_at) != first.as_ref() {
+            // It ran and ended between two looks: its monitor held the output for us.
+            return Ok(e.dir(id).join("monitor.sock").exists());
+        }
+        state.wait_for_a_start(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,440 @@
+//! `/containers/...`: create, the lifecycle, inspect, wait, logs, remove.
+
+use crate::body::{stream_writers, Body, ChanWriter};
+use crate::reply::{self, ApiError, ApiResult};
+use crate::req::{json_body, Ctx};
+use berth_engine::container::{exit, options_of, ImageInput};
+use berth_engine::store::State;
+use berth_engine::Engine;
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use std::time::Duration;
+
+pub async fn list(ctx: &Ctx) -> ApiResult {
+    let all = ctx.flag("all");
+    let limit = ctx.int("limit")?;
+    let v = ctx
+        .engine(move |e| {
+            let mut rows = e.list()?;
+            rows.retain(|r| all || r.state.is_live());
+            rows.sort_by(|a, b| b.created.cmp(&a.created));
+            if let Some(n) = limit.filter(|n| *n > 0) {
+                rows.truncate(n as usize);
+            }
+            Ok(rows.iter().map(|r| summary(e, r)).collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(reply::ok(&v))
+}
+
+fn summary(e: &Engine, r: &berth_engine::store::Row) -> serde_json::Value {
+    let i = e.inspect_json(r);
+    let created = berth_image::timestamp::parse_rfc3339(&r.created).unwrap_or(0);
+    serde_json::json!({
+        "Id": r.id,
+        "Names": [format!("/{}", r.name)],
+        "Image": i["Config"]["Image"],
+        "ImageID": r.image_id,
+        "Command": i["Path"].as_str().map(|p| {
+            let mut c = vec![p.to_string()];
+            c.extend(i["Args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_string)));
+            c.join(" ")
+        }),
+        "Created": created,
+        "Ports": [],
+        "Labels": i["Config"]["Labels"],
+        "State": i["State"]["Status"],
+        "Status": i["State"]["Status"],
+        "HostConfig": { "NetworkMode": i["HostConfig"]["NetworkMode"] },
+        "NetworkSettings": { "Networks": i["NetworkSettings"]["Networks"] },
+        "Mounts": i["Mounts"],
+    })
+}
+
+pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> ApiResult {
+    let body: crate::create_map::CreateRequest = json_body(req.into_body()).await?;
+    let name = ctx.q("name").filter(|n| !n.is_empty()).map(str::to_string);
+    let root = ctx.state.root.clone();
+    let id = ctx
+        .engine(move |e| {
+            let opts = crate::create_map::run_options(&body, name.as_deref())?;
+            let img = crate::images::stored(&root, &opts.image)?;
+            let row = e.create(
+                &opts,
+                ImageInput {
+                    id: &img.0.id,
+                    chain: &img.0.chain,
+                    config: &img.1,
+                },
+            )?;
+            Ok(row.id)
+        })
+        .await?;
+    Ok(reply::json(
+        StatusCode::CREATED,
+        &serde_json::json!({ "Id": id, "Warnings": [] }),
+    ))
+}
+
+pub async fn inspect(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let v = ctx
+        .engine(move |e| {
+            let mut r = e.find(&id)?;
+            exit::refresh(e, &mut r)?;
+            Ok(e.inspect_json(&r))
+        })
+        .await?;
+    Ok(reply::ok(&v))
+}
+
+pub async fn start(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let state = ctx.state.clone();
+    let started = ctx
+        .engine(move |e| {
+            let mut r = e.find(&id)?;
+            exit::refresh(e, &mut r)?;
+            if matches!(r.state, State::Running | State::Restarting) {
+                return Ok(false);
+            }
+            if state.has_attach_pending(&r.id) {
+                e.start_attached(&r.id)?;
+            } else {
+                e.start(&r.id)?;
+            }
+            state.note_start();
+            Ok(true)
+        })
+        .await?;
+    Ok(if started {
+        reply::no_content()
+    } else {
+        reply::status(StatusCode::NOT_MODIFIED)
+    })
+}
+
+fn timeout(ctx: &Ctx) -> Result<Option<i64>, ApiError> {
+    Ok(ctx.int("t")?.or(ctx.int("timeout")?))
+}
+
+pub async fn stop(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let t = timeout(ctx)?;
+    let stopped = ctx
+        .engine(move |e| {
+            let mut r = e.find(&id)?;
+            exit::refresh(e, &mut r)?;
+            if !r.state.is_live() {
+                return Ok(false);
+            }
+            e.stop(&r.id, t)?;
+            Ok(true)
+        })
+        .await?;
+    Ok(if stopped {
+        reply::no_content()
+    } else {
+        reply::status(StatusCode::NOT_MODIFIED)
+    })
+}
+
+pub async fn restart(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let t = timeout(ctx)?;
+    let state = ctx.state.clone();
+    ctx.engine(move |e| {
+        e.restart(&id, t)?;
+        state.note_start();
+        Ok(())
+    })
+    .await?;
+    Ok(reply::no_content())
+}
+
+pub async fn kill(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let sig = ctx.q("signal").unwrap_or("SIGKILL").to_string();
+    ctx.engine(move |e| {
+        let mut r = e.find(&id)?;
+        exit::refresh(e, &mut r)?;
+        if !r.state.is_live() {
+            return Err(ApiError::conflict(format!(
+                "Cannot kill container: {id}: Container {} is not running",
+                r.id
+            )));
+        }
+        e.kill(&r.id, &sig)?;
+        Ok(())
+    })
+    .await?;
+    Ok(reply::no_content())
+}
+
+pub async fn pause(ctx: &Ctx, id: &str, pause: bool) -> ApiResult {
+    let id = id.to_string();
+    ctx.engine(move |e| {
+        if pause {
+            e.pause(&id)?;
+        } else {
+            e.unpause(&id)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(reply::no_content())
+}
+
+pub async fn rename(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let name = ctx
+        .q("name")
+        .ok_or_else(|| ApiError::bad_request("name cannot be empty"))?
+        .to_string();
+    ctx.engine(move |e| {
+        e.rename(&id, &name)?;
+        Ok(())
+    })
+    .await?;
+    Ok(reply::no_content())
+}
+
+pub async fn resize(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let h = ctx.int("h")?.unwrap_or(0).clamp(0, u16::MAX as i64) as u16;
+    let w = ctx.int("w")?.unwrap_or(0).clamp(0, u16::MAX as i64) as u16;
+    ctx.engine(move |e| {
+        let r = e.find(&id)?;
+        berth_engine::monitor_client::resize(&e.dir(&r.id), h, w)?;
+        Ok(())
+    })
+    .await?;
+    Ok(reply::status(StatusCode::OK))
+}
+
+pub async fn remove(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let (force, volumes) = (ctx.flag("force"), ctx.flag("v"));
+    ctx.engine(move |e| {
+        e.remove(&id, force, volumes)?;
+        Ok(())
+    })
+    .await?;
+    Ok(reply::no_content())
+}
+
+pub async fn prune(ctx: &Ctx) -> ApiResult {
+    let filters = filter_args(ctx)?;
+    let v = ctx
+        .engine(move |e| {
+            let f = berth_engine::container::prune::PruneFilter::parse(&filters)?;
+            let p = e.prune_containers(&f)?;
+            Ok(serde_json::json!({ "ContainersDeleted": p.ids, "SpaceReclaimed": p.bytes }))
+        })
+        .await?;
+    Ok(reply::ok(&v))
+}
+
+/// The `filters` parameter (`{"key":["value"]}` or the older `{"key":{"value":true}}`) as
+/// the CLI's `key=value` strings.
+pub fn filter_args(ctx: &Ctx) -> Result<Vec<String>, ApiError> {
+    let Some(raw) = ctx.q("filters").filter(|f| !f.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|e| ApiError::bad_request(format!("invalid filters: {e}")))?;
+    let mut out = Vec::new();
+    for (k, vals) in v.as_object().into_iter().flatten() {
+        match vals {
+            serde_json::Value::Array(a) => out.extend(
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .map(|x| format!("{k}={x}")),
+            ),
+            serde_json::Value::Object(o) => out.extend(
+                o.iter()
+                    .filter(|(_, on)| on.as_bool() == Some(true))
+                    .map(|(x, _)| format!("{k}={x}")),
+            ),
+            _ => return Err(ApiError::bad_request(format!("invalid filter {k:?}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// `POST /containers/{id}/wait?condition=not-running|next-exit|removed`. The answer's status
+/// line goes out at once (the docker CLI starts the container once its wait is registered),
+/// the `{"StatusCode": N}` body when the condition is met.
+pub async fn wait(ctx: &Ctx, id: &str) -> ApiResult {
+    let condition = match ctx.q("condition").unwrap_or("") {
+        "" | "not-running" => Condition::NotRunning,
+        "next-exit" => Condition::NextExit,
+        "removed" => Condition::Removed,
+        c => return Err(ApiError::bad_request(format!("invalid condition: \"{c}\""))),
+    };
+    let id = id.to_string();
+    // The container is looked up before the answer starts: a missing one is a 404.
+    let first = ctx
+        .engine(move |e| {
+            let mut r = e.find(&id)?;
+            exit::refresh(e, &mut r)?;
+            Ok(r)
+        })
+        .await?;
+    let (tx, body) = Body::channel();
+    let state = ctx.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let out = match state.engine() {
+            Ok(e) => wait_for(&e, &state, first, condition),
+            Err(err) => Err(err),
+        };
+        let v = match out {
+            Ok(code) => serde_json::json!({ "StatusCode": code, "Error": null }),
+            Err(err) => {
+                serde_json::json!({ "StatusCode": -1, "Error": { "Message": err.to_string() } })
+            }
+        };
+        let mut b = v.to_string().into_bytes();
+        b.push(b'\n');
+        let _ = tx.blocking_send(b.into());
+    });
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap_or_else(|_| reply::status(StatusCode::INTERNAL_SERVER_ERROR)))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Condition {
+    NotRunning,
+    NextExit,
+    Removed,
+}
+
+fn wait_for(
+    e: &Engine,
+    state: &crate::state::State,
+    first: berth_engine::store::Row,
+    condition: Condition,
+) -> berth_engine::Result<i64> {
+    let id = first.id.clone();
+    let dir = e.dir(&id);
+    // A wait for the next exit of a container that is not running waits for it to start.
+    let mut must_start = condition != Condition::NotRunning && !first.state.is_live();
+    let mut last = first.exit_code as i64;
+    loop {
+        let Some(mut r) = e.store.get(&id)? else {
+            // Gone: what `removed` waits for; the status is the last one seen.
+            return Ok(last);
+        };
+        exit::refresh(e, &mut r)?;
+        if must_start {
+            if r.state.is_live() || r.started_at != first.started_at {
+                must_start = false;
+            } else {
+                state.wait_for_a_start(Duration::from_millis(100));
+                continue;
+            }
+        }
+        if r.state.is_live() {
+            // The monitor answers when the init exits.
+            last = berth_engine::monitor_client::wait(&dir)
+                .map(i64::from)
+                .or_else(|_| e.wait(&id).map(i64::from))?;
+            continue;
+        }
+        last = r.exit_code as i64;
+        if condition != Condition::Removed {
+            return Ok(last);
+        }
+        if options_of(&r).auto_remove {
+            // As dockerd's AutoRemove: gone before the wait answers. The monitor removes it
+            // too once its clients hang up; whoever comes second finds nothing to do.
+            e.remove_after_exit(&id)?;
+            return Ok(last);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub async fn logs(ctx: &Ctx, id: &str) -> ApiResult {
+    use berth_engine::logs::{self, LogOptions};
+    let id = id.to_string();
+    let (stdout, stderr) = (ctx.flag("stdout"), ctx.flag("stderr"));
+    if !stdout && !stderr {
+        return Err(ApiError::bad_request(
+            "Bad parameters: you must choose at least one stream",
+        ));
+    }
+    let follow = ctx.flag("follow");
+    let timestamps = ctx.flag("timestamps");
+    let tail = match ctx.q("tail").unwrap_or("all") {
+        "all" | "" => None,
+        n => match n.parse::<i64>() {
+            Ok(n) if n < 0 => None,
+            Ok(n) => Some(n as usize),
+            Err(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "invalid value for tail: {n:?}"
+                )))
+            }
+        },
+    };
+    let now = logs::now();
+    let time = |key: &str| -> Result<Option<logs::Nanos>, ApiError> {
+        match ctx.q(key).filter(|v| !v.is_empty() && *v != "0") {
+            None => Ok(None),
+            Some(v) => Ok(Some(logs::parse_time(key, v, now)?)),
+        }
+    };
+    let (since, until) = (time("since")?, time("until")?);
+    let (r, tty) = ctx
+        .engine(move |e| {
+            let mut r = e.find(&id)?;
+            exit::refresh(e, &mut r)?;
+            let o = options_of(&r);
+            if o.log.driver == berth_engine::options::LogDriver::None {
+                return Err(ApiError::bad_request(
+                    "configured logging driver does not support reading",
+                ));
+            }
+            Ok((r, o.tty))
+        })
+        .await?;
+    let (tx, body) = Body::channel();
+    let state = ctx.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let Ok(e) = state.engine() else { return };
+        let o = options_of(&r);
+        let opts = LogOptions {
+            tail,
+            since,
+            until,
+            timestamps,
+            follow: follow && matches!(r.state, State::Running | State::Paused | State::Restarting),
+            monitor_pid: (r.monitor_pid > 0).then_some(r.monitor_pid),
+            across_restarts: o.restart != berth_engine::options::RestartPolicy::No,
+        };
+        let (mut out, mut err) = stream_writers(ChanWriter(tx), tty);
+        let mut sink = std::io::sink();
+        let (o_w, e_w): (&mut dyn std::io::Write, &mut dyn std::io::Write) = match (stdout, stderr)
+        {
+            (true, true) => (&mut *out, &mut *err),
+            (true, false) => (&mut *out, &mut sink),
+            _ => (&mut sink, &mut *err),
+        };
+        // A client gone mid-stream ends the copy with a write error: nothing to report.
+        let _ = logs::write_logs(&e.dir(&r.id), &r.id, &opts, o_w, e_w);
+    });
+    let ctype = if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    };
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", ctype)
+        .body(body)
+        .unwrap_or_else(|_| reply::status(StatusCode::INTERNAL_SERVER_ERROR)))
+}

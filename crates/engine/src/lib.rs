@@ -39,6 +39,7 @@ mod db;
 pub mod error;
 pub mod events;
 pub mod image_config;
+pub mod image_pull;
 pub mod lock;
 pub mod logs;
 pub mod monitor_client;

@@ -41,3 +41,103 @@ pub fn stored(root: &Path, name: &str) -> Result<(StoredImage, ImageConfig), Api
     let config = ImageConfig::from_image_config(&bytes)?;
     Ok((image, config))
 }
+
+/// Docker's pull progress messages, one JSON object per line, as the docker CLI draws them.
+struct JsonProgress(std::sync::Mutex<crate::body::ChanWriter>);
+
+impl JsonProgress {
+    fn send(&self, v: serde_json::Value) {
+        use std::io::Write;
+        let mut line = v.to_string().into_bytes();
+        line.push(b'\n');
+        let _ = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .write_all(&line);
+    }
+}
+
+impl berth_image::progress::Progress for JsonProgress {
+    fn layer(&self, d: &Digest, e: berth_image::progress::Event) {
+        use berth_image::progress::Event as E;
+        let id = d.hex().get(..12).unwrap_or(d.hex()).to_string();
+        let (status, detail) = match e {
+            E::AlreadyExists => ("Already exists", serde_json::json!({})),
+            E::Pulling => ("Pulling fs layer", serde_json::json!({})),
+            E::Waiting => ("Waiting", serde_json::json!({})),
+            E::Downloading { done, total } => (
+                "Downloading",
+                serde_json::json!({ "current": done, "total": total }),
+            ),
+            E::DownloadComplete => ("Download complete", serde_json::json!({})),
+            E::Extracting => ("Extracting", serde_json::json!({})),
+            E::PullComplete => ("Pull complete", serde_json::json!({})),
+        };
+        self.send(serde_json::json!({ "status": status, "progressDetail": detail, "id": id }));
+    }
+}
+
+/// `POST /images/create?fromImage=NAME&tag=TAG[&platform=P]`: the pull, its progress streamed
+/// as dockerd streams it; an error after the answer started is the stream's last message.
+pub async fn create(ctx: &crate::req::Ctx) -> crate::reply::ApiResult {
+    let Some(from) = ctx.q("fromImage").filter(|f| !f.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "importing an image (fromSrc) is not supported through the API: use `berth import`",
+        ));
+    };
+    let tag = ctx.q("tag").filter(|t| !t.is_empty());
+    let reference = match tag {
+        Some(t) if t.starts_with("sha256:") => format!("{from}@{t}"),
+        Some(t) => format!("{from}:{t}"),
+        None if from.contains('@') || has_tag(from) => from.to_string(),
+        None => format!("{from}:latest"),
+    };
+    let r: Reference = reference.parse().map_err(ApiError::from)?;
+    let platform = ctx
+        .q("platform")
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    let (tx, body) = crate::body::Body::channel();
+    let state = ctx.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let progress = JsonProgress(std::sync::Mutex::new(crate::body::ChanWriter(tx)));
+        progress.send(serde_json::json!({
+            "status": format!(
+                "Pulling from {}",
+                r.path().strip_prefix("library/").unwrap_or(r.path())
+            ),
+            "id": r.tag().unwrap_or("latest"),
+        }));
+        let pulled = state
+            .engine()
+            .and_then(|e| e.pull(&reference, platform.as_deref(), &progress));
+        match pulled {
+            Ok(p) => {
+                progress.send(serde_json::json!({ "status": format!("Digest: {}", p.manifest) }));
+                let s = if p.up_to_date {
+                    format!("Status: Image is up to date for {}", r.familiar())
+                } else {
+                    format!("Status: Downloaded newer image for {}", r.familiar())
+                };
+                progress.send(serde_json::json!({ "status": s }));
+            }
+            Err(e) => progress.send(serde_json::json!({
+                "errorDetail": { "message": e.to_string() },
+                "error": e.to_string(),
+            })),
+        }
+    });
+    Ok(http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap_or_else(|_| crate::reply::status(http::StatusCode::INTERNAL_SERVER_ERROR)))
+}
+
+/// Does the last path component carry a `:tag` (not a registry's `:port`)?
+fn has_tag(name: &str) -> bool {
+    name.rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':'))
+}

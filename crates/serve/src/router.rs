@@ -6,7 +6,7 @@ use crate::listen::Listener;
 use crate::reply::{self, ApiError, Reply};
 use crate::req::{parse_query, split_path, Ctx};
 use crate::state::State;
-use crate::{attach, containers, exec, system};
+use crate::{attach, containers, exec, images, system};
 use http::{HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -45,7 +45,9 @@ where
             let state = state.clone();
             async move { Ok::<_, std::convert::Infallible>(handle(state, req).await) }
         });
+        // A client may shut its side down after its request and still wait for the answer.
         let conn = hyper::server::conn::http1::Builder::new()
+            .half_close(true)
             .serve_connection(io, service)
             .with_upgrades();
         if let Err(e) = conn.await {
@@ -108,6 +110,7 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::GET, ["version"]) => Ok(system::version()),
         (&Method::GET, ["info"]) => system::info(&ctx).await,
 
+        (&Method::POST, ["images", "create"]) => images::create(&ctx).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&ctx).await,
         (&Method::POST, ["containers", "create"]) => containers::create(&ctx, req).await,
         (&Method::POST, ["containers", "prune"]) => containers::prune(&ctx).await,

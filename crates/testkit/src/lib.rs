@@ -584,3 +584,41 @@ pub fn layered_layout(dir: &Path, layers: usize, bytes: usize, wrong_diff_id: Op
         manifest.len(),
     );
 }
+
+/// Removes a test's own default bridge and the rules Berth made for it in its nftables
+/// table (the rules of other tests' bridges stay).
+pub fn remove_test_bridge(bridge: &str) {
+    let _ = Command::new("ip").args(["link", "del", bridge]).output();
+    let Ok(o) = Command::new("nft")
+        .args(["-a", "list", "table", "ip", "berth"])
+        .output()
+    else {
+        return;
+    };
+    let mut chain = String::new();
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        let l = line.trim();
+        if let Some(c) = l.strip_prefix("chain ") {
+            // `chain NAME { # handle N`
+            chain = c.split_whitespace().next().unwrap_or("").to_string();
+        } else if l.contains(&format!("\"{bridge}\""))
+            || l.contains(&format!("\"berth-net:{bridge}\""))
+        {
+            if let Some(h) = l.rsplit_once("# handle ").map(|(_, h)| h.to_string()) {
+                let _ = Command::new("nft")
+                    .args(["delete", "rule", "ip", "berth", &chain, "handle", &h])
+                    .output();
+            }
+        }
+    }
+    let _ = Command::new("nft")
+        .args([
+            "delete",
+            "element",
+            "ip",
+            "berth",
+            "bridges",
+            &format!("{{ \"{bridge}\" }}"),
+        ])
+        .output();
+}

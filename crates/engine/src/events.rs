@@ -605,6 +605,18 @@ pub fn read(root: &Path, window: Window, filter: &Filter) -> Vec<Event> {
 /// Without a start only new events are given, as Docker does: those from the moment the
 /// log is opened (one appended while it is read is new, not past).
 pub fn stream(root: &Path, window: Window, filter: &Filter, emit: &mut dyn FnMut(&Event) -> bool) {
+    stream_while(root, window, filter, emit, &|| true)
+}
+
+/// [`stream`] that also ends when `wanted` says so, checked while no event comes (an API
+/// client that went away is noticed without waiting for the next event).
+pub fn stream_while(
+    root: &Path,
+    window: Window,
+    filter: &Filter,
+    emit: &mut dyn FnMut(&Event) -> bool,
+    wanted: &dyn Fn() -> bool,
+) {
     let mut window = window;
     window.since = window.since.or_else(|| Some(crate::logs::now()));
     let mut give = |e: Event| -> bool {
@@ -618,7 +630,7 @@ pub fn stream(root: &Path, window: Window, filter: &Filter, emit: &mut dyn FnMut
         if window.until.is_some_and(|u| crate::logs::now() > u) {
             return;
         }
-        if !f.poll_each(&mut give) {
+        if !f.poll_each(&mut give) || !wanted() {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));

@@ -438,3 +438,13 @@ pub async fn logs(ctx: &Ctx, id: &str) -> ApiResult {
         .body(body)
         .unwrap_or_else(|_| reply::status(StatusCode::INTERNAL_SERVER_ERROR)))
 }
+
+pub async fn top(ctx: &Ctx, id: &str) -> ApiResult {
+    let id = id.to_string();
+    let args: Vec<String> = ctx
+        .q("ps_args")
+        .map(|a| a.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let t = ctx.engine(move |e| Ok(e.top(&id, &args)?)).await?;
+    Ok(reply::ok(&t))
+}

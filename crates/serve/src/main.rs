@@ -7,10 +7,12 @@
 //! HTTP is hyper's (HTTP/1.1 with upgrades for the hijacked attach and exec streams) on tokio;
 //! engine calls run on tokio's blocking threads, each with an engine handle of its own.
 
+mod archive;
 mod attach;
 mod body;
 mod containers;
 mod create_map;
+mod events;
 mod exec;
 mod images;
 mod listen;
@@ -18,6 +20,7 @@ mod reply;
 mod req;
 mod router;
 mod state;
+mod stats;
 mod system;
 
 use clap::Parser;

@@ -6,7 +6,7 @@ use crate::listen::Listener;
 use crate::reply::{self, ApiError, Reply};
 use crate::req::{parse_query, split_path, Ctx};
 use crate::state::State;
-use crate::{attach, containers, exec, images, system};
+use crate::{archive, attach, containers, events, exec, images, stats, system};
 use http::{HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -109,6 +109,7 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::GET | &Method::HEAD, ["_ping"]) => Ok(system::ping(&m)),
         (&Method::GET, ["version"]) => Ok(system::version()),
         (&Method::GET, ["info"]) => system::info(&ctx).await,
+        (&Method::GET, ["events"]) => events::events(&ctx).await,
 
         (&Method::POST, ["images", "create"]) => images::create(&ctx).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&ctx).await,
@@ -125,6 +126,13 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::POST, ["containers", id, "wait"]) => containers::wait(&ctx, id).await,
         (&Method::POST, ["containers", id, "resize"]) => containers::resize(&ctx, id).await,
         (&Method::GET, ["containers", id, "logs"]) => containers::logs(&ctx, id).await,
+        (&Method::GET, ["containers", id, "top"]) => containers::top(&ctx, id).await,
+        (&Method::GET, ["containers", id, "stats"]) => stats::stats(&ctx, id).await,
+        (&Method::GET, ["containers", id, "archive"]) => archive::get(&ctx, id).await,
+        (&Method::HEAD, ["containers", id, "archive"]) => archive::head(&ctx, id).await,
+        (&Method::PUT, ["containers", id, "archive"]) => archive::put(&ctx, id, req).await,
+        (&Method::GET, ["containers", id, "export"]) => archive::export(&ctx, id).await,
+        (&Method::GET, ["containers", id, "changes"]) => archive::changes(&ctx, id).await,
         (&Method::DELETE, ["containers", id]) => containers::remove(&ctx, id).await,
         (&Method::POST, ["containers", id, "attach"]) => attach::attach(&ctx, id, req).await,
         (&Method::POST, ["containers", id, "exec"]) => exec::create(&ctx, id, req).await,

@@ -6,10 +6,14 @@
 //! - [`filters`]: `--filter k=v` and the API's `filters` JSON, and their validation.
 //! - [`containers`]: `GET /containers/json` (`ps`).
 //! - [`images`]: list, inspect, history, remove (Docker's conflict rules), tag.
+//! - [`system`]: version, info, disk usage (`system df`).
+//! - [`volumes`]: list, inspect.
 
 pub mod containers;
 pub mod filters;
 pub mod images;
+pub mod system;
+pub mod volumes;
 
 use crate::Engine;
 use berth_image::metadata::Metadata;
@@ -31,4 +35,9 @@ pub(crate) fn content(e: &Engine) -> crate::Result<ContentStore> {
 /// The unpacked layers by chain ID (`R/snapshots`).
 pub(crate) fn snapshots(e: &Engine) -> crate::Result<Snapshotter> {
     Ok(Snapshotter::open(e.root.join("snapshots"))?)
+}
+
+/// The JSON document of a service output (for fronts that render templates over it).
+pub fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_else(|_| serde_json::json!({}))
 }

@@ -6,12 +6,14 @@
 //! - [`filters`]: `--filter k=v` and the API's `filters` JSON, and their validation.
 //! - [`containers`]: `GET /containers/json` (`ps`).
 //! - [`images`]: list, inspect, history, remove (Docker's conflict rules), tag.
+//! - [`networks`]: list, inspect.
 //! - [`system`]: version, info, disk usage (`system df`).
 //! - [`volumes`]: list, inspect.
 
 pub mod containers;
 pub mod filters;
 pub mod images;
+pub mod networks;
 pub mod system;
 pub mod volumes;
 

@@ -73,8 +73,14 @@ fn a_container_summary_has_the_api_keys_and_types() {
     assert_eq!(v["Command"], "sleep 60");
     let created = v["Created"].as_i64().expect("Created is an integer");
     let now = berth_image::timestamp::now();
-    assert!((now - 600..=now + 5).contains(&created), "{created} vs {now}");
-    assert!(v["Ports"].as_array().unwrap().is_empty(), "a created container publishes nothing");
+    assert!(
+        (now - 600..=now + 5).contains(&created),
+        "{created} vs {now}"
+    );
+    assert!(
+        v["Ports"].as_array().unwrap().is_empty(),
+        "a created container publishes nothing"
+    );
     assert!(v.get("SizeRw").is_none() && v.get("SizeRootFs").is_none());
     assert_eq!(v["Labels"]["tier"], "front");
     assert_eq!(v["State"], "created");
@@ -88,7 +94,10 @@ fn a_container_summary_has_the_api_keys_and_types() {
     assert_eq!(m["Mode"], "ro");
     assert_eq!(m["RW"], false);
     assert!(m["Propagation"].is_string());
-    assert!(m.get("Name").is_none(), "Docker gives a name to volumes only");
+    assert!(
+        m.get("Name").is_none(),
+        "Docker gives a name to volumes only"
+    );
 
     let sized = containers::list(
         &root.engine,
@@ -102,7 +111,10 @@ fn a_container_summary_has_the_api_keys_and_types() {
     let v = serde_json::to_value(&sized[0]).unwrap();
     let rw = v["SizeRw"].as_i64().expect("SizeRw is an integer");
     let total = v["SizeRootFs"].as_i64().expect("SizeRootFs is an integer");
-    assert!(total > rw, "the image's layers count in SizeRootFs: {total} {rw}");
+    assert!(
+        total > rw,
+        "the image's layers count in SizeRootFs: {total} {rw}"
+    );
 }
 
 #[test]
@@ -125,8 +137,14 @@ fn without_all_only_running_containers_are_listed_and_status_filters_imply_all()
 fn label_filters_must_all_hold_and_values_of_other_keys_are_alternatives() {
     let root = Root::new();
     root.import("busybox:latest", &[]);
-    root.create("busybox", named("app-a", &[("project", "p"), ("service", "web")]));
-    root.create("busybox", named("app-b", &[("project", "p"), ("service", "db")]));
+    root.create(
+        "busybox",
+        named("app-a", &[("project", "p"), ("service", "web")]),
+    );
+    root.create(
+        "busybox",
+        named("app-b", &[("project", "p"), ("service", "db")]),
+    );
     root.create("busybox", named("other-c", &[("project", "q")]));
     let mut both = names(&root, &all_with(&["label=project=p"]));
     both.sort();
@@ -138,7 +156,10 @@ fn label_filters_must_all_hold_and_values_of_other_keys_are_alternatives() {
     let mut either = names(&root, &all_with(&["name=app-a", "name=other"]));
     either.sort();
     assert_eq!(either, ["/app-a", "/other-c"]);
-    assert_eq!(names(&root, &all_with(&["name=app-a", "label=project=q"])), Vec::<String>::new());
+    assert_eq!(
+        names(&root, &all_with(&["name=app-a", "label=project=q"])),
+        Vec::<String>::new()
+    );
     // The API's form selects the same containers.
     let api = ListOptions {
         all: true,
@@ -169,7 +190,10 @@ fn unknown_filters_and_impossible_values_are_invalid_arguments() {
         ("color=red", "invalid filter 'color'"),
         ("status=sleeping", "invalid filter 'status=sleeping'"),
         ("exited=x", "invalid filter 'exited=x'"),
-        ("health=great", "Unrecognised filter value for health: great"),
+        (
+            "health=great",
+            "Unrecognised filter value for health: great",
+        ),
     ] {
         let err = containers::list(&root.engine, &all_with(&[f])).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{f}: {err:?}");

@@ -35,7 +35,11 @@ fn api_filters_accept_the_list_form_and_the_older_map_form() {
     let map =
         Filters::from_api_json(r#"{"label":{"a=b":true,"off":false},"status":{"exited":true}}"#)
             .unwrap();
-    assert_eq!(map.get("label"), ["a=b"], "a value mapped to false is not given");
+    assert_eq!(
+        map.get("label"),
+        ["a=b"],
+        "a value mapped to false is not given"
+    );
     assert_eq!(map.get("status"), ["exited"]);
 }
 

@@ -193,7 +193,7 @@ fn matches_filters(e: &Engine, r: &Row, f: &Filters) -> bool {
         && any("ancestor", &|v| is_ancestor(r, v))
         && (!f.contains("health") || {
             let h = health_status(e, r);
-            f.get("health").iter().any(|v| *v == h)
+            f.get("health").contains(&h)
         })
         // Every label filter must hold, as the daemon's `label` rule.
         && (!f.contains("label") || {

@@ -44,9 +44,12 @@ impl Root {
         let store = ContentStore::open(root.join("content")).unwrap();
         let snaps = Snapshotter::open(root.join("snapshots")).unwrap();
         let md = Metadata::open(&root.join("berth.db")).unwrap();
-        let mut opts = berth_image::import::ImportOptions::default();
-        opts.changes = changes.iter().map(|c| c.to_string()).collect();
-        opts.changes.push("CMD [\"sh\"]".into());
+        let mut changes: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+        changes.push("CMD [\"sh\"]".into());
+        let opts = berth_image::import::ImportOptions {
+            changes,
+            ..Default::default()
+        };
         let id = berth_image::import::import(&tar[..], &store, &snaps, &md, &opts).unwrap();
         let full: berth_image::Reference = name.parse().unwrap();
         md.set_name(&full.to_string(), &id).unwrap();

@@ -213,3 +213,41 @@ fn a_summary_reads_back_from_its_json() {
     let v: Value = serde_json::from_str(&text).unwrap();
     assert!(v[0]["Names"][0].as_str().unwrap().starts_with('/'));
 }
+
+#[test]
+fn before_since_volume_and_is_task_filters_select_as_dockers() {
+    let root = Root::new();
+    root.import("busybox:latest", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = named("first", &[]);
+    first.mounts.push(Mount {
+        kind: MountKind::Bind,
+        source: Some(dir.path().display().to_string()),
+        target: "/shared".into(),
+        read_only: false,
+        create_source: false,
+        options: vec![],
+    });
+    root.create("busybox", first);
+    root.create("busybox", named("second", &[]));
+    root.create("busybox", named("third", &[]));
+    assert_eq!(names(&root, &all_with(&["before=second"])), ["/first"]);
+    assert_eq!(names(&root, &all_with(&["since=second"])), ["/third"]);
+    assert_eq!(names(&root, &all_with(&["volume=/shared"])), ["/first"]);
+    let src = format!("volume={}", dir.path().display());
+    assert_eq!(names(&root, &all_with(&[&src])), ["/first"]);
+    assert_eq!(names(&root, &all_with(&["is-task=false"])).len(), 3);
+    assert!(names(&root, &all_with(&["is-task=true"])).is_empty());
+    assert!(names(&root, &all_with(&["network=bridge"])).is_empty());
+    let err = containers::list(&root.engine, &all_with(&["before=nothing"])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotFound {
+                kind: "container",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 /// The filters `list` knows.
 pub const FILTERS: &[&str] = &[
-    "status", "name", "id", "label", "ancestor", "exited", "health",
+    "status", "name", "id", "label", "ancestor", "exited", "health", "before", "since", "volume",
+    "network", "is-task",
 ];
 
 const STATUSES: &[&str] = &[
@@ -140,13 +141,31 @@ pub fn list_with(e: &Engine, o: &ListOptions, detail: Detail) -> Result<Vec<Cont
     let limit = o.limit.filter(|n| *n > 0);
     let all = o.all || limit.is_some() || f.contains("status") || f.contains("exited");
     let mut rows = e.list()?;
+    // `before=`/`since=` name containers: the listing (newest first) is cut at them.
+    let position = |arg: &String| -> Result<usize> {
+        let id = e.find(arg)?.id;
+        Ok(rows.iter().position(|r| r.id == id).unwrap_or(usize::MAX))
+    };
+    let before = f
+        .get("before")
+        .iter()
+        .map(position)
+        .collect::<Result<Vec<_>>>()?;
+    let since = f
+        .get("since")
+        .iter()
+        .map(position)
+        .collect::<Result<Vec<_>>>()?;
     if let Some(n) = limit {
         rows.truncate(n);
     }
     let now = timestamp::now();
     let mut out = Vec::new();
-    for r in &rows {
+    for (i, r) in rows.iter().enumerate() {
         if !all && !matches!(r.state, State::Running | State::Paused | State::Restarting) {
+            continue;
+        }
+        if before.iter().any(|b| i <= *b) || since.iter().any(|b| i >= *b) {
             continue;
         }
         if !matches_filters(e, r, f) {
@@ -176,6 +195,9 @@ pub fn check_filters(f: &Filters) -> Result<()> {
             return bad(format!("invalid filter 'exited={v}'"));
         }
     }
+    for v in f.get("is-task") {
+        super::filters::parse_bool("is-task", v)?;
+    }
     Ok(())
 }
 
@@ -194,6 +216,28 @@ fn matches_filters(e: &Engine, r: &Row, f: &Filters) -> bool {
         && (!f.contains("health") || {
             let h = health_status(e, r);
             f.get("health").contains(&h)
+        })
+        // Berth runs no swarm tasks.
+        && any("is-task", &|v| !matches!(v.to_ascii_lowercase().as_str(), "true" | "1"))
+        && (!f.contains("volume") || {
+            let mounts = mount_points(&e.root, &options_of(r));
+            f.get("volume").iter().any(|v| {
+                mounts.iter().any(|m| {
+                    m.name.as_deref() == Some(v.as_str()) || m.source == *v || m.destination == *v
+                })
+            })
+        })
+        && (!f.contains("network") || {
+            let settings = e.network_settings(r);
+            let networks = settings["Networks"].as_object().cloned().unwrap_or_default();
+            f.get("network").iter().any(|v| {
+                networks.iter().any(|(name, ep)| {
+                    name == v
+                        || ep["NetworkID"]
+                            .as_str()
+                            .is_some_and(|id| !id.is_empty() && id.starts_with(v.as_str()))
+                })
+            })
         })
         // Every label filter must hold, as the daemon's `label` rule.
         && (!f.contains("label") || {

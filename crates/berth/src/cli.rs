@@ -418,7 +418,8 @@ pub struct PsArgs {
     /// Do not truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter: status=, name=, id=, label=K[=V], ancestor=IMAGE, exited=N
+    /// Filter: status=, name=, id=, label=K[=V], ancestor=IMAGE, exited=N, health=,
+    /// before=CONTAINER, since=CONTAINER, volume=NAME|PATH, network=NAME|ID, is-task=
     #[arg(short, long, value_name = "FILTER")]
     pub filter: Vec<String>,
     /// table, json, or a Go template such as 'table {{.ID}}\t{{.Names}}'

@@ -31,6 +31,9 @@
 //!   `volume_users` tables), their copy-up from the image, and the [`spec::Volumes`] source.
 //! - [`network`]: bridge and user-defined networks (tables, commands, the container's
 //!   netns/veth/addresses/ports/names at start and their removal), over `berth-network`.
+//! - [`service`]: the typed operations the CLI formats and the API server serializes
+//!   (container/image/network/volume/system listings and inspects, Docker's filters),
+//!   outputs in the Engine API's JSON shape.
 //! - [`error`]: typed errors, each with the exit code the CLI reports (125/126/127).
 
 pub mod container;
@@ -48,6 +51,7 @@ pub mod network;
 pub mod options;
 pub mod reconcile;
 pub mod resolve;
+pub mod service;
 pub mod spec;
 pub mod store;
 pub mod volume;

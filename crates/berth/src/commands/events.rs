@@ -25,30 +25,14 @@ pub struct EventsArgs {
     pub format: Option<String>,
 }
 
-/// Record an image event (`pull`, `tag`, `untag`, `delete`, `load`, `save`, `import`):
-/// `id` is the reference or image ID Docker names, `name` the image name when there is one.
-/// Names are given in their familiar form (`busybox:latest`), as Docker's events give them.
+/// Record an image event (`pull`, `tag`, `untag`, `delete`, `load`, `save`, `import`).
 pub fn image_event(env: &Env, action: &str, id: &str, name: Option<&str>) {
-    use super::resolve::familiar;
-    let mut attrs = std::collections::BTreeMap::new();
-    if let Some(n) = name {
-        attrs.insert("name".to_string(), familiar(n));
-    }
-    let id = match id.starts_with("sha256:") {
-        true => id.to_string(),
-        false => familiar(id),
-    };
-    events::record(&env.root, "image", action, &id, attrs);
+    berth_engine::service::images::record_event(&env.root, action, id, name);
 }
 
 /// `untag` and `delete` events of one image removal (`rmi`, `image prune`, `system prune`).
 pub fn image_removal_events(env: &Env, r: &berth_image::metadata::Removal) {
-    for n in &r.untagged {
-        image_event(env, "untag", n, Some(n));
-    }
-    if let Some(img) = &r.deleted {
-        image_event(env, "delete", &img.id.to_string(), None);
-    }
+    berth_engine::service::images::record_removal_events(&env.root, r);
 }
 
 pub fn events(env: &Env, a: &EventsArgs) -> Result<i32, Failure> {

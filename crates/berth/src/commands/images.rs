@@ -1,104 +1,15 @@
 //! `images` (`image ls`): one row per name, `<none>` rows for dangling images, newest first;
-//! docker's filters and `--format`.
+//! docker's filters and `--format`, over the engine's image listing.
 
 use super::format::{human_size, Template};
-use super::resolve::{repo_and_tag, resolve, short_id};
+use super::resolve::{familiar, repo_and_tag};
 use super::s;
 use crate::cli::ImagesArgs;
 use crate::env::Env;
-use berth_image::metadata::StoredImage;
-use berth_image::snapshot::Snapshotter;
+use berth_engine::service::images::{self, ListOptions};
+use berth_engine::service::Filters;
 use berth_image::timestamp;
-use berth_image::ContentStore;
 use serde_json::{json, Map, Value};
-
-/// The image config (an empty object if it cannot be read).
-pub fn config_of(store: &ContentStore, img: &StoredImage) -> Value {
-    store
-        .read(&img.id)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_else(|| json!({}))
-}
-
-/// When the image was made (its config's `created`), else when it came here.
-pub fn created_of(cfg: &Value, img: &StoredImage) -> i64 {
-    cfg["created"]
-        .as_str()
-        .and_then(timestamp::parse_rfc3339)
-        .unwrap_or(img.added)
-}
-
-/// Bytes of its unpacked layers.
-pub fn size_of(snaps: &Snapshotter, img: &StoredImage) -> u64 {
-    img.chain
-        .iter()
-        .map(|c| berth_image::gc::disk_usage(&snaps.path(c)))
-        .sum()
-}
-
-/// Go's path.Match: `*` and `?` never match `/`; `[...]` classes are taken literally.
-pub fn glob(pattern: &str, name: &str) -> bool {
-    fn m(p: &[char], n: &[char]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len())
-                .take_while(|&i| i == 0 || n[i - 1] != '/')
-                .any(|i| m(rest, &n[i..])),
-            Some(('?', rest)) => n.first().is_some_and(|c| *c != '/') && m(rest, &n[1..]),
-            Some((c, rest)) => n.first() == Some(c) && m(rest, &n[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    m(&p, &n)
-}
-
-struct Filters {
-    dangling: Option<bool>,
-    references: Vec<String>,
-    before: Option<i64>,
-    since: Option<i64>,
-    labels: Vec<(String, Option<String>)>,
-}
-
-fn parse_filters(env: &Env, a: &ImagesArgs) -> Result<Filters, String> {
-    let mut f = Filters {
-        dangling: None,
-        references: a.repository.iter().cloned().collect(),
-        before: None,
-        since: None,
-        labels: Vec::new(),
-    };
-    let created_of_arg = |v: &str| -> Result<i64, String> {
-        let md = env.metadata().map_err(s)?;
-        let img = resolve(&md, v)?.image().clone();
-        Ok(created_of(&config_of(&env.store().map_err(s)?, &img), &img))
-    };
-    for spec in &a.filter {
-        let (k, v) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("bad format of filter (expected name=value): {spec}"))?;
-        match k {
-            "dangling" => {
-                f.dangling = Some(match v.to_ascii_lowercase().as_str() {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err(format!("invalid filter 'dangling={v}'")),
-                })
-            }
-            "reference" => f.references.push(v.to_string()),
-            "before" => f.before = Some(created_of_arg(v)?),
-            "since" => f.since = Some(created_of_arg(v)?),
-            "label" => f.labels.push(match v.split_once('=') {
-                Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                None => (v.to_string(), None),
-            }),
-            _ => return Err(format!("invalid filter '{k}'")),
-        }
-    }
-    Ok(f)
-}
 
 const FIELDS: &[&str] = &[
     "Containers",
@@ -128,62 +39,53 @@ const HEADERS: &[(&str, &str)] = &[
     ("VirtualSize", "SIZE"),
 ];
 
+/// An ID as the table shows it: 12 hex digits, or the whole `sha256:...` with `no_trunc`.
+fn short(id: &str, no_trunc: bool) -> String {
+    if no_trunc {
+        id.to_string()
+    } else {
+        let hex = id.strip_prefix("sha256:").unwrap_or(id);
+        hex[..12.min(hex.len())].to_string()
+    }
+}
+
 pub fn images(env: &Env, a: &ImagesArgs) -> Result<i32, String> {
-    let filters = parse_filters(env, a)?;
-    let (md, store, snaps) = (
-        env.metadata().map_err(s)?,
-        env.store().map_err(s)?,
-        env.snapshots().map_err(s)?,
-    );
+    let mut filters = Filters::from_cli(&a.filter).map_err(s)?;
+    if let Some(r) = &a.repository {
+        filters.add("reference", r);
+    }
+    let e = berth_engine::Engine::open_only(&env.root).map_err(s)?;
+    let listed = images::list(
+        &e,
+        &ListOptions {
+            all: false,
+            digests: a.digests,
+            filters,
+        },
+    )
+    .map_err(s)?;
     let now = timestamp::now();
     let mut rows: Vec<(i64, Map<String, Value>)> = Vec::new();
-    for img in md.images().map_err(s)? {
-        if filters.dangling.is_some_and(|d| d != img.dangling()) {
-            continue;
-        }
-        let cfg = config_of(&store, &img);
-        let created = created_of(&cfg, &img);
-        if filters.before.is_some_and(|b| created >= b)
-            || filters.since.is_some_and(|b| created <= b)
-        {
-            continue;
-        }
-        let labels = &cfg["config"]["Labels"];
-        if !filters.labels.iter().all(|(k, v)| match (&labels[k], v) {
-            (Value::String(have), Some(want)) => have == want,
-            (Value::String(_), None) => true,
-            _ => false,
-        }) {
-            continue;
-        }
-        let names: Vec<(String, String)> = if img.dangling() {
+    for img in &listed {
+        let names: Vec<(String, String)> = if img.repo_tags.is_empty() {
             vec![("<none>".into(), "<none>".into())]
         } else {
-            img.names.iter().map(|n| repo_and_tag(n)).collect()
+            img.repo_tags.iter().map(|n| repo_and_tag(n)).collect()
         };
-        let size = human_size(size_of(&snaps, &img));
+        let size = human_size(img.size as u64);
         for (repo, tag) in names {
-            if !filters.references.is_empty()
-                && (img.dangling()
-                    || !filters
-                        .references
-                        .iter()
-                        .any(|p| glob(p, &repo) || glob(p, &format!("{repo}:{tag}"))))
-            {
-                continue;
-            }
             let digest = img
                 .repo_digests
                 .iter()
-                .find(|d| super::resolve::familiar(d).split('@').next() == Some(repo.as_str()))
+                .find(|d| familiar(d).split('@').next() == Some(repo.as_str()))
                 .and_then(|d| d.split_once('@'))
                 .map_or("<none>".to_string(), |(_, d)| d.to_string());
             let row = json!({
                 "Containers": "N/A",
-                "CreatedAt": timestamp::go_time(created),
-                "CreatedSince": timestamp::ago(created, now),
+                "CreatedAt": timestamp::go_time(img.created),
+                "CreatedSince": timestamp::ago(img.created, now),
                 "Digest": digest,
-                "ID": short_id(&img.id, a.no_trunc),
+                "ID": short(&img.id, a.no_trunc),
                 "Repository": repo,
                 "SharedSize": "N/A",
                 "Size": size,
@@ -191,7 +93,7 @@ pub fn images(env: &Env, a: &ImagesArgs) -> Result<i32, String> {
                 "UniqueSize": "N/A",
                 "VirtualSize": size,
             });
-            rows.push((created, row.as_object().expect("object").clone()));
+            rows.push((img.created, row.as_object().expect("object").clone()));
         }
     }
     rows.sort_by(|x, y| {
@@ -222,19 +124,4 @@ pub fn images(env: &Env, a: &ImagesArgs) -> Result<i32, String> {
     };
     Template::parse(format, FIELDS)?.print(&rows, HEADERS)?;
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn glob_matches_like_go_path_match() {
-        use super::glob;
-        assert!(glob("busybox", "busybox"));
-        assert!(glob("busy*", "busybox"));
-        assert!(glob("*:v1", "app:v1"));
-        assert!(!glob("*", "team/app"));
-        assert!(glob("*/*", "team/app"));
-        assert!(glob("b?sybox", "busybox"));
-        assert!(!glob("busy", "busybox"));
-    }
 }

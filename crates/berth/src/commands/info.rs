@@ -5,9 +5,9 @@
 use super::format::ObjectTemplate;
 use super::s;
 use crate::env::Env;
+use berth_engine::service::system::{self, go_arch, host};
 use clap::Args;
 use serde_json::{json, Map, Value};
-use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct VersionArgs {
@@ -24,59 +24,6 @@ pub struct InfoArgs {
 }
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-struct Host {
-    kernel: String,
-    machine: String,
-    hostname: String,
-}
-
-/// The kernel release and host name as uname(2) has them (read from /proc/sys/kernel, no
-/// unsafe call needed), and the machine this binary was built for (which it runs on).
-fn host() -> Host {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
-    Host {
-        kernel: read("/proc/sys/kernel/osrelease"),
-        machine: std::env::consts::ARCH.to_string(),
-        hostname: read("/proc/sys/kernel/hostname"),
-    }
-}
-
-/// Go's GOARCH names, as docker prints them in OS/Arch.
-fn go_arch(machine: &str) -> &str {
-    match machine {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" | "i686" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
-}
-
-fn os_name() -> String {
-    let text = std::fs::read_to_string("/etc/os-release")
-        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
-        .unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-        .map(|v| v.trim_matches('"').to_string())
-        .unwrap_or_else(|| "Linux".into())
-}
-
-fn mem_total() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
 
 /// Docker's binary sizes (`23.54GiB`): 4 significant digits.
 fn bytes_size(bytes: u64) -> String {
@@ -99,68 +46,12 @@ fn bytes_size(bytes: u64) -> String {
     format!("{n}{}", units[u])
 }
 
-/// "1" or "2": a hybrid host (v1 controllers plus a cgroup2 mount) is "1", as docker says.
-fn cgroup_version() -> &'static str {
-    match berth_cgroups::Layout::detect() {
-        Ok(berth_cgroups::Layout::Unified) => "2",
-        _ => "1",
-    }
-}
-
-/// An executable called `name` on PATH.
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
-
+/// Docker's SystemInfo document of the engine at the data root.
 fn info_json(env: &Env) -> Result<Map<String, Value>, String> {
-    let vs = super::volume::store(env)?;
-    let containers = vs.containers().map_err(s)?;
-    let count = |states: &[&str]| {
-        containers
-            .iter()
-            .filter(|c| states.contains(&c.state.as_str()))
-            .count()
-    };
-    let (running, paused) = (count(&["running", "restarting"]), count(&["paused"]));
-    let images = env.metadata().map_err(s)?.images().map_err(s)?.len();
-    let h = host();
-    let mut runtimes = Map::new();
-    runtimes.insert("berth".into(), json!({"path": "berth (in-process)"}));
-    for r in ["runc", "crun"] {
-        if let Some(p) = on_path(r) {
-            runtimes.insert(r.into(), json!({"path": p}));
-        }
+    match berth_engine::service::to_value(&system::info_at(&env.root).map_err(s)?) {
+        Value::Object(m) => Ok(m),
+        _ => Ok(Map::new()),
     }
-    let v = json!({
-        "Containers": containers.len(),
-        "ContainersRunning": running,
-        "ContainersPaused": paused,
-        "ContainersStopped": containers.len() - running - paused,
-        "Images": images,
-        "ServerVersion": VERSION,
-        "Driver": "overlayfs",
-        "LoggingDriver": "json-file",
-        "CgroupDriver": "cgroupfs",
-        "CgroupVersion": cgroup_version(),
-        "Runtimes": runtimes,
-        "DefaultRuntime": "berth",
-        "InitBinary": "berth-init",
-        "KernelVersion": h.kernel,
-        "OperatingSystem": os_name(),
-        "OSType": "linux",
-        "Architecture": h.machine,
-        "NCPU": std::thread::available_parallelism().map_or(1, |n| n.get()),
-        "MemTotal": mem_total(),
-        "Name": h.hostname,
-        "DockerRootDir": env.root,
-    });
-    Ok(v.as_object().expect("object").clone())
 }
 
 pub fn info(env: &Env, a: &InfoArgs) -> Result<i32, String> {
@@ -220,11 +111,9 @@ fn kv(indent: usize, key: &str, value: &str) -> String {
     format!("{k:<20}{value}")
 }
 
-/// Docker's version document (the CLI's Client block and the Engine API's /version), for
-/// `version --format`.
-fn version_json(h: &Host) -> Value {
-    let arch = go_arch(&h.machine);
-    let component = |name: &str| json!({"Name": name, "Version": VERSION, "Details": {}});
+/// Docker's version document (the CLI's Client block and the Engine API's /version as the
+/// Server block), for `version --format`.
+fn version_json(arch: &str) -> Value {
     json!({
         "Client": {
             "Platform": {"Name": "Berth"},
@@ -238,19 +127,7 @@ fn version_json(h: &Host) -> Value {
             "BuildTime": "",
             "Context": "default",
         },
-        "Server": {
-            "Platform": {"Name": "Berth Engine"},
-            "Components": [component("Engine"), component("berth-runtime"), component("berth-init")],
-            "Version": VERSION,
-            "ApiVersion": "",
-            "MinAPIVersion": "",
-            "GitCommit": "",
-            "GoVersion": "",
-            "Os": "linux",
-            "Arch": arch,
-            "KernelVersion": h.kernel,
-            "BuildTime": "",
-        },
+        "Server": berth_engine::service::to_value(&system::version()),
     })
 }
 
@@ -258,8 +135,8 @@ pub fn version(a: &VersionArgs) -> Result<i32, String> {
     let h = host();
     if let Some(f) = a.format.as_deref() {
         let f = if f == "json" { "{{json .}}" } else { f };
-        let printed =
-            ObjectTemplate::parse_strict(f).and_then(|t| t.print_all(&[version_json(&h)]));
+        let printed = ObjectTemplate::parse_strict(f)
+            .and_then(|t| t.print_all(&[version_json(go_arch(&h.machine))]));
         return Ok(printed.map_or_else(super::format::report, |()| 0));
     }
     let os_arch = format!("linux/{}", go_arch(&h.machine));

@@ -6,7 +6,8 @@ use super::format::{pretty, ObjectTemplate, Template};
 use super::s;
 use crate::env::Env;
 use berth_engine::network::manage::NetworkSpec;
-use berth_engine::network::NetworkRow;
+use berth_engine::service::networks::{self, NetworkResource};
+use berth_engine::service::Filters;
 use berth_engine::Engine;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
@@ -62,6 +63,9 @@ pub struct LsArgs {
     /// table, json, or a Go template such as 'table {{.ID}}\t{{.Name}}'
     #[arg(long)]
     pub format: Option<String>,
+    /// Filter: driver=, id=, label=K[=V], name=, scope=, type=custom|builtin, dangling=
+    #[arg(short, long, value_name = "FILTER")]
+    pub filter: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -162,12 +166,13 @@ const FIELDS: &[&str] = &[
 const HEADERS: &[(&str, &str)] = &[("ID", "NETWORK ID"), ("CreatedAt", "CREATED AT")];
 
 fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
-    let nets = e.network_list().map_err(s)?;
-    let id = |n: &NetworkRow| {
+    let filters = Filters::from_cli(&a.filter).map_err(s)?;
+    let nets = networks::list(e, &filters).map_err(s)?;
+    let id = |n: &NetworkResource| {
         if a.no_trunc {
             n.id.clone()
         } else {
-            n.id[..12].to_string()
+            n.id[..12.min(n.id.len())].to_string()
         }
     };
     if a.quiet {
@@ -186,9 +191,9 @@ fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
         .map(|n| {
             let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             json!({
-                "ID": id(n), "Name": n.name, "Driver": n.driver, "Scope": "local", "IPv6": "false",
-                "Internal": n.internal.to_string(), "Labels": labels.join(","),
-                "CreatedAt": n.created,
+                "ID": id(n), "Name": n.name, "Driver": n.driver, "Scope": n.scope,
+                "IPv6": n.enable_ipv6.to_string(), "Internal": n.internal.to_string(),
+                "Labels": labels.join(","), "CreatedAt": n.created,
             })
             .as_object()
             .expect("object")
@@ -199,54 +204,11 @@ fn ls(e: &Engine, a: &LsArgs) -> Result<i32, String> {
     Ok(0)
 }
 
-/// Docker's NetworkResource shape, for the fields Berth has.
-fn inspect_json(e: &Engine, n: &NetworkRow) -> Result<Value, String> {
-    let db = e.net_db().map_err(s)?;
-    let mut containers = Map::new();
-    for a in db.attachments_on(&n.id).map_err(s)? {
-        let (Some(ip), Some(mac)) = (a.ip, a.mac) else {
-            continue;
-        };
-        let name = e
-            .store
-            .get(&a.container)
-            .ok()
-            .flatten()
-            .map(|r| r.name)
-            .unwrap_or_default();
-        let prefix = n.subnet.split('/').nth(1).unwrap_or("16");
-        containers.insert(
-            a.container.clone(),
-            json!({"Name": name, "EndpointID": "", "MacAddress": mac,
-                   "IPv4Address": format!("{ip}/{prefix}"), "IPv6Address": ""}),
-        );
-    }
-    Ok(json!({
-        "Name": n.name,
-        "Id": n.id,
-        "Created": n.created,
-        "Scope": "local",
-        "Driver": n.driver,
-        "EnableIPv6": false,
-        "IPAM": {"Driver": "default", "Options": null,
-                 "Config": [{"Subnet": n.subnet, "Gateway": n.gateway}]},
-        "Internal": n.internal,
-        "Attachable": false,
-        "Ingress": false,
-        "ConfigFrom": {"Network": ""},
-        "ConfigOnly": false,
-        "Containers": containers,
-        "Options": {"com.docker.network.bridge.name": n.bridge},
-        "Labels": n.labels,
-    }))
-}
-
 fn inspect(e: &Engine, a: &InspectArgs) -> Result<i32, String> {
-    let db = e.net_db().map_err(s)?;
     let (mut found, mut code) = (Vec::new(), 0);
     for name in &a.names {
-        match e.network_find(&db, name) {
-            Ok(n) => found.push(inspect_json(e, &n)?),
+        match networks::inspect(e, name) {
+            Ok(n) => found.push(berth_engine::service::to_value(&n)),
             Err(err) => {
                 eprintln!("Error: {err}");
                 code = 1;

@@ -8,10 +8,11 @@ use super::resolve::familiar;
 use super::s;
 use super::volume::{confirm, store};
 use crate::env::Env;
-use berth_engine::volume::{ContainerBrief, VolumeFilter};
+use berth_engine::service::system::DfLine;
+use berth_engine::volume::ContainerBrief;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 #[derive(Subcommand, Debug)]
 pub enum SystemCmd {
@@ -79,64 +80,7 @@ const FIELDS: &[&str] = &["Type", "TotalCount", "Active", "Size", "Reclaimable"]
 const HEADERS: &[(&str, &str)] = &[("TotalCount", "TOTAL")];
 
 fn df(env: &Env, a: &DfArgs) -> Result<i32, String> {
-    let (md, snaps) = (env.metadata().map_err(s)?, env.snapshots().map_err(s)?);
-    let vs = store(env)?;
-    let containers = vs.containers().map_err(s)?;
-    let used_images = images_in_use(&containers);
-
-    // Layers shared by images are counted once, as docker's total; reclaimable is what only
-    // images without containers hold.
-    let images = md.images().map_err(s)?;
-    let mut layer_size: HashMap<String, u64> = HashMap::new();
-    let mut active_layers: HashSet<String> = HashSet::new();
-    let mut active_images = 0;
-    for img in &images {
-        let active = used_images.contains(img.id.hex());
-        active_images += active as usize;
-        for c in &img.chain {
-            let key = c.hex().to_string();
-            if active {
-                active_layers.insert(key.clone());
-            }
-            layer_size
-                .entry(key)
-                .or_insert_with(|| berth_image::gc::disk_usage(&snaps.path(c)));
-        }
-    }
-    // Unfinished image work (a pull, load, import or commit in progress, or killed) counts
-    // with the images; what dead processes left is reclaimable (`system prune` removes it).
-    let unfinished = berth_image::gc::leftovers(&env.root);
-    let images_size: u64 = layer_size.values().sum::<u64>() + unfinished.bytes;
-    let images_free: u64 = layer_size
-        .iter()
-        .filter(|(k, _)| !active_layers.contains(*k))
-        .map(|(_, v)| v)
-        .sum::<u64>()
-        + unfinished.dead_bytes;
-
-    let (mut c_size, mut c_free) = (0u64, 0u64);
-    for c in &containers {
-        let upper = env.root.join("containers").join(&c.id).join("upper");
-        let size = berth_image::gc::disk_usage(&upper);
-        c_size += size;
-        if !c.active() {
-            c_free += size;
-        }
-    }
-    let c_active = containers.iter().filter(|c| c.active()).count();
-
-    let vols = vs.list(&VolumeFilter::default()).map_err(s)?;
-    let (mut v_size, mut v_free, mut v_active) = (0u64, 0u64, 0usize);
-    for v in &vols {
-        let size = v.size();
-        v_size += size;
-        if v.users.is_empty() {
-            v_free += size;
-        } else {
-            v_active += 1;
-        }
-    }
-
+    let t = berth_engine::service::system::df_totals_at(&env.root).map_err(s)?;
     let row = |t: &str, total: usize, active: usize, size: u64, free: String| {
         json!({"Type": t, "TotalCount": total.to_string(), "Active": active.to_string(),
                "Size": human_size(size), "Reclaimable": free})
@@ -144,28 +88,19 @@ fn df(env: &Env, a: &DfArgs) -> Result<i32, String> {
         .expect("object")
         .clone()
     };
+    let line = |t: &str, l: DfLine| {
+        row(
+            t,
+            l.total,
+            l.active,
+            l.size,
+            reclaimable(l.reclaimable, l.size),
+        )
+    };
     let rows: Vec<Map<String, Value>> = vec![
-        row(
-            "Images",
-            images.len(),
-            active_images,
-            images_size,
-            reclaimable(images_free, images_size),
-        ),
-        row(
-            "Containers",
-            containers.len(),
-            c_active,
-            c_size,
-            reclaimable(c_free, c_size),
-        ),
-        row(
-            "Local Volumes",
-            vols.len(),
-            v_active,
-            v_size,
-            reclaimable(v_free, v_size),
-        ),
+        line("Images", t.images),
+        line("Containers", t.containers),
+        line("Local Volumes", t.volumes),
         row("Build Cache", 0, 0, 0, human_size(0)),
     ];
     let format = match a.format.as_deref() {

@@ -5,7 +5,9 @@ use super::format::pretty;
 use super::format::{human_size_digits, ObjectTemplate, Template};
 use super::s;
 use crate::env::Env;
-use berth_engine::volume::{Volume, VolumeFilter, VolumeStore};
+use berth_engine::service::volumes::{self, Volume};
+use berth_engine::service::Filters;
+use berth_engine::volume::{VolumeFilter, VolumeStore};
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -162,9 +164,13 @@ fn row(v: &Volume) -> Map<String, Value> {
     .clone()
 }
 
+fn engine(env: &Env) -> Result<berth_engine::Engine, String> {
+    berth_engine::Engine::open_only(&env.root).map_err(s)
+}
+
 fn ls(env: &Env, a: &LsArgs) -> Result<i32, String> {
-    let filter = VolumeFilter::parse(&a.filter).map_err(s)?;
-    let vols = store(env)?.list(&filter).map_err(s)?;
+    let filters = Filters::from_cli(&a.filter).map_err(s)?;
+    let vols = volumes::list(&engine(env)?, &filters).map_err(s)?.volumes;
     if a.quiet {
         for v in &vols {
             println!("{}", v.name);
@@ -182,11 +188,11 @@ fn ls(env: &Env, a: &LsArgs) -> Result<i32, String> {
 }
 
 fn inspect(env: &Env, a: &InspectArgs) -> Result<i32, String> {
-    let vs = store(env)?;
+    let e = engine(env)?;
     let (mut found, mut code) = (Vec::new(), 0);
     for n in &a.names {
-        match vs.get(n) {
-            Ok(v) => found.push(v.inspect_json()),
+        match volumes::inspect(&e, n) {
+            Ok(v) => found.push(berth_engine::service::to_value(&v)),
             Err(e) => {
                 eprintln!("Error: {e}");
                 code = 1;

@@ -2,7 +2,7 @@
 //! NetworkSettings from the network attachments).
 
 use super::{exit, options_of, Engine};
-use crate::options::{MountKind, RunOptions};
+use crate::options::RunOptions;
 use crate::store::{Row, State};
 use serde_json::{json, Value};
 
@@ -18,36 +18,7 @@ fn or_zero(t: &str) -> &str {
 
 /// Docker's MountPoints: a volume's source is where its data is on the host.
 fn mounts_json(root: &std::path::Path, o: &RunOptions) -> Value {
-    Value::Array(
-        o.mounts
-            .iter()
-            .map(|m| {
-                let volume = (m.kind == MountKind::Volume).then(|| m.source.clone()).flatten();
-                let kind = match m.kind {
-                    MountKind::Bind => "bind",
-                    MountKind::Volume => "volume",
-                    MountKind::Tmpfs => "tmpfs",
-                };
-                let mut m = json!({
-                    "Type": kind,
-                    "Source": match &volume {
-                        Some(name) => crate::volume::mountpoint_in(root, name).display().to_string(),
-                        None => m.source.clone().unwrap_or_default(),
-                    },
-                    "Destination": m.target,
-                    "Mode": if m.read_only { "ro" } else { "" },
-                    "RW": !m.read_only,
-                    "Propagation": "",
-                });
-                // A volume's name and driver; Docker omits both for other mounts.
-                if let Some(name) = volume {
-                    m["Name"] = json!(name);
-                    m["Driver"] = json!("local");
-                }
-                m
-            })
-            .collect(),
-    )
+    serde_json::to_value(crate::service::containers::mount_points(root, o)).unwrap_or_default()
 }
 
 impl Engine {

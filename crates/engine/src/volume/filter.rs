@@ -3,7 +3,7 @@
 //! all match, as Docker's filters.
 
 use super::Volume;
-use crate::{Error, Result};
+use crate::Result;
 
 #[derive(Debug, Default, Clone)]
 pub struct VolumeFilter {
@@ -16,35 +16,7 @@ pub struct VolumeFilter {
 impl VolumeFilter {
     /// From `--filter` values.
     pub fn parse(args: &[String]) -> Result<VolumeFilter> {
-        let mut f = VolumeFilter::default();
-        for a in args {
-            let Some((k, v)) = a.split_once('=') else {
-                return Err(Error::InvalidArgument(format!(
-                    "bad format of filter (expected name=value): {a}"
-                )));
-            };
-            match k.trim().to_ascii_lowercase().as_str() {
-                "dangling" => {
-                    f.dangling = Some(match v {
-                        "true" | "1" => true,
-                        "false" | "0" => false,
-                        _ => {
-                            return Err(Error::InvalidArgument(format!(
-                                "invalid filter 'dangling={v}'"
-                            )))
-                        }
-                    })
-                }
-                "name" => f.names.push(v.into()),
-                "label" => f.labels.push(match v.split_once('=') {
-                    Some((k, v)) => (k.into(), Some(v.into())),
-                    None => (v.into(), None),
-                }),
-                "driver" => f.drivers.push(v.into()),
-                _ => return Err(Error::InvalidArgument(format!("invalid filter '{k}'"))),
-            }
-        }
-        Ok(f)
+        crate::service::volumes::volume_filter(&crate::service::Filters::from_cli(args)?)
     }
 
     pub fn matches(&self, v: &Volume) -> bool {

@@ -183,21 +183,15 @@ fn check_cwd(init_pid: i32, cwd: &std::path::Path) -> Result<()> {
     }
 }
 
-/// `extra` over `base` by key; a bare `K` takes its value from our environment (dropped
-/// when unset), as docker does.
+/// `extra` over `base` by key, as dockerd merges an exec's Env: a bare `K` (the client
+/// filled in those it could) unsets `K`; the engine never reads its own environment.
 fn merge_env(mut base: Vec<String>, extra: &[String]) -> Vec<String> {
     for e in extra {
-        let entry = if e.contains('=') {
-            e.clone()
-        } else {
-            match std::env::var(e) {
-                Ok(v) => format!("{e}={v}"),
-                Err(_) => continue,
-            }
-        };
-        let key = entry.split('=').next().unwrap_or("").to_string();
-        base.retain(|b| b.split('=').next() != Some(key.as_str()));
-        base.push(entry);
+        let key = e.split('=').next().unwrap_or("");
+        base.retain(|b| b.split('=').next() != Some(key));
+        if e.contains('=') {
+            base.push(e.clone());
+        }
     }
     base
 }

@@ -11,7 +11,9 @@ use container_support::*;
 use serde_json::Value;
 
 /// The body the docker CLI 20.10 sent to dockerd for those flags (host port 8080).
-const BODY: &str = include_str!("../../engine/tests/api_create_bodies/docker20-run-d-publish-volume-restart-limits.json");
+const BODY: &str = include_str!(
+    "../../engine/tests/api_create_bodies/docker20-run-d-publish-volume-restart-limits.json"
+);
 
 /// A host port nobody listens on now (tests run in parallel with other roots).
 fn free_port() -> u16 {
@@ -71,7 +73,10 @@ fn docker_cli_create_body_makes_the_container_berth_create_makes_from_the_same_f
     let body = BODY
         .replace("\"busybox\"", &format!("\"{IMAGE}\""))
         .replace("\"HostPort\":\"8080\"", &format!("\"HostPort\":\"{port}\""));
-    assert!(body.contains(&port) && body.contains(IMAGE), "the body was adapted");
+    assert!(
+        body.contains(&port) && body.contains(IMAGE),
+        "the body was adapted"
+    );
     let api_id = create_through_api(&root, &body, "from-api");
     let publish = format!("{port}:80");
     root.ok(&[
@@ -107,7 +112,10 @@ fn docker_cli_create_body_makes_the_container_berth_create_makes_from_the_same_f
     assert_eq!(api_host["NanoCpus"], 500_000_000);
     assert_eq!(api_host["RestartPolicy"]["Name"], "always");
     assert_eq!(api_host["Binds"][0], "vol:/data");
-    assert_eq!(api_host["PortBindings"]["80/tcp"][0]["HostPort"], port.as_str());
+    assert_eq!(
+        api_host["PortBindings"]["80/tcp"][0]["HostPort"],
+        port.as_str()
+    );
     assert!(api_config["Env"]
         .as_array()
         .unwrap()
@@ -118,7 +126,13 @@ fn docker_cli_create_body_makes_the_container_berth_create_makes_from_the_same_f
     root.ok(&["start", "from-api"]);
     let state = root.inspect("from-api");
     assert_eq!(state["State"]["Running"], true, "{state}");
-    let out = root.ok(&["exec", "from-api", "sh", "-c", "echo $A; cat /proc/self/mountinfo"]);
+    let out = root.ok(&[
+        "exec",
+        "from-api",
+        "sh",
+        "-c",
+        "echo $A; cat /proc/self/mountinfo",
+    ]);
     assert!(out.starts_with("B\n"), "{out}");
     assert!(out.contains(" /data "), "the volume is mounted: {out}");
     root.ok(&["rm", "-f", "from-api", "from-cli"]);

@@ -54,7 +54,10 @@ fn mount(kind: MountKind, source: Option<&str>, target: &str, ro: bool, opts: &[
 fn docker_run_with_ports_volume_env_restart_and_limits_maps_to_the_flags_values() {
     // docker 20.10: run -d --name x -p 8080:80 -v vol:/data -e A=B --restart always
     // --memory 64m --cpus 0.5 busybox sleep 100
-    let o = from_file("docker20-run-d-publish-volume-restart-limits.json", Some("web"));
+    let o = from_file(
+        "docker20-run-d-publish-volume-restart-limits.json",
+        Some("web"),
+    );
     assert_eq!(o.name.as_deref(), Some("web"));
     assert_eq!(o.image, "busybox");
     assert_eq!(o.cmd, vec!["sleep", "100"]);
@@ -77,10 +80,18 @@ fn docker_run_with_ports_volume_env_restart_and_limits_maps_to_the_flags_values(
     assert_eq!(o.network, Network::Default);
     // Every zero value of the body is "unset".
     assert_eq!(
-        (o.memory_swap, o.memory_reservation, o.cpu_shares, o.pids_limit),
+        (
+            o.memory_swap,
+            o.memory_reservation,
+            o.cpu_shares,
+            o.pids_limit
+        ),
         (None, None, None, None)
     );
-    assert_eq!((o.shm_size, o.oom_score_adj, o.cpu_period, o.cpu_quota), (None, None, None, None));
+    assert_eq!(
+        (o.shm_size, o.oom_score_adj, o.cpu_period, o.cpu_quota),
+        (None, None, None, None)
+    );
     assert_eq!(o.log.driver, LogDriver::JsonFile);
     assert_eq!(o.pull, berth_engine::options::PullPolicy::Never);
 }
@@ -125,7 +136,10 @@ fn assert_many_flags(o: &RunOptions) {
             mount(MountKind::Volume, None, "/anon", false, &[]),
         ]
     );
-    assert_eq!((o.log.driver.clone(), o.log.max_size), (LogDriver::JsonFile, Some(10 << 20)));
+    assert_eq!(
+        (o.log.driver.clone(), o.log.max_size),
+        (LogDriver::JsonFile, Some(10 << 20))
+    );
     assert_eq!(o.network, Network::Named("mynet".into()));
     assert_eq!(o.network_aliases, vec!["web"]);
     assert_eq!(o.ip, Some("172.30.0.5".parse().unwrap()));
@@ -158,14 +172,24 @@ fn assert_many_flags(o: &RunOptions) {
         ("/dev/null", "/dev/n", "rw")
     );
     assert_eq!(o.pids_limit, Some(100));
-    assert_eq!((o.ulimits[0].name.as_str(), o.ulimits[0].soft, o.ulimits[0].hard), ("nofile", 10, 20));
+    assert_eq!(
+        (
+            o.ulimits[0].name.as_str(),
+            o.ulimits[0].soft,
+            o.ulimits[0].hard
+        ),
+        ("nofile", 10, 20)
+    );
     assert_eq!(o.exposed_ports, vec!["53/udp"]);
 }
 
 #[test]
 fn every_captured_client_body_is_accepted() {
-    for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api_create_bodies"))
-        .unwrap()
+    for f in std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/api_create_bodies"
+    ))
+    .unwrap()
     {
         let name = f.unwrap().file_name().into_string().unwrap();
         from_file(&name, None);
@@ -197,12 +221,20 @@ fn compose_service_joins_its_network_with_its_alias_and_named_volume() {
     // Binds' cap_data:/data takes the place of the Volumes entry for /data.
     assert_eq!(
         o.mounts,
-        vec![mount(MountKind::Volume, Some("cap_data"), "/data", false, &[])]
+        vec![mount(
+            MountKind::Volume,
+            Some("cap_data"),
+            "/data",
+            false,
+            &[]
+        )]
     );
     assert_eq!(o.ports[0].host_port, Some(8080));
     assert_eq!(o.env, vec!["FOO=bar"]);
     assert_eq!(
-        o.labels.get("com.docker.compose.service").map(String::as_str),
+        o.labels
+            .get("com.docker.compose.service")
+            .map(String::as_str),
         Some("web")
     );
     assert!(o.detach);
@@ -211,9 +243,15 @@ fn compose_service_joins_its_network_with_its_alias_and_named_volume() {
 #[test]
 fn python_sdk_bodies_with_only_a_few_keys() {
     let o = from_file("dockerpy-run-detached.json", Some("pyc"));
-    assert_eq!((o.env.as_slice(), o.detach), (&["A=1".to_string()][..], true));
+    assert_eq!(
+        (o.env.as_slice(), o.detach),
+        (&["A=1".to_string()][..], true)
+    );
     let o = from_file("dockerpy-run-foreground.json", None);
-    assert_eq!((o.cmd.as_slice(), o.detach), (&["echo".into(), "fg".into()][..], false));
+    assert_eq!(
+        (o.cmd.as_slice(), o.detach),
+        (&["echo".into(), "fg".into()][..], false)
+    );
     assert_eq!(o.network, Network::Default);
 }
 
@@ -239,11 +277,27 @@ fn null_is_allowed_for_every_key() {
             ..Default::default()
         }
     );
+    // Items too, read as Go reads them: "".
+    let o = from_json(
+        json!({"Image": "busybox", "Env": ["A=1", null], "Cmd": ["x", null],
+        "Labels": {"a": null}, "HostConfig": {"DnsOptions": [null]}}),
+    )
+    .unwrap();
+    assert_eq!(
+        (o.env, o.cmd),
+        (vec!["A=1".into(), "".into()], vec!["x".into(), "".into()])
+    );
+    assert_eq!(
+        (o.labels["a"].as_str(), o.dns_options),
+        ("", vec![String::new()])
+    );
     let o = from_json(json!({"Image": "busybox", "HostConfig": null, "NetworkingConfig": null}))
         .unwrap();
     assert_eq!(o.network, Network::Default);
-    let o = from_json(json!({"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"n1": null}}}))
-        .unwrap();
+    let o = from_json(
+        json!({"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"n1": null}}}),
+    )
+    .unwrap();
     assert_eq!(o.network, Network::Named("n1".into()));
 }
 
@@ -261,11 +315,17 @@ fn zero_values_mean_unset_and_minus_one_pids_is_unlimited() {
         "CpuShares": 0, "NanoCpus": 0, "BlkioWeight": 0, "CpuQuota": -1
     }))
     .unwrap();
-    assert_eq!((o.memory, o.memory_swap, o.pids_limit, o.shm_size), (None, None, None, None));
-    assert_eq!((o.oom_score_adj, o.cpu_shares, o.nano_cpus), (None, None, None));
+    assert_eq!(
+        (o.memory, o.memory_swap, o.pids_limit, o.shm_size),
+        (None, None, None, None)
+    );
+    assert_eq!(
+        (o.oom_score_adj, o.cpu_shares, o.nano_cpus),
+        (None, None, None)
+    );
     assert_eq!((o.blkio_weight, o.cpu_quota), (None, None));
-    let o = with_host_config(json!({"PidsLimit": 0, "MemorySwap": -1, "Memory": 67108864}))
-        .unwrap();
+    let o =
+        with_host_config(json!({"PidsLimit": 0, "MemorySwap": -1, "Memory": 67108864})).unwrap();
     assert_eq!((o.pids_limit, o.memory_swap), (None, Some(-1)));
 }
 
@@ -284,7 +344,10 @@ fn env_entries_without_equals_are_kept_as_given() {
     assert!(env.contains(&"KEEP=1".to_string()) && env.contains(&"NEW=3".to_string()));
     assert!(!env.iter().any(|e| e.starts_with("DROP")), "{env:?}");
     let e = err_of(from_json(json!({"Image": "busybox", "Env": ["=x"]})));
-    assert!(matches!(e, Error::InvalidValue { ref flag, .. } if flag == "Env"), "{e}");
+    assert!(
+        matches!(e, Error::InvalidValue { ref flag, .. } if flag == "Env"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -294,13 +357,19 @@ fn the_environment_of_the_engine_never_fills_a_bare_name() {
     let o = from_json(json!({"Image": "busybox", "Env": ["PATH"]})).unwrap();
     assert_eq!(o.env, vec!["PATH"]);
     let none = |_: &str| None;
-    assert_eq!(berth_engine::options::parse::env("PATH", &none).unwrap(), None);
+    assert_eq!(
+        berth_engine::options::parse::env("PATH", &none).unwrap(),
+        None
+    );
 }
 
 #[test]
 fn cmd_and_entrypoint_take_a_string_or_a_list_and_an_empty_entrypoint_clears_the_images() {
     let o = from_json(json!({"Image": "i", "Cmd": "echo hi", "Entrypoint": "/bin/sh"})).unwrap();
-    assert_eq!((o.cmd, o.entrypoint), (vec!["echo hi".into()], Some(vec!["/bin/sh".into()])));
+    assert_eq!(
+        (o.cmd, o.entrypoint),
+        (vec!["echo hi".into()], Some(vec!["/bin/sh".into()]))
+    );
     for e in [json!([""]), json!([])] {
         let o = from_json(json!({"Image": "i", "Entrypoint": e})).unwrap();
         assert_eq!(o.entrypoint, Some(vec![]));
@@ -324,25 +393,45 @@ fn mounts_of_each_type_and_tmpfs_map() {
     let mut bind = mount(MountKind::Bind, Some("/srv"), "/b", false, &["rslave"]);
     bind.create_source = true;
     assert_eq!(o.mounts[0], bind);
-    assert_eq!(o.mounts[1], mount(MountKind::Volume, None, "/anon", false, &[]));
+    assert_eq!(
+        o.mounts[1],
+        mount(MountKind::Volume, None, "/anon", false, &[])
+    );
     assert_eq!(
         o.mounts[2],
-        mount(MountKind::Tmpfs, None, "/t", false, &["size=65536", "mode=700"])
+        mount(
+            MountKind::Tmpfs,
+            None,
+            "/t",
+            false,
+            &["size=65536", "mode=700"]
+        )
     );
     let targets: Vec<&str> = o.mounts[3..].iter().map(|m| m.target.as_str()).collect();
     assert_eq!(targets, vec!["/cache", "/run"]);
-    let e = err_of(with_host_config(json!({"Mounts": [{"Type": "npipe", "Target": "/x"}]})));
+    let e = err_of(with_host_config(
+        json!({"Mounts": [{"Type": "npipe", "Target": "/x"}]}),
+    ));
     assert!(
         matches!(e, Error::InvalidValue { ref flag, ref why, .. }
             if flag == "HostConfig.Mounts[0]" && why.contains("invalid value for type")),
         "{e}"
     );
-    let e = err_of(with_host_config(json!({"Mounts": [{"Type": "bind", "Target": "/x"}]})));
-    assert!(e.to_string().contains("field Source must not be empty"), "{e}");
+    let e = err_of(with_host_config(
+        json!({"Mounts": [{"Type": "bind", "Target": "/x"}]}),
+    ));
+    assert!(
+        e.to_string().contains("field Source must not be empty"),
+        "{e}"
+    );
     let e = err_of(with_host_config(
         json!({"Mounts": [{"Type": "volume", "Source": "v", "Target": "/x", "VolumeOptions": {"Subpath": "a"}}]}),
     ));
-    assert!(e.to_string().contains("HostConfig.Mounts[0].VolumeOptions.Subpath"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("HostConfig.Mounts[0].VolumeOptions.Subpath"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -400,7 +489,10 @@ fn one_endpoint_at_create_with_its_aliases_and_address() {
             json!({"EndpointsConfig": {"n1": {}, "n2": {}}}),
             "Container cannot be connected to network endpoints: n1, n2",
         ),
-        (json!({"EndpointsConfig": {"other": {}}}), "NetworkingConfig.EndpointsConfig.other"),
+        (
+            json!({"EndpointsConfig": {"other": {}}}),
+            "NetworkingConfig.EndpointsConfig.other",
+        ),
         (
             json!({"EndpointsConfig": {"n1": {"IPAMConfig": {"IPv4Address": "nope"}}}}),
             "invalid IPv4 address",
@@ -409,7 +501,10 @@ fn one_endpoint_at_create_with_its_aliases_and_address() {
             json!({"EndpointsConfig": {"n1": {"IPAMConfig": {"IPv6Address": "fd00::2"}}}}),
             "IPAMConfig.IPv6Address",
         ),
-        (json!({"EndpointsConfig": {"n1": {"Links": ["db"]}}}), "Links"),
+        (
+            json!({"EndpointsConfig": {"n1": {"Links": ["db"]}}}),
+            "Links",
+        ),
     ] {
         let e = err_of(from_json(
             json!({"Image": "i", "HostConfig": {"NetworkMode": "n1"}, "NetworkingConfig": v}),
@@ -430,25 +525,22 @@ fn port_bindings_with_host_ip_random_port_range_and_udp() {
     }))
     .unwrap();
     assert!(o.publish_all);
-    let got: Vec<(Option<String>, Option<u16>, Option<u16>, u16, &str)> = o
+    let got: Vec<String> = o
         .ports
         .iter()
         .map(|p| {
-            (
-                p.host_ip.map(|i| i.to_string()),
-                p.host_port,
-                p.host_port_last,
-                p.container_port,
-                p.proto.as_str(),
+            format!(
+                "{:?} {:?}-{:?} {}/{}",
+                p.host_ip, p.host_port, p.host_port_last, p.container_port, p.proto
             )
         })
         .collect();
     assert_eq!(
         got,
         vec![
-            (Some("127.0.0.1".into()), Some(5353), None, 53, "udp"),
-            (None, None, None, 80, "tcp"),
-            (None, Some(8000), Some(8010), 80, "tcp"),
+            "Some(127.0.0.1) Some(5353)-None 53/udp",
+            "None None-None 80/tcp",
+            "None Some(8000)-Some(8010) 80/tcp",
         ]
     );
     let e = err_of(with_host_config(json!({"PortBindings": {"80/sctp": [{}]}})));
@@ -465,10 +557,9 @@ fn restart_policies_and_the_auto_remove_conflict() {
         ("on-failure", 0, RestartPolicy::OnFailure(0)),
         ("on-failure", 3, RestartPolicy::OnFailure(3)),
     ] {
-        let o = with_host_config(
-            json!({"RestartPolicy": {"Name": name, "MaximumRetryCount": count}}),
-        )
-        .unwrap();
+        let o =
+            with_host_config(json!({"RestartPolicy": {"Name": name, "MaximumRetryCount": count}}))
+                .unwrap();
         assert_eq!(o.restart, want, "{name}:{count}");
     }
     let o = with_host_config(json!({"RestartPolicy": null})).unwrap();
@@ -512,29 +603,53 @@ fn resources_and_their_checks() {
     }))
     .unwrap();
     assert_eq!((o.cpu_period, o.cpu_quota), (Some(50000), Some(25000)));
-    assert_eq!((o.cpuset_mems.as_deref(), o.blkio_weight), (Some("0"), Some(300)));
+    assert_eq!(
+        (o.cpuset_mems.as_deref(), o.blkio_weight),
+        (Some("0"), Some(300))
+    );
     assert!(o.oom_kill_disable);
     assert_eq!(o.ulimits[0].soft, u64::MAX);
     for (patch, want) in [
-        (json!({"Memory": 1024}), "Minimum memory limit allowed is 6MB"),
+        (
+            json!({"Memory": 1024}),
+            "Minimum memory limit allowed is 6MB",
+        ),
         (json!({"Memory": -5}), "Minimum memory limit allowed is 6MB"),
         (
             json!({"MemorySwap": 134217728}),
             "You should always set the Memory limit when using Memoryswap limit",
         ),
         (json!({"NanoCpus": -1}), "range of CPUs is from 0.01"),
-        (json!({"NanoCpus": 999_000_000_000i64}), "range of CPUs is from 0.01"),
+        (
+            json!({"NanoCpus": 999_000_000_000i64}),
+            "range of CPUs is from 0.01",
+        ),
         (
             json!({"NanoCpus": 500000000, "CpuPeriod": 100000}),
             "Nano CPUs and CPU Period cannot both be set",
         ),
-        (json!({"CpuPeriod": 10}), "CPU cfs period can not be less than 1ms"),
-        (json!({"CpuQuota": 10}), "CPU cfs quota can not be less than 1ms"),
+        (
+            json!({"CpuPeriod": 10}),
+            "CPU cfs period can not be less than 1ms",
+        ),
+        (
+            json!({"CpuQuota": 10}),
+            "CPU cfs quota can not be less than 1ms",
+        ),
         (json!({"CpuShares": -2}), "invalid syntax"),
         (json!({"CpusetCpus": "0-4096"}), "not available"),
-        (json!({"CpusetMems": "x"}), "invalid value x for cpuset mems"),
-        (json!({"BlkioWeight": 5}), "Range of blkio weight is from 10 to 1000"),
-        (json!({"OomScoreAdj": 2000}), "range for oom score adj is [-1000, 1000]"),
+        (
+            json!({"CpusetMems": "x"}),
+            "invalid value x for cpuset mems",
+        ),
+        (
+            json!({"BlkioWeight": 5}),
+            "Range of blkio weight is from 10 to 1000",
+        ),
+        (
+            json!({"OomScoreAdj": 2000}),
+            "range for oom score adj is [-1000, 1000]",
+        ),
         (json!({"ShmSize": -1}), "SHM size can not be less than 0"),
         (
             json!({"Ulimits": [{"Name": "nofiles", "Soft": 1, "Hard": 1}]}),
@@ -544,8 +659,14 @@ fn resources_and_their_checks() {
             json!({"Ulimits": [{"Name": "nofile", "Soft": 2, "Hard": 1}]}),
             "soft limit must be less than or equal to hard limit",
         ),
-        (json!({"MemorySwappiness": 60}), "HostConfig.MemorySwappiness"),
-        (json!({"MemorySwappiness": 200}), "valid memory swappiness range is 0-100"),
+        (
+            json!({"MemorySwappiness": 60}),
+            "HostConfig.MemorySwappiness",
+        ),
+        (
+            json!({"MemorySwappiness": 200}),
+            "valid memory swappiness range is 0-100",
+        ),
     ] {
         let e = err_of(with_host_config(patch.clone()));
         assert!(e.to_string().contains(want), "{patch}: {e}");
@@ -570,30 +691,85 @@ fn security_capabilities_sysctls_and_devices() {
     assert_eq!(o.security_labels, vec!["label=disable"]);
     assert_eq!(o.sysctls["kernel.shmmax"], "1000");
     assert_eq!(
-        (o.devices[0].container_path.as_str(), o.devices[0].permissions.as_str()),
+        (
+            o.devices[0].container_path.as_str(),
+            o.devices[0].permissions.as_str()
+        ),
         ("/dev/fuse", "rwm")
     );
     let o = with_host_config(json!({"SecurityOpt": ["seccomp=unconfined"]})).unwrap();
     assert_eq!(o.seccomp, Seccomp::Unconfined);
     for (patch, field, want) in [
-        (json!({"CapAdd": ["nope"]}), "HostConfig.CapAdd", "unknown capability"),
-        (json!({"SecurityOpt": ["seccomp={bad"]}), "HostConfig.SecurityOpt", "decoding seccomp profile"),
-        (json!({"SecurityOpt": ["bogus"]}), "HostConfig.SecurityOpt", "Invalid --security-opt"),
-        (json!({"Sysctls": {"vm.swappiness": "1"}}), "HostConfig.Sysctls", "is not allowed"),
-        (json!({"Devices": [{"PathOnHost": "rel"}]}), "HostConfig.Devices", "invalid device"),
-        (json!({"Dns": ["x"]}), "HostConfig.Dns", "is not an ip address"),
-        (json!({"ExtraHosts": ["db"]}), "HostConfig.ExtraHosts", "bad format"),
-        (json!({"DnsSearch": ["-x"]}), "HostConfig.DnsSearch", "is not a valid domain"),
-        (json!({"LogConfig": {"Type": "syslog"}}), "HostConfig.LogConfig.Type", "not found"),
+        (
+            json!({"CapAdd": ["nope"]}),
+            "HostConfig.CapAdd",
+            "unknown capability",
+        ),
+        (
+            json!({"SecurityOpt": ["seccomp={bad"]}),
+            "HostConfig.SecurityOpt",
+            "decoding seccomp profile",
+        ),
+        (
+            json!({"SecurityOpt": ["bogus"]}),
+            "HostConfig.SecurityOpt",
+            "Invalid --security-opt",
+        ),
+        (
+            json!({"Sysctls": {"vm.swappiness": "1"}}),
+            "HostConfig.Sysctls",
+            "is not allowed",
+        ),
+        (
+            json!({"Devices": [{"PathOnHost": "rel"}]}),
+            "HostConfig.Devices",
+            "invalid device",
+        ),
+        (
+            json!({"Dns": ["x"]}),
+            "HostConfig.Dns",
+            "is not an ip address",
+        ),
+        (
+            json!({"ExtraHosts": ["db"]}),
+            "HostConfig.ExtraHosts",
+            "bad format",
+        ),
+        (
+            json!({"DnsSearch": ["-x"]}),
+            "HostConfig.DnsSearch",
+            "is not a valid domain",
+        ),
+        (
+            json!({"LogConfig": {"Type": "syslog"}}),
+            "HostConfig.LogConfig.Type",
+            "not found",
+        ),
         (
             json!({"LogConfig": {"Type": "", "Config": {"mode": "x"}}}),
             "HostConfig.LogConfig.Config",
             "unknown log opt",
         ),
-        (json!({"PidMode": "sideways"}), "HostConfig.PidMode", "invalid PID mode"),
-        (json!({"IpcMode": "x"}), "HostConfig.IpcMode", "invalid IPC mode"),
-        (json!({"UTSMode": "container:x"}), "HostConfig.UTSMode", "invalid UTS mode"),
-        (json!({"UsernsMode": "auto"}), "HostConfig.UsernsMode", "invalid USER mode"),
+        (
+            json!({"PidMode": "sideways"}),
+            "HostConfig.PidMode",
+            "invalid PID mode",
+        ),
+        (
+            json!({"IpcMode": "x"}),
+            "HostConfig.IpcMode",
+            "invalid IPC mode",
+        ),
+        (
+            json!({"UTSMode": "container:x"}),
+            "HostConfig.UTSMode",
+            "invalid UTS mode",
+        ),
+        (
+            json!({"UsernsMode": "auto"}),
+            "HostConfig.UsernsMode",
+            "invalid USER mode",
+        ),
     ] {
         let e = err_of(with_host_config(patch.clone()));
         match &e {
@@ -615,9 +791,15 @@ fn namespaces_log_config_and_options_checked_against_each_other() {
     }))
     .unwrap();
     assert_eq!(o.pid_mode, NamespaceMode::Container("db".into()));
-    assert_eq!((o.ipc_mode, o.uts_mode), (IpcMode::None, NamespaceMode::Host));
+    assert_eq!(
+        (o.ipc_mode, o.uts_mode),
+        (IpcMode::None, NamespaceMode::Host)
+    );
     assert_eq!((o.log.max_size, o.log.max_file), (Some(1 << 20), Some(2)));
-    assert_eq!(o.runtime.as_deref(), Some(std::path::Path::new("/usr/bin/crun")));
+    assert_eq!(
+        o.runtime.as_deref(),
+        Some(std::path::Path::new("/usr/bin/crun"))
+    );
     assert!(o.init && o.read_only);
     let e = err_of(from_json(
         json!({"Image": "i", "Hostname": "box", "HostConfig": {"UTSMode": "host"}}),
@@ -626,14 +808,20 @@ fn namespaces_log_config_and_options_checked_against_each_other() {
     let e = err_of(with_host_config(
         json!({"NetworkMode": "host", "Sysctls": {"net.ipv4.ip_forward": "1"}}),
     ));
-    assert!(e.to_string().contains("not allowed in host network namespace"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("not allowed in host network namespace"),
+        "{e}"
+    );
 }
 
 #[test]
 fn healthcheck_in_nanoseconds_with_dockerds_checks() {
-    let o = from_json(json!({"Image": "i", "Healthcheck": {"Test": ["CMD", "true"],
+    let o = from_json(
+        json!({"Image": "i", "Healthcheck": {"Test": ["CMD", "true"],
         "Interval": 1_000_000_000i64, "Timeout": 2_000_000_000i64,
-        "StartPeriod": 3_000_000_000i64, "Retries": 4}}))
+        "StartPeriod": 3_000_000_000i64, "Retries": 4}}),
+    )
     .unwrap();
     let h = o.healthcheck.unwrap();
     assert_eq!(h.test, vec!["CMD", "true"]);
@@ -646,10 +834,22 @@ fn healthcheck_in_nanoseconds_with_dockerds_checks() {
     let o = from_json(json!({"Image": "i", "Healthcheck": {"Test": null, "Interval": 0}})).unwrap();
     assert_eq!(o.healthcheck, None);
     for (h, want) in [
-        (json!({"Interval": 5}), "Interval in Healthcheck cannot be less than 1ms"),
-        (json!({"Timeout": -1}), "Timeout in Healthcheck cannot be less than 1ms"),
-        (json!({"Retries": -1}), "Retries in Healthcheck cannot be negative"),
-        (json!({"Test": ["SOMETIMES"]}), "must start with NONE, CMD or CMD-SHELL"),
+        (
+            json!({"Interval": 5}),
+            "Interval in Healthcheck cannot be less than 1ms",
+        ),
+        (
+            json!({"Timeout": -1}),
+            "Timeout in Healthcheck cannot be less than 1ms",
+        ),
+        (
+            json!({"Retries": -1}),
+            "Retries in Healthcheck cannot be negative",
+        ),
+        (
+            json!({"Test": ["SOMETIMES"]}),
+            "must start with NONE, CMD or CMD-SHELL",
+        ),
     ] {
         let e = err_of(from_json(json!({"Image": "i", "Healthcheck": h})));
         assert!(e.to_string().contains(want), "{want}: {e}");
@@ -664,8 +864,15 @@ fn config_values_and_names() {
         Some("/web"),
     )
     .unwrap();
-    assert_eq!(o.name.as_deref(), Some("web"), "the leading / of a name is dropped");
-    assert_eq!((o.workdir.as_deref(), o.stop_signal.as_deref()), (Some("/w"), Some("USR1")));
+    assert_eq!(
+        o.name.as_deref(),
+        Some("web"),
+        "the leading / of a name is dropped"
+    );
+    assert_eq!(
+        (o.workdir.as_deref(), o.stop_signal.as_deref()),
+        (Some("/w"), Some("USR1"))
+    );
     assert_eq!(o.stop_timeout, Some(3));
     let req = parse_request(br#"{"Image":"i"}"#).unwrap();
     assert!(run_options(&req, Some("bad/name"))
@@ -675,10 +882,22 @@ fn config_values_and_names() {
     for (v, want) in [
         (json!({"Image": ""}), "Config.Image is empty"),
         (json!({"Cmd": ["true"]}), "Config.Image is empty"),
-        (json!({"Image": "i", "WorkingDir": "rel"}), "needs to be an absolute path"),
-        (json!({"Image": "i", "StopSignal": "SIGFOO"}), "Invalid signal: SIGFOO"),
-        (json!({"Image": "i", "Domainname": "example.com"}), "Domainname"),
-        (json!({"Image": "i", "MacAddress": "02:42:ac:11:00:02"}), "MacAddress"),
+        (
+            json!({"Image": "i", "WorkingDir": "rel"}),
+            "needs to be an absolute path",
+        ),
+        (
+            json!({"Image": "i", "StopSignal": "SIGFOO"}),
+            "Invalid signal: SIGFOO",
+        ),
+        (
+            json!({"Image": "i", "Domainname": "example.com"}),
+            "Domainname",
+        ),
+        (
+            json!({"Image": "i", "MacAddress": "02:42:ac:11:00:02"}),
+            "MacAddress",
+        ),
     ] {
         let e = err_of(from_json(v.clone()));
         assert!(e.to_string().contains(want), "{v}: {e}");
@@ -693,15 +912,33 @@ fn values_berth_cannot_honour_are_refused_by_name() {
         (json!({"CgroupnsMode": "host"}), "HostConfig.CgroupnsMode"),
         (json!({"Links": ["db:db"]}), "HostConfig.Links"),
         (json!({"VolumeDriver": "nfs"}), "HostConfig.VolumeDriver"),
-        (json!({"DeviceRequests": [{"Count": -1}]}), "HostConfig.DeviceRequests"),
-        (json!({"DeviceCgroupRules": ["c 1:3 rwm"]}), "HostConfig.DeviceCgroupRules"),
-        (json!({"BlkioDeviceReadBps": [{"Path": "/dev/sda", "Rate": 1}]}), "HostConfig.BlkioDeviceReadBps"),
+        (
+            json!({"DeviceRequests": [{"Count": -1}]}),
+            "HostConfig.DeviceRequests",
+        ),
+        (
+            json!({"DeviceCgroupRules": ["c 1:3 rwm"]}),
+            "HostConfig.DeviceCgroupRules",
+        ),
+        (
+            json!({"BlkioDeviceReadBps": [{"Path": "/dev/sda", "Rate": 1}]}),
+            "HostConfig.BlkioDeviceReadBps",
+        ),
         (json!({"KernelMemory": 1}), "HostConfig.KernelMemory"),
-        (json!({"CpuRealtimeRuntime": 1}), "HostConfig.CpuRealtimeRuntime"),
+        (
+            json!({"CpuRealtimeRuntime": 1}),
+            "HostConfig.CpuRealtimeRuntime",
+        ),
         (json!({"MaskedPaths": []}), "HostConfig.MaskedPaths"),
-        (json!({"ReadonlyPaths": ["/proc"]}), "HostConfig.ReadonlyPaths"),
+        (
+            json!({"ReadonlyPaths": ["/proc"]}),
+            "HostConfig.ReadonlyPaths",
+        ),
         (json!({"Isolation": "hyperv"}), "HostConfig.Isolation"),
-        (json!({"StorageOpt": {"size": "1G"}}), "HostConfig.StorageOpt"),
+        (
+            json!({"StorageOpt": {"size": "1G"}}),
+            "HostConfig.StorageOpt",
+        ),
         (json!({"Annotations": {"a": "b"}}), "HostConfig.Annotations"),
         (json!({"CpuCount": 2}), "HostConfig.CpuCount"),
     ] {
@@ -721,9 +958,15 @@ fn values_berth_cannot_honour_are_refused_by_name() {
 #[test]
 fn malformed_bodies_are_invalid_argument_errors_naming_the_field() {
     let cases: [(&[u8], &str); 6] = [
-        (br#"{"Image":"i","HostConfig":{"Memory":"64m"}}"#, "invalid JSON at HostConfig.Memory"),
+        (
+            br#"{"Image":"i","HostConfig":{"Memory":"64m"}}"#,
+            "invalid JSON at HostConfig.Memory",
+        ),
         (br#"{"Image":"i","Env":"A=1"}"#, "invalid JSON at Env"),
-        (br#"{"Image":"i","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":80}]}}}"#, "HostConfig.PortBindings.80/tcp[0].HostPort"),
+        (
+            br#"{"Image":"i","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":80}]}}}"#,
+            "HostConfig.PortBindings.80/tcp[0].HostPort",
+        ),
         (br#"{"Image":"i""#, "invalid JSON"),
         (br#"{"Image":"i"} x"#, "invalid JSON"),
         (b"  ", "config cannot be empty"),

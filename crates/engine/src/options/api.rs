@@ -30,6 +30,7 @@ pub struct CreateRequest {
     pub tty: Option<bool>,
     pub open_stdin: Option<bool>,
     pub stdin_once: Option<bool>,
+    #[serde(default, deserialize_with = "strings")]
     pub env: Option<Vec<String>>,
     #[serde(default, deserialize_with = "str_slice")]
     pub cmd: Option<Vec<String>>,
@@ -43,7 +44,9 @@ pub struct CreateRequest {
     pub entrypoint: Option<Vec<String>>,
     pub network_disabled: Option<bool>,
     pub mac_address: Option<String>,
+    #[serde(default, deserialize_with = "strings")]
     pub on_build: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "string_map")]
     pub labels: Option<BTreeMap<String, String>>,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<i64>,
@@ -57,6 +60,7 @@ pub struct CreateRequest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HealthConfig {
+    #[serde(default, deserialize_with = "strings")]
     pub test: Option<Vec<String>>,
     pub interval: Option<i64>,
     pub timeout: Option<i64>,
@@ -69,6 +73,7 @@ pub struct HealthConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HostConfig {
+    #[serde(default, deserialize_with = "strings")]
     pub binds: Option<Vec<String>>,
     pub log_config: Option<ApiLogConfig>,
     pub network_mode: Option<String>,
@@ -76,36 +81,52 @@ pub struct HostConfig {
     pub restart_policy: Option<ApiRestartPolicy>,
     pub auto_remove: Option<bool>,
     pub volume_driver: Option<String>,
+    #[serde(default, deserialize_with = "strings")]
     pub volumes_from: Option<Vec<String>>,
     pub mounts: Option<Vec<ApiMount>>,
+    #[serde(default, deserialize_with = "string_map")]
     pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub cap_add: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub cap_drop: Option<Vec<String>>,
     pub cgroupns_mode: Option<String>,
+    #[serde(default, deserialize_with = "strings")]
     pub dns: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub dns_options: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub dns_search: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub extra_hosts: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub group_add: Option<Vec<String>>,
     pub ipc_mode: Option<String>,
     pub cgroup: Option<String>,
+    #[serde(default, deserialize_with = "strings")]
     pub links: Option<Vec<String>>,
     pub oom_score_adj: Option<i64>,
     pub pid_mode: Option<String>,
     pub privileged: Option<bool>,
     pub publish_all_ports: Option<bool>,
     pub readonly_rootfs: Option<bool>,
+    #[serde(default, deserialize_with = "strings")]
     pub security_opt: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "string_map")]
     pub storage_opt: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "string_map")]
     pub tmpfs: Option<BTreeMap<String, String>>,
     #[serde(rename = "UTSMode")]
     pub uts_mode: Option<String>,
     pub userns_mode: Option<String>,
     pub shm_size: Option<i64>,
+    #[serde(default, deserialize_with = "string_map")]
     pub sysctls: Option<BTreeMap<String, String>>,
     pub runtime: Option<String>,
     pub isolation: Option<String>,
+    #[serde(default, deserialize_with = "strings")]
     pub masked_paths: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub readonly_paths: Option<Vec<String>>,
     pub init: Option<bool>,
     // Resources
@@ -128,6 +149,7 @@ pub struct HostConfig {
     pub cpuset_cpus: Option<String>,
     pub cpuset_mems: Option<String>,
     pub devices: Option<Vec<DeviceMapping>>,
+    #[serde(default, deserialize_with = "strings")]
     pub device_cgroup_rules: Option<Vec<String>>,
     pub device_requests: Option<Vec<Value>>,
     pub kernel_memory: Option<i64>,
@@ -152,6 +174,7 @@ pub struct HostConfig {
 pub struct ApiLogConfig {
     #[serde(rename = "Type")]
     pub kind: Option<String>,
+    #[serde(default, deserialize_with = "string_map")]
     pub config: Option<BTreeMap<String, String>>,
 }
 
@@ -214,6 +237,7 @@ pub struct BindOptions {
 #[serde(rename_all = "PascalCase")]
 pub struct VolumeOptions {
     pub no_copy: Option<bool>,
+    #[serde(default, deserialize_with = "string_map")]
     pub labels: Option<BTreeMap<String, String>>,
     pub driver_config: Option<DriverConfig>,
     pub subpath: Option<String>,
@@ -223,6 +247,7 @@ pub struct VolumeOptions {
 #[serde(rename_all = "PascalCase")]
 pub struct DriverConfig {
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "string_map")]
     pub options: Option<BTreeMap<String, String>>,
 }
 
@@ -247,9 +272,12 @@ pub struct NetworkingConfig {
 pub struct EndpointSettings {
     #[serde(rename = "IPAMConfig")]
     pub ipam_config: Option<EndpointIpam>,
+    #[serde(default, deserialize_with = "strings")]
     pub links: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "strings")]
     pub aliases: Option<Vec<String>>,
     pub mac_address: Option<String>,
+    #[serde(default, deserialize_with = "string_map")]
     pub driver_opts: Option<BTreeMap<String, String>>,
 }
 
@@ -260,22 +288,43 @@ pub struct EndpointIpam {
     #[serde(rename = "IPv6Address")]
     pub ipv6_address: Option<String>,
     #[serde(rename = "LinkLocalIPs")]
+    #[serde(default, deserialize_with = "strings")]
     pub link_local_ips: Option<Vec<String>>,
 }
 
 /// Go's `strslice.StrSlice`: a JSON array of strings, or one string as a one-item list.
-fn str_slice<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Vec<String>>, D::Error> {
+fn str_slice<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<String>>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
         One(String),
-        Many(Vec<String>),
+        Many(Vec<Option<String>>),
     }
     Ok(match Option::<OneOrMany>::deserialize(d)? {
         None => None,
         Some(OneOrMany::One(s)) => Some(vec![s]),
-        Some(OneOrMany::Many(v)) => Some(v),
+        Some(OneOrMany::Many(v)) => Some(v.into_iter().map(Option::unwrap_or_default).collect()),
     })
+}
+
+/// A list of strings whose `null` items are "", as Go decodes them.
+fn strings<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Vec<String>>, D::Error> {
+    let v = Option::<Vec<Option<String>>>::deserialize(d)?;
+    Ok(v.map(|v| v.into_iter().map(Option::unwrap_or_default).collect()))
+}
+
+/// A map of strings whose `null` values are "", as Go decodes them.
+fn string_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<BTreeMap<String, String>>, D::Error> {
+    let m = Option::<BTreeMap<String, Option<String>>>::deserialize(d)?;
+    Ok(m.map(|m| {
+        m.into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect()
+    }))
 }
 
 /// The request from its JSON body; a value of the wrong type is an
@@ -405,7 +454,11 @@ pub fn run_options(req: &CreateRequest, name: Option<&str>) -> Result<RunOptions
 fn config(req: &CreateRequest, o: &mut RunOptions) -> Result<()> {
     refuse("Domainname", &req.domainname, |d| !d.is_empty())?;
     refuse("MacAddress", &req.mac_address, |m| !m.is_empty())?;
-    if let Some(e) = o.env.iter().find(|e| e.contains('\0') || e.starts_with('=')) {
+    if let Some(e) = o
+        .env
+        .iter()
+        .find(|e| e.contains('\0') || e.starts_with('='))
+    {
         return Err(Error::invalid(
             "Env",
             e,
@@ -423,7 +476,12 @@ fn config(req: &CreateRequest, o: &mut RunOptions) -> Result<()> {
     if let Some(s) = non_empty(&req.stop_signal) {
         o.stop_signal = Some(at("StopSignal", parse::stop_signal(&s))?);
     }
-    o.healthcheck = req.healthcheck.as_ref().map(healthcheck).transpose()?.flatten();
+    o.healthcheck = req
+        .healthcheck
+        .as_ref()
+        .map(healthcheck)
+        .transpose()?
+        .flatten();
     Ok(())
 }
 
@@ -491,20 +549,52 @@ fn refused_host_config(hc: &HostConfig) -> Result<()> {
     refuse("HostConfig.MaskedPaths", &hc.masked_paths, |_| true)?;
     refuse("HostConfig.ReadonlyPaths", &hc.readonly_paths, |_| true)?;
     refuse("HostConfig.BlkioWeightDevice", &hc.blkio_weight_device, any)?;
-    refuse("HostConfig.BlkioDeviceReadBps", &hc.blkio_device_read_bps, any)?;
-    refuse("HostConfig.BlkioDeviceWriteBps", &hc.blkio_device_write_bps, any)?;
-    refuse("HostConfig.BlkioDeviceReadIOps", &hc.blkio_device_read_iops, any)?;
-    refuse("HostConfig.BlkioDeviceWriteIOps", &hc.blkio_device_write_iops, any)?;
-    refuse("HostConfig.CpuRealtimePeriod", &hc.cpu_realtime_period, nonzero)?;
-    refuse("HostConfig.CpuRealtimeRuntime", &hc.cpu_realtime_runtime, nonzero)?;
-    refuse("HostConfig.DeviceCgroupRules", &hc.device_cgroup_rules, |r| !r.is_empty())?;
+    refuse(
+        "HostConfig.BlkioDeviceReadBps",
+        &hc.blkio_device_read_bps,
+        any,
+    )?;
+    refuse(
+        "HostConfig.BlkioDeviceWriteBps",
+        &hc.blkio_device_write_bps,
+        any,
+    )?;
+    refuse(
+        "HostConfig.BlkioDeviceReadIOps",
+        &hc.blkio_device_read_iops,
+        any,
+    )?;
+    refuse(
+        "HostConfig.BlkioDeviceWriteIOps",
+        &hc.blkio_device_write_iops,
+        any,
+    )?;
+    refuse(
+        "HostConfig.CpuRealtimePeriod",
+        &hc.cpu_realtime_period,
+        nonzero,
+    )?;
+    refuse(
+        "HostConfig.CpuRealtimeRuntime",
+        &hc.cpu_realtime_runtime,
+        nonzero,
+    )?;
+    refuse(
+        "HostConfig.DeviceCgroupRules",
+        &hc.device_cgroup_rules,
+        |r| !r.is_empty(),
+    )?;
     refuse("HostConfig.DeviceRequests", &hc.device_requests, any)?;
     refuse("HostConfig.KernelMemory", &hc.kernel_memory, nonzero)?;
     refuse("HostConfig.KernelMemoryTCP", &hc.kernel_memory_tcp, nonzero)?;
     refuse("HostConfig.CpuCount", &hc.cpu_count, nonzero)?;
     refuse("HostConfig.CpuPercent", &hc.cpu_percent, nonzero)?;
     refuse("HostConfig.IOMaximumIOps", &hc.io_maximum_iops, |n| *n != 0)?;
-    refuse("HostConfig.IOMaximumBandwidth", &hc.io_maximum_bandwidth, |n| *n != 0)?;
+    refuse(
+        "HostConfig.IOMaximumBandwidth",
+        &hc.io_maximum_bandwidth,
+        |n| *n != 0,
+    )?;
     match hc.memory_swappiness {
         None | Some(-1) => Ok(()),
         Some(n @ 0..=100) => Err(unsupported("HostConfig.MemorySwappiness", n)),
@@ -521,7 +611,8 @@ fn mounts(req: &CreateRequest, hc: &HostConfig, o: &mut RunOptions) -> Result<()
         o.mounts.push(at("HostConfig.Binds", parse::volume(b))?);
     }
     for (i, m) in hc.mounts.iter().flatten().enumerate() {
-        o.mounts.push(api_mount(&format!("HostConfig.Mounts[{i}]"), m)?);
+        o.mounts
+            .push(api_mount(&format!("HostConfig.Mounts[{i}]"), m)?);
     }
     for (path, opts) in hc.tmpfs.iter().flatten() {
         let spec = match opts.is_empty() {
@@ -542,7 +633,8 @@ fn mounts(req: &CreateRequest, hc: &HostConfig, o: &mut RunOptions) -> Result<()
         let ctr = non_empty(&d.path_in_container).unwrap_or_else(|| host.clone());
         let perms = non_empty(&d.cgroup_permissions).unwrap_or_else(|| "rwm".into());
         let spec = format!("{host}:{ctr}:{perms}");
-        o.devices.push(at("HostConfig.Devices", parse::device(&spec))?);
+        o.devices
+            .push(at("HostConfig.Devices", parse::device(&spec))?);
     }
     Ok(())
 }
@@ -567,23 +659,37 @@ fn api_mount(field: &str, m: &ApiMount) -> Result<super::Mount> {
         if b.non_recursive.unwrap_or(false) {
             fields.push("bind-nonrecursive=true".into());
         }
-        refuse(&format!("{field}.BindOptions.ReadOnlyNonRecursive"), &b.read_only_non_recursive, |x| *x)?;
-        refuse(&format!("{field}.BindOptions.ReadOnlyForceRecursive"), &b.read_only_force_recursive, |x| *x)?;
+        refuse(
+            &format!("{field}.BindOptions.ReadOnlyNonRecursive"),
+            &b.read_only_non_recursive,
+            |x| *x,
+        )?;
+        refuse(
+            &format!("{field}.BindOptions.ReadOnlyForceRecursive"),
+            &b.read_only_force_recursive,
+            |x| *x,
+        )?;
         create_mountpoint = b.create_mountpoint.unwrap_or(false);
     }
     if let Some(v) = &m.volume_options {
         if v.no_copy.unwrap_or(false) {
             fields.push("volume-nocopy=true".into());
         }
-        refuse(&format!("{field}.VolumeOptions.Labels"), &v.labels, |l| !l.is_empty())?;
-        refuse(&format!("{field}.VolumeOptions.Subpath"), &v.subpath, |s| !s.is_empty())?;
+        refuse(&format!("{field}.VolumeOptions.Labels"), &v.labels, |l| {
+            !l.is_empty()
+        })?;
+        refuse(&format!("{field}.VolumeOptions.Subpath"), &v.subpath, |s| {
+            !s.is_empty()
+        })?;
         if let Some(d) = &v.driver_config {
             if let Some(n) = non_empty(&d.name) {
                 fields.push(format!("volume-driver={n}"));
             }
-            refuse(&format!("{field}.VolumeOptions.DriverConfig.Options"), &d.options, |o| {
-                !o.is_empty()
-            })?;
+            refuse(
+                &format!("{field}.VolumeOptions.DriverConfig.Options"),
+                &d.options,
+                |o| !o.is_empty(),
+            )?;
         }
     }
     if let Some(t) = &m.tmpfs_options {
@@ -595,10 +701,15 @@ fn api_mount(field: &str, m: &ApiMount) -> Result<super::Mount> {
         if let Some(mode) = t.mode.filter(|m| *m != 0) {
             fields.push(format!("tmpfs-mode={mode:o}"));
         }
-        refuse(&format!("{field}.TmpfsOptions.Options"), &t.options, |o| !o.is_empty())?;
+        refuse(&format!("{field}.TmpfsOptions.Options"), &t.options, |o| {
+            !o.is_empty()
+        })?;
     }
     let shown = fields.join(",");
-    let mut mount = at(field, parse::mount_fields(&shown, fields.iter().map(String::as_str)))?;
+    let mut mount = at(
+        field,
+        parse::mount_fields(&shown, fields.iter().map(String::as_str)),
+    )?;
     mount.create_source = create_mountpoint;
     Ok(mount)
 }
@@ -638,7 +749,10 @@ fn resources(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
         o.nano_cpus = Some(n);
     }
     if let Some(n) = set(hc.cpu_shares) {
-        o.cpu_shares = Some(at("HostConfig.CpuShares", parse::cpu_shares(&n.to_string()))?);
+        o.cpu_shares = Some(at(
+            "HostConfig.CpuShares",
+            parse::cpu_shares(&n.to_string()),
+        )?);
     }
     if let Some(p) = set(hc.cpu_period) {
         if !(1000..=1_000_000).contains(&p) {
@@ -700,11 +814,7 @@ fn resources(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
     }
     for u in hc.ulimits.iter().flatten() {
         let name = u.name.clone().unwrap_or_default();
-        let spec = format!(
-            "{name}={}:{}",
-            u.soft.unwrap_or(0),
-            u.hard.unwrap_or(0)
-        );
+        let spec = format!("{name}={}:{}", u.soft.unwrap_or(0), u.hard.unwrap_or(0));
         let u = at("HostConfig.Ulimits", parse::ulimit(&spec))?;
         o.ulimits.retain(|x| x.name != u.name);
         o.ulimits.push(u);
@@ -715,10 +825,14 @@ fn resources(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
 /// Capabilities, privileges, SecurityOpt, sysctls, groups.
 fn security(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
     for c in list(&hc.cap_add) {
-        o.cap_add.push(at("HostConfig.CapAdd", parse::capability("--cap-add", c))?);
+        o.cap_add
+            .push(at("HostConfig.CapAdd", parse::capability("--cap-add", c))?);
     }
     for c in list(&hc.cap_drop) {
-        o.cap_drop.push(at("HostConfig.CapDrop", parse::capability("--cap-drop", c))?);
+        o.cap_drop.push(at(
+            "HostConfig.CapDrop",
+            parse::capability("--cap-drop", c),
+        )?);
     }
     o.privileged = hc.privileged.unwrap_or(false);
     for s in list(&hc.security_opt) {
@@ -729,7 +843,10 @@ fn security(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
         }
         // The API carries a profile's JSON itself (the docker CLI reads the file), never a
         // path on the server.
-        if let Some(v) = s.strip_prefix("seccomp=").or_else(|| s.strip_prefix("seccomp:")) {
+        if let Some(v) = s
+            .strip_prefix("seccomp=")
+            .or_else(|| s.strip_prefix("seccomp:"))
+        {
             o.seccomp = match v {
                 "unconfined" => Seccomp::Unconfined,
                 "builtin" | "" => Seccomp::Default,
@@ -748,7 +865,10 @@ fn security(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
         }
     }
     for (k, v) in hc.sysctls.iter().flatten() {
-        let (k, v) = at("HostConfig.Sysctls", host_config::sysctl(&format!("{k}={v}")))?;
+        let (k, v) = at(
+            "HostConfig.Sysctls",
+            host_config::sysctl(&format!("{k}={v}")),
+        )?;
         o.sysctls.insert(k, v);
     }
     o.group_add = list(&hc.group_add).to_vec();
@@ -762,12 +882,18 @@ fn namespaces(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
         "HostConfig.PidMode",
         host_config::namespace_mode("--pid", &mode(&hc.pid_mode), true),
     )?;
-    o.ipc_mode = at("HostConfig.IpcMode", host_config::ipc_mode(&mode(&hc.ipc_mode)))?;
+    o.ipc_mode = at(
+        "HostConfig.IpcMode",
+        host_config::ipc_mode(&mode(&hc.ipc_mode)),
+    )?;
     o.uts_mode = at(
         "HostConfig.UTSMode",
         host_config::namespace_mode("--uts", &mode(&hc.uts_mode), false),
     )?;
-    o.userns = at("HostConfig.UsernsMode", parse::userns(&mode(&hc.userns_mode)))?;
+    o.userns = at(
+        "HostConfig.UsernsMode",
+        parse::userns(&mode(&hc.userns_mode)),
+    )?;
     Ok(())
 }
 
@@ -802,7 +928,11 @@ fn network(req: &CreateRequest, hc: &HostConfig, o: &mut RunOptions) -> Result<(
         let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
         for b in bindings.iter().flatten() {
             let ip = b.host_ip.clone().unwrap_or_default();
-            let ip = if ip.contains(':') { format!("[{ip}]") } else { ip };
+            let ip = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip
+            };
             let host = b.host_port.clone().unwrap_or_default();
             let spec = match (ip.is_empty(), host.is_empty()) {
                 (true, true) => format!("{port}/{proto}"),
@@ -853,15 +983,31 @@ fn endpoint(net: &str, ep: Option<&EndpointSettings>, o: &mut RunOptions) -> Res
     }
     let Some(ep) = ep else { return Ok(()) };
     refuse(&format!("{field}.Links"), &ep.links, |l| !l.is_empty())?;
-    refuse(&format!("{field}.MacAddress"), &ep.mac_address, |m| !m.is_empty())?;
-    refuse(&format!("{field}.DriverOpts"), &ep.driver_opts, |d| !d.is_empty())?;
+    refuse(&format!("{field}.MacAddress"), &ep.mac_address, |m| {
+        !m.is_empty()
+    })?;
+    refuse(&format!("{field}.DriverOpts"), &ep.driver_opts, |d| {
+        !d.is_empty()
+    })?;
     o.network_aliases = list(&ep.aliases).to_vec();
     if let Some(ipam) = &ep.ipam_config {
-        refuse(&format!("{field}.IPAMConfig.IPv6Address"), &ipam.ipv6_address, |a| !a.is_empty())?;
-        refuse(&format!("{field}.IPAMConfig.LinkLocalIPs"), &ipam.link_local_ips, |l| !l.is_empty())?;
+        refuse(
+            &format!("{field}.IPAMConfig.IPv6Address"),
+            &ipam.ipv6_address,
+            |a| !a.is_empty(),
+        )?;
+        refuse(
+            &format!("{field}.IPAMConfig.LinkLocalIPs"),
+            &ipam.link_local_ips,
+            |l| !l.is_empty(),
+        )?;
         if let Some(ip) = non_empty(&ipam.ipv4_address) {
             o.ip = Some(ip.parse().map_err(|_| {
-                Error::invalid(&format!("{field}.IPAMConfig.IPv4Address"), &ip, "invalid IPv4 address")
+                Error::invalid(
+                    &format!("{field}.IPAMConfig.IPv4Address"),
+                    &ip,
+                    "invalid IPv4 address",
+                )
             })?);
         }
     }

@@ -245,4 +245,12 @@ mod tests {
         let got = merge_env(base, &["A=2".into(), "B=3".into()]);
         assert_eq!(got, vec!["PATH=/bin", "A=2", "B=3"]);
     }
+
+    #[test]
+    fn a_bare_exec_env_name_unsets_it_without_reading_our_environment() {
+        let base = vec!["PATH=/bin".to_string(), "A=1".to_string()];
+        // PATH is set in this test process: it must not be filled from it.
+        let got = merge_env(base, &["A".into(), "PATH".into(), "B=3".into()]);
+        assert_eq!(got, vec!["B=3"]);
+    }
 }

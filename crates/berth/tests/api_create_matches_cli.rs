@@ -138,3 +138,35 @@ fn docker_cli_create_body_makes_the_container_berth_create_makes_from_the_same_f
     root.ok(&["rm", "-f", "from-api", "from-cli"]);
     root.ok(&["volume", "rm", "vol"]);
 }
+
+#[test]
+fn publish_all_ports_publishes_the_requests_exposed_ports_with_the_images() {
+    let root = Root::new();
+    let body = serde_json::json!({
+        "Image": IMAGE,
+        "Cmd": ["sleep", "100"],
+        "ExposedPorts": {"53/udp": {}, "8125/tcp": {}},
+        "HostConfig": {"PublishAllPorts": true,
+            "PortBindings": {"8125/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}},
+    })
+    .to_string();
+    let id = create_through_api(&root, &body, "publish-all");
+    let e = berth_engine::Engine::open(root.path()).unwrap();
+    let o = berth_engine::container::options_of(&e.find(&id).unwrap());
+    let mut ports: Vec<String> = o
+        .ports
+        .iter()
+        .map(|p| {
+            format!(
+                "{:?}:{:?}:{}/{}",
+                p.host_ip, p.host_port, p.container_port, p.proto
+            )
+        })
+        .collect();
+    ports.sort();
+    // The bound one keeps its binding; the other gets a random host port at start.
+    assert_eq!(
+        ports,
+        vec!["None:None:53/udp", "Some(127.0.0.1):None:8125/tcp"]
+    );
+}

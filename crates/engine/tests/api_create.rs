@@ -548,6 +548,25 @@ fn port_bindings_with_host_ip_random_port_range_and_udp() {
 }
 
 #[test]
+fn exposed_ports_are_checked_and_ranges_expanded() {
+    let o = from_json(
+        json!({"Image": "i", "ExposedPorts": {"53/udp": {}, "7000-7001/tcp": {}, "90": null}}),
+    )
+    .unwrap();
+    assert_eq!(
+        o.exposed_ports,
+        vec!["53/udp", "7000/tcp", "7001/tcp", "90/tcp"]
+    );
+    let e = err_of(from_json(
+        json!({"Image": "i", "ExposedPorts": {"http/tcp": {}}}),
+    ));
+    assert!(
+        matches!(e, Error::InvalidValue { ref flag, .. } if flag == "ExposedPorts"),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn restart_policies_and_the_auto_remove_conflict() {
     for (name, count, want) in [
         ("", 0, RestartPolicy::No),

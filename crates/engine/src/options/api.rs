@@ -423,13 +423,15 @@ pub fn run_options(req: &CreateRequest, name: Option<&str>) -> Result<RunOptions
         interactive: req.open_stdin.unwrap_or(false),
         detach: !attached,
         pull: PullPolicy::Never,
-        exposed_ports: req
-            .exposed_ports
-            .as_ref()
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default(),
         ..Default::default()
     };
+    // `80/tcp`, `53/udp` or a range, checked as `-p`'s container part.
+    for key in req.exposed_ports.iter().flat_map(|p| p.keys()) {
+        for p in at("ExposedPorts", parse::publish(key))? {
+            o.exposed_ports
+                .push(format!("{}/{}", p.container_port, p.proto));
+        }
+    }
     config::config(req, &mut o)?;
     let hc = req.host_config.as_ref();
     let default_hc = HostConfig::default();

@@ -730,6 +730,11 @@ fn security_capabilities_sysctls_and_devices() {
             "decoding seccomp profile",
         ),
         (
+            json!({"SecurityOpt": ["seccomp="]}),
+            "HostConfig.SecurityOpt",
+            "decoding seccomp profile",
+        ),
+        (
             json!({"SecurityOpt": ["bogus"]}),
             "HostConfig.SecurityOpt",
             "Invalid --security-opt",

@@ -30,7 +30,7 @@ pub(super) fn security(hc: &HostConfig, o: &mut RunOptions) -> Result<()> {
         {
             o.seccomp = match v {
                 "unconfined" => Seccomp::Unconfined,
-                "builtin" | "" => Seccomp::Default,
+                "builtin" => Seccomp::Default,
                 json => {
                     serde_json::from_str::<Value>(json).map_err(|e| {
                         Error::invalid(field, s, format!("decoding seccomp profile failed: {e}"))

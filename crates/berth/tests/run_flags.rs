@@ -633,3 +633,30 @@ fn ipc_container_needs_a_shareable_donor_and_rm_takes_its_shm_away() {
     assert!(!mounts.contains(&shareable), "its shm is still mounted");
     assert_nothing_left(&root, &shareable);
 }
+
+#[test]
+fn bare_e_takes_the_clients_value_and_is_left_out_when_the_client_has_none() {
+    let root = Root::new();
+    let out = berth_command()
+        .arg("--root")
+        .arg(root.path())
+        .env("BERTH_CLIENT_VALUE", "from-client")
+        .env_remove("BERTH_CLIENT_UNSET")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-e",
+            "BERTH_CLIENT_VALUE",
+            "-e",
+            "BERTH_CLIENT_UNSET",
+            IMAGE,
+            "sh",
+            "-c",
+            "echo \"$BERTH_CLIENT_VALUE\"; env | grep BERTH_CLIENT_UNSET || echo absent",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), "from-client\nabsent\n");
+}

@@ -2,8 +2,10 @@
 //! close to the Engine API's `Config` and `HostConfig` so that the API server (roadmap) fills
 //! the same struct from JSON that the CLI fills from flags. Strings like `512m`, `1.5`,
 //! `src:dst:ro` or `on-failure:3` are turned into these types by [`parse`]'s functions, which
-//! report bad values as [`crate::Error::InvalidValue`] (exit 125).
+//! report bad values as [`crate::Error::InvalidValue`] (exit 125). [`api`] fills them from
+//! the Engine API's `POST /containers/create` body through the same parsers.
 
+pub mod api;
 pub mod health;
 pub mod host_config;
 pub mod mounts;
@@ -25,8 +27,9 @@ pub struct RunOptions {
     /// `--entrypoint`: `Some(vec![])` for `--entrypoint ""` (clears the image's Entrypoint
     /// and its Cmd, as docker does).
     pub entrypoint: Option<Vec<String>>,
-    /// `-e`/`--env`/`--env-file`, in order, `KEY=VALUE` (a bare `KEY` takes the CLI's value
-    /// or is dropped when unset: resolved by the CLI before it gets here).
+    /// `-e`/`--env`/`--env-file`, in order, `KEY=VALUE`. A bare `KEY` is resolved by the
+    /// client from its own environment before it gets here (the engine never reads its
+    /// own); one the API gives bare is kept as given and unsets `KEY` in the container.
     pub env: Vec<String>,
     /// `-w`
     pub workdir: Option<String>,
@@ -105,6 +108,10 @@ pub struct RunOptions {
     /// `-p/--publish`
     #[serde(default)]
     pub ports: Vec<PortSpec>,
+    /// Ports the container exposes besides the image's (`80/tcp`): the Engine API's
+    /// Config.ExposedPorts, published by `-P` with the image's.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
     /// `-P/--publish-all`: the image's exposed ports, each on a random host port.
     #[serde(default)]
     pub publish_all: bool,
@@ -266,6 +273,9 @@ pub enum Seccomp {
     Unconfined,
     /// A profile file (Docker's JSON format), read when the container is created.
     Profile(PathBuf),
+    /// A profile's JSON itself, as the Engine API carries it (the docker CLI sends the
+    /// file's content as `seccomp=<json>`).
+    Inline(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -258,6 +258,27 @@ fn seccomp_unconfined_and_profile_files() {
 }
 
 #[test]
+fn seccomp_profile_given_inline_as_the_engine_api_carries_it() {
+    let o = RunOptions {
+        seccomp: Seccomp::Inline(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#.into(),
+        ),
+        ..Default::default()
+    };
+    let s = build(&o);
+    assert_eq!(s["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+    assert_eq!(s["linux"]["seccomp"]["syscalls"][0]["names"][0], "mkdir");
+    let bad = RunOptions {
+        seccomp: Seccomp::Inline("{".into()),
+        ..Default::default()
+    };
+    assert!(try_build(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("decoding seccomp profile failed"));
+}
+
+#[test]
 fn devices_from_the_host_with_their_permissions() {
     let o = RunOptions {
         devices: vec![parse::device("/dev/null:/dev/mynull:r").unwrap()],

@@ -221,6 +221,32 @@ fn environment_merge() {
 }
 
 #[test]
+fn a_bare_env_name_unsets_it_and_is_never_filled_from_the_engines_environment() {
+    let r = rootfs();
+    let img = ImageConfig {
+        env: args(&["DROPPED=image", "KEEP=1"]),
+        cmd: Some(args(&["sh"])),
+        ..Default::default()
+    };
+    // PATH and HOME are in this test process's environment: they must not come from it.
+    let o = RunOptions {
+        env: args(&["DROPPED", "HOME", "NEW=2"]),
+        ..Default::default()
+    };
+    let s = build_in(r.path(), &o, &img, &mut DirVolumes::new());
+    assert_eq!(
+        env(&s),
+        args(&[
+            "HOSTNAME=0123456789ab",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "KEEP=1",
+            "NEW=2",
+            "HOME=/root"
+        ])
+    );
+}
+
+#[test]
 fn working_dir_from_w_then_image_then_root() {
     let r = rootfs();
     let mut img = image(&["sh"]);

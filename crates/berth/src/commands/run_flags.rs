@@ -12,6 +12,12 @@ use berth_engine::Error;
 use clap::{ArgAction, Args};
 use std::path::PathBuf;
 
+/// A bare `-e KEY` / `--env-file` line takes the value of the client's environment: this
+/// process's, the one the user typed the command in (the engine never reads its own).
+pub fn client_env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
 #[derive(Args, Debug, Default, Clone)]
 #[command(disable_help_flag = true)]
 pub struct RunFlags {
@@ -253,10 +259,10 @@ impl RunFlags {
         }
         // docker: --env-file first, then -e.
         for f in &self.env_file {
-            o.env.extend(parse::env_file(f)?);
+            o.env.extend(parse::env_file(f, &client_env)?);
         }
         for e in &self.env {
-            o.env.extend(parse::env(e)?);
+            o.env.extend(parse::env(e, &client_env)?);
         }
         for f in &self.label_file {
             o.labels.extend(parse::label_file(f)?);

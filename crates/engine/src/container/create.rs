@@ -135,7 +135,8 @@ impl Engine {
         crate::options::host_config::check(&opts)?;
         let mut joined = self.joined_namespaces(&opts)?;
         if opts.publish_all {
-            let exposed: Vec<String> = image.config.exposed_ports.keys().cloned().collect();
+            let mut exposed: Vec<String> = image.config.exposed_ports.keys().cloned().collect();
+            exposed.extend(opts.exposed_ports.iter().cloned());
             crate::network::lifecycle::publish_all(&mut opts, &exposed);
         }
         let id = names::new_id()?;

@@ -183,21 +183,15 @@ fn check_cwd(init_pid: i32, cwd: &std::path::Path) -> Result<()> {
     }
 }
 
-/// `extra` over `base` by key; a bare `K` takes its value from our environment (dropped
-/// when unset), as docker does.
+/// `extra` over `base` by key, as dockerd merges an exec's Env: a bare `K` (the client
+/// filled in those it could) unsets `K`; the engine never reads its own environment.
 fn merge_env(mut base: Vec<String>, extra: &[String]) -> Vec<String> {
     for e in extra {
-        let entry = if e.contains('=') {
-            e.clone()
-        } else {
-            match std::env::var(e) {
-                Ok(v) => format!("{e}={v}"),
-                Err(_) => continue,
-            }
-        };
-        let key = entry.split('=').next().unwrap_or("").to_string();
-        base.retain(|b| b.split('=').next() != Some(key.as_str()));
-        base.push(entry);
+        let key = e.split('=').next().unwrap_or("");
+        base.retain(|b| b.split('=').next() != Some(key));
+        if e.contains('=') {
+            base.push(e.clone());
+        }
     }
     base
 }
@@ -250,5 +244,13 @@ mod tests {
         let base = vec!["PATH=/bin".to_string(), "A=1".to_string()];
         let got = merge_env(base, &["A=2".into(), "B=3".into()]);
         assert_eq!(got, vec!["PATH=/bin", "A=2", "B=3"]);
+    }
+
+    #[test]
+    fn a_bare_exec_env_name_unsets_it_without_reading_our_environment() {
+        let base = vec!["PATH=/bin".to_string(), "A=1".to_string()];
+        // PATH is set in this test process: it must not be filled from it.
+        let got = merge_env(base, &["A".into(), "PATH".into(), "B=3".into()]);
+        assert_eq!(got, vec!["B=3"]);
     }
 }

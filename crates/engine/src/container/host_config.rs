@@ -162,6 +162,7 @@ fn security_opt(o: &RunOptions) -> Value {
         Seccomp::Default => {}
         Seccomp::Unconfined => list.push("seccomp=unconfined".to_string()),
         Seccomp::Profile(p) => list.push(format!("seccomp={}", p.display())),
+        Seccomp::Inline(j) => list.push(format!("seccomp={j}")),
     }
     if o.no_new_privileges {
         list.push("no-new-privileges".into());

@@ -163,6 +163,13 @@ fn bool_value(flag: &str, spec: &str, key: &str, v: Option<&str>) -> Result<bool
 
 /// `--mount type=bind|volume|tmpfs,source=..,target=..,readonly,...` (docker's CSV keys).
 pub fn mount(spec: &str) -> Result<Mount> {
+    mount_fields(spec, spec.split(','))
+}
+
+/// A mount from `--mount`'s fields (`key=value` or a bare `key`), given one by one: the
+/// Engine API's structured Mounts come here without a CSV line that their values could
+/// break. `spec` is what errors show.
+pub fn mount_fields<'a>(spec: &str, fields: impl IntoIterator<Item = &'a str>) -> Result<Mount> {
     let flag = "--mount";
     let err = |why: String| Error::invalid(flag, spec, why);
     let mut kind = None;
@@ -170,7 +177,7 @@ pub fn mount(spec: &str) -> Result<Mount> {
     let mut read_only = false;
     let mut options = Vec::new();
     let mut seen_kind_specific = Vec::new();
-    for field in spec.split(',') {
+    for field in fields {
         let (k, v) = match field.split_once('=') {
             Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v)),
             None => (field.trim().to_ascii_lowercase(), None),

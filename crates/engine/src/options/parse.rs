@@ -10,7 +10,7 @@ use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use super::mounts::{device, mount, tmpfs, volume};
+pub use super::mounts::{device, mount, mount_fields, tmpfs, volume};
 
 /// `512m`, `1g`, `1.5GiB`, `1024` (bytes): go-units' RAMInBytes, binary multiples, as
 /// docker's `-m`, `--memory-swap`, `--memory-reservation`, `--shm-size`, `tmpfs-size` and
@@ -667,13 +667,15 @@ pub fn key_value_file(
     Ok(out)
 }
 
-/// `--env-file`: bare names take the value of the caller's environment.
-pub fn env_file(path: &Path) -> Result<Vec<String>> {
-    key_value_file("--env-file", path, &|k| std::env::var(k).ok())
+/// `--env-file`: a bare name takes its value from `lookup` (the client's environment, which
+/// only the client has: the engine never reads its own) and is dropped when it gives None.
+pub fn env_file(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>> {
+    key_value_file("--env-file", path, lookup)
 }
 
-/// `-e KEY=VALUE` as is; `-e KEY` takes the caller's value or is dropped when unset.
-pub fn env(s: &str) -> Result<Option<String>> {
+/// `-e KEY=VALUE` as is; `-e KEY` takes its value from `lookup` (the client's environment)
+/// or is dropped when it gives None.
+pub fn env(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
     match s.split_once('=') {
         Some(("", _)) => Err(Error::invalid(
             "-e, --env",
@@ -686,7 +688,7 @@ pub fn env(s: &str) -> Result<Option<String>> {
             s,
             "invalid environment variable: no name",
         )),
-        None => Ok(std::env::var(s).ok().map(|v| format!("{s}={v}"))),
+        None => Ok(lookup(s).map(|v| format!("{s}={v}"))),
     }
 }
 
@@ -973,20 +975,23 @@ mod tests {
             ]
         );
         std::fs::write(&p, "BAD KEY=1\n").unwrap();
-        assert!(msg(env_file(&p)).contains("variable 'BAD KEY' contains whitespaces"));
+        assert!(msg(env_file(&p, &|_| None)).contains("variable 'BAD KEY' contains whitespaces"));
         std::fs::write(&p, "=1\n").unwrap();
-        assert!(msg(env_file(&p)).contains("no variable name"));
+        assert!(msg(env_file(&p, &|_| None)).contains("no variable name"));
         std::fs::write(&p, b"A=\xff\n").unwrap();
-        assert!(msg(env_file(&p)).contains("invalid utf8"));
-        assert!(env_file(&d.path().join("missing")).is_err());
+        assert!(msg(env_file(&p, &|_| None)).contains("invalid utf8"));
+        assert!(env_file(&d.path().join("missing"), &|_| None).is_err());
     }
 
     #[test]
     fn env_and_labels() {
-        assert_eq!(env("A=1").unwrap(), Some("A=1".into()));
-        assert_eq!(env("A=").unwrap(), Some("A=".into()));
-        assert_eq!(env("BERTH_SURELY_UNSET_12345").unwrap(), None);
-        assert!(env("=x").is_err());
+        let none = |_: &str| None;
+        assert_eq!(env("A=1", &none).unwrap(), Some("A=1".into()));
+        assert_eq!(env("A=", &none).unwrap(), Some("A=".into()));
+        assert_eq!(env("B", &none).unwrap(), None);
+        let client = |k: &str| (k == "B").then(|| "from-client".to_string());
+        assert_eq!(env("B", &client).unwrap(), Some("B=from-client".into()));
+        assert!(env("=x", &none).is_err());
         assert_eq!(label("a=b").unwrap(), ("a".into(), "b".into()));
         assert_eq!(label("a").unwrap(), ("a".into(), "".into()));
         assert!(label("=b").is_err());

@@ -30,10 +30,13 @@ pub fn merge(
     if !image_env.iter().chain(opts_env).any(|e| key(e) == "PATH") {
         env.push(format!("PATH={DEFAULT_PATH}"));
     }
-    // Entries without `=` are not variables (docker drops them when the CLI cannot fill
-    // them in).
-    for e in image_env.iter().chain(opts_env).filter(|e| e.contains('=')) {
-        set(&mut env, e);
+    // An entry without `=` is not a variable: the client fills in those it can, and one
+    // left bare (the API keeps what it is given) unsets the name, as dockerd does.
+    for e in image_env.iter().chain(opts_env) {
+        match e.contains('=') {
+            true => set(&mut env, e),
+            false => env.retain(|x| key(x) != e.as_str()),
+        }
     }
     if !env.iter().any(|e| key(e) == "HOME") {
         env.push(format!("HOME={home}"));

@@ -114,6 +114,7 @@ pub fn build_json(input: SpecInput) -> Result<Value> {
             Seccomp::Default => Some(seccomp::default_profile(&bounding)),
             Seccomp::Unconfined => None,
             Seccomp::Profile(p) => Some(seccomp_file::load(p, &bounding)?),
+            Seccomp::Inline(j) => Some(seccomp_file::load_inline(j, &bounding)?),
         }
     };
 

@@ -160,6 +160,13 @@ pub fn load(path: &Path, caps: &[String]) -> Result<Value> {
     convert(&v, caps)
 }
 
+/// A profile given as its JSON text (the Engine API's `seccomp=<json>`).
+pub fn load_inline(json: &str, caps: &[String]) -> Result<Value> {
+    let v: Value = serde_json::from_str(json)
+        .map_err(|e| Error::InvalidArgument(format!("decoding seccomp profile failed: {e}")))?;
+    convert(&v, caps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 use super::tty;
 use super::{engine, fail, Failure};
 use crate::cli::ExecArgs;
+use crate::commands::run_flags::client_env;
 use crate::env::Env;
 use berth_engine::container::exec::{self, ExecOptions};
 use berth_engine::options::parse;
@@ -16,10 +17,10 @@ pub fn exec(env: &Env, a: &ExecArgs) -> Result<i32, Failure> {
         tty::parse_detach_keys(a.detach_keys.as_deref().unwrap_or(tty::DEFAULT_DETACH_KEYS))?;
     let mut vars = Vec::new();
     for f in &a.env_file {
-        vars.extend(parse::env_file(f)?);
+        vars.extend(parse::env_file(f, &client_env)?);
     }
     for v in &a.env {
-        vars.extend(parse::env(v)?);
+        vars.extend(parse::env(v, &client_env)?);
     }
     let o = ExecOptions {
         cmd: a.cmd().to_vec(),

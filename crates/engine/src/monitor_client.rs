@@ -207,6 +207,48 @@ pub fn wait(dir: &Path) -> Result<i32> {
     })
 }
 
+/// [`wait`] that gives up (None) as soon as `wanted` says so, checked every 200 ms: an API
+/// client that went away must not leave a thread waiting for a container that may run for
+/// months.
+pub fn wait_while(dir: &Path, wanted: &dyn Fn() -> bool) -> Result<Option<i32>> {
+    if let Some(mut sock) = connect(dir)? {
+        let asked = sock.write_all(b"{\"wait\":{}}\n");
+        let _ = sock.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 256];
+        while asked.is_ok() {
+            match sock.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if !wanted() {
+                        return Ok(None);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(answer.trim_ascii()) {
+            if let Some(code) = v.get("exit_code").and_then(|c| c.as_i64()) {
+                return Ok(Some(code as i32));
+            }
+        }
+    }
+    exit_record(dir)?.map(|r| Some(r.exit_code)).ok_or_else(|| {
+        Error::Conflict(format!(
+            "the container has no monitor and no recorded exit ({})",
+            dir.display()
+        ))
+    })
+}
+
 /// Sets the window size of the container's terminal (`-t`: its output is a pty the monitor
 /// holds), as a terminal's SIGWINCH asks.
 pub fn resize(dir: &Path, rows: u16, cols: u16) -> Result<()> {

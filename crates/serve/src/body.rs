@@ -68,7 +68,12 @@ impl Write for ChanWriter {
         Ok(buf.len())
     }
 
+    /// Fails once the client is gone: a producer that flushes while it waits (a followed
+    /// log) learns it then, not at its next write.
     fn flush(&mut self) -> std::io::Result<()> {
+        if self.0.is_closed() {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::body::{stream_writers, Body, ChanWriter};
 use crate::reply::{self, ApiError, ApiResult};
-use crate::req::{json_body, Ctx};
+use crate::req::Ctx;
 use berth_engine::container::{exit, options_of, ImageInput};
 use berth_engine::store::State;
 use berth_engine::Engine;
@@ -11,53 +11,36 @@ use hyper::body::Incoming;
 use std::time::Duration;
 
 pub async fn list(ctx: &Ctx) -> ApiResult {
-    let all = ctx.flag("all");
-    let limit = ctx.int("limit")?;
-    let v = ctx
-        .engine(move |e| {
-            let mut rows = e.list()?;
-            rows.retain(|r| all || r.state.is_live());
-            rows.sort_by(|a, b| b.created.cmp(&a.created));
-            if let Some(n) = limit.filter(|n| *n > 0) {
-                rows.truncate(n as usize);
-            }
-            Ok(rows.iter().map(|r| summary(e, r)).collect::<Vec<_>>())
-        })
-        .await?;
+    use berth_engine::service::containers::{self, ListOptions};
+    let o = ListOptions {
+        all: ctx.flag("all"),
+        limit: ctx.int("limit")?.filter(|n| *n > 0).map(|n| n as usize),
+        size: ctx.flag("size"),
+        filters: berth_engine::service::Filters::from_api_json(ctx.q("filters").unwrap_or(""))?,
+    };
+    let v = ctx.engine(move |e| Ok(containers::list(e, &o)?)).await?;
     Ok(reply::ok(&v))
 }
 
-fn summary(e: &Engine, r: &berth_engine::store::Row) -> serde_json::Value {
-    let i = e.inspect_json(r);
-    let created = berth_image::timestamp::parse_rfc3339(&r.created).unwrap_or(0);
-    serde_json::json!({
-        "Id": r.id,
-        "Names": [format!("/{}", r.name)],
-        "Image": i["Config"]["Image"],
-        "ImageID": r.image_id,
-        "Command": i["Path"].as_str().map(|p| {
-            let mut c = vec![p.to_string()];
-            c.extend(i["Args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_string)));
-            c.join(" ")
-        }),
-        "Created": created,
-        "Ports": [],
-        "Labels": i["Config"]["Labels"],
-        "State": i["State"]["Status"],
-        "Status": i["State"]["Status"],
-        "HostConfig": { "NetworkMode": i["HostConfig"]["NetworkMode"] },
-        "NetworkSettings": { "Networks": i["NetworkSettings"]["Networks"] },
-        "Mounts": i["Mounts"],
-    })
-}
-
 pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> ApiResult {
-    let body: crate::create_map::CreateRequest = json_body(req.into_body()).await?;
+    use http_body_util::BodyExt;
+    let body = http_body_util::Limited::new(req.into_body(), 16 << 20)
+        .collect()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?
+        .to_bytes();
     let name = ctx.q("name").filter(|n| !n.is_empty()).map(str::to_string);
+    let platform = ctx
+        .q("platform")
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
     let root = ctx.state.root.clone();
     let id = ctx
         .engine(move |e| {
-            let opts = crate::create_map::run_options(&body, name.as_deref())?;
+            let request = berth_engine::options::api::parse_request(&body)?;
+            let mut opts = berth_engine::options::api::run_options(&request, name.as_deref())?;
+            opts.platform = platform;
+            // As dockerd: no pull here (the client pulls on a 404 and asks again).
             let img = crate::images::stored(&root, &opts.image)?;
             let row = e.create(
                 &opts,
@@ -284,12 +267,15 @@ pub async fn wait(ctx: &Ctx, id: &str) -> ApiResult {
     let (tx, body) = Body::channel();
     let state = ctx.state.clone();
     tokio::task::spawn_blocking(move || {
+        let wanted = || !tx.is_closed();
         let out = match state.engine() {
-            Ok(e) => wait_for(&e, &state, first, condition),
+            Ok(e) => wait_for(&e, &state, first, condition, &wanted),
             Err(err) => Err(err),
         };
         let v = match out {
-            Ok(code) => serde_json::json!({ "StatusCode": code, "Error": null }),
+            // The client went away (`docker run -d` hangs up once its start is done).
+            Ok(None) => return,
+            Ok(Some(code)) => serde_json::json!({ "StatusCode": code, "Error": null }),
             Err(err) => {
                 serde_json::json!({ "StatusCode": -1, "Error": { "Message": err.to_string() } })
             }
@@ -317,16 +303,20 @@ fn wait_for(
     state: &crate::state::State,
     first: berth_engine::store::Row,
     condition: Condition,
-) -> berth_engine::Result<i64> {
+    wanted: &dyn Fn() -> bool,
+) -> berth_engine::Result<Option<i64>> {
     let id = first.id.clone();
     let dir = e.dir(&id);
     // A wait for the next exit of a container that is not running waits for it to start.
     let mut must_start = condition != Condition::NotRunning && !first.state.is_live();
     let mut last = first.exit_code as i64;
     loop {
+        if !wanted() {
+            return Ok(None);
+        }
         let Some(mut r) = e.store.get(&id)? else {
             // Gone: what `removed` waits for; the status is the last one seen.
-            return Ok(last);
+            return Ok(Some(last));
         };
         exit::refresh(e, &mut r)?;
         if must_start {
@@ -339,20 +329,23 @@ fn wait_for(
         }
         if r.state.is_live() {
             // The monitor answers when the init exits.
-            last = berth_engine::monitor_client::wait(&dir)
-                .map(i64::from)
-                .or_else(|_| e.wait(&id).map(i64::from))?;
+            match berth_engine::monitor_client::wait_while(&dir, wanted) {
+                Ok(Some(code)) => last = code.into(),
+                Ok(None) => return Ok(None),
+                // No monitor and no record yet: the row is looked at again.
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
             continue;
         }
         last = r.exit_code as i64;
         if condition != Condition::Removed {
-            return Ok(last);
+            return Ok(Some(last));
         }
         if options_of(&r).auto_remove {
             // As dockerd's AutoRemove: gone before the wait answers. The monitor removes it
             // too once its clients hang up; whoever comes second finds nothing to do.
             e.remove_after_exit(&id)?;
-            return Ok(last);
+            return Ok(Some(last));
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -1,45 +1,70 @@
-//! Images as the container endpoints need them: a name or ID to the stored image and its
-//! config.
+//! `/images/...`: list, inspect, history, tag, remove and pull, over the engine's image
+//! service; and the lookup of a container's image.
 
-use crate::reply::ApiError;
+use crate::reply::{self, ApiError, ApiResult};
+use crate::req::Ctx;
 use berth_engine::image_config::ImageConfig;
+use berth_engine::service::{images, Filters};
 use berth_image::metadata::{Metadata, StoredImage};
 use berth_image::{ContentStore, Digest, Reference};
 use std::path::Path;
 
-/// The stored image `name` (a name, a full ID or a unique ID prefix) and its config.
+/// The stored image `name` (a name, a repository digest, an ID or a unique ID prefix) and
+/// its config.
 pub fn stored(root: &Path, name: &str) -> Result<(StoredImage, ImageConfig), ApiError> {
     let md = Metadata::open(&root.join("berth.db"))?;
-    let no_such = || ApiError::not_found(format!("No such image: {name}"));
-    let hex = name.strip_prefix("sha256:").unwrap_or(name);
-    let mut found = None;
-    if hex.len() == 64 {
-        if let Ok(id) = format!("sha256:{hex}").parse::<Digest>() {
-            found = md.image(&id)?;
-        }
-    }
-    if found.is_none() {
-        if let Ok(r) = name.parse::<Reference>() {
-            let full = r.to_string();
-            let id = if r.digest().is_some() {
-                md.by_repo_digest(&full)?
-            } else {
-                md.get(&full)?.map(|rec| rec.config)
-            };
-            if let Some(id) = id {
-                found = md.image(&id)?;
-            }
-        }
-    }
-    if found.is_none() {
-        if let [id] = md.ids_with_prefix(hex)?.as_slice() {
-            found = md.image(id)?;
-        }
-    }
-    let image = found.ok_or_else(no_such)?;
+    let image = images::resolve(&md, name)?.image().clone();
     let bytes = ContentStore::open(root.join("content"))?.read(&image.id)?;
     let config = ImageConfig::from_image_config(&bytes)?;
     Ok((image, config))
+}
+
+/// `images/{name}/json` and the like: the name is every segment between `images` and the
+/// action (a name holds slashes the client does not escape).
+pub fn name_of(segs: &[&str]) -> String {
+    segs.join("/")
+}
+
+pub async fn list(ctx: &Ctx) -> ApiResult {
+    let o = images::ListOptions {
+        all: ctx.flag("all"),
+        digests: ctx.flag("digests"),
+        filters: Filters::from_api_json(ctx.q("filters").unwrap_or(""))?,
+    };
+    let v = ctx.engine(move |e| Ok(images::list(e, &o)?)).await?;
+    Ok(reply::ok(&v))
+}
+
+pub async fn inspect(ctx: &Ctx, name: String) -> ApiResult {
+    let v = ctx.engine(move |e| Ok(images::inspect(e, &name)?)).await?;
+    Ok(reply::ok(&v))
+}
+
+pub async fn history(ctx: &Ctx, name: String) -> ApiResult {
+    let v = ctx.engine(move |e| Ok(images::history(e, &name)?)).await?;
+    Ok(reply::ok(&v))
+}
+
+pub async fn remove(ctx: &Ctx, name: String) -> ApiResult {
+    let (force, noprune) = (ctx.flag("force"), ctx.flag("noprune"));
+    let v = ctx
+        .engine(move |e| Ok(images::remove(e, &name, force, noprune)?))
+        .await?;
+    Ok(reply::ok(&v))
+}
+
+pub async fn tag(ctx: &Ctx, name: String) -> ApiResult {
+    let repo = ctx
+        .q("repo")
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::bad_request("repository name must have at least one component"))?;
+    let target = match ctx.q("tag").filter(|t| !t.is_empty()) {
+        Some(t) => format!("{repo}:{t}"),
+        None => repo.to_string(),
+    };
+    ctx.engine(move |e| Ok(images::tag(e, &name, &target)?))
+        .await?;
+    Ok(reply::status(http::StatusCode::CREATED))
 }
 
 /// Docker's pull progress messages, one JSON object per line, as the docker CLI draws them.
@@ -80,7 +105,7 @@ impl berth_image::progress::Progress for JsonProgress {
 
 /// `POST /images/create?fromImage=NAME&tag=TAG[&platform=P]`: the pull, its progress streamed
 /// as dockerd streams it; an error after the answer started is the stream's last message.
-pub async fn create(ctx: &crate::req::Ctx) -> crate::reply::ApiResult {
+pub async fn create(ctx: &Ctx) -> ApiResult {
     let Some(from) = ctx.q("fromImage").filter(|f| !f.is_empty()) else {
         return Err(ApiError::bad_request(
             "importing an image (fromSrc) is not supported through the API: use `berth import`",

@@ -6,7 +6,7 @@ use crate::listen::Listener;
 use crate::reply::{self, ApiError, Reply};
 use crate::req::{parse_query, split_path, Ctx};
 use crate::state::State;
-use crate::{archive, attach, containers, events, exec, images, stats, system};
+use crate::{archive, attach, containers, events, exec, images, networks, stats, system, volumes};
 use http::{HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -45,9 +45,10 @@ where
             let state = state.clone();
             async move { Ok::<_, std::convert::Infallible>(handle(state, req).await) }
         });
-        // A client may shut its side down after its request and still wait for the answer.
+        // No half-close: a client's end of input is its going away, which ends a streamed
+        // answer (a wait, a followed log) and lets go of what it holds. (The hijacked
+        // streams' half-close is their own.)
         let conn = hyper::server::conn::http1::Builder::new()
-            .half_close(true)
             .serve_connection(io, service)
             .with_upgrades();
         if let Err(e) = conn.await {
@@ -110,6 +111,37 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::GET, ["version"]) => Ok(system::version()),
         (&Method::GET, ["info"]) => system::info(&ctx).await,
         (&Method::GET, ["events"]) => events::events(&ctx).await,
+        (&Method::GET, ["system", "df"]) => system::df(&ctx).await,
+
+        (&Method::GET, ["images", "json"]) => images::list(&ctx).await,
+        (&Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => {
+            images::inspect(&ctx, images::name_of(name)).await
+        }
+        (&Method::GET, ["images", name @ .., "history"]) if !name.is_empty() => {
+            images::history(&ctx, images::name_of(name)).await
+        }
+        (&Method::POST, ["images", name @ .., "tag"]) if !name.is_empty() => {
+            images::tag(&ctx, images::name_of(name)).await
+        }
+        (&Method::DELETE, ["images", name @ ..]) if !name.is_empty() => {
+            images::remove(&ctx, images::name_of(name)).await
+        }
+
+        (&Method::GET, ["networks"]) => networks::list(&ctx).await,
+        (&Method::POST, ["networks", "create"]) => networks::create(&ctx, req).await,
+        (&Method::POST, ["networks", "prune"]) => networks::prune(&ctx).await,
+        (&Method::GET, ["networks", id]) => networks::inspect(&ctx, id).await,
+        (&Method::DELETE, ["networks", id]) => networks::remove(&ctx, id).await,
+        (&Method::POST, ["networks", id, "connect"]) => networks::connect(&ctx, id, req).await,
+        (&Method::POST, ["networks", id, "disconnect"]) => {
+            networks::disconnect(&ctx, id, req).await
+        }
+
+        (&Method::GET, ["volumes"]) => volumes::list(&ctx).await,
+        (&Method::POST, ["volumes", "create"]) => volumes::create(&ctx, req).await,
+        (&Method::POST, ["volumes", "prune"]) => volumes::prune(&ctx).await,
+        (&Method::GET, ["volumes", name]) => volumes::inspect(&ctx, name).await,
+        (&Method::DELETE, ["volumes", name]) => volumes::remove(&ctx, name).await,
 
         (&Method::POST, ["images", "create"]) => images::create(&ctx).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&ctx).await,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// Berth's version (the engine's crate version; every Berth binary shares it).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The Engine API version whose shapes the service's outputs follow.
-pub const API_VERSION: &str = "1.41";
+pub const API_VERSION: &str = "1.45";
 /// The oldest Engine API version a client may ask for.
 pub const MIN_API_VERSION: &str = "1.24";
 

@@ -171,12 +171,13 @@ impl Server {
             .unwrap()
     }
 
-    /// One raw HTTP/1.1 request on the socket; the whole answer (the server closes).
+    /// One raw HTTP/1.1 request on the socket (`Connection: close` in it); the whole answer.
     pub fn raw(&self, request: &[u8]) -> String {
         use std::io::{Read, Write};
         let mut s = UnixStream::connect(self.socket()).unwrap();
         s.write_all(request).unwrap();
-        let _ = s.shutdown(std::net::Shutdown::Write);
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
         String::from_utf8_lossy(&out).into_owned()

@@ -1,0 +1,166 @@
+//! Images, networks and volumes with the docker CLI through `berth serve`.
+
+mod common;
+use common::*;
+
+#[test]
+fn images_tag_inspect_history_and_rmi() {
+    let s = Server::start();
+    let images = s.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(images, "busybox:latest\n");
+    s.ok(&["tag", "busybox", "mine:v1"]);
+    let id = s.ok(&["image", "inspect", "-f", "{{.Id}}", "mine:v1"]);
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(s.ok(&["image", "inspect", "-f", "{{.Id}}", "busybox"]), id);
+    assert!(!s.ok(&["history", "-q", "mine:v1"]).is_empty());
+    let out = s.ok(&["rmi", "mine:v1"]);
+    assert!(out.contains("Untagged: mine:v1"), "{out}");
+    let o = s.docker(&["image", "inspect", "mine:v1"]);
+    assert_eq!(o.status.code(), Some(1));
+    // In use by a container: a conflict, as dockerd's.
+    s.ok(&["create", "--name", "user", "busybox", "true"]);
+    let o = s.docker(&["rmi", "busybox"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("conflict") || stderr(&o).contains("being used"),
+        "{}",
+        stderr(&o)
+    );
+    s.ok(&["rm", "user"]);
+}
+
+#[test]
+fn networks_connect_containers_that_reach_each_other_by_name() {
+    let s = Server::start();
+    let net = format!("n{}", std::process::id());
+    s.ok(&["network", "create", &net]);
+    assert!(s
+        .ok(&["network", "ls", "--format", "{{.Name}}"])
+        .lines()
+        .any(|l| l == net));
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "cli",
+        "--network",
+        &net,
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    // Started on the default bridge, then connected with an alias: the network's DNS
+    // answers for it by name and alias (its own resolv.conf stays the host's, as with
+    // dockerd).
+    s.ok(&["run", "-d", "--name", "srv", "busybox", "sleep", "1000"]);
+    s.ok(&["network", "connect", "--alias", "other", &net, "srv"]);
+    let inspect = s.ok(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{range .Containers}}{{.Name}} {{end}}",
+        &net,
+    ]);
+    assert!(
+        inspect.contains("srv") && inspect.contains("cli"),
+        "{inspect}"
+    );
+    for name in ["srv", "other"] {
+        let o = s.docker(&["exec", "cli", "ping", "-c", "1", "-W", "5", name]);
+        assert!(o.status.success(), "{name}: {}{}", stdout(&o), stderr(&o));
+    }
+    s.ok(&["network", "disconnect", &net, "srv"]);
+    let o = s.docker(&["network", "rm", &net]);
+    assert_eq!(o.status.code(), Some(1), "a network in use is not removed");
+    s.ok(&["rm", "-f", "srv", "cli"]);
+    s.ok(&["network", "rm", &net]);
+}
+
+#[test]
+fn volumes_keep_data_across_containers() {
+    let s = Server::start();
+    s.ok(&["volume", "create", "--label", "k=v", "data"]);
+    assert!(s
+        .ok(&[
+            "volume",
+            "ls",
+            "--filter",
+            "label=k=v",
+            "--format",
+            "{{.Name}}"
+        ])
+        .contains("data"));
+    s.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /data/f",
+    ]);
+    assert_eq!(
+        s.ok(&[
+            "run",
+            "--rm",
+            "-v",
+            "data:/data",
+            "busybox",
+            "cat",
+            "/data/f"
+        ]),
+        "kept\n"
+    );
+    assert_eq!(
+        s.ok(&[
+            "volume",
+            "inspect",
+            "-f",
+            "{{.Driver}} {{.Labels.k}}",
+            "data"
+        ]),
+        "local v\n"
+    );
+    s.ok(&["volume", "rm", "data"]);
+    let df = s.ok(&["system", "df", "--format", "{{.Type}}"]);
+    assert!(df.contains("Images") && df.contains("Containers"), "{df}");
+}
+
+#[test]
+fn container_list_filters_and_prune() {
+    let s = Server::start();
+    s.ok(&[
+        "run", "-d", "--name", "up", "--label", "tier=web", "busybox", "sleep", "1000",
+    ]);
+    s.ok(&["run", "--name", "done", "busybox", "true"]);
+    assert_eq!(s.ok(&["ps", "--format", "{{.Names}}"]), "up\n");
+    assert_eq!(
+        s.ok(&[
+            "ps",
+            "-a",
+            "--filter",
+            "status=exited",
+            "--format",
+            "{{.Names}}"
+        ]),
+        "done\n"
+    );
+    assert_eq!(
+        s.ok(&[
+            "ps",
+            "--filter",
+            "label=tier=web",
+            "--format",
+            "{{.Names}} {{.Status}}"
+        ])
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>(),
+        ["up", "Up"]
+    );
+    let out = s.ok(&["container", "prune", "-f"]);
+    assert!(out.contains("Deleted Containers"), "{out}");
+    assert_eq!(s.ok(&["ps", "-a", "--format", "{{.Names}}"]), "up\n");
+    s.ok(&["rm", "-f", "up"]);
+}

@@ -124,11 +124,22 @@ pub async fn get(ctx: &Ctx, id: &str) -> ApiResult {
         .unwrap_or_else(|_| reply::status(StatusCode::INTERNAL_SERVER_ERROR)))
 }
 
-/// The request body as a blocking `Read`, for the tar extraction's thread.
-struct BodyReader {
+/// The request body as a blocking `Read`, for a thread that unpacks it.
+pub struct BodyReader {
     body: Incoming,
     buf: bytes::Bytes,
     rt: tokio::runtime::Handle,
+}
+
+impl BodyReader {
+    /// Call from the runtime (it keeps the runtime's handle for the reads).
+    pub fn new(body: Incoming) -> BodyReader {
+        BodyReader {
+            body,
+            buf: bytes::Bytes::new(),
+            rt: tokio::runtime::Handle::current(),
+        }
+    }
 }
 
 impl std::io::Read for BodyReader {
@@ -155,11 +166,7 @@ pub async fn put(ctx: &Ctx, id: &str, req: Request<Incoming>) -> ApiResult {
     let path = path_param(ctx)?;
     let keep_owner = ctx.flag("copyUIDGID");
     let id = id.to_string();
-    let reader = BodyReader {
-        body: req.into_body(),
-        buf: bytes::Bytes::new(),
-        rt: tokio::runtime::Handle::current(),
-    };
+    let reader = BodyReader::new(req.into_body());
     ctx.engine(move |e| {
         let (inroot, found) = locate(e, &id, &path)?;
         if !found.is_dir {

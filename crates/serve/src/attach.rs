@@ -44,7 +44,7 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResul
     let id = id.to_string();
     let state = ctx.state.clone();
     // Registered before the answer: the client sends its start once it has the answer.
-    let (cid, tty, pending) = ctx
+    let (cid, opts, pending) = ctx
         .engine(move |e| {
             let mut r = e.find(&id)?;
             exit::refresh(e, &mut r)?;
@@ -52,9 +52,10 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResul
             if pending {
                 state.attach_pending(&r.id, 1);
             }
-            Ok((r.id.clone(), options_of(&r).tty, pending))
+            Ok((r.id.clone(), options_of(&r), pending))
         })
         .await?;
+    let (tty, auto_remove) = (opts.tty, opts.auto_remove);
     let upgrade = hyper::upgrade::on(&mut req);
     let state = ctx.state.clone();
     tokio::spawn(async move {
@@ -72,7 +73,13 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResul
         let rd = SyncIoBridge::new(rd);
         let wr = Arc::new(Mutex::new(SyncIoBridge::new(wr)));
         let _ = tokio::task::spawn_blocking(move || {
-            let out = serve_attach(&state, &cid, pending, streams, tty, rd, wr.clone());
+            let how = How {
+                pending,
+                streams,
+                tty,
+                auto_remove,
+            };
+            let out = serve_attach(&state, &cid, how, rd, wr.clone());
             if let Err(e) = out {
                 tracing::debug!(error = %e, container = %cid, "attach ended");
             }
@@ -88,15 +95,28 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResul
 type Reader = SyncIoBridge<tokio::io::ReadHalf<TokioIo<hyper::upgrade::Upgraded>>>;
 type Writer = SyncIoBridge<tokio::io::WriteHalf<TokioIo<hyper::upgrade::Upgraded>>>;
 
-fn serve_attach(
-    state: &State,
-    id: &str,
+/// What an attach asked for, and of what container.
+struct How {
+    /// The container had not started when the client attached.
     pending: bool,
     streams: Streams,
     tty: bool,
+    auto_remove: bool,
+}
+
+fn serve_attach(
+    state: &State,
+    id: &str,
+    how: How,
     rd: Reader,
     wr: Arc<Mutex<Writer>>,
 ) -> berth_engine::Result<()> {
+    let How {
+        pending,
+        streams,
+        tty,
+        auto_remove,
+    } = how;
     let e = state.engine()?;
     if pending {
         let started = wait_started(&e, state, id);
@@ -108,8 +128,14 @@ fn serve_attach(
     let (mut out, mut err) = shared_writers(wr, tty);
     let stdin = streams.stdin.then_some(rd);
     // Ends with the container's exit frame, the monitor's end, or a client gone away.
-    let (_end, connection) =
+    let (end, connection) =
         monitor_client::attach_frames(&e.dir(id), streams, stdin, &mut out, &mut err)?;
+    if matches!(end, monitor_client::AttachEnd::Exited(_)) && auto_remove {
+        // Removed here, in this process, while the monitor still has us attached: its own
+        // removal (a `berth rm` process) then finds nothing to do. The client's wait for
+        // `removed` answers once the row is gone.
+        let _ = e.remove_after_exit(id);
+    }
     drop(connection);
     Ok(())
 }

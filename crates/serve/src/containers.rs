@@ -24,6 +24,8 @@ pub async fn list(ctx: &Ctx) -> ApiResult {
 
 pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> ApiResult {
     use http_body_util::BodyExt;
+    // A start follows a create: the kernel's cgroup attach gets warm meanwhile.
+    berth_engine::container::start::warm_start();
     let body = http_body_util::Limited::new(req.into_body(), 16 << 20)
         .collect()
         .await
@@ -81,11 +83,13 @@ pub async fn start(ctx: &Ctx, id: &str) -> ApiResult {
             if matches!(r.state, State::Running | State::Restarting) {
                 return Ok(false);
             }
+            let t = std::time::Instant::now();
             if state.has_attach_pending(&r.id) {
                 e.start_attached(&r.id)?;
             } else {
                 e.start(&r.id)?;
             }
+            tracing::debug!(container = %r.id, took = ?t.elapsed(), "started");
             state.note_start();
             Ok(true)
         })

@@ -105,11 +105,9 @@ impl berth_image::progress::Progress for JsonProgress {
 
 /// `POST /images/create?fromImage=NAME&tag=TAG[&platform=P]`: the pull, its progress streamed
 /// as dockerd streams it; an error after the answer started is the stream's last message.
-pub async fn create(ctx: &Ctx) -> ApiResult {
+pub async fn create(ctx: &Ctx, req: http::Request<hyper::body::Incoming>) -> ApiResult {
     let Some(from) = ctx.q("fromImage").filter(|f| !f.is_empty()) else {
-        return Err(ApiError::bad_request(
-            "importing an image (fromSrc) is not supported through the API: use `berth import`",
-        ));
+        return import(ctx, req).await;
     };
     let tag = ctx.q("tag").filter(|t| !t.is_empty());
     let reference = match tag {
@@ -165,4 +163,53 @@ fn has_tag(name: &str) -> bool {
     name.rsplit('/')
         .next()
         .is_some_and(|last| last.contains(':'))
+}
+
+/// `POST /images/create?fromSrc=-&repo=R&tag=T&changes=...&message=M` (`docker import`): the
+/// body is a root filesystem tarball (plain or compressed), made an image of one layer.
+async fn import(ctx: &Ctx, req: http::Request<hyper::body::Incoming>) -> ApiResult {
+    if ctx.q("fromSrc") != Some("-") {
+        return Err(ApiError::bad_request(
+            "importing from a URL is not supported: send the tarball as the body (fromSrc=-)",
+        ));
+    }
+    let name = match ctx.q("repo").filter(|r| !r.is_empty()) {
+        Some(repo) => {
+            let full = match ctx.q("tag").filter(|t| !t.is_empty()) {
+                Some(t) => format!("{repo}:{t}"),
+                None => repo.to_string(),
+            };
+            let r: Reference = full.parse().map_err(ApiError::from)?;
+            if r.digest().is_some() {
+                return Err(ApiError::bad_request(format!(
+                    "refusing to import under a digest reference: {r}"
+                )));
+            }
+            Some(r.to_string())
+        }
+        None => None,
+    };
+    let opts = berth_image::import::ImportOptions {
+        message: ctx
+            .q("message")
+            .filter(|m| !m.is_empty())
+            .map(str::to_string),
+        changes: ctx.all("changes"),
+    };
+    let reader = crate::archive::BodyReader::new(req.into_body());
+    let root = ctx.state.root.clone();
+    let id = crate::req::blocking(move || {
+        let md = Metadata::open(&root.join("berth.db"))?;
+        let store = ContentStore::open(root.join("content"))?;
+        let snaps = berth_image::snapshot::Snapshotter::open(root.join("snapshots"))?;
+        let reader = std::io::BufReader::with_capacity(1 << 20, reader);
+        let id = berth_image::import::import(reader, &store, &snaps, &md, &opts)?;
+        if let Some(n) = &name {
+            md.set_name(n, &id)?;
+        }
+        images::record_event(&root, "import", &id.to_string(), name.as_deref());
+        Ok(id)
+    })
+    .await?;
+    Ok(reply::ok(&serde_json::json!({ "status": id.to_string() })))
 }

@@ -15,7 +15,10 @@ const MAX_JSON: usize = 16 << 20;
 pub struct Ctx {
     pub state: Arc<State>,
     pub segs: Vec<String>,
+    /// The query's last value of each key.
     pub query: HashMap<String, String>,
+    /// The query as given (for keys given more than once).
+    pub raw_query: String,
     /// The API version of a `/vX.Y/...` path.
     pub version: Option<(u32, u32)>,
 }
@@ -54,6 +57,14 @@ pub fn parse_query(q: Option<&str>) -> HashMap<String, String> {
 }
 
 impl Ctx {
+    /// Every value of `key` (`changes=a&changes=b`).
+    pub fn all(&self, key: &str) -> Vec<String> {
+        form_urlencoded::parse(self.raw_query.as_bytes())
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+            .collect()
+    }
+
     pub fn q(&self, key: &str) -> Option<&str> {
         self.query.get(key).map(String::as_str)
     }

@@ -65,6 +65,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Reply {
         state,
         segs,
         query: parse_query(req.uri().query()),
+        raw_query: req.uri().query().unwrap_or("").to_string(),
         version,
     };
     let mut reply = match check_version(&ctx) {
@@ -143,7 +144,7 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::GET, ["volumes", name]) => volumes::inspect(&ctx, name).await,
         (&Method::DELETE, ["volumes", name]) => volumes::remove(&ctx, name).await,
 
-        (&Method::POST, ["images", "create"]) => images::create(&ctx).await,
+        (&Method::POST, ["images", "create"]) => images::create(&ctx, req).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&ctx).await,
         (&Method::POST, ["containers", "create"]) => containers::create(&ctx, req).await,
         (&Method::POST, ["containers", "prune"]) => containers::prune(&ctx).await,

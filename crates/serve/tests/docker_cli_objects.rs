@@ -164,3 +164,31 @@ fn container_list_filters_and_prune() {
     assert_eq!(s.ok(&["ps", "-a", "--format", "{{.Names}}"]), "up\n");
     s.ok(&["rm", "-f", "up"]);
 }
+
+#[test]
+fn import_a_root_filesystem_tarball_with_changes() {
+    let s = Server::start();
+    let fs = s.dir.path().join("fs");
+    std::fs::create_dir_all(fs.join("bin")).unwrap();
+    std::fs::copy("/bin/busybox", fs.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", fs.join("bin/echo")).unwrap();
+    let tgz = s.dir.path().join("fs.tgz");
+    let st = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&fs)
+        .arg("-czf")
+        .arg(&tgz)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let id = s.ok(&[
+        "import",
+        "-c",
+        r#"CMD ["echo", "imported"]"#,
+        tgz.to_str().unwrap(),
+        "imp:1",
+    ]);
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(s.ok(&["run", "--rm", "imp:1"]), "imported\n");
+}

@@ -43,6 +43,7 @@ pub mod error;
 pub mod events;
 pub mod image_config;
 pub mod image_pull;
+pub mod image_transfer;
 pub mod lock;
 pub mod logs;
 pub mod monitor_client;

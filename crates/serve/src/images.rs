@@ -213,3 +213,138 @@ async fn import(ctx: &Ctx, req: http::Request<hyper::body::Incoming>) -> ApiResu
     .await?;
     Ok(reply::ok(&serde_json::json!({ "status": id.to_string() })))
 }
+
+/// `GET /images/get?names=A&names=B` and `GET /images/{name}/get` (`docker save`): the
+/// archive streamed as it is written.
+pub async fn get(ctx: &Ctx, names: Vec<String>) -> ApiResult {
+    if names.is_empty() {
+        return Err(ApiError::bad_request("no images to save: give names="));
+    }
+    // Looked up first: a missing name is a 404 before the answer starts.
+    let items = ctx.engine(move |e| Ok(e.save_items(&names)?)).await?;
+    let (tx, body) = crate::body::Body::channel();
+    let state = ctx.state.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Ok(e) = state.engine() {
+            let w = std::io::BufWriter::with_capacity(1 << 20, crate::body::ChanWriter(tx));
+            // A client gone mid-way ends the archive with a write error.
+            let _ = e.save(&items, w);
+        }
+    });
+    Ok(http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header("content-type", "application/x-tar")
+        .body(body)
+        .unwrap_or_else(|_| reply::status(http::StatusCode::INTERNAL_SERVER_ERROR)))
+}
+
+/// `POST /images/load` (`docker load`): the archive is the body; Docker's messages back.
+pub async fn load(ctx: &Ctx, req: http::Request<hyper::body::Incoming>) -> ApiResult {
+    let reader = crate::archive::BodyReader::new(req.into_body());
+    let lines = ctx
+        .engine(move |e| {
+            let loaded = e.load(std::io::BufReader::with_capacity(1 << 20, reader))?;
+            let mut lines = Vec::new();
+            for l in loaded {
+                for (name, old) in &l.renamed {
+                    lines.push(format!(
+                        "The image {} already exists, renaming the old one with ID {old} to empty string\n",
+                        images::familiar(name)
+                    ));
+                }
+                if l.names.is_empty() {
+                    lines.push(format!("Loaded image ID: {}\n", l.id));
+                }
+                for n in &l.names {
+                    lines.push(format!("Loaded image: {}\n", images::familiar(n)));
+                }
+            }
+            Ok(lines)
+        })
+        .await?;
+    let mut body = Vec::new();
+    for l in lines {
+        body.extend(serde_json::to_vec(&serde_json::json!({ "stream": l })).unwrap_or_default());
+        body.push(b'\n');
+    }
+    Ok(http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(crate::body::Body::bytes(body))
+        .unwrap_or_else(|_| reply::status(http::StatusCode::INTERNAL_SERVER_ERROR)))
+}
+
+/// The credentials of an `X-Registry-Auth` header (base64url JSON); None for `{}` or none.
+fn registry_auth<B>(req: &http::Request<B>) -> Option<berth_image::registry::client::Credentials> {
+    use base64::Engine as _;
+    let raw = req.headers().get("x-registry-auth")?.to_str().ok()?.trim();
+    let bytes = base64::engine::general_purpose::URL_SAFE
+        .decode(raw)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
+        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(raw))
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    let token = s("identitytoken");
+    if s("username").is_empty() && token.is_empty() {
+        return None;
+    }
+    Some(berth_image::registry::client::Credentials {
+        username: s("username"),
+        password: s("password"),
+        identity_token: (!token.is_empty()).then_some(token),
+    })
+}
+
+/// `POST /images/{name}/push?tag=T` (`docker push`): Docker's progress messages.
+pub async fn push(ctx: &Ctx, name: String, req: http::Request<hyper::body::Incoming>) -> ApiResult {
+    let reference = match ctx.q("tag").filter(|t| !t.is_empty()) {
+        Some(t) => format!("{name}:{t}"),
+        None => name,
+    };
+    let r: Reference = reference.parse().map_err(ApiError::from)?;
+    let creds = registry_auth(&req);
+    let (tx, body) = crate::body::Body::channel();
+    let state = ctx.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let progress = JsonProgress(std::sync::Mutex::new(crate::body::ChanWriter(tx)));
+        progress.send(serde_json::json!({
+            "status": format!("The push refers to repository [{}]", r.name()),
+        }));
+        let opts = berth_image::registry::push::PushOptions::default();
+        let pushed = state.engine().and_then(|e| {
+            e.push(&reference, creds, &opts, &mut |d, how| {
+                use berth_image::registry::push::LayerPushed as L;
+                let status = match how {
+                    L::Exists => "Layer already exists".to_string(),
+                    L::Mounted(from) => format!("Mounted from {from}"),
+                    L::Uploaded => "Pushed".to_string(),
+                };
+                progress.send(serde_json::json!({
+                    "status": status, "progressDetail": {}, "id": &d.hex()[..12],
+                }));
+            })
+        });
+        match pushed {
+            Ok(p) => {
+                let tag = r.tag().unwrap_or("latest");
+                progress.send(serde_json::json!({
+                    "status": format!("{tag}: digest: {} size: {}", p.digest, p.size),
+                }));
+                progress.send(serde_json::json!({
+                    "progressDetail": {},
+                    "aux": { "Tag": tag, "Digest": p.digest.to_string(), "Size": p.size },
+                }));
+            }
+            Err(e) => progress.send(serde_json::json!({
+                "errorDetail": { "message": e.to_string() },
+                "error": e.to_string(),
+            })),
+        }
+    });
+    Ok(http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap_or_else(|_| reply::status(http::StatusCode::INTERNAL_SERVER_ERROR)))
+}

@@ -115,6 +115,14 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::GET, ["system", "df"]) => system::df(&ctx).await,
 
         (&Method::GET, ["images", "json"]) => images::list(&ctx).await,
+        (&Method::GET, ["images", "get"]) => images::get(&ctx, ctx.all("names")).await,
+        (&Method::POST, ["images", "load"]) => images::load(&ctx, req).await,
+        (&Method::GET, ["images", name @ .., "get"]) if !name.is_empty() => {
+            images::get(&ctx, vec![images::name_of(name)]).await
+        }
+        (&Method::POST, ["images", name @ .., "push"]) if !name.is_empty() => {
+            images::push(&ctx, images::name_of(name), req).await
+        }
         (&Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => {
             images::inspect(&ctx, images::name_of(name)).await
         }

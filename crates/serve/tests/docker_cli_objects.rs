@@ -192,3 +192,29 @@ fn import_a_root_filesystem_tarball_with_changes() {
     assert!(id.starts_with("sha256:"), "{id}");
     assert_eq!(s.ok(&["run", "--rm", "imp:1"]), "imported\n");
 }
+
+#[test]
+fn save_load_tag_push_and_pull_back() {
+    let s = Server::start();
+    let tar = s.dir.path().join("bb.tar");
+    s.ok(&["save", "-o", tar.to_str().unwrap(), "busybox"]);
+    assert!(std::fs::metadata(&tar).unwrap().len() > 1_000_000);
+    s.ok(&["tag", "busybox", "copy:1"]);
+    s.ok(&["rmi", "busybox", "copy:1"]);
+    assert_eq!(s.ok(&["images", "-q"]), "");
+    let out = s.ok(&["load", "-i", tar.to_str().unwrap()]);
+    assert_eq!(out, "Loaded image: busybox:latest\n");
+    assert_eq!(
+        s.ok(&["run", "--rm", "busybox", "echo", "loaded"]),
+        "loaded\n"
+    );
+    let reg = berth_testkit::Registry::start();
+    let name = format!("localhost:{}/pushed:1", reg.port);
+    s.ok(&["tag", "busybox", &name]);
+    let out = s.ok(&["push", &name]);
+    assert!(out.contains("Pushed"), "{out}");
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    s.ok(&["rmi", &name]);
+    let out = s.ok(&["pull", &name]);
+    assert!(out.contains("Status: Downloaded newer image"), "{out}");
+}

@@ -219,3 +219,48 @@ fn a_stopped_server_leaves_containers_running_and_a_new_one_finds_them() {
     assert_eq!(s.ok(&["exec", "stay", "echo", "again"]), "again\n");
     s.ok(&["rm", "-f", "stay"]);
 }
+
+/// `docker run -it` and `exec -it` at a terminal (`script` gives the CLI one): the container
+/// gets a terminal, what is typed reaches it, its status is the CLI's.
+#[test]
+fn run_it_and_exec_it_at_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: script (util-linux) is not installed");
+        return;
+    }
+    let s = Server::start();
+    let at_terminal = |cmd: &str, typed: &str| {
+        let mut c = std::process::Command::new("script")
+            .args(["-eqc", cmd, "/dev/null"])
+            .env("DOCKER_HOST", s.host())
+            .env("DOCKER_CONFIG", s.dir.path().join("docker-config"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
+    };
+    let o = at_terminal(
+        &format!("{DOCKER} run -it --rm busybox sh -c 'tty; exit 3'"),
+        "",
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stdout(&o).contains("/dev/pts/"), "{}", stdout(&o));
+    let o = at_terminal(
+        &format!("{DOCKER} run -it --rm busybox sh"),
+        "echo typed-$((40+2))\nexit 4\n",
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
+    assert!(stdout(&o).contains("typed-42"), "{}", stdout(&o));
+    s.ok(&["run", "-d", "--name", "tt", "busybox", "sleep", "1000"]);
+    let o = at_terminal(&format!("{DOCKER} exec -it tt sh -c 'tty; exit 5'"), "");
+    assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
+    assert!(stdout(&o).contains("/dev/pts/"), "{}", stdout(&o));
+    s.ok(&["rm", "-f", "tt"]);
+}

@@ -445,3 +445,21 @@ pub async fn top(ctx: &Ctx, id: &str) -> ApiResult {
     let t = ctx.engine(move |e| Ok(e.top(&id, &args)?)).await?;
     Ok(reply::ok(&t))
 }
+
+/// `POST /containers/{id}/update` (`docker update`): resources and the restart policy.
+pub async fn update(ctx: &Ctx, id: &str, req: Request<Incoming>) -> ApiResult {
+    use http_body_util::BodyExt;
+    let body = http_body_util::Limited::new(req.into_body(), 1 << 20)
+        .collect()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?
+        .to_bytes();
+    let id = id.to_string();
+    ctx.engine(move |e| {
+        let u = berth_engine::options::api::update_request(&body)?;
+        e.update(&id, &u)?;
+        Ok(())
+    })
+    .await?;
+    Ok(reply::ok(&serde_json::json!({ "Warnings": [] })))
+}

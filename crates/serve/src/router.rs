@@ -164,6 +164,7 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::POST, ["containers", id, "pause"]) => containers::pause(&ctx, id, true).await,
         (&Method::POST, ["containers", id, "unpause"]) => containers::pause(&ctx, id, false).await,
         (&Method::POST, ["containers", id, "rename"]) => containers::rename(&ctx, id).await,
+        (&Method::POST, ["containers", id, "update"]) => containers::update(&ctx, id, req).await,
         (&Method::POST, ["containers", id, "wait"]) => containers::wait(&ctx, id).await,
         (&Method::POST, ["containers", id, "resize"]) => containers::resize(&ctx, id).await,
         (&Method::GET, ["containers", id, "logs"]) => containers::logs(&ctx, id).await,

@@ -218,3 +218,33 @@ fn save_load_tag_push_and_pull_back() {
     let out = s.ok(&["pull", &name]);
     assert!(out.contains("Status: Downloaded newer image"), "{out}");
 }
+
+#[test]
+fn update_changes_limits_and_the_restart_policy() {
+    let s = Server::start();
+    s.ok(&["run", "-d", "--name", "upd", "busybox", "sleep", "1000"]);
+    s.ok(&[
+        "update",
+        "--memory",
+        "64m",
+        "--memory-swap",
+        "128m",
+        "--pids-limit",
+        "50",
+        "--restart",
+        "on-failure:3",
+        "upd",
+    ]);
+    assert_eq!(
+        s.ok(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+            "upd"
+        ]),
+        "67108864 50 on-failure:3\n"
+    );
+    let o = s.docker(&["update", "--memory", "-5", "upd"]);
+    assert_ne!(o.status.code(), Some(0));
+    s.ok(&["rm", "-f", "upd"]);
+}

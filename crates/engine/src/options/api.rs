@@ -12,6 +12,9 @@ mod limits;
 mod mounts;
 mod network;
 mod security;
+mod update;
+
+pub use update::update_request;
 
 use super::parse::{self, SecurityOpt};
 use super::{host_config, Healthcheck, LogConfig, Network, PullPolicy, RunOptions};

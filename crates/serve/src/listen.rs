@@ -1,5 +1,5 @@
-//! Where the server listens: `-H unix://PATH`, `tcp://ADDR:PORT` (only with
-//! `--insecure-tcp`: TLS client verification is not built yet), `fd://` (systemd socket
+//! Where the server listens: `-H unix://PATH`, `tcp://ADDR:PORT` (with TLS and client
+//! verification, `--tlsverify`, or plain only with `--insecure-tcp`), `fd://` (systemd socket
 //! activation: the sockets passed as fds 3.. with LISTEN_PID and LISTEN_FDS).
 
 use std::os::fd::{FromRawFd, RawFd};
@@ -11,14 +11,17 @@ pub const DEFAULT_HOST: &str = "unix:///run/berth/berth.sock";
 pub enum Listener {
     Unix(tokio::net::UnixListener, Option<PathBuf>),
     Tcp(tokio::net::TcpListener),
+    Tls(tokio::net::TcpListener, tokio_rustls::TlsAcceptor),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     #[error("invalid host {0:?}: want unix://PATH, tcp://ADDR:PORT or fd://")]
     BadHost(String),
-    #[error("refusing to listen on {0} without TLS: pass --insecure-tcp to accept unauthenticated clients on the network")]
+    #[error("refusing to listen on {0} without TLS: give --tlsverify --tlscacert --tlscert --tlskey, or --insecure-tcp to accept unauthenticated clients on the network")]
     InsecureTcp(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("fd://: no sockets were passed by systemd (LISTEN_FDS)")]
     NoActivation,
     #[error("listen on {what}: {source}")]
@@ -35,20 +38,27 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ListenError {
 }
 
 /// Binds every host; call from inside the runtime.
-pub fn bind_all(hosts: &[String], insecure_tcp: bool) -> Result<Vec<Listener>, ListenError> {
+pub fn bind_all(
+    hosts: &[String],
+    insecure_tcp: bool,
+    tls: Option<&crate::tls::TlsFiles>,
+) -> Result<Vec<Listener>, ListenError> {
+    let acceptor = tls.map(crate::tls::acceptor).transpose()?;
     let mut out = Vec::new();
     for h in hosts {
         if let Some(path) = h.strip_prefix("unix://") {
             out.push(bind_unix(Path::new(path))?);
         } else if let Some(addr) = h.strip_prefix("tcp://") {
-            if !insecure_tcp {
+            if acceptor.is_none() && !insecure_tcp {
                 return Err(ListenError::InsecureTcp(h.clone()));
             }
             let l = std::net::TcpListener::bind(addr).map_err(io(h.clone()))?;
             l.set_nonblocking(true).map_err(io(h.clone()))?;
-            out.push(Listener::Tcp(
-                tokio::net::TcpListener::from_std(l).map_err(io(h.clone()))?,
-            ));
+            let l = tokio::net::TcpListener::from_std(l).map_err(io(h.clone()))?;
+            out.push(match &acceptor {
+                Some(a) => Listener::Tls(l, a.clone()),
+                None => Listener::Tcp(l),
+            });
         } else if h == "fd://" || h.starts_with("fd://") {
             out.extend(activated()?);
         } else {

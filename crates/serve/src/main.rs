@@ -22,6 +22,7 @@ mod router;
 mod state;
 mod stats;
 mod system;
+mod tls;
 mod volumes;
 
 use clap::Parser;
@@ -40,6 +41,18 @@ struct Args {
     /// Accept plain TCP without TLS client verification (anyone who reaches the port is root)
     #[arg(long)]
     insecure_tcp: bool,
+    /// Serve tcp:// hosts over TLS, admitting only clients with a certificate the CA signed
+    #[arg(long)]
+    tlsverify: bool,
+    /// The CA that signs client certificates
+    #[arg(long, value_name = "FILE")]
+    tlscacert: Option<PathBuf>,
+    /// The server's certificate
+    #[arg(long, value_name = "FILE")]
+    tlscert: Option<PathBuf>,
+    /// The server's key
+    #[arg(long, value_name = "FILE")]
+    tlskey: Option<PathBuf>,
     /// Log level (error, warn, info, debug, trace)
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -104,7 +117,19 @@ async fn serve(args: Args, root: PathBuf) -> i32 {
     } else {
         args.hosts.clone()
     };
-    let listeners = match listen::bind_all(&hosts, args.insecure_tcp) {
+    let tls = match (args.tlsverify, &args.tlscacert, &args.tlscert, &args.tlskey) {
+        (false, None, None, None) => None,
+        (true, Some(ca), Some(cert), Some(key)) => Some(tls::TlsFiles {
+            ca: ca.clone(),
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => {
+            eprintln!("Error: TLS needs --tlsverify with --tlscacert, --tlscert and --tlskey");
+            return 1;
+        }
+    };
+    let listeners = match listen::bind_all(&hosts, args.insecure_tcp, tls.as_ref()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("Error: {e}");

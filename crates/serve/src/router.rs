@@ -26,6 +26,20 @@ pub async fn accept_loop(l: Listener, state: Arc<State>) {
                 }
                 Err(e) => accept_failed(e).await,
             },
+            Listener::Tls(t, acceptor) => match t.accept().await {
+                Ok((s, peer)) => {
+                    let _ = s.set_nodelay(true);
+                    let (acceptor, state) = (acceptor.clone(), state.clone());
+                    // The handshake in a task of its own: a slow client holds up no one.
+                    tokio::spawn(async move {
+                        match acceptor.accept(s).await {
+                            Ok(tls) => spawn_connection(TokioIo::new(tls), state),
+                            Err(e) => tracing::info!(%peer, error = %e, "TLS handshake refused"),
+                        }
+                    });
+                }
+                Err(e) => accept_failed(e).await,
+            },
         }
     }
 }

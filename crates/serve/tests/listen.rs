@@ -117,3 +117,74 @@ fn fd_without_systemd_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("LISTEN_FDS"), "{}", stderr(&o));
 }
+
+/// TCP with TLS and client verification, as dockerd's `--tlsverify`: the docker CLI with a
+/// certificate the CA signed gets in, one without a certificate does not.
+#[test]
+fn tls_with_client_verification() {
+    let tls = berth_testkit::Tls::make();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(bin("berth-serve"))
+        .arg("--root")
+        .arg(dir.path())
+        .args(["-H", &format!("tcp://127.0.0.1:{port}"), "--tlsverify"])
+        .arg("--tlscacert")
+        .arg(tls.ca_cert())
+        .arg("--tlscert")
+        .arg(tls.server_cert())
+        .arg("--tlskey")
+        .arg(tls.server_key())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let host = format!("tcp://127.0.0.1:{port}");
+    let with_cert = || {
+        Command::new(DOCKER)
+            .args(["-H", &host, "--tlsverify"])
+            .arg("--tlscacert")
+            .arg(tls.ca_cert())
+            .arg("--tlscert")
+            .arg(tls.client_cert())
+            .arg("--tlskey")
+            .arg(tls.client_key())
+            .args(["version", "--format", "{{.Server.Os}}"])
+            .env("DOCKER_CONFIG", dir.path().join("cfg"))
+            .output()
+            .unwrap()
+    };
+    let mut ok = None;
+    for _ in 0..300 {
+        let o = with_cert();
+        if o.status.success() {
+            ok = Some(o);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Without a client certificate: refused.
+    let without = Command::new(DOCKER)
+        .args(["-H", &host, "--tls"])
+        .arg("--tlscacert")
+        .arg(tls.ca_cert())
+        .args(["version", "--format", "{{.Server.Os}}"])
+        .env("DOCKER_CONFIG", dir.path().join("cfg"))
+        .output()
+        .unwrap();
+    // Plain HTTP on the TLS port: refused too.
+    let plain = Command::new(DOCKER)
+        .args(["-H", &host, "version", "--format", "{{.Server.Os}}"])
+        .env("DOCKER_CONFIG", dir.path().join("cfg"))
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let ok = ok.expect("the docker CLI with a client certificate never got in");
+    assert_eq!(stdout(&ok), "linux\n");
+    assert!(!without.status.success(), "{}", stdout(&without));
+    assert!(!plain.status.success(), "{}", stdout(&plain));
+}

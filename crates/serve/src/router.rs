@@ -127,6 +127,7 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::GET, ["info"]) => system::info(&ctx).await,
         (&Method::GET, ["events"]) => events::events(&ctx).await,
         (&Method::GET, ["system", "df"]) => system::df(&ctx).await,
+        (&Method::POST, ["auth"]) => system::auth(req).await,
 
         (&Method::GET, ["images", "json"]) => images::list(&ctx).await,
         (&Method::GET, ["images", "get"]) => images::get(&ctx, ctx.all("names")).await,

@@ -48,3 +48,49 @@ pub async fn df(ctx: &Ctx) -> ApiResult {
         .await?;
     Ok(reply::ok(&v))
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct AuthBody {
+    username: Option<String>,
+    password: Option<String>,
+    serveraddress: Option<String>,
+    identitytoken: Option<String>,
+}
+
+/// `POST /auth` (`docker login`): the credentials checked against the registry; the client
+/// keeps them (dockerd does not store them either). A token server's refresh token comes back
+/// as `IdentityToken`.
+pub async fn auth(req: http::Request<hyper::body::Incoming>) -> ApiResult {
+    let b: AuthBody = crate::req::json_body(req.into_body()).await?;
+    let server = b.serveraddress.unwrap_or_default();
+    let registry = match server
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+    {
+        "" | "index.docker.io" | "index.docker.io/v1" | "registry-1.docker.io" => {
+            berth_image::reference::DEFAULT_DOMAIN.to_string()
+        }
+        s => s.to_string(),
+    };
+    let token = b.identitytoken.filter(|t| !t.is_empty());
+    let creds = berth_image::registry::client::Credentials {
+        username: b.username.unwrap_or_default(),
+        password: b.password.unwrap_or_default(),
+        identity_token: token,
+    };
+    let refresh = crate::req::blocking(move || {
+        let config = berth_image::registry::config::RegistryConfig::load()?;
+        berth_image::registry::client::Client::from_config(config, Some(creds))
+            .login(&registry)
+            .map_err(|e| crate::reply::ApiError {
+                status: http::StatusCode::UNAUTHORIZED,
+                message: format!("login to {registry} failed: {e}"),
+            })
+    })
+    .await?;
+    Ok(reply::ok(&serde_json::json!({
+        "Status": "Login Succeeded",
+        "IdentityToken": refresh.unwrap_or_default(),
+    })))
+}

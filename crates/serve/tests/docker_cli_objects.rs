@@ -248,3 +248,15 @@ fn update_changes_limits_and_the_restart_policy() {
     assert_ne!(o.status.code(), Some(0));
     s.ok(&["rm", "-f", "upd"]);
 }
+
+#[test]
+fn login_checks_credentials_against_the_registry() {
+    let s = Server::start();
+    let reg = berth_testkit::Registry::start_with_htpasswd("alice", "s3cret");
+    let server = format!("localhost:{}", reg.port);
+    let out = s.ok(&["login", "-u", "alice", "-p", "s3cret", &server]);
+    assert!(out.contains("Login Succeeded"), "{out}");
+    let o = s.docker(&["login", "-u", "alice", "-p", "wrong", &server]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("failed"), "{}", stderr(&o));
+}

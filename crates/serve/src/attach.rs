@@ -125,19 +125,66 @@ fn serve_attach(
             return Ok(());
         }
     }
-    let (mut out, mut err) = shared_writers(wr, tty);
-    let stdin = streams.stdin.then_some(rd);
+    let (mut out, mut err) = shared_writers(wr.clone(), tty);
+    let dir = e.dir(id);
+    let mut sock = monitor_client::open_attach(&dir, streams)?;
+    let io = |e| berth_engine::Error::io("attach to", dir.join("monitor.sock"), e);
+    if streams.stdin {
+        let mut to_monitor = sock.try_clone().map_err(io)?;
+        let mut rd = rd;
+        std::thread::spawn(move || {
+            // The client's half-close is the container's end of input.
+            let _ = std::io::copy(&mut rd, &mut to_monitor);
+            let _ = to_monitor.shutdown(std::net::Shutdown::Write);
+        });
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if !tty {
+        heartbeat(wr, sock.try_clone().map_err(io)?, done.clone());
+    }
     // Ends with the container's exit frame, the monitor's end, or a client gone away.
-    let (end, connection) =
-        monitor_client::attach_frames(&e.dir(id), streams, stdin, &mut out, &mut err)?;
-    if matches!(end, monitor_client::AttachEnd::Exited(_)) && auto_remove {
+    let end = monitor_client::read_frames(&mut sock, &mut out, &mut err);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    if matches!(end, Ok(Some(_))) && auto_remove {
         // Removed here, in this process, while the monitor still has us attached: its own
         // removal (a `berth rm` process) then finds nothing to do. The client's wait for
         // `removed` answers once the row is gone.
         let _ = e.remove_after_exit(id);
     }
-    drop(connection);
+    drop(sock);
     Ok(())
+}
+
+/// While a silent container is attached, an empty frame every two seconds (Docker's clients
+/// read a frame of length 0 as nothing): a client that went away makes the write fail, and
+/// the attach ends instead of waiting for the container's next output. A terminal's raw
+/// stream has no such frame, so it waits.
+fn heartbeat(
+    wr: Arc<Mutex<Writer>>,
+    monitor: std::os::unix::net::UnixStream,
+    done: Arc<std::sync::atomic::AtomicBool>,
+) {
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let tick = Duration::from_millis(100);
+        let mut waited = Duration::ZERO;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(tick);
+            waited += tick;
+            if waited < Duration::from_secs(2) {
+                continue;
+            }
+            waited = Duration::ZERO;
+            let mut w = wr.lock().unwrap_or_else(|p| p.into_inner());
+            if w.write_all(&[1, 0, 0, 0, 0, 0, 0, 0])
+                .and_then(|_| w.flush())
+                .is_err()
+            {
+                let _ = monitor.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+        }
+    });
 }
 
 /// Waits until container `id` runs (true), or is gone or has run and ended without it being

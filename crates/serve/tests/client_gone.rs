@@ -1,5 +1,5 @@
 //! Clients that go away in the middle of a stream (`docker run -d` leaves its wait, a killed
-//! `logs -f`, `events`, `stats`, `wait`) leave nothing open in the server.
+//! `logs -f`, `events`, `attach`, `stats`, `wait`) leave nothing open in the server.
 
 mod common;
 use common::*;
@@ -45,6 +45,7 @@ fn streams_of_clients_that_went_away_are_closed() {
     for args in [
         vec!["logs", "-f", "c0"],
         vec!["events"],
+        vec!["attach", "c1"],
         vec!["stats", "c2"],
         vec!["wait", "c3"],
     ] {

@@ -151,7 +151,9 @@ fn serve_attach(
         // `removed` answers once the row is gone.
         let _ = e.remove_after_exit(id);
     }
-    drop(sock);
+    // Shut down, not only closed: the heartbeat's copy of the socket must not keep the
+    // monitor waiting for us to hang up.
+    let _ = sock.shutdown(std::net::Shutdown::Both);
     Ok(())
 }
 
@@ -192,6 +194,7 @@ fn heartbeat(
 fn wait_started(e: &berth_engine::Engine, state: &State, id: &str) -> berth_engine::Result<bool> {
     let first = e.store.get(id)?.map(|r| r.started_at);
     loop {
+        let seen = state.starts();
         let Some(mut r) = e.store.get(id)? else {
             return Ok(false);
         };
@@ -203,6 +206,6 @@ fn wait_started(e: &berth_engine::Engine, state: &State, id: &str) -> berth_engi
             // It ran and ended between two looks: its monitor held the output for us.
             return Ok(e.dir(id).join("monitor.sock").exists());
         }
-        state.wait_for_a_start(Duration::from_millis(100));
+        state.wait_for_a_start(seen, Duration::from_millis(100));
     }
 }

@@ -318,6 +318,7 @@ fn wait_for(
         if !wanted() {
             return Ok(None);
         }
+        let seen = state.starts();
         let Some(mut r) = e.store.get(&id)? else {
             // Gone: what `removed` waits for; the status is the last one seen.
             return Ok(Some(last));
@@ -327,7 +328,7 @@ fn wait_for(
             if r.state.is_live() || r.started_at != first.started_at {
                 must_start = false;
             } else {
-                state.wait_for_a_start(Duration::from_millis(100));
+                state.wait_for_a_start(seen, Duration::from_millis(100));
                 continue;
             }
         }

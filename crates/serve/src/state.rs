@@ -54,11 +54,17 @@ impl State {
         self.started.notify_all();
     }
 
-    /// Sleeps until this server starts some container, or `limit` (a start by another
-    /// process, such as the CLI, is seen by the caller's next look).
-    pub fn wait_for_a_start(&self, limit: Duration) {
+    /// How many starts this server has made: taken before a look at a container, then given
+    /// to [`State::wait_for_a_start`], so that a start between the look and the wait is not
+    /// slept through.
+    pub fn starts(&self) -> u64 {
+        *self.starts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sleeps until this server has made more starts than `seen`, or `limit` passes (a start
+    /// by another process, such as the CLI, is seen by the caller's next look).
+    pub fn wait_for_a_start(&self, seen: u64, limit: Duration) {
         let g = self.starts.lock().unwrap_or_else(|p| p.into_inner());
-        let seen = *g;
         let _ = self
             .started
             .wait_timeout_while(g, limit, |n| *n == seen)

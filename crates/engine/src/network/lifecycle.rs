@@ -482,11 +482,13 @@ impl Engine {
     /// the trace: made before any lease or rule, removed after them (a readdir per command,
     /// no database query unless something is left).
     pub fn network_repair(&self, rows: &[Row]) {
-        let running = |id: &str| {
-            rows.iter().any(|r| {
-                r.id == id && matches!(r.state, State::Running | State::Paused | State::Restarting)
-            })
-        };
+        // A set, not a scan per entry: with a thousand containers each has a netns entry.
+        let live: std::collections::HashSet<&str> = rows
+            .iter()
+            .filter(|r| matches!(r.state, State::Running | State::Paused | State::Restarting))
+            .map(|r| r.id.as_str())
+            .collect();
+        let running = |id: &str| live.contains(id);
         let mut suspects: Vec<String> = Vec::new();
         let mut detaching: Vec<(String, String)> = Vec::new();
         if let Ok(dir) = std::fs::read_dir(self.root.join("netns")) {

@@ -9,7 +9,7 @@
 # 4. the runtime alone: a busybox bundle run with berth-runtime, as runc would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BINS=(berth berth-monitor berth-init berth-runtime berth-dns)
+BINS=(berth berth-monitor berth-init berth-runtime berth-dns berth-serve)
 REL=target/x86_64-unknown-linux-gnu/release
 PREFIX=${BERTH_PREFIX:-/usr/local}
 

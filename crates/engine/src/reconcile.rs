@@ -86,15 +86,6 @@ fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<()> {
     repair_locked(e, lock, &seen.id, apply_policy)
 }
 
-/// Run by the watcher of container `id`'s monitor when that monitor died: the repair a
-/// command would make, without waiting for one. It waits for the container's lock (a
-/// command holding it, such as the monitor's own `rm`, finishes first) and changes nothing
-/// unless the monitor is provably gone.
-pub fn repair_after_monitor_death(e: &Engine, id: &str) -> crate::Result<()> {
-    let lock = e.lock(id)?;
-    repair_locked(e, lock, id, true)
-}
-
 fn repair_locked(
     e: &Engine,
     lock: crate::lock::ContainerLock,
@@ -222,8 +213,12 @@ fn parent_of(pid: i32) -> Option<i32> {
 }
 
 impl Engine {
-    /// The hidden `container-monitor-died ID`: see [`repair_after_monitor_death`].
+    /// The hidden `container-monitor-died ID`, run by the watcher of container `id`'s monitor
+    /// when that monitor died: the repair a command would make, without waiting for one. It
+    /// waits for the container's lock (a command holding it, such as the monitor's own `rm`,
+    /// finishes first) and changes nothing unless the monitor is provably gone.
     pub fn monitor_died(&self, id: &str) -> crate::Result<()> {
-        repair_after_monitor_death(self, id)
+        let lock = self.lock(id)?;
+        repair_locked(self, lock, id, true)
     }
 }

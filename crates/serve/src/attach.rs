@@ -5,33 +5,19 @@
 //! the attach is connected.
 
 use crate::body::shared_writers;
+use crate::hijack::{self, Reader, Writer};
 use crate::reply::{ApiError, ApiResult};
 use crate::req::Ctx;
-use crate::router::hijack_reply;
 use crate::state::State;
 use berth_engine::container::{exit, options_of};
 use berth_engine::monitor_client::{self, Streams};
 use http::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio_util::io::SyncIoBridge;
-
-/// Did the client ask to take the connection over?
-pub fn wants_upgrade<B>(req: &Request<B>) -> bool {
-    let has = |name: &str, value: &str| {
-        req.headers()
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(value)))
-    };
-    has("connection", "upgrade") && has("upgrade", "tcp")
-}
 
 pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResult {
-    if !wants_upgrade(&req) {
+    if !hijack::wants_upgrade(&req) {
         return Err(ApiError::bad_request(
             "attach takes the connection over: send Connection: Upgrade and Upgrade: tcp",
         ));
@@ -56,44 +42,26 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResul
         })
         .await?;
     let (tty, auto_remove) = (opts.tty, opts.auto_remove);
-    let upgrade = hyper::upgrade::on(&mut req);
     let state = ctx.state.clone();
-    tokio::spawn(async move {
-        let upgraded = match upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(error = %e, "attach: the upgrade failed");
-                if pending {
-                    state.attach_pending(&cid, -1);
-                }
-                return;
+    hijack::take_over(hyper::upgrade::on(&mut req), move |conn| {
+        let Some((rd, wr)) = conn else {
+            if pending {
+                state.attach_pending(&cid, -1);
             }
+            return;
         };
-        let (rd, wr) = tokio::io::split(TokioIo::new(upgraded));
-        let rd = SyncIoBridge::new(rd);
-        let wr = Arc::new(Mutex::new(SyncIoBridge::new(wr)));
-        let _ = tokio::task::spawn_blocking(move || {
-            let how = How {
-                pending,
-                streams,
-                tty,
-                auto_remove,
-            };
-            let out = serve_attach(&state, &cid, how, rd, wr.clone());
-            if let Err(e) = out {
-                tracing::debug!(error = %e, container = %cid, "attach ended");
-            }
-            // The end of the output: the client reads EOF, then the wait's answer.
-            let mut w = wr.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = w.shutdown();
-        })
-        .await;
+        let how = How {
+            pending,
+            streams,
+            tty,
+            auto_remove,
+        };
+        if let Err(e) = serve_attach(&state, &cid, how, rd, wr) {
+            tracing::debug!(error = %e, container = %cid, "attach ended");
+        }
     });
-    Ok(hijack_reply(true, tty))
+    Ok(hijack::reply(tty))
 }
-
-type Reader = SyncIoBridge<tokio::io::ReadHalf<TokioIo<hyper::upgrade::Upgraded>>>;
-type Writer = SyncIoBridge<tokio::io::WriteHalf<TokioIo<hyper::upgrade::Upgraded>>>;
 
 /// What an attach asked for, and of what container.
 struct How {

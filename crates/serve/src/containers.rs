@@ -23,14 +23,9 @@ pub async fn list(ctx: &Ctx) -> ApiResult {
 }
 
 pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> ApiResult {
-    use http_body_util::BodyExt;
     // A start follows a create: the kernel's cgroup attach gets warm meanwhile.
     berth_engine::container::start::warm_start();
-    let body = http_body_util::Limited::new(req.into_body(), 16 << 20)
-        .collect()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?
-        .to_bytes();
+    let body = crate::req::body_bytes(req.into_body()).await?;
     let name = ctx.q("name").filter(|n| !n.is_empty()).map(str::to_string);
     let platform = ctx
         .q("platform")
@@ -211,7 +206,7 @@ pub async fn remove(ctx: &Ctx, id: &str) -> ApiResult {
 }
 
 pub async fn prune(ctx: &Ctx) -> ApiResult {
-    let filters = filter_args(ctx)?;
+    let filters = ctx.filter_args()?;
     let v = ctx
         .engine(move |e| {
             let f = berth_engine::container::prune::PruneFilter::parse(&filters)?;
@@ -220,33 +215,6 @@ pub async fn prune(ctx: &Ctx) -> ApiResult {
         })
         .await?;
     Ok(reply::ok(&v))
-}
-
-/// The `filters` parameter (`{"key":["value"]}` or the older `{"key":{"value":true}}`) as
-/// the CLI's `key=value` strings.
-pub fn filter_args(ctx: &Ctx) -> Result<Vec<String>, ApiError> {
-    let Some(raw) = ctx.q("filters").filter(|f| !f.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    let v: serde_json::Value = serde_json::from_str(raw)
-        .map_err(|e| ApiError::bad_request(format!("invalid filters: {e}")))?;
-    let mut out = Vec::new();
-    for (k, vals) in v.as_object().into_iter().flatten() {
-        match vals {
-            serde_json::Value::Array(a) => out.extend(
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .map(|x| format!("{k}={x}")),
-            ),
-            serde_json::Value::Object(o) => out.extend(
-                o.iter()
-                    .filter(|(_, on)| on.as_bool() == Some(true))
-                    .map(|(x, _)| format!("{k}={x}")),
-            ),
-            _ => return Err(ApiError::bad_request(format!("invalid filter {k:?}"))),
-        }
-    }
-    Ok(out)
 }
 
 /// `POST /containers/{id}/wait?condition=not-running|next-exit|removed`. The answer's status
@@ -449,12 +417,7 @@ pub async fn top(ctx: &Ctx, id: &str) -> ApiResult {
 
 /// `POST /containers/{id}/update` (`docker update`): resources and the restart policy.
 pub async fn update(ctx: &Ctx, id: &str, req: Request<Incoming>) -> ApiResult {
-    use http_body_util::BodyExt;
-    let body = http_body_util::Limited::new(req.into_body(), 1 << 20)
-        .collect()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?
-        .to_bytes();
+    let body = crate::req::body_bytes(req.into_body()).await?;
     let id = id.to_string();
     ctx.engine(move |e| {
         let u = berth_engine::options::api::update_request(&body)?;

@@ -8,7 +8,7 @@ use berth_engine::events::{self, Filter, Window};
 use http::StatusCode;
 
 pub async fn events(ctx: &Ctx) -> ApiResult {
-    let filter = Filter::parse(&crate::containers::filter_args(ctx)?)?;
+    let filter = Filter::parse(&ctx.filter_args()?)?;
     let window = Window::parse(
         ctx.q("since").filter(|s| !s.is_empty()),
         ctx.q("until").filter(|s| !s.is_empty()),

@@ -6,17 +6,14 @@
 use crate::body::shared_writers;
 use crate::reply::{self, ApiError, ApiResult};
 use crate::req::{json_body, Ctx};
-use crate::router::hijack_reply;
 use berth_engine::container::exit;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use tokio_util::io::SyncIoBridge;
 
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
@@ -64,14 +61,6 @@ impl Execs {
     }
 }
 
-fn new_id() -> String {
-    let mut b = [0u8; 32];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut b);
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 pub async fn create(ctx: &Ctx, id: &str, req: http::Request<Incoming>) -> ApiResult {
     let config: ExecConfig = json_body(req.into_body()).await?;
     if config.cmd.as_ref().is_none_or(|c| c.is_empty()) {
@@ -97,7 +86,7 @@ pub async fn create(ctx: &Ctx, id: &str, req: http::Request<Incoming>) -> ApiRes
             Ok(r.id)
         })
         .await?;
-    let exec_id = new_id();
+    let exec_id = berth_engine::names::new_id()?;
     ctx.state
         .execs
         .0
@@ -156,7 +145,7 @@ fn command(root: &std::path::Path, container: &str, c: &ExecConfig, tty: bool) -
 }
 
 pub async fn start(ctx: &Ctx, id: &str, mut req: http::Request<Incoming>) -> ApiResult {
-    let upgrade = crate::attach::wants_upgrade(&req);
+    let upgrade = crate::hijack::wants_upgrade(&req);
     let on_upgrade = hyper::upgrade::on(&mut req);
     let start: StartConfig = json_body(req.into_body()).await?;
     let id = id.to_string();
@@ -228,20 +217,16 @@ pub async fn start(ctx: &Ctx, id: &str, mut req: http::Request<Incoming>) -> Api
         x.pid = pid;
         x.master = master.clone();
     })?;
-    tokio::spawn(async move {
-        let Ok(upgraded) = on_upgrade.await else {
-            return;
-        };
-        let (rd, wr) = tokio::io::split(TokioIo::new(upgraded));
-        let rd = SyncIoBridge::new(rd);
-        let wr = Arc::new(Mutex::new(SyncIoBridge::new(wr)));
-        let _ = tokio::task::spawn_blocking(move || {
-            relay(child, master, rd, wr.clone(), stdin, tty, &state, &id);
-            let _ = wr.lock().unwrap_or_else(|p| p.into_inner()).shutdown();
-        })
-        .await;
+    crate::hijack::take_over(on_upgrade, move |conn| match conn {
+        Some((rd, wr)) => relay(child, master, rd, wr, stdin, tty, &state, &id),
+        // Nobody to give its output to: the exec ends, its status kept as any other.
+        None => {
+            let mut child = child;
+            let _ = child.kill();
+            finish(&state, &id, child);
+        }
     });
-    Ok(hijack_reply(true, tty))
+    Ok(crate::hijack::reply(tty))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -173,22 +173,12 @@ async fn import(ctx: &Ctx, req: http::Request<hyper::body::Incoming>) -> ApiResu
             "importing from a URL is not supported: send the tarball as the body (fromSrc=-)",
         ));
     }
-    let name = match ctx.q("repo").filter(|r| !r.is_empty()) {
-        Some(repo) => {
-            let full = match ctx.q("tag").filter(|t| !t.is_empty()) {
-                Some(t) => format!("{repo}:{t}"),
-                None => repo.to_string(),
-            };
-            let r: Reference = full.parse().map_err(ApiError::from)?;
-            if r.digest().is_some() {
-                return Err(ApiError::bad_request(format!(
-                    "refusing to import under a digest reference: {r}"
-                )));
-            }
-            Some(r.to_string())
+    let name = ctx.q("repo").filter(|r| !r.is_empty()).map(|repo| {
+        match ctx.q("tag").filter(|t| !t.is_empty()) {
+            Some(t) => format!("{repo}:{t}"),
+            None => repo.to_string(),
         }
-        None => None,
-    };
+    });
     let opts = berth_image::import::ImportOptions {
         message: ctx
             .q("message")
@@ -197,20 +187,12 @@ async fn import(ctx: &Ctx, req: http::Request<hyper::body::Incoming>) -> ApiResu
         changes: ctx.all("changes"),
     };
     let reader = crate::archive::BodyReader::new(req.into_body());
-    let root = ctx.state.root.clone();
-    let id = crate::req::blocking(move || {
-        let md = Metadata::open(&root.join("berth.db"))?;
-        let store = ContentStore::open(root.join("content"))?;
-        let snaps = berth_image::snapshot::Snapshotter::open(root.join("snapshots"))?;
-        let reader = std::io::BufReader::with_capacity(1 << 20, reader);
-        let id = berth_image::import::import(reader, &store, &snaps, &md, &opts)?;
-        if let Some(n) = &name {
-            md.set_name(n, &id)?;
-        }
-        images::record_event(&root, "import", &id.to_string(), name.as_deref());
-        Ok(id)
-    })
-    .await?;
+    let id = ctx
+        .engine(move |e| {
+            let reader = std::io::BufReader::with_capacity(1 << 20, reader);
+            Ok(e.import(reader, name.as_deref(), &opts)?)
+        })
+        .await?;
     Ok(reply::ok(&serde_json::json!({ "status": id.to_string() })))
 }
 

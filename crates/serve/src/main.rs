@@ -13,6 +13,7 @@ mod body;
 mod containers;
 mod events;
 mod exec;
+mod hijack;
 mod images;
 mod listen;
 mod networks;

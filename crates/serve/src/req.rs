@@ -65,6 +65,15 @@ impl Ctx {
             .collect()
     }
 
+    /// The `filters` parameter (either of Docker's JSON forms) as the CLI's `key=value`
+    /// strings, for the engine's parsers that take those.
+    pub fn filter_args(&self) -> Result<Vec<String>, ApiError> {
+        let f = berth_engine::service::Filters::from_api_json(self.q("filters").unwrap_or(""))?;
+        Ok(f.keys()
+            .flat_map(|k| f.get(k).iter().map(move |v| format!("{k}={v}")))
+            .collect())
+    }
+
     pub fn q(&self, key: &str) -> Option<&str> {
         self.query.get(key).map(String::as_str)
     }
@@ -103,16 +112,21 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("request failed: {e}")))?
 }
 
+/// The whole body of a JSON request (at most [`MAX_JSON`] bytes).
+pub async fn body_bytes(body: Incoming) -> Result<bytes::Bytes, ApiError> {
+    Ok(http_body_util::Limited::new(body, MAX_JSON)
+        .collect()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?
+        .to_bytes())
+}
+
 /// The JSON body, `T::default()` when it is empty; a body that is not `T` is a 400 naming
 /// where it went wrong.
 pub async fn json_body<T: serde::de::DeserializeOwned + Default>(
     body: Incoming,
 ) -> Result<T, ApiError> {
-    let bytes = http_body_util::Limited::new(body, MAX_JSON)
-        .collect()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?
-        .to_bytes();
+    let bytes = body_bytes(body).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }

@@ -1,9 +1,8 @@
 //! Connections and the route table: each request's method and path (its `/vX.Y` prefix off)
 //! pick a handler; every answer carries dockerd's headers (`Api-Version`, `Ostype`, ...).
 
-use crate::body::Body;
 use crate::listen::Listener;
-use crate::reply::{self, ApiError, Reply};
+use crate::reply::{ApiError, Reply};
 use crate::req::{parse_query, split_path, Ctx};
 use crate::state::State;
 use crate::{archive, attach, containers, events, exec, images, networks, stats, system, volumes};
@@ -201,25 +200,4 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
             message: "page not found".into(),
         }),
     }
-}
-
-/// The answer to a request whose stream is taken over (attach, exec start): 101 with
-/// `Upgrade: tcp` when the client asked for an upgrade, else 200 with the stream's type
-/// (old clients read the raw stream from the response).
-pub fn hijack_reply(upgrade: bool, tty: bool) -> Reply {
-    let ctype = if tty {
-        "application/vnd.docker.raw-stream"
-    } else {
-        "application/vnd.docker.multiplexed-stream"
-    };
-    let mut b = http::Response::builder().header("content-type", ctype);
-    b = if upgrade {
-        b.status(StatusCode::SWITCHING_PROTOCOLS)
-            .header("connection", "Upgrade")
-            .header("upgrade", "tcp")
-    } else {
-        b.status(StatusCode::OK)
-    };
-    b.body(Body::empty())
-        .unwrap_or_else(|_| reply::status(StatusCode::INTERNAL_SERVER_ERROR))
 }

@@ -62,17 +62,7 @@ struct AuthBody {
 /// as `IdentityToken`.
 pub async fn auth(req: http::Request<hyper::body::Incoming>) -> ApiResult {
     let b: AuthBody = crate::req::json_body(req.into_body()).await?;
-    let server = b.serveraddress.unwrap_or_default();
-    let registry = match server
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-    {
-        "" | "index.docker.io" | "index.docker.io/v1" | "registry-1.docker.io" => {
-            berth_image::reference::DEFAULT_DOMAIN.to_string()
-        }
-        s => s.to_string(),
-    };
+    let registry = berth_image::registry::credentials::server_name(b.serveraddress.as_deref());
     let token = b.identitytoken.filter(|t| !t.is_empty());
     let creds = berth_image::registry::client::Credentials {
         username: b.username.unwrap_or_default(),

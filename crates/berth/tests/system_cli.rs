@@ -41,7 +41,8 @@ fn import(root: &Path, name: &str) -> String {
     id.trim().to_string()
 }
 
-/// The engine core's containers table, as far as these commands read it.
+/// Rows in the engine's containers table (made by the first command that opens the engine,
+/// else here with the columns these commands read), every column without a default given.
 fn add_containers(root: &Path, rows: &[(&str, &str, &str)]) {
     let db = rusqlite::Connection::open(root.join("berth.db")).unwrap();
     db.execute_batch(
@@ -51,7 +52,8 @@ fn add_containers(root: &Path, rows: &[(&str, &str, &str)]) {
     .unwrap();
     for (id, image_id, state) in rows {
         db.execute(
-            "INSERT INTO containers(id, name, image_id, state) VALUES (?1, ?1, ?2, ?3)",
+            "INSERT INTO containers(id, name, image, image_id, created, options, state)
+             VALUES (?1, ?1, ?2, ?2, '', '{}', ?3)",
             [id, image_id, state],
         )
         .unwrap();

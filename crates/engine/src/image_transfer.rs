@@ -1,6 +1,7 @@
 //! Images in and out as whole archives and to registries: `save` (Docker 25+ archives),
-//! `load`, `push`, their events recorded; for the CLI's commands and the API's
-//! `/images/get`, `/images/load` and `/images/{name}/push` alike.
+//! `load`, `import` of a root filesystem tarball, `push`, their events recorded; for the
+//! CLI's commands and the API's `/images/get`, `/images/load`, `/images/create?fromSrc=-`
+//! and `/images/{name}/push` alike.
 
 use crate::service::images::{record_event, resolve, Target};
 use crate::{Engine, Error, Result};
@@ -88,6 +89,36 @@ impl Engine {
             record_event(&self.root, "load", &l.id.to_string(), name);
         }
         Ok(loaded)
+    }
+
+    /// Makes an image of one layer from the root filesystem tarball `input` (plain or
+    /// compressed), named `reference` when given (never a digest reference).
+    pub fn import(
+        &self,
+        input: impl std::io::Read,
+        reference: Option<&str>,
+        opts: &berth_image::import::ImportOptions,
+    ) -> Result<berth_image::Digest> {
+        let name = match reference {
+            Some(r) => {
+                let r: Reference = r.parse()?;
+                if r.digest().is_some() {
+                    return Err(Error::InvalidArgument(format!(
+                        "refusing to import under a digest reference: {r}"
+                    )));
+                }
+                Some(r.to_string())
+            }
+            None => None,
+        };
+        let md = self.md()?;
+        let snaps = Snapshotter::open(self.root.join("snapshots"))?;
+        let id = berth_image::import::import(input, &self.content()?, &snaps, &md, opts)?;
+        if let Some(n) = &name {
+            md.set_name(n, &id)?;
+        }
+        record_event(&self.root, "import", &id.to_string(), name.as_deref());
+        Ok(id)
     }
 
     /// Pushes the local name `reference` to its registry with `creds` (else those of the

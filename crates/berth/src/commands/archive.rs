@@ -5,7 +5,6 @@ use super::s;
 use crate::cli::{ImportArgs, LoadArgs, SaveArgs};
 use crate::env::Env;
 use berth_image::import::ImportOptions;
-use berth_image::Reference;
 use std::io::IsTerminal;
 
 pub fn save(env: &Env, a: &SaveArgs) -> Result<i32, String> {
@@ -67,42 +66,19 @@ pub fn import(env: &Env, a: &ImportArgs) -> Result<i32, String> {
             a.file
         ));
     }
-    let name = match &a.reference {
-        Some(r) => {
-            let r: Reference = r.parse().map_err(s)?;
-            if r.digest().is_some() {
-                return Err(format!("refusing to import under a digest reference: {r}"));
-            }
-            Some(r.to_string())
-        }
-        None => None,
-    };
-    let (md, store, snaps) = (
-        env.metadata().map_err(s)?,
-        env.store().map_err(s)?,
-        env.snapshots().map_err(s)?,
-    );
+    let e = berth_engine::Engine::open_only(&env.root).map_err(s)?;
     let opts = ImportOptions {
         message: a.message.clone(),
         changes: a.change.clone(),
     };
+    let name = a.reference.as_deref();
     let id = if a.file == "-" {
-        berth_image::import::import(std::io::stdin().lock(), &store, &snaps, &md, &opts)
+        e.import(std::io::stdin().lock(), name, &opts)
     } else {
         let f = std::fs::File::open(&a.file).map_err(|e| format!("open {}: {e}", a.file))?;
-        berth_image::import::import(
-            std::io::BufReader::with_capacity(1 << 20, f),
-            &store,
-            &snaps,
-            &md,
-            &opts,
-        )
+        e.import(std::io::BufReader::with_capacity(1 << 20, f), name, &opts)
     }
     .map_err(s)?;
-    if let Some(n) = &name {
-        md.set_name(n, &id).map_err(s)?;
-    }
-    super::events::image_event(env, "import", &id.to_string(), name.as_deref());
     println!("{id}");
     Ok(0)
 }

@@ -25,11 +25,6 @@ pub struct EventsArgs {
     pub format: Option<String>,
 }
 
-/// Record an image event (`pull`, `tag`, `untag`, `delete`, `load`, `save`, `import`).
-pub fn image_event(env: &Env, action: &str, id: &str, name: Option<&str>) {
-    berth_engine::service::images::record_event(&env.root, action, id, name);
-}
-
 /// `untag` and `delete` events of one image removal (`rmi`, `image prune`, `system prune`).
 pub fn image_removal_events(env: &Env, r: &berth_image::metadata::Removal) {
     berth_engine::service::images::record_removal_events(&env.root, r);

@@ -2,23 +2,8 @@
 //! config.json (shared with the docker CLI); a token server's refresh token is stored as
 //! `identitytoken` instead of the password.
 
-use berth_image::reference::DEFAULT_DOMAIN;
 use berth_image::registry::client::{Client, Credentials};
 use berth_image::registry::credentials;
-
-fn server_name(server: Option<&str>) -> String {
-    let s = server.unwrap_or(DEFAULT_DOMAIN);
-    let s = s
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    match s {
-        "index.docker.io" | "index.docker.io/v1" | "registry-1.docker.io" => {
-            DEFAULT_DOMAIN.to_string()
-        }
-        s => s.to_string(),
-    }
-}
 
 pub fn login(
     server: Option<&str>,
@@ -26,7 +11,7 @@ pub fn login(
     password: Option<String>,
     password_stdin: bool,
 ) -> Result<i32, String> {
-    let registry = server_name(server);
+    let registry = credentials::server_name(server);
     let username = username
         .ok_or("login: a username is required (-u); interactive prompts are not supported yet")?;
     let password = match (password, password_stdin) {
@@ -67,7 +52,7 @@ pub fn login(
 }
 
 pub fn logout(server: Option<&str>) -> Result<i32, String> {
-    let registry = server_name(server);
+    let registry = credentials::server_name(server);
     if credentials::store(&credentials::config_path(), &registry, None)
         .map_err(|e| e.to_string())?
     {

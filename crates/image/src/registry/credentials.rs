@@ -9,6 +9,22 @@ use crate::error::{Error, Result};
 use base64::Engine;
 use std::path::{Path, PathBuf};
 
+/// The registry a `login` server argument names, as Docker reads it: the scheme and a
+/// trailing `/` dropped, Docker Hub's other names (and no server at all) as its domain.
+pub fn server_name(server: Option<&str>) -> String {
+    let s = server
+        .unwrap_or("")
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    match s {
+        "" | "index.docker.io" | "index.docker.io/v1" | "registry-1.docker.io" => {
+            crate::reference::DEFAULT_DOMAIN.to_string()
+        }
+        s => s.to_string(),
+    }
+}
+
 const HUB_KEY: &str = "https://index.docker.io/v1/";
 
 pub fn config_path() -> PathBuf {

@@ -134,16 +134,26 @@ pub fn attach_frames(
 /// socket and reads the frames with [`read_frames`] (a terminal's client, which must watch
 /// its input for the detach keys).
 pub fn open_attach(dir: &Path, streams: Streams) -> Result<UnixStream> {
-    let mut sock = connect(dir)?.ok_or_else(|| {
-        Error::Conflict("You cannot attach to a stopped container, start it first".into())
-    })?;
+    let gone =
+        || Error::Conflict("You cannot attach to a stopped container, start it first".into());
+    let mut sock = connect(dir)?.ok_or_else(gone)?;
     let request = format!(
         "{{\"attach\":{{\"stdin\":{},\"stdout\":{},\"stderr\":{}}}}}\n",
         streams.stdin, streams.stdout, streams.stderr
     );
-    sock.write_all(request.as_bytes())
-        .map_err(|e| Error::io("attach to", dir.join(SOCKET), e))?;
-    Ok(sock)
+    match sock.write_all(request.as_bytes()) {
+        Ok(()) => Ok(sock),
+        // The monitor died between the connect and the request: as if nobody listened.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+            ) =>
+        {
+            Err(gone())
+        }
+        Err(e) => Err(Error::io("attach to", dir.join(SOCKET), e)),
+    }
 }
 
 /// Copies frames until the exit frame (`Some(status)`) or the end of the connection (`None`).

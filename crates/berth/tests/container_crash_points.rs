@@ -172,7 +172,11 @@ fn a_start_cut_short_whose_monitor_died_is_marked_exited_with_the_cause() {
     eventually("the monitor to die", || {
         processes_with(&format!("--id\0{id}\0")).is_empty()
     });
-    root.ok(&["ps", "-a"]);
+    // Repaired by the dead monitor's watcher or by a command, whichever takes the lock
+    // first (a command finds the lock held while the watcher repairs, and leaves it to it).
+    eventually("the repair", || {
+        root.inspect(&id)["State"]["Status"] != "created"
+    });
     let state = root.inspect(&id)["State"].clone();
     assert_eq!(state["Status"], "exited", "{state}");
     assert_eq!(state["Error"], "monitor died", "{state}");

@@ -44,6 +44,8 @@ pub enum Cmd {
     Import(ImportArgs),
     /// Show the history of an image
     History(HistoryArgs),
+    /// Search an index (Docker Hub, or the one the term names) for images
+    Search(SearchArgs),
     /// Store credentials for a registry
     Login(LoginArgs),
     /// Remove stored credentials for a registry
@@ -531,6 +533,24 @@ pub struct HistoryArgs {
     /// Only show image IDs
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// What to look for; `host:port/words` searches that index instead of Docker Hub's
+    pub term: String,
+    /// Filter the results (is-official=true, is-automated=false, stars=N)
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Pretty-print results with a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Max number of search results (the index's default when 0)
+    #[arg(long, default_value_t = 0)]
+    pub limit: u32,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
 }
 
 #[derive(Args, Debug)]

@@ -25,7 +25,8 @@
 //!   writes the tars) and `commit` (the upper dir as a new gzip layer and image).
 //! - [`events`]: the event log (`R/events.jsonl`) every command and monitor appends to,
 //!   and its reader for `berth events` (filters, since/until, follow).
-//! - [`reconcile`]: repairs after crashes, run by every command first; [`crash_point`]:
+//! - [`reconcile`]: repairs after crashes: of one row whose monitor is gone when a command
+//!   reads it, of everything when [`ops`] shows a killed command or a reboot; [`crash_point`]:
 //!   named points where the crash tests make berth kill itself.
 //! - [`volume`]: named and anonymous volumes (`R/volumes/<name>/_data`, the `volumes` and
 //!   `volume_users` tables), their copy-up from the image, and the [`spec::Volumes`] source.
@@ -49,6 +50,7 @@ pub mod logs;
 pub mod monitor_client;
 pub mod names;
 pub mod network;
+pub mod ops;
 pub mod options;
 pub mod reconcile;
 pub mod resolve;

@@ -291,7 +291,7 @@ fn last_lines(f: &mut File, mut end: u64, n: usize) -> std::io::Result<Vec<Vec<u
 /// to its offset), following rotations, until `exit.json` appears (then reads what is left
 /// and returns).
 fn follow(dir: &Path, base: &Path, current: Option<(File, u64)>, sink: &mut Sink) -> Result<()> {
-    let exit = dir.join("exit.json");
+    let exit = dir.join(berth_monitor_proto::EXIT_FILE);
     let io = |e| Error::io("read", base, e);
     let (mut file, mut pos) = match current {
         Some((f, len)) => (Some(f), len),

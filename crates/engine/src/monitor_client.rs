@@ -8,25 +8,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
-pub const SOCKET: &str = "monitor.sock";
-const EXIT_FILE: &str = "exit.json";
-
-/// Which of the container's streams an attach asks for.
-#[derive(Debug, Clone, Copy)]
-pub struct Streams {
-    pub stdin: bool,
-    pub stdout: bool,
-    pub stderr: bool,
-}
-
-/// What `exit.json` says.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct ExitRecord {
-    pub exit_code: i32,
-    pub finished_at: String,
-    #[serde(default)]
-    pub oom_killed: bool,
-}
+use berth_monitor_proto::{frame, Request, WaitAnswer, EXIT_FILE, RESIZED};
+pub use berth_monitor_proto::{ExitRecord, Streams, SOCKET};
 
 /// `exit.json` of the container dir `dir`, if the container's last run has ended.
 pub fn exit_record(dir: &Path) -> Result<Option<ExitRecord>> {
@@ -137,11 +120,7 @@ pub fn open_attach(dir: &Path, streams: Streams) -> Result<UnixStream> {
     let gone =
         || Error::Conflict("You cannot attach to a stopped container, start it first".into());
     let mut sock = connect(dir)?.ok_or_else(gone)?;
-    let request = format!(
-        "{{\"attach\":{{\"stdin\":{},\"stdout\":{},\"stderr\":{}}}}}\n",
-        streams.stdin, streams.stdout, streams.stderr
-    );
-    match sock.write_all(request.as_bytes()) {
+    match sock.write_all(&Request::Attach(streams).line()) {
         Ok(()) => Ok(sock),
         // The monitor died between the connect and the request: as if nobody listened.
         Err(e)
@@ -164,32 +143,28 @@ pub fn read_frames(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> std::io::Result<Option<i32>> {
-    let mut head = [0u8; 5];
+    let mut head = [0u8; frame::HEAD];
     let mut body = Vec::new();
     loop {
         if sock.read_exact(&mut head).is_err() {
             return Ok(None);
         }
-        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let (stream, len) = frame::parse_head(&head);
         body.resize(len, 0);
         if sock.read_exact(&mut body).is_err() {
             return Ok(None);
         }
-        match head[0] {
-            1 => {
+        match stream {
+            frame::STDOUT => {
                 stdout.write_all(&body)?;
                 stdout.flush()?;
             }
-            2 => {
+            frame::STDERR => {
                 stderr.write_all(&body)?;
                 stderr.flush()?;
             }
-            3 if len == 4 => {
-                return Ok(Some(i32::from_be_bytes([
-                    body[0], body[1], body[2], body[3],
-                ])))
-            }
             // Not the monitor's protocol: whatever follows cannot be trusted either.
+            frame::EXIT => return Ok(frame::exit_code(&body)),
             _ => return Ok(None),
         }
     }
@@ -199,13 +174,11 @@ pub fn read_frames(
 /// `exit.json` when the monitor has already ended.
 pub fn wait(dir: &Path) -> Result<i32> {
     if let Some(mut sock) = connect(dir)? {
-        let asked = sock.write_all(b"{\"wait\":{}}\n");
-        let mut answer = String::new();
-        if asked.is_ok() && sock.read_to_string(&mut answer).is_ok() {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(answer.trim()) {
-                if let Some(code) = v.get("exit_code").and_then(|c| c.as_i64()) {
-                    return Ok(code as i32);
-                }
+        let asked = sock.write_all(&Request::Wait {}.line());
+        let mut answer = Vec::new();
+        if asked.is_ok() && sock.read_to_end(&mut answer).is_ok() {
+            if let Some(w) = WaitAnswer::parse(&answer) {
+                return Ok(w.exit_code);
             }
         }
     }
@@ -222,7 +195,7 @@ pub fn wait(dir: &Path) -> Result<i32> {
 /// months.
 pub fn wait_while(dir: &Path, wanted: &dyn Fn() -> bool) -> Result<Option<i32>> {
     if let Some(mut sock) = connect(dir)? {
-        let asked = sock.write_all(b"{\"wait\":{}}\n");
+        let asked = sock.write_all(&Request::Wait {}.line());
         let _ = sock.set_read_timeout(Some(std::time::Duration::from_millis(200)));
         let mut answer = Vec::new();
         let mut buf = [0u8; 256];
@@ -245,10 +218,8 @@ pub fn wait_while(dir: &Path, wanted: &dyn Fn() -> bool) -> Result<Option<i32>> 
                 Err(_) => break,
             }
         }
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(answer.trim_ascii()) {
-            if let Some(code) = v.get("exit_code").and_then(|c| c.as_i64()) {
-                return Ok(Some(code as i32));
-            }
+        if let Some(w) = WaitAnswer::parse(&answer) {
+            return Ok(Some(w.exit_code));
         }
     }
     exit_record(dir)?.map(|r| Some(r.exit_code)).ok_or_else(|| {
@@ -265,11 +236,11 @@ pub fn resize(dir: &Path, rows: u16, cols: u16) -> Result<()> {
     let mut sock =
         connect(dir)?.ok_or_else(|| Error::Conflict("the container is not running".into()))?;
     let io = |e| Error::io("resize through", dir.join(SOCKET), e);
-    sock.write_all(format!("{{\"resize\":{{\"rows\":{rows},\"cols\":{cols}}}}}\n").as_bytes())
+    sock.write_all(&Request::Resize { rows, cols }.line())
         .map_err(io)?;
     let mut answer = String::new();
     sock.read_to_string(&mut answer).map_err(io)?;
-    if answer.trim() == "{}" {
+    if answer == RESIZED {
         Ok(())
     } else {
         Err(Error::Conflict(format!(

@@ -1,27 +1,34 @@
-//! Repairs after crashes, run by every command before it works: the engine never trusts a
-//! row alone. A container whose row says running/paused/restarting but whose monitor is gone
-//! gets its `exit.json` applied if there is one, else is marked exited with the error
-//! "monitor died"; its runtime state is deleted (which kills what is left in its cgroup),
-//! and an `--rm` container is then removed, or one whose restart policy says so started
-//! again, as its monitor would have.
+//! Repairs after crashes: the engine never trusts a row alone.
+//! A container whose row says running/paused/restarting but whose monitor is gone gets its
+//! `exit.json` applied if there is one, else is marked exited with the error "monitor
+//! died"; its runtime state is deleted (which kills what is left in its cgroup), its
+//! network given back, and an `--rm` container is then removed, or one whose restart policy
+//! says so started again, as its monitor would have.
 //! A removal that was cut short is finished; a create that was cut short is undone; a
 //! running container that a killed `commit` left frozen is thawed.
 //! Containers locked by another command are left to it.
+//!
+//! Who repairs: a dead monitor's watcher at once ([`Engine::monitor_died`]); a command for
+//! the rows it reads ([`needs_repair`], [`repair_row`]); and the full [`reconcile`] when
+//! [`crate::ops`] shows a command was killed or the host rebooted, and when a server starts.
+//! Each repair is logged with `tracing` (the CLI installs no subscriber; the server does).
 
 use crate::container::commit::COMMIT_PAUSED;
-use crate::container::{exit, monitor_alive, options_of, Engine};
+use crate::container::{exit, monitor_alive_in, options_of, Engine};
 use crate::store::{Row, State};
 
-/// Repair what can be repaired; failures are left for the next command (never fatal).
+/// Repair what can be repaired; failures are left for later (never fatal). What another
+/// command holds locked is left to it, and a mark asks the next command to look again.
 pub fn reconcile(e: &Engine) {
     let Ok(rows) = e.store.list() else {
         return;
     };
     let ids = rows.iter().map(|r| r.id.clone()).collect();
+    let mut left = false;
     for r in rows {
         let suspect = match r.state {
             State::Running | State::Paused | State::Restarting => {
-                !monitor_alive(&r) || left_frozen_by_commit(e, &r)
+                !monitor_alive_in(&r) || left_frozen_by_commit(e, &r)
             }
             State::Removing => true,
             // A start whose CLI was killed after the monitor took over, before the row said so.
@@ -29,16 +36,40 @@ pub fn reconcile(e: &Engine) {
                 !e.dir(&r.id).join("config.json").exists() || e.runtime_for(&r).exists(&r.id)
             }
             // The runtime state of an exited container holds its cgroup: release it.
-            State::Exited => !monitor_alive(&r) && e.runtime_for(&r).exists(&r.id),
+            State::Exited => !monitor_alive_in(&r) && e.runtime_for(&r).exists(&r.id),
             _ => false,
         };
         if suspect {
-            let _ = repair(e, &r, true);
+            match repair(e, &r, true) {
+                Ok(true) => {}
+                Ok(false) => left = true,
+                Err(err) => {
+                    tracing::warn!(container = %r.id, error = %err, "repair failed");
+                    left = true;
+                }
+            }
         }
     }
     remove_orphan_locks(e, &ids);
     if let Ok(rows) = e.store.list() {
         e.network_repair(&rows);
+    }
+    if left {
+        crate::ops::request_repair(&e.root);
+    }
+}
+
+/// Does row `r`, read by a command, show a container whose monitor is gone? (Cheap: see
+/// [`crate::container::monitor_alive_in`].)
+pub fn needs_repair(r: &Row) -> bool {
+    matches!(r.state, State::Running | State::Paused | State::Restarting) && !monitor_alive_in(r)
+}
+
+/// Repair the container of row `r` now, unless another command holds it (which then acts
+/// on what it finds, as the full repair would leave it to it).
+pub fn repair_row(e: &Engine, r: &Row) {
+    if let Err(err) = repair(e, r, true) {
+        tracing::warn!(container = %r.id, error = %err, "repair failed");
     }
 }
 
@@ -73,17 +104,19 @@ fn remove_orphan_locks(e: &Engine, ids: &std::collections::HashSet<String>) {
 /// The repair of one container for the client attached to it (`run` without -d), which
 /// takes the status from the row and removes an `--rm` container itself afterwards.
 pub fn repair_for_attached_client(e: &Engine, seen: &Row) -> crate::Result<()> {
-    repair(e, seen, false)
+    repair(e, seen, false).map(drop)
 }
 
 /// `apply_policy`: an `--rm` container whose monitor died is removed, and one whose restart
 /// policy says so is started again, as its monitor would have; not for an attached client,
 /// which still has to read its status (and, like docker's, ends with the container's end).
-fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<()> {
+/// False when another command holds the container.
+fn repair(e: &Engine, seen: &Row, apply_policy: bool) -> crate::Result<bool> {
     let Some(lock) = e.try_lock(&seen.id)? else {
-        return Ok(());
+        return Ok(false);
     };
-    repair_locked(e, lock, &seen.id, apply_policy)
+    repair_locked(e, lock, &seen.id, apply_policy)?;
+    Ok(true)
 }
 
 fn repair_locked(
@@ -99,16 +132,19 @@ fn repair_locked(
     };
     match r.state {
         State::Removing => {
+            tracing::info!(container = %id, "finishing a removal that was cut short");
             e.remove_locked(&mut r, false)?;
             lock.remove_file();
         }
         State::Created if !e.dir(&r.id).join("config.json").exists() => {
             // Its creator died before the end (it holds the lock while it works): undone as
             // its create would have, the anonymous volumes made for it included.
+            tracing::info!(container = %id, "undoing a create that was cut short");
             e.remove_locked(&mut r, true)?;
             lock.remove_file();
         }
-        State::Running | State::Paused | State::Restarting if !monitor_alive(&r) => {
+        State::Running | State::Paused | State::Restarting if !monitor_alive_in(&r) => {
+            tracing::info!(container = %id, "its monitor is gone: recording its end");
             let rt = e.runtime_for(&r);
             if rt.exists(&r.id) {
                 let _ = rt.resume(&r.id);
@@ -131,6 +167,11 @@ fn repair_locked(
             r.state = State::Exited;
             r.pid = 0;
             e.store.update(&r)?;
+            // Its ports, addresses and names, which its monitor's cleanup would have given
+            // back.
+            if let Err(err) = e.network_down(&r.id) {
+                tracing::warn!(container = %id, error = %err, "network not given back");
+            }
             let client_removes = crate::lock::AttachMark::held(&e.dir(&r.id));
             if apply_policy && options_of(&r).auto_remove && !client_removes {
                 // Its monitor would have removed it (`--rm`) had it lived: done here, as it
@@ -145,7 +186,10 @@ fn repair_locked(
                 e.start_locked(&mut r)?;
             }
         }
-        State::Running if left_frozen_by_commit(e, &r) => e.thaw_after_commit(&r),
+        State::Running if left_frozen_by_commit(e, &r) => {
+            tracing::info!(container = %id, "thawing after a commit that was cut short");
+            e.thaw_after_commit(&r)
+        }
         State::Created => {
             let rt = e.runtime_for(&r);
             match (rt.live_init(&r.id), find_monitor(&r.id)) {
@@ -157,6 +201,7 @@ fn repair_locked(
                     e.store.update(&r)?;
                 }
                 _ => {
+                    tracing::info!(container = %id, "a start was cut short: its init stopped");
                     if let Some(m) = find_monitor(&r.id) {
                         let _ = nix::sys::signal::kill(
                             nix::unistd::Pid::from_raw(m),
@@ -175,7 +220,7 @@ fn repair_locked(
                 }
             }
         }
-        State::Exited if !monitor_alive(&r) => {
+        State::Exited if !monitor_alive_in(&r) => {
             let rt = e.runtime_for(&r);
             if rt.exists(&r.id) {
                 rt.delete(&r.id, true)?;

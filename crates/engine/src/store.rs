@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
 /// The engine's current schema version in `berth_schema`.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS containers (
@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS containers (
     error         TEXT NOT NULL DEFAULT ''
 );
 ";
+
+/// Version 2: the command as `ps` shows it, so a listing need not read every config.json.
+const SCHEMA_V2: &str = "ALTER TABLE containers ADD COLUMN command TEXT NOT NULL DEFAULT '';";
 
 /// One container as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +54,9 @@ pub struct Row {
     pub finished_at: String,
     pub restart_count: i64,
     pub error: String,
+    /// Docker's `Command`: Entrypoint + Cmd joined by spaces; empty in rows made before it
+    /// was recorded.
+    pub command: String,
 }
 
 /// A container's life-cycle state, as Docker names them.
@@ -103,7 +109,7 @@ pub struct Store {
 }
 
 const COLUMNS: &str = "id, name, image, image_id, created, options, state, pid, monitor_pid, \
-                       exit_code, started_at, finished_at, restart_count, error";
+                       exit_code, started_at, finished_at, restart_count, error, command";
 
 fn row_of(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -121,6 +127,7 @@ fn row_of(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         finished_at: r.get(11)?,
         restart_count: r.get(12)?,
         error: r.get(13)?,
+        command: r.get(14)?,
     })
 }
 
@@ -156,30 +163,46 @@ impl Store {
         if self.version()? >= VERSION {
             return Ok(());
         }
-        // IMMEDIATE: processes opening an old database at once migrate it once.
-        let tx = self
-            .db
-            .unchecked_transaction()
-            .map_err(|e| db_err("migrate", e))?;
+        // IMMEDIATE, and the version read again under it: processes opening an old database
+        // at once migrate it once (a second ALTER TABLE would fail).
         self.db
-            .execute_batch(SCHEMA_V1)
-            .and_then(|_| {
-                self.db.execute(
-                    "INSERT OR REPLACE INTO berth_schema(component, version) VALUES ('engine', ?1)",
-                    [VERSION],
-                )
-            })
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| db_err("migrate", e))?;
+        let done = self.migrate_locked();
+        let end = if done.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.db.execute_batch(end).map_err(|e| db_err("migrate", e));
+        done.and(ended)
+    }
+
+    fn migrate_locked(&self) -> Result<()> {
+        let from = self.version()?;
+        if from < 1 {
+            self.db
+                .execute_batch(SCHEMA_V1)
+                .map_err(|e| db_err("migrate engine schema", e))?;
+        }
+        if from < 2 {
+            self.db
+                .execute_batch(SCHEMA_V2)
+                .map_err(|e| db_err("migrate engine schema", e))?;
+        }
+        self.db
+            .execute(
+                "INSERT OR REPLACE INTO berth_schema(component, version) VALUES ('engine', ?1)",
+                [VERSION],
+            )
             .map_err(|e| db_err("migrate engine schema", e))?;
-        tx.commit().map_err(|e| db_err("migrate", e))
+        Ok(())
     }
 
     /// Add a new container; a taken name is Docker's conflict error.
     pub fn insert(&self, r: &Row) -> Result<()> {
         let res = self.db.execute(
-            &format!("INSERT INTO containers({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
+            &format!("INSERT INTO containers({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"),
             params![
                 r.id, r.name, r.image, r.image_id, r.created, r.options, r.state.as_str(), r.pid,
-                r.monitor_pid, r.exit_code, r.started_at, r.finished_at, r.restart_count, r.error
+                r.monitor_pid, r.exit_code, r.started_at, r.finished_at, r.restart_count, r.error,
+                r.command
             ],
         );
         match res {
@@ -339,6 +362,7 @@ mod tests {
             finished_at: String::new(),
             restart_count: 0,
             error: String::new(),
+            command: "sh".into(),
         }
     }
 
@@ -366,5 +390,42 @@ mod tests {
         let e = s2.insert(&row(&"b".repeat(64), "one")).unwrap_err();
         assert!(e.to_string().contains(&"a".repeat(64)), "{e}");
         assert_eq!(s2.ids_with_prefix("aa").unwrap(), vec!["a".repeat(64)]);
+    }
+
+    #[test]
+    fn a_version_1_database_gains_the_command_column_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("berth.db");
+        {
+            let c = Connection::open(&db).unwrap();
+            c.execute_batch(SCHEMA_V1).unwrap();
+            c.execute_batch(
+                "CREATE TABLE berth_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
+                 INSERT INTO berth_schema VALUES ('engine', 1);",
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO containers(id, name, image, image_id, created, options, state)
+                 VALUES (?1, 'old', 'bb', 'sha256:00', '2026-01-01T00:00:00Z', '{}', 'created')",
+                [&"c".repeat(64)],
+            )
+            .unwrap();
+        }
+        // Two openers at once: one migrates, the other finds it done.
+        let a = std::thread::spawn({
+            let db = db.clone();
+            move || Store::open(&db).map(drop)
+        });
+        let s = Store::open(&db).unwrap();
+        a.join().unwrap().unwrap();
+        assert_eq!(s.version().unwrap(), VERSION);
+        let rows = s.list().unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].command, "",
+            "the old row keeps its place with no command"
+        );
+        s.insert(&row(&"d".repeat(64), "new")).unwrap();
+        assert_eq!(s.get(&"d".repeat(64)).unwrap().unwrap().command, "sh");
     }
 }

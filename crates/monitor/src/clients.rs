@@ -1,10 +1,8 @@
-//! Clients of `monitor.sock`. A client sends one JSON line, `{"attach":{"stdin":b,
-//! "stdout":b,"stderr":b}}` or `{"wait":{}}`. An attached client then gets frames
-//! `[stream u8][len u32 BE][bytes]` (1 stdout, 2 stderr, 3 exit with a 4-byte BE status) and
-//! may send raw stdin bytes (its EOF closes the container's stdin); a waiting client gets
-//! `{"exit_code":N}` when the container exits. `{"resize":{"rows":R,"cols":C}}` sets the
-//! window size of the container's terminal (when its output is a pty) and is answered `{}`.
+//! Clients of `monitor.sock`, speaking `berth_monitor_proto`: one request line (attach,
+//! wait or resize), then output frames and raw stdin bytes for an attach, one answer line
+//! for a wait or a resize.
 
+use berth_monitor_proto::{frame, Request, WaitAnswer, MAX_REQUEST};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
 
@@ -72,7 +70,8 @@ impl Client {
     pub fn wants_output(&self, stream: u8) -> bool {
         match self.kind {
             Kind::Attach { stdout, stderr, .. } => {
-                !self.closing && ((stream == 1 && stdout) || (stream == 2 && stderr))
+                !self.closing
+                    && ((stream == frame::STDOUT && stdout) || (stream == frame::STDERR && stderr))
             }
             _ => false,
         }
@@ -96,9 +95,8 @@ impl Client {
     }
 
     pub fn frame(&mut self, stream: u8, bytes: &[u8]) {
-        self.out.push(stream);
         self.out
-            .extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+            .extend_from_slice(&frame::head(stream, bytes.len()));
         self.out.extend_from_slice(bytes);
         if self.out.len() > MAX_BACKLOG {
             self.dead = true;
@@ -108,10 +106,10 @@ impl Client {
     /// The container exited with `code`: tell the client if it asked for that, then close.
     pub fn exited(&mut self, code: i32) {
         match self.kind {
-            Kind::Attach { .. } => self.frame(3, &code.to_be_bytes()),
+            Kind::Attach { .. } => self.frame(frame::EXIT, &frame::exit_body(code)),
             Kind::Wait => self
                 .out
-                .extend_from_slice(format!("{{\"exit_code\":{code}}}\n").as_bytes()),
+                .extend_from_slice(&WaitAnswer { exit_code: code }.line()),
             Kind::Request | Kind::Resize { .. } => {}
         }
         self.closing = true;
@@ -181,44 +179,28 @@ impl Client {
 
     fn parse_request(&mut self) -> Input {
         let Some(end) = self.inbuf.iter().position(|&b| b == b'\n') else {
-            if self.inbuf.len() > 4096 {
+            if self.inbuf.len() > MAX_REQUEST {
                 self.dead = true;
             }
             return Input::Nothing;
         };
         let rest = self.inbuf.split_off(end + 1);
-        let request: serde_json::Value = match serde_json::from_slice(&self.inbuf) {
-            Ok(v) => v,
-            Err(_) => {
-                self.dead = true;
-                return Input::Nothing;
-            }
-        };
+        let request = Request::parse(&self.inbuf[..end]);
         self.inbuf = Vec::new();
-        if let Some(a) = request.get("attach") {
-            let flag = |k: &str| a.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
-            self.kind = Kind::Attach {
-                stdin: flag("stdin"),
-                stdout: flag("stdout"),
-                stderr: flag("stderr"),
-            };
-            if flag("stdin") && !rest.is_empty() {
-                return Input::Stdin(rest);
+        match request {
+            Some(Request::Attach(a)) => {
+                self.kind = Kind::Attach {
+                    stdin: a.stdin,
+                    stdout: a.stdout,
+                    stderr: a.stderr,
+                };
+                if a.stdin && !rest.is_empty() {
+                    return Input::Stdin(rest);
+                }
             }
-        } else if request.get("wait").is_some() {
-            self.kind = Kind::Wait;
-        } else if let Some(r) = request.get("resize") {
-            let dim = |k: &str| {
-                r.get(k)
-                    .and_then(|v| v.as_u64())
-                    .map(|v| v.min(u16::MAX as u64) as u16)
-            };
-            match (dim("rows"), dim("cols")) {
-                (Some(rows), Some(cols)) => self.kind = Kind::Resize { rows, cols },
-                _ => self.dead = true,
-            }
-        } else {
-            self.dead = true;
+            Some(Request::Wait {}) => self.kind = Kind::Wait,
+            Some(Request::Resize { rows, cols }) => self.kind = Kind::Resize { rows, cols },
+            None => self.dead = true,
         }
         Input::Nothing
     }

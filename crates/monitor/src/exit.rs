@@ -3,6 +3,7 @@
 //! their answer (an fsync costs milliseconds here, on the path of every attached `run`). `oom_killed` comes from the memory cgroup's
 //! `oom_kill` counter, read when the init starts and again when it ends.
 
+use berth_monitor_proto::{ExitRecord, EXIT_FILE};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,19 +14,23 @@ pub fn write(
     oom_killed: bool,
 ) -> std::io::Result<()> {
     let tmp = dir.join(".exit.json.tmp");
-    let body = format!(
-        "{{\"exit_code\":{exit_code},\"finished_at\":\"{finished_at}\",\"oom_killed\":{oom_killed}}}\n"
-    );
+    let record = ExitRecord {
+        exit_code,
+        finished_at: finished_at.to_string(),
+        oom_killed,
+    };
+    let mut body = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+    body.push(b'\n');
     let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(body.as_bytes())?;
-    std::fs::rename(&tmp, dir.join("exit.json"))
+    f.write_all(&body)?;
+    std::fs::rename(&tmp, dir.join(EXIT_FILE))
 }
 
 /// Flush `exit.json` and its directory entry to disk. Until then a killed process loses
 /// nothing (the page cache holds it); a power loss may leave it empty, which readers treat
 /// as no record.
 pub fn sync(dir: &Path) {
-    if let Ok(f) = std::fs::File::open(dir.join("exit.json")) {
+    if let Ok(f) = std::fs::File::open(dir.join(EXIT_FILE)) {
         let _ = f.sync_all();
     }
     if let Ok(d) = std::fs::File::open(dir) {
@@ -34,7 +39,7 @@ pub fn sync(dir: &Path) {
 }
 
 pub fn remove(dir: &Path) {
-    let _ = std::fs::remove_file(dir.join("exit.json"));
+    let _ = std::fs::remove_file(dir.join(EXIT_FILE));
 }
 
 /// The memory cgroup counter of one init: the file to read and the count at its start.

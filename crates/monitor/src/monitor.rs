@@ -7,6 +7,7 @@ use crate::exit::{self, OomWatch};
 use crate::jsonlog::JsonLog;
 use crate::policy::Policy;
 use crate::{sys, timefmt};
+use berth_monitor_proto::frame;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -137,7 +138,7 @@ impl Monitor {
         sys::cloexec_all();
         let sigchld = sys::sigchld_fd()?;
         let mut outputs = Vec::new();
-        for (fd, stream) in [(Some(stdout), 1), (stderr, 2)] {
+        for (fd, stream) in [(Some(stdout), frame::STDOUT), (stderr, frame::STDERR)] {
             let Some(fd) = fd else { continue };
             sys::set_nonblocking(fd)?;
             outputs.push(Output {
@@ -363,17 +364,18 @@ impl Monitor {
         }
         let was_request = matches!(client.kind, crate::clients::Kind::Request);
         let input = client.read();
-        if was_request && (client.wants_output(1) || client.wants_output(2)) {
+        if was_request && (client.wants_output(frame::STDOUT) || client.wants_output(frame::STDERR))
+        {
             self.release_output();
         }
         let client = &mut self.clients[i];
         if let crate::clients::Kind::Resize { rows, cols } = client.kind {
             if was_request {
-                let tty = self.outputs.iter().find(|o| o.stream == 1);
+                let tty = self.outputs.iter().find(|o| o.stream == frame::STDOUT);
                 let done =
                     tty.is_some_and(|o| sys::set_window_size(o.file.as_raw_fd(), rows, cols));
                 client.answer(if done {
-                    "{}\n"
+                    berth_monitor_proto::RESIZED
                 } else {
                     "{\"error\":\"no terminal\"}\n"
                 });
@@ -449,7 +451,11 @@ impl Monitor {
         };
         let time = timefmt::now_rfc3339_nano();
         let stream = self.outputs[i].stream;
-        let name = if stream == 1 { "stdout" } else { "stderr" };
+        let name = if stream == frame::STDOUT {
+            "stdout"
+        } else {
+            "stderr"
+        };
         if n == 0 {
             let o = &mut self.outputs[i];
             o.eof = true;
@@ -572,7 +578,11 @@ impl Monitor {
         for o in &mut self.outputs {
             let rest = std::mem::take(&mut o.pending);
             if !rest.is_empty() && self.log.is_some() {
-                let name = if o.stream == 1 { "stdout" } else { "stderr" };
+                let name = if o.stream == frame::STDOUT {
+                    "stdout"
+                } else {
+                    "stderr"
+                };
                 let _ = self
                     .log
                     .as_mut()
@@ -672,7 +682,7 @@ impl Monitor {
     fn done(&mut self) {
         if let Some(l) = self.listener.take() {
             drop(l);
-            let _ = std::fs::remove_file(self.args.dir.join("monitor.sock"));
+            let _ = std::fs::remove_file(self.args.dir.join(berth_monitor_proto::SOCKET));
         }
         self.phase = Phase::Done {
             deadline: Instant::now() + FAREWELL_LIMIT,
@@ -730,7 +740,7 @@ impl Monitor {
         };
         let child = cmd.spawn()?;
         drop(cmd); // our copies of the write ends close here
-        for (fd, stream) in [(out_r, 1), (err_r, 2)] {
+        for (fd, stream) in [(out_r, frame::STDOUT), (err_r, frame::STDERR)] {
             sys::set_nonblocking(fd.as_raw_fd())?;
             self.outputs.push(Output {
                 file: File::from(fd),
@@ -874,9 +884,9 @@ fn pollfd(fd: i32, events: i16) -> libc::pollfd {
 /// Binds `monitor.sock` by a relative name from inside the directory: the full path can be
 /// longer than a socket address holds (108 bytes).
 fn listen(dir: &std::path::Path) -> std::io::Result<UnixListener> {
-    let _ = std::fs::remove_file(dir.join("monitor.sock"));
+    let _ = std::fs::remove_file(dir.join(berth_monitor_proto::SOCKET));
     std::env::set_current_dir(dir)?;
-    let listener = UnixListener::bind("monitor.sock");
+    let listener = UnixListener::bind(berth_monitor_proto::SOCKET);
     std::env::set_current_dir("/")?;
     let listener = listener?;
     listener.set_nonblocking(true)?;

@@ -330,3 +330,21 @@ pub async fn push(ctx: &Ctx, name: String, req: http::Request<hyper::body::Incom
         .body(body)
         .unwrap_or_else(|_| reply::status(http::StatusCode::INTERNAL_SERVER_ERROR)))
 }
+
+/// `GET /images/search`: the index the term names (Docker Hub without one); offline, the
+/// index's address is unreachable and the error says so.
+pub async fn search(ctx: &Ctx) -> ApiResult {
+    let term = ctx.q("term").unwrap_or("").to_string();
+    let limit = match ctx.int("limit")? {
+        None | Some(0) => 0,
+        Some(n @ 1..=100) => n as u32,
+        Some(n) => {
+            return Err(ApiError::bad_request(format!(
+                "limit {n} is outside the range of [1, 100]"
+            )))
+        }
+    };
+    let filters = Filters::from_api_json(ctx.q("filters").unwrap_or(""))?;
+    let v = crate::req::blocking(move || Ok(images::search(&term, limit, &filters)?)).await?;
+    Ok(reply::ok(&v))
+}

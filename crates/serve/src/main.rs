@@ -97,11 +97,13 @@ fn main() {
 }
 
 async fn serve(args: Args, root: PathBuf) -> i32 {
-    // The repair a CLI command makes when it opens the engine, made once here; the server's
-    // requests then open the engine without it.
+    // The full repair, once: the server's requests then open the engine as CLI commands
+    // do, repairing only what a killed command or a dead monitor left.
     let open_root = root.clone();
-    let opened =
-        tokio::task::spawn_blocking(move || berth_engine::Engine::open(&open_root).map(drop)).await;
+    let opened = tokio::task::spawn_blocking(move || {
+        berth_engine::Engine::open_repaired(&open_root).map(drop)
+    })
+    .await;
     match opened {
         Ok(Ok(())) => tracing::info!(root = %root.display(), "engine opened and repaired"),
         Ok(Err(e)) => {

@@ -74,6 +74,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Reply {
     let (segs, version) = split_path(req.uri().path());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let began = std::time::Instant::now();
     let ctx = Ctx {
         state,
         segs,
@@ -85,7 +86,9 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Reply {
         Err(e) => e.reply(),
         Ok(()) => route(ctx, req).await.unwrap_or_else(|e| e.reply()),
     };
-    tracing::debug!(%method, %path, status = reply.status().as_u16(), "request");
+    // The time to the answer's head (a stream goes on after it).
+    let micros = began.elapsed().as_micros() as u64;
+    tracing::debug!(%method, %path, status = reply.status().as_u16(), micros, "request");
     let h = reply.headers_mut();
     h.insert("api-version", HeaderValue::from_static(system::API_VERSION));
     h.insert("docker-experimental", HeaderValue::from_static("false"));
@@ -129,6 +132,7 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::POST, ["auth"]) => system::auth(req).await,
 
         (&Method::GET, ["images", "json"]) => images::list(&ctx).await,
+        (&Method::GET, ["images", "search"]) => images::search(&ctx).await,
         (&Method::GET, ["images", "get"]) => images::get(&ctx, ctx.all("names")).await,
         (&Method::POST, ["images", "load"]) => images::load(&ctx, req).await,
         (&Method::GET, ["images", name @ .., "get"]) if !name.is_empty() => {

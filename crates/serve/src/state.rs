@@ -30,7 +30,7 @@ impl State {
     }
 
     pub fn engine(&self) -> berth_engine::Result<berth_engine::Engine> {
-        berth_engine::Engine::open_only(&self.root)
+        berth_engine::Engine::open(&self.root)
     }
 
     pub fn attach_pending(&self, id: &str, delta: isize) {

@@ -260,3 +260,21 @@ fn login_checks_credentials_against_the_registry() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("failed"), "{}", stderr(&o));
 }
+
+#[test]
+fn search_reports_an_index_it_cannot_search() {
+    let s = Server::start();
+    // Docker Hub's index, unreachable offline: an error that names it, not a hang.
+    let o = s.docker(&["search", "busybox"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("index.docker.io"), "{}", stderr(&o));
+    // A registry without the v1 search API says so.
+    let reg = berth_testkit::Registry::start();
+    let o = s.docker(&["search", &format!("localhost:{}/busybox", reg.port)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("offers no search"), "{}", stderr(&o));
+    // Bad filters are the client's error (400).
+    let o = s.docker(&["search", "--filter", "colour=red", "busybox"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("invalid filter"), "{}", stderr(&o));
+}

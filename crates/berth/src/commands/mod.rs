@@ -15,6 +15,7 @@ mod pull;
 mod push;
 mod resolve;
 pub mod run_flags;
+mod search;
 pub mod system;
 pub mod volume;
 
@@ -181,6 +182,7 @@ fn image_command(env: Env, cmd: Cmd) -> Result<i32, String> {
         Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => archive::load(&env, &a),
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => archive::import(&env, &a),
         Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => history::history(&env, &a),
+        Cmd::Search(a) => search::search(&a),
         Cmd::Image(ImageCmd::Prune(a)) => prune::prune(&env, &a),
         Cmd::Login(a) => login::login(
             a.server.as_deref(),

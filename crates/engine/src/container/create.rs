@@ -139,6 +139,7 @@ impl Engine {
             exposed.extend(opts.exposed_ports.iter().cloned());
             crate::network::lifecycle::publish_all(&mut opts, &exposed);
         }
+        let command = spec::command(&opts, image.config)?.join(" ");
         let id = names::new_id()?;
         let _lock = self.lock(&id)?;
         let mut row = Row {
@@ -157,6 +158,7 @@ impl Engine {
             finished_at: String::new(),
             restart_count: 0,
             error: String::new(),
+            command,
         };
         let mut undo = Undo {
             e: self,

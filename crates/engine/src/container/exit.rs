@@ -6,16 +6,7 @@ use super::{monitor_alive, options_of, Engine, EXIT_FILE, STOPPED_BY_USER};
 use crate::options::RestartPolicy;
 use crate::store::{Row, State};
 use crate::Result;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ExitRecord {
-    pub exit_code: i32,
-    #[serde(default)]
-    pub finished_at: String,
-    #[serde(default)]
-    pub oom_killed: bool,
-}
+pub use berth_monitor_proto::ExitRecord;
 
 pub fn read(e: &Engine, id: &str) -> Option<ExitRecord> {
     let b = std::fs::read(e.dir(id).join(EXIT_FILE)).ok()?;

@@ -93,7 +93,12 @@ pub fn merge(flags: Option<&Healthcheck>, image: Option<&Healthcheck>) -> Option
 
 /// What `health.json` says; a container with a check and no result yet is `starting`.
 pub fn read(e: &Engine, r: &Row) -> Option<Health> {
-    check_of(&super::options_of(r))?;
+    read_with(e, r, &super::options_of(r))
+}
+
+/// [`read`], with the row's options already decoded.
+pub fn read_with(e: &Engine, r: &Row, o: &crate::options::RunOptions) -> Option<Health> {
+    check_of(o)?;
     let bytes = std::fs::read(e.dir(&r.id).join(HEALTH_FILE)).ok();
     Some(
         bytes

@@ -40,7 +40,7 @@ pub use create::ImageInput;
 /// Written by `stop` before it signals, so the monitor's restart policy leaves it stopped.
 pub const STOPPED_BY_USER: &str = "stopped-by-user";
 /// Written by the monitor when the container's init exits.
-pub const EXIT_FILE: &str = "exit.json";
+pub use berth_monitor_proto::EXIT_FILE;
 
 pub struct Engine {
     pub root: PathBuf,
@@ -48,16 +48,34 @@ pub struct Engine {
     /// The config.json this process just wrote for a container (its ID, the spec, the
     /// bytes): `run` hands it to the runtime instead of having it read the file back.
     prepared: std::cell::RefCell<Option<(String, oci_spec::runtime::Spec, Vec<u8>)>>,
+    /// This handle's mark in `R/ops` ([`crate::ops`]): held while it lives, so that a
+    /// command killed while it works is known to the next one.
+    _mark: Option<crate::ops::Mark>,
 }
 
 impl Engine {
-    /// Open the engine at data root `root` and repair what crashed processes left
-    /// ([`crate::reconcile`]), their unfinished image work (temp files of a killed commit,
-    /// pull, load or import) included.
+    /// Open the engine at data root `root`, first repairing what crashed processes left
+    /// when anything can need it ([`crate::ops`]: a killed command, a reboot), and their
+    /// unfinished image work (temp files of a killed commit, pull, load or import).
     pub fn open(root: &Path) -> Result<Engine> {
-        let e = Engine::open_only(root)?;
-        crate::reconcile::reconcile(&e);
+        let begun = crate::ops::begin(root);
+        let mut e = Engine::open_only(root)?;
+        if begun.needs_repair() {
+            crate::reconcile::reconcile(&e);
+            for s in begun.stale {
+                s.remove();
+            }
+        }
+        e._mark = begun.mark;
         berth_image::gc::clean_leftovers(root);
+        Ok(e)
+    }
+
+    /// [`Engine::open`], and the full repair whatever the marks say: a server that starts
+    /// checks everything once.
+    pub fn open_repaired(root: &Path) -> Result<Engine> {
+        let e = Engine::open(root)?;
+        crate::reconcile::reconcile(&e);
         Ok(e)
     }
 
@@ -67,6 +85,7 @@ impl Engine {
             root: root.to_path_buf(),
             store: Store::open(&root.join("berth.db"))?,
             prepared: Default::default(),
+            _mark: None,
         })
     }
 
@@ -110,8 +129,15 @@ impl Engine {
     }
 
     /// The container a user's argument names (ID, name, or unique ID prefix).
+    /// The row `arg` names, its state checked first: one whose monitor is gone is
+    /// repaired before anyone acts on it.
     pub fn find(&self, arg: &str) -> Result<Row> {
-        crate::resolve::resolve(&self.store, arg)
+        let r = crate::resolve::resolve(&self.store, arg)?;
+        if crate::reconcile::needs_repair(&r) {
+            crate::reconcile::repair_row(self, &r);
+            return crate::resolve::resolve(&self.store, arg);
+        }
+        Ok(r)
     }
 
     /// Re-read a row after taking its lock (another command may have changed or removed it).
@@ -122,12 +148,29 @@ impl Engine {
         })
     }
 
-    /// Every container, with states brought up to date from what the monitors wrote.
+    /// Every container, with states brought up to date from what the monitors wrote, and
+    /// those whose monitor is gone repaired first.
     pub fn list(&self) -> Result<Vec<Row>> {
         let mut rows = self.store.list()?;
+        let mut gone = std::collections::HashSet::new();
         for r in rows.iter_mut() {
+            // An init that still lives as its monitor's child has not exited: no exit
+            // record to apply, no repair to make (the common case, one read of /proc).
+            if init_is_monitors_child(r) {
+                continue;
+            }
             exit::refresh(self, r)?;
+            if crate::reconcile::needs_repair(r) {
+                crate::reconcile::repair_row(self, r);
+                match self.store.get(&r.id)? {
+                    Some(fresh) => *r = fresh,
+                    None => {
+                        gone.insert(r.id.clone());
+                    }
+                }
+            }
         }
+        rows.retain(|r| !gone.contains(&r.id));
         Ok(rows)
     }
 }
@@ -167,6 +210,74 @@ pub fn process_is(pid: i32, what: &str) -> bool {
 /// container's monitor too, and a dead container must not pass for a live one.
 pub fn monitor_alive(r: &Row) -> bool {
     process_is(r.monitor_pid, "berth-monitor") && cmdline_names(r.monitor_pid, &r.id)
+}
+
+/// [`monitor_alive`], answered from one read of /proc for a running container: its init
+/// lives, is the monitor's child, and began when the row says it started. A dead monitor's
+/// children are reparented at once, so a yes is certain (a pid reused since would have to
+/// be the child of a process that reused the monitor's pid, started at that same time);
+/// anything else is asked of [`monitor_alive`].
+pub fn monitor_alive_in(r: &Row) -> bool {
+    init_is_monitors_child(r) || monitor_alive(r)
+}
+
+fn init_is_monitors_child(r: &Row) -> bool {
+    use crate::store::State;
+    if r.monitor_pid <= 0 || r.pid <= 0 || !matches!(r.state, State::Running | State::Paused) {
+        return false;
+    }
+    let mut buf = [0u8; 1024];
+    let Some(stat) = read_small(&format!("/proc/{}/stat", r.pid), &mut buf) else {
+        return false;
+    };
+    // comm may hold spaces and parens: the fields after the last ')' are state, ppid, ...,
+    // and the start time (clock ticks since boot) is the 20th of them.
+    let Some(rest) = stat.rfind(')').and_then(|i| stat.get(i + 2..)) else {
+        return false;
+    };
+    let f: Vec<&str> = rest.split(' ').collect();
+    if f.len() <= 19 || matches!(f[0], "Z" | "X") || f[1].parse() != Ok(r.monitor_pid) {
+        return false;
+    }
+    let (Some((boot, tick)), Ok(ticks), Some(started)) = (
+        boot_clock(),
+        f[19].parse::<i64>(),
+        berth_image::timestamp::parse_rfc3339(&r.started_at),
+    ) else {
+        return false;
+    };
+    // The row's time is taken just before the init is made; the boot time is in whole
+    // seconds, and a start under load takes a while.
+    let began = boot + ticks / tick;
+    (started - 2..=started + 120).contains(&began)
+}
+
+/// A /proc file that fits `buf`, in one read: /proc reports no size, so `fs::read` would
+/// stat and then read in growing pieces (six calls where two do, for each container listed).
+fn read_small<'a>(path: &str, buf: &'a mut [u8]) -> Option<&'a str> {
+    use std::io::Read;
+    let n = std::fs::File::open(path).ok()?.read(buf).ok()?;
+    // A file filling the buffer may go on: not read whole, so not trusted.
+    (n < buf.len()).then(|| std::str::from_utf8(&buf[..n]).ok())?
+}
+
+/// The boot time (seconds since the epoch) and clock ticks per second, read once.
+fn boot_clock() -> Option<(i64, i64)> {
+    static CLOCK: std::sync::OnceLock<Option<(i64, i64)>> = std::sync::OnceLock::new();
+    *CLOCK.get_or_init(|| {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let boot = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("btime "))?
+            .trim()
+            .parse()
+            .ok()?;
+        let tick = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .filter(|t| *t > 0)?;
+        Some((boot, tick))
+    })
 }
 
 /// Does the command line of `pid` carry `--id ID`? Right after the exec the command line

@@ -23,8 +23,8 @@ impl Engine {
                 State::Removing => {}
                 _ => return Ok(r.exit_code),
             }
-            if !super::monitor_alive(&r) && r.state != State::Removing {
-                crate::reconcile::reconcile(self);
+            if crate::reconcile::needs_repair(&r) {
+                crate::reconcile::repair_row(self, &r);
             }
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_millis(50));

@@ -572,7 +572,7 @@ impl Engine {
     /// network (unless someone started it again meanwhile).
     pub fn cleanup_after_exit(&self, id: &str) -> Result<()> {
         // Whoever holds the lock for long (stop, rm, start) takes care of the network; a
-        // short holder is waited for a moment; else the next command's repair does it.
+        // short holder is waited for a moment; else the next command's full repair does it.
         let mut lock = None;
         for _ in 0..100 {
             lock = self.try_lock(id)?;
@@ -582,6 +582,7 @@ impl Engine {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         let Some(_lock) = lock else {
+            crate::ops::request_repair(&self.root);
             return Ok(());
         };
         let Some(mut r) = self.store.get(id)? else {

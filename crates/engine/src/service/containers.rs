@@ -126,11 +126,21 @@ pub struct ContainerSummary {
 pub struct Detail {
     /// `NetworkSettings.Networks` (reads the network database for bridge containers).
     pub networks: bool,
+    /// `Labels`, `Mounts` and `HostConfig.NetworkMode`, which decode the row's options
+    /// (the most a row costs to list after the look at its init).
+    pub options: bool,
+}
+
+impl Detail {
+    pub const ALL: Detail = Detail {
+        networks: true,
+        options: true,
+    };
 }
 
 /// The containers `o` selects, newest first.
 pub fn list(e: &Engine, o: &ListOptions) -> Result<Vec<ContainerSummary>> {
-    list_with(e, o, Detail { networks: true })
+    list_with(e, o, Detail::ALL)
 }
 
 /// [`list`], leaving out what `detail` does not ask for (a CLI table without a NETWORKS
@@ -298,23 +308,53 @@ pub fn status(r: &Row, now: i64) -> String {
 }
 
 /// The health a running container's status shows, as docker: ` (healthy)`.
-fn health_suffix(e: &Engine, r: &Row) -> String {
-    match health::read(e, r).map(|h| h.status) {
+fn health_suffix(e: &Engine, r: &Row, o: &crate::options::RunOptions) -> String {
+    match health::read_with(e, r, o).map(|h| h.status) {
         Some(s) if s == "starting" => " (health: starting)".into(),
         Some(s) => format!(" ({s})"),
         None => String::new(),
     }
 }
 
-/// The command as docker shows it: the process's args joined by spaces.
+/// Of a row's options, only the health check (which `Status` shows), decoded without the
+/// rest.
+fn healthcheck_only(r: &Row) -> crate::options::RunOptions {
+    #[derive(serde::Deserialize)]
+    struct Only {
+        #[serde(default)]
+        healthcheck: Option<crate::options::Healthcheck>,
+    }
+    let only: Option<Only> = serde_json::from_str(&r.options).ok();
+    crate::options::RunOptions {
+        healthcheck: only.and_then(|o| o.healthcheck),
+        ..Default::default()
+    }
+}
+
+/// The command as docker shows it: Entrypoint + Cmd joined by spaces, as the row records it;
+/// for a row made before it did, the process's args (only they are decoded: a config.json
+/// is mostly its seccomp profile, which a listing skips over).
 fn command_of(e: &Engine, r: &Row) -> String {
-    let spec: Value = std::fs::read(e.dir(&r.id).join("config.json"))
+    if !r.command.is_empty() {
+        return r.command.clone();
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Spec {
+        #[serde(default)]
+        process: Process,
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Process {
+        #[serde(default)]
+        args: Vec<String>,
+    }
+    std::fs::read(e.dir(&r.id).join("config.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
-    let args: Vec<String> =
-        serde_json::from_value(spec["process"]["args"].clone()).unwrap_or_default();
-    args.join(" ")
+        .and_then(|b| serde_json::from_slice::<Spec>(&b).ok())
+        .unwrap_or_default()
+        .process
+        .args
+        .join(" ")
 }
 
 /// The ports a live container publishes or exposes (its ports file; none once it stops),
@@ -406,7 +446,11 @@ fn image_size(e: &Engine, image_id: &str) -> u64 {
 }
 
 fn summary(e: &Engine, r: &Row, size: bool, detail: Detail, now: i64) -> ContainerSummary {
-    let o = options_of(r);
+    let o = if detail.options {
+        options_of(r)
+    } else {
+        healthcheck_only(r)
+    };
     let (size_rw, size_root_fs) = if size {
         let upper = berth_image::gc::disk_usage(&e.dir(&r.id).join("upper"));
         let image = image_size(e, &r.image_id);
@@ -423,7 +467,7 @@ fn summary(e: &Engine, r: &Row, size: bool, detail: Detail, now: i64) -> Contain
         BTreeMap::new()
     };
     let status = if r.state == State::Running {
-        status(r, now) + &health_suffix(e, r)
+        status(r, now) + &health_suffix(e, r, &o)
     } else {
         status(r, now)
     };
@@ -448,6 +492,10 @@ fn summary(e: &Engine, r: &Row, size: bool, detail: Detail, now: i64) -> Contain
             network_mode: host_config::network_mode(&o.network),
         },
         network_settings: SummaryNetworkSettings { networks },
-        mounts: mount_points(&e.root, &o),
+        mounts: if detail.options {
+            mount_points(&e.root, &o)
+        } else {
+            Vec::new()
+        },
     }
 }

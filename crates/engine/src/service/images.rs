@@ -569,6 +569,45 @@ pub fn tag(e: &Engine, source: &str, target: &str) -> Result<()> {
     Ok(())
 }
 
+/// `docker search TERM`: the index the term names (Docker Hub's without one), filtered by
+/// Docker's `is-official`, `is-automated` and `stars` (at least N).
+pub fn search(
+    term: &str,
+    limit: u32,
+    filters: &Filters,
+) -> Result<Vec<berth_image::registry::search::SearchResult>> {
+    filters.validate(&["is-official", "is-automated", "stars"])?;
+    let want = |key: &str| -> Result<Option<bool>> {
+        filters
+            .get(key)
+            .first()
+            .map(|v| parse_bool(key, v))
+            .transpose()
+    };
+    let official = want("is-official")?;
+    let automated = want("is-automated")?;
+    let stars = match filters.get("stars").first() {
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| Error::InvalidArgument(format!("invalid filter 'stars={v}'")))?,
+        None => 0,
+    };
+    let (index, words) = berth_image::registry::search::split_term(term);
+    let creds = berth_image::registry::credentials::load(
+        &berth_image::registry::credentials::config_path(),
+        &index,
+    )?;
+    let config = berth_image::registry::config::RegistryConfig::load()?;
+    let client = berth_image::registry::client::Client::from_config(config, creds);
+    let mut found = client.search(&index, &words, limit)?;
+    found.retain(|r| {
+        official.is_none_or(|o| r.is_official == o)
+            && automated.is_none_or(|a| r.is_automated == a)
+            && r.star_count >= stars
+    });
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -15,5 +15,6 @@ pub mod endpoint;
 pub mod push;
 mod resume;
 pub mod route;
+pub mod search;
 pub mod tls;
 mod token;

@@ -115,6 +115,11 @@ pub fn ps(env: &Env, a: &PsArgs) -> Result<i32, Failure> {
     // The network database is opened only when the output shows the networks.
     let detail = Detail {
         networks: format.contains("Networks") || format.contains("json"),
+        // Labels, mounts and the network mode come from the row's options: decoded only
+        // when shown.
+        options: ["Label", "Mounts", "LocalVolumes", "json"]
+            .iter()
+            .any(|k| format.contains(k)),
     };
     let options = ListOptions {
         all: a.all,

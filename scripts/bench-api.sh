@@ -5,7 +5,9 @@
 # API service (`podman system service`, runc), interleaved in one run (the order shuffled each
 # round, two warm-up rounds), beside the berth CLI's own `run --rm`. Then the servers' idle
 # resident memory, and 100 concurrent API clients running containers through berth serve
-# (errors, and the fds, threads and containers left afterwards). Offline: the image is
+# (errors, and the fds, threads and containers left afterwards). `docker version` through berth
+# serve is measured too: the docker CLI's own cost, a floor under every server's figure.
+# Offline: the image is
 # busybox-static, imported into each engine from the same tarball.
 #
 #   scripts/bench-api.sh [ROUNDS]      (as root; ROUNDS defaults to 20)
@@ -104,8 +106,14 @@ def settle():
     # to the next tool.
     time.sleep(0.05)
 
+def docker_floor():
+    # The docker CLI's own cost, which any server adds to: `version` is two requests
+    # (HEAD /_ping, GET /version) that berth serve answers in microseconds.
+    return run([docker, "-H", f"unix://{w}/berth.sock", "version"])
+
 tools = [("docker CLI -> berth serve", via("berth")), ("berth CLI", berth_cli),
-         ("docker CLI -> dockerd 20.10", via("docker")), ("docker CLI -> podman service", via("podman"))]
+         ("docker CLI -> dockerd 20.10", via("docker")), ("docker CLI -> podman service", via("podman")),
+         ("docker version -> berth serve", docker_floor)]
 times = {n: [] for n, _ in tools}
 rng = random.Random(7)
 for i in range(rounds + 2):
@@ -125,6 +133,10 @@ m = {n: statistics.mean(ts) for n, ts in times.items()}
 print(f"  dockerd / berth serve: {m['docker CLI -> dockerd 20.10'] / base:.2f}x (target >= 5x)   "
       f"podman service / berth serve: {m['docker CLI -> podman service'] / base:.2f}x   "
       f"berth serve / berth CLI: {base / m['berth CLI']:.2f}x (target <= 2x)")
+floor = m['docker version -> berth serve']
+print(f"  the docker CLI's own floor (docker version): {floor:.2f} ms; berth serve's work beyond it:"
+      f" {base - floor:.2f} ms against the berth CLI's whole run: {m['berth CLI']:.2f} ms"
+      f" ({(base - floor) / m['berth CLI']:.2f}x)")
 
 def rss_kib(pid):
     for l in open(f"/proc/{pid}/status"):

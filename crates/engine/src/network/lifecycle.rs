@@ -615,10 +615,48 @@ impl Engine {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_else(|| json!({}));
         let o = options_of(r);
+        let (networks, default_endpoint) = self.endpoints(r, &o);
+        let bridge = uses_bridge(&o);
+        let field = |k: &str| {
+            default_endpoint
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| json!(""))
+        };
+        let running = r.state.is_live();
+        json!({
+            "Bridge": "",
+            "SandboxID": if bridge && running { hex_id(&["sandbox", &r.id]) } else { String::new() },
+            "HairpinMode": false,
+            "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0,
+            "Ports": ports,
+            "SandboxKey": if bridge && running { netns_path(&self.root, &r.id).display().to_string() } else { String::new() },
+            "SecondaryIPAddresses": Value::Null,
+            "SecondaryIPv6Addresses": Value::Null,
+            "EndpointID": field("EndpointID"),
+            "Gateway": field("Gateway"),
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "IPAddress": field("IPAddress"),
+            "IPPrefixLen": default_endpoint.get("IPPrefixLen").cloned().unwrap_or(json!(0)),
+            "IPv6Gateway": "",
+            "MacAddress": field("MacAddress"),
+            "Networks": networks,
+        })
+    }
+
+    /// `NetworkSettings.Networks` of container `r` with options `o` (what a listing shows),
+    /// and the endpoint on the default bridge (or an empty object).
+    pub fn endpoints(
+        &self,
+        r: &Row,
+        o: &crate::options::RunOptions,
+    ) -> (serde_json::Map<String, Value>, Value) {
         let mut networks = serde_json::Map::new();
         let mut default_endpoint = json!({});
         // Only a bridge container has attachments: others open no database here.
-        let bridge = uses_bridge(&o);
+        let bridge = uses_bridge(o);
         let net_db = if bridge { self.net_db().ok() } else { None };
         if let Some(db) = net_db {
             for a in db.attachments_of(&r.id).unwrap_or_default() {
@@ -686,33 +724,7 @@ impl Engine {
                 );
             }
         }
-        let field = |k: &str| {
-            default_endpoint
-                .get(k)
-                .cloned()
-                .unwrap_or_else(|| json!(""))
-        };
-        let running = r.state.is_live();
-        json!({
-            "Bridge": "",
-            "SandboxID": if bridge && running { hex_id(&["sandbox", &r.id]) } else { String::new() },
-            "HairpinMode": false,
-            "LinkLocalIPv6Address": "",
-            "LinkLocalIPv6PrefixLen": 0,
-            "Ports": ports,
-            "SandboxKey": if bridge && running { netns_path(&self.root, &r.id).display().to_string() } else { String::new() },
-            "SecondaryIPAddresses": Value::Null,
-            "SecondaryIPv6Addresses": Value::Null,
-            "EndpointID": field("EndpointID"),
-            "Gateway": field("Gateway"),
-            "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0,
-            "IPAddress": field("IPAddress"),
-            "IPPrefixLen": default_endpoint.get("IPPrefixLen").cloned().unwrap_or(json!(0)),
-            "IPv6Gateway": "",
-            "MacAddress": field("MacAddress"),
-            "Networks": networks,
-        })
+        (networks, default_endpoint)
     }
 }
 

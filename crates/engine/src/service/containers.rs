@@ -446,7 +446,7 @@ fn image_size(e: &Engine, image_id: &str) -> u64 {
 }
 
 fn summary(e: &Engine, r: &Row, size: bool, detail: Detail, now: i64) -> ContainerSummary {
-    let o = if detail.options {
+    let o = if detail.options || detail.networks {
         options_of(r)
     } else {
         healthcheck_only(r)
@@ -459,10 +459,7 @@ fn summary(e: &Engine, r: &Row, size: bool, detail: Detail, now: i64) -> Contain
         (None, None)
     };
     let networks = if detail.networks {
-        match e.network_settings(r)["Networks"].clone() {
-            Value::Object(m) => m.into_iter().collect(),
-            _ => BTreeMap::new(),
-        }
+        e.endpoints(r, &o).0.into_iter().collect()
     } else {
         BTreeMap::new()
     };

@@ -175,3 +175,54 @@ fn a_runtime_that_is_not_there_is_refused() {
     assert!(stderr(&out).contains("--runtime"), "{}", stderr(&out));
     assert!(root.ids().is_empty());
 }
+
+#[test]
+fn runc_exec_top_and_stats() {
+    if !have("/usr/bin/runc") {
+        return;
+    }
+    let root = Root::new();
+    let id = root
+        .ok(&["run", "-d", "--runtime", "runc", IMAGE, "sleep", "1000"])
+        .trim()
+        .to_string();
+    // exec through runc's `exec --detach`: output, status, stdin, environment, directory.
+    assert_eq!(root.ok(&["exec", &id, "echo", "hi"]), "hi\n");
+    let o = root.berth(&["exec", &id, "sh", "-c", "exit 5"]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let o = root.berth(&["exec", &id, "no-such-command"]);
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    let mut c = berth_command();
+    c.args([
+        "--root",
+        root.path().to_str().unwrap(),
+        "exec",
+        "-i",
+        "-e",
+        "X=1",
+        "-w",
+        "/bin",
+    ])
+    .args([&id, "sh", "-c", "cat; echo $X; pwd"])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"piped\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "piped\n1\n/bin\n");
+    // top and stats find the cgroup runc made.
+    let top = root.ok(&["top", &id]);
+    assert!(top.contains("sleep 1000"), "{top}");
+    let stats = root.ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.PIDs}} {{.MemUsage}}",
+        &id,
+    ]);
+    assert!(stats.starts_with("1 "), "{stats}");
+    assert!(!stats.contains("0B / 0B"), "{stats}");
+    root.ok(&["rm", "-f", &id]);
+    assert!(!runtime_state(&root, "runc", &id));
+}

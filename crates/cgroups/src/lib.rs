@@ -43,7 +43,12 @@
 //     pub fn new(cgroups_path: Option<&std::path::Path>, id: &str) -> Result<Manager>;
 //     /// A v2 manager rooted at an arbitrary cgroup2 mount point (tests use a private mount)
 //     pub fn v2_at(mount_root: &std::path::Path, relative: &std::path::Path) -> Manager;
-//     /// Rebuild from the map returned by paths() (stored in the container state).
+//     /// The cgroups process `pid` is in (another runtime's container, found by its init).
+pub fn of_process(pid: i32) -> Result<Manager> {
+    Manager::from_paths(&path::paths_of_process(pid)?)
+}
+
+/// Rebuild from the map returned by paths() (stored in the container state).
 //     pub fn from_paths(paths: &std::collections::BTreeMap<String, std::path::PathBuf>) -> Result<Manager>;
 // }
 //
@@ -53,7 +58,6 @@
 //   blkio {io_service_bytes_recursive: [...], ...}, hugetlb {"2MB": {usage,max,failcnt}}
 //
 // #[derive(thiserror::Error)] pub enum Error { ... } with path + reason context; pub type Result<T>.
-
 mod devices;
 mod error;
 mod files;
@@ -147,6 +151,11 @@ impl Manager {
     /// A v2 manager rooted at an arbitrary cgroup2 mount point (tests use a private mount)
     pub fn v2_at(mount_root: &Path, relative: &Path) -> Manager {
         Manager::V2(v2::Manager::at(mount_root, relative))
+    }
+
+    /// The cgroups process `pid` is in (another runtime's container, found by its init).
+    pub fn of_process(pid: i32) -> Result<Manager> {
+        Manager::from_paths(&path::paths_of_process(pid)?)
     }
 
     /// Rebuild from the map returned by paths() (stored in the container state).

@@ -40,6 +40,11 @@ impl ConsoleSocket {
         self.path.clone()
     }
 
+    /// The descriptor of the directory [`ConsoleSocket::path`] goes through.
+    pub fn dir_fd(&self) -> std::os::fd::RawFd {
+        self._dir.as_raw_fd()
+    }
+
     /// The pty master the runtime sent (its connection is already queued).
     pub fn receive(self) -> Result<OwnedFd> {
         let io = |e: std::io::Error| Error::io("receive the pty master from", &self.name, e);

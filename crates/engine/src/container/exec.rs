@@ -1,9 +1,10 @@
 //! `exec`: a new process in a running container, started by the runtime library in this
-//! process. Its stdio are the caller's (fds 0-2), or with `tty` a pty whose master comes back
+//! process (or by the container's other runtime's `exec --detach`). Its stdio are the caller's (fds 0-2), or with `tty` a pty whose master comes back
 //! through a console socket. The caller becomes a subreaper first so that it can wait for
 //! the process (the runtime's intermediate process exits, the process is reparented to us).
 
 use super::console::ConsoleSocket;
+use super::runtimes::Rt;
 use super::start::exec_error;
 use super::Engine;
 use crate::spec::user;
@@ -57,15 +58,28 @@ impl Engine {
                 "exec: no command given (args cannot be empty)".into(),
             ));
         }
-        let process = self.exec_process(&r.id, o)?;
+        let rt = self.runtime_for(&r);
+        let process = self.exec_process(&rt, &r.id, o)?;
         check_cwd(r.pid, process.cwd())?;
         let console = if o.tty {
             Some(ConsoleSocket::bind(&self.dir(&r.id))?)
         } else {
             None
         };
-        let pid = self
-            .runtime()
+        let builtin = match &rt {
+            Rt::Builtin(b) => b,
+            Rt::Cli(c) => {
+                let socket = console.as_ref().map(|c| (c.path(), c.dir_fd()));
+                let pid = c.exec(
+                    &r.id,
+                    &process,
+                    socket.as_ref().map(|(p, fd)| (p.as_path(), *fd)),
+                )?;
+                let master = console.map(ConsoleSocket::receive).transpose()?;
+                return Ok(Started { pid, master });
+            }
+        };
+        let pid = builtin
             .exec(
                 &r.id,
                 ExecOpts {
@@ -101,10 +115,13 @@ impl Engine {
 
     /// The container's process (env, user, capabilities, rlimits, no-new-privileges,
     /// AppArmor) with the exec's command and overrides.
-    fn exec_process(&self, id: &str, o: &ExecOptions) -> Result<Process> {
-        let rt = self.runtime();
-        let state = rt.load(id)?;
-        let mut p = rt.config(&state)?.process().clone().unwrap_or_default();
+    fn exec_process(&self, rt: &Rt, id: &str, o: &ExecOptions) -> Result<Process> {
+        let spec = match rt {
+            Rt::Builtin(b) => b.config(&b.load(id)?)?,
+            // Another runtime keeps no config of ours: the bundle's is the one it was given.
+            Rt::Cli(_) => berth_runtime::spec::load(&self.dir(id).join("config.json"))?,
+        };
+        let mut p = spec.process().clone().unwrap_or_default();
         p.set_args(Some(o.cmd.clone()));
         p.set_terminal(Some(o.tty));
         p.set_console_size(None);

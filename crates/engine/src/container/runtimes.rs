@@ -27,6 +27,8 @@ pub enum Rt {
 pub struct CliRuntime {
     pub binary: PathBuf,
     pub root: PathBuf,
+    /// The container's bundle (its dir): the config.json the runtime was given.
+    pub bundle: PathBuf,
 }
 
 /// What a start produced: the container's init pid.
@@ -41,6 +43,7 @@ impl Engine {
             Some(binary) => Rt::Cli(CliRuntime {
                 root: self.root.join(format!("runtime-{}", runtime_name(&binary))),
                 binary,
+                bundle: self.dir(&r.id),
             }),
             None => Rt::Builtin(self.runtime()),
         }
@@ -188,6 +191,41 @@ impl Rt {
         }
     }
 
+    /// The processes in the container's cgroup. Another runtime made that cgroup from the
+    /// config.json's `cgroupsPath`, as the built-in runtime would have: it is found the same
+    /// way.
+    pub fn pids(&self, id: &str) -> Result<Vec<i32>> {
+        use berth_cgroups::CgroupManager;
+        match self {
+            Rt::Builtin(rt) => Ok(rt.pids(id)?),
+            Rt::Cli(_) => Ok(self
+                .cgroup_of_init(id)?
+                .pids()
+                .map_err(berth_runtime::Error::from)?),
+        }
+    }
+
+    /// The container's cgroup figures (`stats`), while it runs.
+    pub fn stats(&self, id: &str) -> Result<berth_cgroups::Stats> {
+        use berth_cgroups::CgroupManager;
+        match self {
+            Rt::Builtin(rt) => Ok(rt.stats(id)?),
+            Rt::Cli(_) => Ok(self
+                .cgroup_of_init(id)?
+                .stats()
+                .map_err(berth_runtime::Error::from)?),
+        }
+    }
+
+    /// Another runtime's container's cgroup: where its init is (the runtime chose the path,
+    /// from the config.json's `cgroupsPath` or its own default).
+    fn cgroup_of_init(&self, id: &str) -> Result<berth_cgroups::Manager> {
+        let (pid, _) = self
+            .live_init(id)
+            .ok_or_else(|| Error::Conflict(format!("container {id} is not running")))?;
+        Ok(berth_cgroups::Manager::of_process(pid).map_err(berth_runtime::Error::from)?)
+    }
+
     pub fn init_dead(&self, id: &str) -> bool {
         self.live_init(id).is_none()
     }
@@ -228,6 +266,92 @@ impl Rt {
 }
 
 impl CliRuntime {
+    /// `PATH exec --detach --process FILE --pid-file FILE ID`: the process runs with our
+    /// stdio (the runtime hands its own on), its parent the runtime until that exits, then
+    /// us (the caller is a subreaper). The runtime's error, if any, is read from its log.
+    ///
+    /// `console`: the console socket's path and the fd of the directory that path goes
+    /// through (`/proc/self/fd/N/...`, as a long data root needs): the runtime inherits that
+    /// fd at the same number, so the path means the same to it.
+    pub fn exec(
+        &self,
+        id: &str,
+        process: &oci_spec::runtime::Process,
+        console: Option<(&Path, RawFd)>,
+    ) -> Result<i32> {
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = self
+            .bundle
+            .join(format!(".exec-{}-{n}", std::process::id()));
+        let (json, pid_file, log) = (
+            base.with_extension("json"),
+            base.with_extension("pid"),
+            base.with_extension("log"),
+        );
+        let cleanup = || {
+            for f in [&json, &pid_file, &log] {
+                let _ = std::fs::remove_file(f);
+            }
+        };
+        let bytes = serde_json::to_vec(process)
+            .map_err(|e| Error::InvalidArgument(format!("exec process: {e}")))?;
+        std::fs::write(&json, bytes).map_err(|e| Error::io("write", &json, e))?;
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--root")
+            .arg(&self.root)
+            .arg("--log")
+            .arg(&log)
+            .arg("--log-format")
+            .arg("json")
+            .args(["exec", "--detach", "--process"])
+            .arg(&json)
+            .arg("--pid-file")
+            .arg(&pid_file);
+        if let Some((path, dir_fd)) = console {
+            use std::os::unix::process::CommandExt;
+            cmd.arg("--console-socket").arg(path);
+            // SAFETY: between fork and exec the closure only calls fcntl, which is
+            // async-signal-safe, on a descriptor this process owns.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::fcntl(dir_fd, libc::F_SETFD, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let status = cmd.arg(id).status();
+        let pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok());
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        cleanup();
+        match (status, pid) {
+            (Ok(st), Some(pid)) if st.success() => Ok(pid),
+            (Err(e), _) => Err(Error::io("run", &self.binary, e)),
+            _ => {
+                // The log holds JSON lines; the last error's `msg` says why.
+                let why = said
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .filter(|v| v["level"] == "error")
+                    .filter_map(|v| v["msg"].as_str().map(str::to_string))
+                    .last()
+                    .unwrap_or_else(|| "no error message".into());
+                let e = cli_error(self.failed("exec", &why));
+                Err(match e {
+                    Error::Exec { .. } => e,
+                    other => Error::Exec {
+                        message: other.to_string(),
+                        code: 126,
+                    },
+                })
+            }
+        }
+    }
+
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.arg("--root").arg(&self.root);

@@ -106,7 +106,7 @@ impl Engine {
         if !matches!(r.state, State::Running | State::Paused | State::Restarting) {
             return None;
         }
-        let st = self.runtime().stats(&r.id).ok()?;
+        let st = self.runtime_for(r).stats(&r.id).ok()?;
         let raw = &st.memory.raw;
         let inactive = raw
             .get("total_inactive_file")

@@ -22,7 +22,7 @@ impl Engine {
 
     /// Every process in the container's cgroup.
     pub fn top_pids(&self, r: &Row) -> Result<Vec<i32>> {
-        let mut pids = self.runtime().pids(&r.id)?;
+        let mut pids = self.runtime_for(r).pids(&r.id)?;
         pids.sort_unstable();
         Ok(pids)
     }

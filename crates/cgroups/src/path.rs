@@ -137,6 +137,37 @@ pub(crate) fn parse_proc_cgroup(text: &str) -> OwnCgroups {
     out
 }
 
+/// The cgroup directories process `pid` is in, from /proc/PID/cgroup, keyed as
+/// [`crate::Manager::from_paths`] wants them (controller names, `name=X`, and "" for the
+/// unified hierarchy).
+pub(crate) fn paths_of_process(pid: i32) -> Result<std::collections::BTreeMap<String, PathBuf>> {
+    use crate::layout::{Layout, CGROUP_ROOT, HYBRID_UNIFIED_ROOT};
+    let file = format!("/proc/{pid}/cgroup");
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
+    let own = parse_proc_cgroup(&text);
+    let rel = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
+    let mut out = std::collections::BTreeMap::new();
+    let layout = Layout::detect()?;
+    if layout != Layout::Unified {
+        for (c, p) in &own.v1 {
+            let mount = c.strip_prefix("name=").unwrap_or(c);
+            out.insert(c.clone(), Path::new(CGROUP_ROOT).join(mount).join(rel(p)));
+        }
+    }
+    if let Some(u) = &own.unified {
+        match layout {
+            Layout::Unified => {
+                out.insert(String::new(), Path::new(CGROUP_ROOT).join(rel(u)));
+            }
+            Layout::Hybrid => {
+                out.insert(String::new(), Path::new(HYBRID_UNIFIED_ROOT).join(rel(u)));
+            }
+            Layout::Legacy => {}
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,35 +207,4 @@ mod tests {
         assert_eq!(o.v1["name=systemd"], PathBuf::from("/s"));
         assert_eq!(o.unified, Some(PathBuf::from("/u")));
     }
-}
-
-/// The cgroup directories process `pid` is in, from /proc/PID/cgroup, keyed as
-/// [`crate::Manager::from_paths`] wants them (controller names, `name=X`, and "" for the
-/// unified hierarchy).
-pub(crate) fn paths_of_process(pid: i32) -> Result<std::collections::BTreeMap<String, PathBuf>> {
-    use crate::layout::{Layout, CGROUP_ROOT, HYBRID_UNIFIED_ROOT};
-    let file = format!("/proc/{pid}/cgroup");
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-    let own = parse_proc_cgroup(&text);
-    let rel = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
-    let mut out = std::collections::BTreeMap::new();
-    let layout = Layout::detect()?;
-    if layout != Layout::Unified {
-        for (c, p) in &own.v1 {
-            let mount = c.strip_prefix("name=").unwrap_or(c);
-            out.insert(c.clone(), Path::new(CGROUP_ROOT).join(mount).join(rel(p)));
-        }
-    }
-    if let Some(u) = &own.unified {
-        match layout {
-            Layout::Unified => {
-                out.insert(String::new(), Path::new(CGROUP_ROOT).join(rel(u)));
-            }
-            Layout::Hybrid => {
-                out.insert(String::new(), Path::new(HYBRID_UNIFIED_ROOT).join(rel(u)));
-            }
-            Layout::Legacy => {}
-        }
-    }
-    Ok(out)
 }

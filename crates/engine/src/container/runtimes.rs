@@ -335,10 +335,10 @@ impl CliRuntime {
                 // The log holds JSON lines; the last error's `msg` says why.
                 let why = said
                     .lines()
+                    .rev()
                     .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
                     .filter(|v| v["level"] == "error")
-                    .filter_map(|v| v["msg"].as_str().map(str::to_string))
-                    .last()
+                    .find_map(|v| v["msg"].as_str().map(str::to_string))
                     .unwrap_or_else(|| "no error message".into());
                 let e = cli_error(self.failed("exec", &why));
                 Err(match e {

@@ -9,6 +9,7 @@
 
 mod archive;
 mod attach;
+mod attach_ws;
 mod body;
 mod containers;
 mod events;

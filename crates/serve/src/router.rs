@@ -5,7 +5,9 @@ use crate::listen::Listener;
 use crate::reply::{ApiError, Reply};
 use crate::req::{parse_query, split_path, Ctx};
 use crate::state::State;
-use crate::{archive, attach, containers, events, exec, images, networks, stats, system, volumes};
+use crate::{
+    archive, attach, attach_ws, containers, events, exec, images, networks, stats, system, volumes,
+};
 use http::{HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -195,6 +197,9 @@ async fn route(ctx: Ctx, req: Request<Incoming>) -> Result<Reply, ApiError> {
         (&Method::GET, ["containers", id, "changes"]) => archive::changes(&ctx, id).await,
         (&Method::DELETE, ["containers", id]) => containers::remove(&ctx, id).await,
         (&Method::POST, ["containers", id, "attach"]) => attach::attach(&ctx, id, req).await,
+        (&Method::GET, ["containers", id, "attach", "ws"]) => {
+            attach_ws::attach_ws(&ctx, id, req).await
+        }
         (&Method::POST, ["containers", id, "exec"]) => exec::create(&ctx, id, req).await,
         (&Method::POST, ["exec", id, "start"]) => exec::start(&ctx, id, req).await,
         (&Method::POST, ["exec", id, "resize"]) => exec::resize(&ctx, id).await,

@@ -227,13 +227,15 @@ pub fn become_subreaper() -> Result<()> {
     Ok(())
 }
 
-/// Waits for `pid` (reaping whatever else ends under us) and returns its status as a shell
-/// gives it: the exit code, or 128+signal.
+/// Waits for `pid` (the caller's child, or reparented to it as a subreaper) and returns its
+/// status as a shell gives it: the exit code, or 128+signal. Only `pid` is waited for: in a
+/// process with other children (a server's), no other child's status is taken from its
+/// owner.
 pub fn wait_pid(pid: i32) -> i32 {
     loop {
         let mut status = 0;
         // SAFETY: waitpid writes the status into a local.
-        let got = unsafe { libc::waitpid(-1, &mut status, 0) };
+        let got = unsafe { libc::waitpid(pid, &mut status, 0) };
         if got < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;

@@ -251,13 +251,13 @@ fn memfd() -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Waits for `pid` until `deadline` (reaping whatever else ends under us): its status as a
-/// shell gives it, or None at the deadline.
+/// Waits for `pid` until `deadline`: its status as a shell gives it, or None at the
+/// deadline. Only `pid` is waited for: no other child's status is taken from its owner.
 fn wait_until(pid: i32, deadline: Instant) -> Option<i32> {
     loop {
         let mut status = 0;
         // SAFETY: waitpid writes the status into a local.
-        let got = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        let got = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
         if got == pid {
             if libc::WIFEXITED(status) {
                 return Some(libc::WEXITSTATUS(status));

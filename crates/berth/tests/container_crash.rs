@@ -48,6 +48,13 @@ fn a_killed_monitor_is_repaired_and_rm_leaves_nothing() {
     let v: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", &id])).unwrap();
     assert_eq!(v[0]["State"]["Error"], "monitor died");
     assert_eq!(v[0]["State"]["Running"], false);
+    // The watcher's repair, which nobody watched, is logged in the data root.
+    let log = std::fs::read_to_string(root.path().join("repairs.log")).unwrap_or_default();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&id) && l.contains("its monitor is gone")),
+        "{log}"
+    );
     root.ok(&["rm", &id]);
     assert_nothing_left(&root, &id);
 }

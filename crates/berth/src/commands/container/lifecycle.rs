@@ -97,7 +97,21 @@ pub fn cleanup_from_monitor(env: &Env, id: &str) -> Result<i32, Failure> {
 }
 
 /// The hidden `container-monitor-died ID`: run by the watcher of a monitor that died.
+/// The hidden `container-monitor-died ID`, run by the watcher of a monitor that died, with
+/// nobody to read its output: the engine's account of the repair (tracing) is appended to
+/// `R/repairs.log`.
 pub fn monitor_died(env: &Env, id: &str) -> Result<i32, Failure> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(env.root.join("repairs.log"));
+    if let Ok(file) = log {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .with_target(false)
+            .try_init();
+    }
     let e = berth_engine::Engine::open_only(&env.root)?;
     e.monitor_died(id)?;
     Ok(0)

@@ -42,6 +42,10 @@ pub struct Args {
     /// The container has a healthcheck: run `berth container-health-check ID` this often
     /// while it runs.
     pub health_interval: Option<std::time::Duration>,
+    /// `--exec`: the process watched is an exec in container `id`, not its init; `dir` is
+    /// the exec's own dir. No watcher (nothing to repair when this monitor dies) and no
+    /// container events.
+    pub exec: bool,
 }
 
 pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -62,6 +66,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut berth = None;
     let mut root = None;
     let mut health_interval = None;
+    let mut exec = false;
     while let Some(flag) = argv.next() {
         match flag.as_str() {
             "--auto-remove" => {
@@ -74,6 +79,10 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--wait-attach" => {
                 wait_attach = true;
+                continue;
+            }
+            "--exec" => {
+                exec = true;
                 continue;
             }
             _ => {}
@@ -129,6 +138,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         berth: berth.ok_or_else(|| need("--berth"))?,
         root: root.ok_or_else(|| need("--root"))?,
         health_interval,
+        exec,
     })
 }
 

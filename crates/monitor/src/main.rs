@@ -26,7 +26,10 @@ fn main() {
     let dir = args.dir.clone();
     // Without a watcher the container's end would wait for the next berth command to be
     // noticed if we die; we still do our work.
-    let watcher = watcher::Watcher::spawn(&args.berth, &args.root, &args.id).ok();
+    // An exec's monitor has none: its death leaves nothing for the engine to repair.
+    let watcher = (!args.exec)
+        .then(|| watcher::Watcher::spawn(&args.berth, &args.root, &args.id).ok())
+        .flatten();
     if let Err(e) = monitor::Monitor::new(args).and_then(monitor::Monitor::run) {
         // stderr is /dev/null by now: leave the reason where the engine can find it.
         let _ = std::fs::write(dir.join("monitor.error"), format!("{e}\n"));

@@ -623,6 +623,9 @@ impl Monitor {
     }
 
     fn record_exit_events(&self, code: i32, oom: bool) {
+        if self.args.exec {
+            return;
+        }
         let (root, dir, id) = (&self.args.root, &self.args.dir, &self.args.id);
         if oom {
             crate::events::container(root, dir, id, "oom", &[]);

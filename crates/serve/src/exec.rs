@@ -1,18 +1,20 @@
 //! `/containers/{id}/exec` and `/exec/{id}/...`: an exec is recorded at create and run at
-//! start. Each runs as its own `berth exec` process (its own process tree, its own wait,
-//! nothing in the server's process), which the server feeds and reads through pipes, or a
-//! terminal it allocates for `Tty`; its exit status is the exec's.
+//! start, under a monitor of its own (`Engine::exec_monitored`, as containerd's shim or
+//! conmon): the process is not the server's child, its stdio goes through the monitor's
+//! socket in the exec's dir (the container attach's protocol and frames), and its exit
+//! status is the monitor's `exit.json` there.
 
 use crate::body::shared_writers;
 use crate::reply::{self, ApiError, ApiResult};
 use crate::req::{json_body, Ctx};
+use berth_engine::container::exec::ExecOptions;
 use berth_engine::container::exit;
+use berth_engine::monitor_client::{self, Streams};
 use hyper::body::Incoming;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -43,9 +45,9 @@ struct Exec {
     running: bool,
     started: bool,
     exit_code: Option<i32>,
-    pid: u32,
-    /// The terminal's master side, for resizes.
-    master: Option<Arc<OwnedFd>>,
+    pid: i32,
+    /// The exec's dir once started: its monitor's socket (attach, resize) and `exit.json`.
+    dir: Option<PathBuf>,
 }
 
 /// The execs this server made, by ID.
@@ -101,7 +103,7 @@ pub async fn create(ctx: &Ctx, id: &str, req: http::Request<Incoming>) -> ApiRes
                 started: false,
                 exit_code: None,
                 pid: 0,
-                master: None,
+                dir: None,
             },
         );
     Ok(reply::json(
@@ -110,38 +112,16 @@ pub async fn create(ctx: &Ctx, id: &str, req: http::Request<Incoming>) -> ApiRes
     ))
 }
 
-/// `berth exec` of the exec's config.
-fn command(root: &std::path::Path, container: &str, c: &ExecConfig, tty: bool) -> Command {
-    let berth =
-        berth_engine::container::start::find_binary("berth").unwrap_or_else(|_| "berth".into());
-    let mut cmd = Command::new(berth);
-    cmd.arg("--root").arg(root).arg("exec");
-    if c.attach_stdin.unwrap_or(false) {
-        cmd.arg("-i");
+/// The engine's options for the exec's config.
+fn options(c: &ExecConfig, tty: bool) -> ExecOptions {
+    ExecOptions {
+        cmd: c.cmd.clone().unwrap_or_default(),
+        tty,
+        env: c.env.clone().unwrap_or_default(),
+        user: c.user.clone().filter(|u| !u.is_empty()),
+        workdir: c.working_dir.clone().filter(|w| !w.is_empty()),
+        privileged: c.privileged.unwrap_or(false),
     }
-    if tty {
-        cmd.arg("-t");
-    }
-    if c.privileged.unwrap_or(false) {
-        cmd.arg("--privileged");
-    }
-    for e in c.env.iter().flatten() {
-        cmd.arg("-e").arg(e);
-    }
-    if let Some(w) = c.working_dir.as_deref().filter(|w| !w.is_empty()) {
-        cmd.arg("-w").arg(w);
-    }
-    if let Some(u) = c.user.as_deref().filter(|u| !u.is_empty()) {
-        cmd.arg("-u").arg(u);
-    }
-    cmd.arg(container);
-    cmd.args(c.cmd.iter().flatten());
-    // Only what the exec gives: not the server's environment.
-    cmd.env_clear();
-    if let Some(p) = std::env::var_os("PATH") {
-        cmd.env("PATH", p);
-    }
-    cmd
 }
 
 pub async fn start(ctx: &Ctx, id: &str, mut req: http::Request<Incoming>) -> ApiResult {
@@ -149,6 +129,12 @@ pub async fn start(ctx: &Ctx, id: &str, mut req: http::Request<Incoming>) -> Api
     let on_upgrade = hyper::upgrade::on(&mut req);
     let start: StartConfig = json_body(req.into_body()).await?;
     let id = id.to_string();
+    let detach = start.detach.unwrap_or(false);
+    if !detach && !upgrade {
+        return Err(ApiError::bad_request(
+            "exec start takes the connection over: send Connection: Upgrade and Upgrade: tcp",
+        ));
+    }
     let (container, config) = ctx.state.execs.with(&id, |x| {
         if x.started {
             return Err(ApiError::conflict(format!(
@@ -159,187 +145,108 @@ pub async fn start(ctx: &Ctx, id: &str, mut req: http::Request<Incoming>) -> Api
         Ok((x.container.clone(), x.config.clone()))
     })??;
     let tty = start.tty.or(config.tty).unwrap_or(false);
-    let mut cmd = command(&ctx.state.root, &container, &config, tty);
+    let stdin = !detach && config.attach_stdin.unwrap_or(false);
+    let o = options(&config, tty);
+    let exec_id = id.clone();
+    // Held for an attached start until the client's attach is connected: it sees every byte.
+    let started = ctx
+        .engine(move |e| Ok(e.exec_monitored(&container, &exec_id, &o, stdin, !detach)))
+        .await?;
     let state = ctx.state.clone();
-    if start.detach.unwrap_or(false) {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = cmd
-            .spawn()
-            .map_err(|e| ApiError::internal(format!("exec: {e}")))?;
-        let id2 = id.clone();
-        tokio::task::spawn_blocking(move || finish(&state, &id2, child));
+    let started = match started {
+        Ok(s) => s,
+        // The command could not run (not found, not executable, a bad user or directory):
+        // the exec ended with docker's status, its reason for whoever is attached.
+        Err(berth_engine::Error::Exec { message, code }) => {
+            state.execs.with(&id, |x| x.exit_code = Some(code))?;
+            if detach {
+                return Ok(reply::status(http::StatusCode::OK));
+            }
+            crate::hijack::take_over(on_upgrade, move |conn| {
+                if let Some((_, wr)) = conn {
+                    let (_, mut err) = shared_writers(wr, tty);
+                    let _ = writeln!(err, "{message}");
+                }
+            });
+            return Ok(crate::hijack::reply(tty));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let dir = started.dir.clone();
+    state.execs.with(&id, |x| {
+        x.running = true;
+        x.pid = started.pid;
+        x.dir = Some(started.dir.clone());
+    })?;
+    if detach {
+        tokio::task::spawn_blocking(move || finish(&state, &id, &dir));
         return Ok(reply::status(http::StatusCode::OK));
     }
-    if !upgrade {
-        return Err(ApiError::bad_request(
-            "exec start takes the connection over: send Connection: Upgrade and Upgrade: tcp",
-        ));
-    }
-    let stdin = config.attach_stdin.unwrap_or(false);
-    let mut master = None;
-    if tty {
-        let (m, slave) = open_pty().map_err(|e| ApiError::internal(format!("exec: pty: {e}")))?;
-        let slave_fd = slave.as_raw_fd();
-        // SAFETY: between fork and exec: setsid and an ioctl on an inherited fd, both
-        // async-signal-safe, make the terminal the exec's controlling one (for SIGWINCH).
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            cmd.pre_exec(move || {
-                libc::setsid();
-                libc::ioctl(slave_fd, libc::TIOCSCTTY, 0);
-                Ok(())
-            });
+    crate::hijack::take_over(on_upgrade, move |conn| {
+        if let Some((rd, wr)) = conn {
+            relay(&dir, rd, wr, stdin, tty);
+        } else {
+            // Nobody to give its output to: the exec ends, its status kept as any other.
+            // SAFETY: a signal to the exec's process, which its monitor reaps.
+            unsafe { libc::kill(started.pid, libc::SIGKILL) };
         }
-        let dup = |f: &OwnedFd| {
-            f.try_clone()
-                .map(Stdio::from)
-                .map_err(|e| ApiError::internal(format!("exec: {e}")))
-        };
-        cmd.stdin(dup(&slave)?)
-            .stdout(dup(&slave)?)
-            .stderr(dup(&slave)?);
-        master = Some(Arc::new(m));
-    } else {
-        cmd.stdin(if stdin { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-    }
-    let child = cmd
-        .spawn()
-        .map_err(|e| ApiError::internal(format!("exec: {e}")))?;
-    // The command's copy of the terminal is closed here (ours is `cmd`'s, dropped with it).
-    drop(cmd);
-    let pid = child.id();
-    ctx.state.execs.with(&id, |x| {
-        x.running = true;
-        x.pid = pid;
-        x.master = master.clone();
-    })?;
-    crate::hijack::take_over(on_upgrade, move |conn| match conn {
-        Some((rd, wr)) => relay(child, master, rd, wr, stdin, tty, &state, &id),
-        // Nobody to give its output to: the exec ends, its status kept as any other.
-        None => {
-            let mut child = child;
-            let _ = child.kill();
-            finish(&state, &id, child);
-        }
+        finish(&state, &id, &dir);
     });
     Ok(crate::hijack::reply(tty))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The exec's output to the client (multiplexed frames, raw with a terminal) and the
+/// client's input to the exec, through its monitor, until the exit frame or either side
+/// goes away.
 fn relay<R: Read + Send + 'static, W: Write + Send + 'static>(
-    mut child: std::process::Child,
-    master: Option<Arc<OwnedFd>>,
+    dir: &Path,
     mut rd: R,
     wr: Arc<Mutex<W>>,
     stdin: bool,
     tty: bool,
-    state: &crate::state::State,
-    id: &str,
 ) {
     let (mut out, mut err) = shared_writers(wr, tty);
-    let mut copies = Vec::new();
-    match master {
-        Some(m) => {
-            let input = m.try_clone().ok().map(std::fs::File::from);
-            if let (true, Some(mut input)) = (stdin, input) {
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut rd, &mut input);
-                });
-            }
-            if let Ok(output) = m.try_clone() {
-                let mut output = std::fs::File::from(output);
-                copies.push(std::thread::spawn(move || {
-                    // EIO once the last holder of the terminal's other side is gone.
-                    let _ = std::io::copy(&mut output, &mut out);
-                }));
-            }
-        }
-        None => {
-            if let Some(mut input) = child.stdin.take() {
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut rd, &mut input);
-                    // The client's half-close: the command reads EOF.
-                });
-            }
-            if let Some(mut o) = child.stdout.take() {
-                copies.push(std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut o, &mut out);
-                }));
-            }
-            if let Some(mut e) = child.stderr.take() {
-                copies.push(std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut e, &mut err);
-                }));
-            }
-        }
-    }
-    let code = child
-        .wait()
-        .map(|s| {
-            use std::os::unix::process::ExitStatusExt;
-            s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0))
-        })
-        .unwrap_or(126);
-    for c in copies {
-        let _ = c.join();
-    }
-    let _ = state.execs.with(id, |x| {
-        x.running = false;
-        x.exit_code = Some(code);
-        x.master = None;
-    });
-}
-
-fn finish(state: &crate::state::State, id: &str, mut child: std::process::Child) {
-    let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(126);
-    let _ = state.execs.with(id, |x| {
-        x.running = false;
-        x.exit_code = Some(code);
-    });
-}
-
-fn open_pty() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let (mut m, mut s) = (-1, -1);
-    // SAFETY: openpty writes two fds into our locals; the name and settings pointers may
-    // be NULL.
-    let r = unsafe {
-        libc::openpty(
-            &mut m,
-            &mut s,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
+    let streams = Streams {
+        stdin,
+        stdout: true,
+        stderr: true,
     };
-    if r != 0 {
-        return Err(std::io::Error::last_os_error());
+    let Ok(mut sock) = monitor_client::open_attach(dir, streams) else {
+        return;
+    };
+    if stdin {
+        if let Ok(mut to_monitor) = sock.try_clone() {
+            std::thread::spawn(move || {
+                // The client's half-close is the exec's end of input.
+                let _ = std::io::copy(&mut rd, &mut to_monitor);
+                let _ = to_monitor.shutdown(std::net::Shutdown::Write);
+            });
+        }
     }
-    // SAFETY: openpty gave us these two fds, each wrapped once.
-    let (m, s) = unsafe { (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s)) };
-    for fd in [&m, &s] {
-        // SAFETY: fcntl on an fd we own; no memory is passed.
-        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
-    Ok((m, s))
+    let _ = monitor_client::read_frames(&mut sock, &mut out, &mut err);
+    let _ = sock.shutdown(std::net::Shutdown::Both);
+}
+
+/// Waits for the exec's end (its monitor's answer, else its `exit.json`) and records it.
+fn finish(state: &crate::state::State, id: &str, dir: &Path) {
+    let code = monitor_client::wait(dir).unwrap_or(126);
+    let _ = state.execs.with(id, |x| {
+        x.running = false;
+        x.exit_code = Some(code);
+    });
 }
 
 pub async fn resize(ctx: &Ctx, id: &str) -> ApiResult {
     let h = ctx.int("h")?.unwrap_or(0).clamp(0, u16::MAX as i64) as u16;
     let w = ctx.int("w")?.unwrap_or(0).clamp(0, u16::MAX as i64) as u16;
-    let master = ctx.state.execs.with(id, |x| x.master.clone())?;
-    if let Some(m) = master {
-        let ws = libc::winsize {
-            ws_row: h,
-            ws_col: w,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCSWINSZ reads a winsize from our local.
-        unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    let dir = ctx.state.execs.with(id, |x| x.dir.clone())?;
+    if let Some(dir) = dir {
+        // Only a terminal has a size; the monitor says so for others, which docker ignores.
+        let _ = crate::req::blocking(move || {
+            let _ = monitor_client::resize(&dir, h, w);
+            Ok(())
+        })
+        .await;
     }
     Ok(reply::status(http::StatusCode::OK))
 }

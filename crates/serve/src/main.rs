@@ -148,6 +148,15 @@ async fn serve(args: Args, root: PathBuf) -> i32 {
         }
         tokio::spawn(router::accept_loop(l, state.clone()));
     }
+    // The monitors the server started are its children until it exits: the ended ones are
+    // reaped (by pid, never another child's status) so none is left a zombie.
+    tokio::spawn(async {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            berth_engine::container::children::reap();
+        }
+    });
     tracing::info!(hosts = ?hosts, "API listening");
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

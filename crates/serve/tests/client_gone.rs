@@ -73,3 +73,40 @@ fn streams_of_clients_that_went_away_are_closed() {
     // The containers were left running.
     assert_eq!(s.ok(&["ps", "-q"]).lines().count(), 5);
 }
+
+/// The server's children that have ended and are not reaped (zombies) named `comm`.
+fn zombies(pid: u32, comm: &str) -> usize {
+    let mut n = 0;
+    // Each thread lists the children it forked.
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in list.split_whitespace() {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            if stat.contains(&format!("({comm}) Z")) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn monitors_of_ended_containers_and_execs_leave_no_zombie() {
+    let s = Server::start();
+    for _ in 0..3 {
+        assert_eq!(s.ok(&["run", "--rm", "busybox", "true"]), "");
+    }
+    s.ok(&["run", "-d", "--name", "busy", "busybox", "sleep", "1000"]);
+    for _ in 0..3 {
+        s.ok(&["exec", "busy", "true"]);
+    }
+    s.ok(&["rm", "-f", "busy"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while zombies(s.pid(), "berth-monitor") > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(zombies(s.pid(), "berth-monitor"), 0);
+}

@@ -36,6 +36,13 @@ impl Engine {
     /// Starts `o.cmd` in the running container `arg`. The caller waits for `pid` (it must
     /// be a subreaper, see [`become_subreaper`], unless it does not wait).
     pub fn exec(&self, arg: &str, o: &ExecOptions) -> Result<Started> {
+        let r = self.exec_target(arg, o)?;
+        self.exec_row(&r, o)
+    }
+
+    /// The running container `arg` names, checked for an exec of `o` (the database work of
+    /// an exec, done before any fork).
+    pub fn exec_target(&self, arg: &str, o: &ExecOptions) -> Result<crate::store::Row> {
         let mut r = self.find(arg)?;
         super::exit::refresh(self, &mut r)?;
         match r.state {
@@ -58,7 +65,13 @@ impl Engine {
                 "exec: no command given (args cannot be empty)".into(),
             ));
         }
-        let rt = self.runtime_for(&r);
+        Ok(r)
+    }
+
+    /// [`Engine::exec`] in the container of row `r`, checked by [`Engine::exec_target`]: the
+    /// runtime's work only, no database (a forked child may run it).
+    pub fn exec_row(&self, r: &crate::store::Row, o: &ExecOptions) -> Result<Started> {
+        let rt = self.runtime_for(r);
         let process = self.exec_process(&rt, &r.id, o)?;
         check_cwd(r.pid, process.cwd())?;
         let console = if o.tty {

@@ -2,9 +2,11 @@
 //! locks) and one file per operation.
 
 pub mod attached;
+pub mod children;
 pub mod console;
 pub mod create;
 pub mod exec;
+pub mod exec_monitor;
 pub mod exit;
 pub mod health;
 pub mod host_config;

@@ -31,13 +31,13 @@ pub fn exec_error(e: berth_runtime::Error) -> Error {
     }
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+pub(super) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::io("pipe", "", e.into()))
 }
 
 /// The `berth` CLI, which the monitor runs for restarts, healthchecks and cleanups: this
 /// process when it is berth, else (the API server) the one next to it or on PATH.
-fn berth_binary() -> PathBuf {
+pub(super) fn berth_binary() -> PathBuf {
     match std::env::current_exe() {
         Ok(p) if p.file_name().is_some_and(|n| n == "berth") => p,
         _ => find_binary("berth").unwrap_or_else(|_| PathBuf::from("berth")),
@@ -307,14 +307,14 @@ impl Engine {
 }
 
 /// What the detached child tells the parent.
-fn report(fd: RawFd, msg: &str) {
+pub(super) fn report(fd: RawFd, msg: &str) {
     // SAFETY: `fd` is the write end of our report pipe, still open in this process.
     let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
     let _ = f.write_all(msg.as_bytes());
     std::mem::forget(f);
 }
 
-fn exit_now(code: i32) -> ! {
+pub(super) fn exit_now(code: i32) -> ! {
     // SAFETY: _exit ends the process without running the parent's atexit handlers or
     // flushing buffers it shares with the parent; that is what a forked child needs.
     unsafe { libc::_exit(code) }
@@ -358,6 +358,9 @@ fn spawn(
             n => n,
         }
     };
+    // It becomes the monitor: a long-lived caller reaps it when it ends.
+    super::children::reap();
+    super::children::spawned(pid);
     drop(wr);
     let mut buf = String::new();
     std::fs::File::from(rd)
@@ -396,7 +399,7 @@ fn spawn(
     })
 }
 
-fn dup_onto(fd: RawFd, target: RawFd) -> Result<()> {
+pub(super) fn dup_onto(fd: RawFd, target: RawFd) -> Result<()> {
     // SAFETY: dup2 on descriptors this process owns; the target is replaced atomically.
     if unsafe { libc::dup2(fd, target) } < 0 {
         return Err(Error::io("dup2", "", std::io::Error::last_os_error()));
@@ -406,7 +409,7 @@ fn dup_onto(fd: RawFd, target: RawFd) -> Result<()> {
 
 /// Nothing our caller left open (a shell's pipe, a test harness's fds) may reach the
 /// monitor: it would hold it for the container's lifetime.
-fn cloexec_from(first: u32) -> Result<()> {
+pub(super) fn cloexec_from(first: u32) -> Result<()> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on our own descriptors.
     let r = unsafe {
@@ -435,7 +438,7 @@ fn cloexec_from(first: u32) -> Result<()> {
 }
 
 /// Let `fd` through the monitor's exec.
-fn keep_open(fd: RawFd) -> Result<()> {
+pub(super) fn keep_open(fd: RawFd) -> Result<()> {
     // SAFETY: fcntl(F_SETFD) on a descriptor we own; no memory is passed.
     if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
         return Err(Error::io("fcntl", "", std::io::Error::last_os_error()));
@@ -493,7 +496,7 @@ fn child(
 /// succeeds at once (it waits in the backlog while the monitor starts up) instead of polling
 /// for the socket to appear. Bound by a relative name from inside the directory: the full
 /// path can be longer than a socket address holds (108 bytes).
-fn bind_monitor_socket(dir: &Path) -> Result<std::os::unix::net::UnixListener> {
+pub(super) fn bind_monitor_socket(dir: &Path) -> Result<std::os::unix::net::UnixListener> {
     let sock = dir.join(crate::monitor_client::SOCKET);
     let _ = std::fs::remove_file(&sock);
     std::env::set_current_dir(dir).map_err(|e| Error::io("chdir", dir, e))?;
@@ -505,7 +508,7 @@ fn bind_monitor_socket(dir: &Path) -> Result<std::os::unix::net::UnixListener> {
 
 /// The monitor's ends of the container's stdio: (stdout, stderr, stdin), kept open across
 /// the monitor's exec.
-type MonitorFds = (RawFd, RawFd, Option<RawFd>);
+pub(super) type MonitorFds = (RawFd, RawFd, Option<RawFd>);
 
 /// Pipes for the container's stdio (stdin only with -i); the monitor gets the other ends.
 fn start_with_pipes(e: &Engine, r: &Row, o: &RunOptions) -> Result<(i32, MonitorFds)> {

@@ -24,7 +24,7 @@ fn open(path: &Path) -> Result<File> {
         .map_err(|e| Error::io("open lock", path, e))
 }
 
-fn flock(f: &File, op: i32) -> std::io::Result<()> {
+pub(crate) fn flock(f: &File, op: i32) -> std::io::Result<()> {
     loop {
         // SAFETY: flock on an fd we own; no memory is passed.
         if unsafe { libc::flock(f.as_raw_fd(), op) } == 0 {

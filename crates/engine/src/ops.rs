@@ -14,7 +14,6 @@
 //! command's cost does not grow with the number of containers.
 
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -90,15 +89,7 @@ fn boot_dir(root: &Path) -> PathBuf {
 }
 
 fn try_flock(f: &File) -> bool {
-    loop {
-        // SAFETY: flock on an fd we own; no memory is passed.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return true;
-        }
-        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return false;
-        }
-    }
+    crate::lock::flock(f, libc::LOCK_EX | libc::LOCK_NB).is_ok()
 }
 
 fn unique_name() -> String {

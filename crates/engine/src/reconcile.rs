@@ -14,7 +14,7 @@
 //! Each repair is logged with `tracing` (the CLI installs no subscriber; the server does).
 
 use crate::container::commit::COMMIT_PAUSED;
-use crate::container::{exit, monitor_alive_in, options_of, Engine};
+use crate::container::{exit, monitor_alive, options_of, Engine};
 use crate::store::{Row, State};
 
 /// Repair what can be repaired; failures are left for later (never fatal). What another
@@ -28,7 +28,7 @@ pub fn reconcile(e: &Engine) {
     for r in rows {
         let suspect = match r.state {
             State::Running | State::Paused | State::Restarting => {
-                !monitor_alive_in(&r) || left_frozen_by_commit(e, &r)
+                !monitor_alive(&r) || left_frozen_by_commit(e, &r)
             }
             State::Removing => true,
             // A start whose CLI was killed after the monitor took over, before the row said so.
@@ -36,7 +36,7 @@ pub fn reconcile(e: &Engine) {
                 !e.dir(&r.id).join("config.json").exists() || e.runtime_for(&r).exists(&r.id)
             }
             // The runtime state of an exited container holds its cgroup: release it.
-            State::Exited => !monitor_alive_in(&r) && e.runtime_for(&r).exists(&r.id),
+            State::Exited => !monitor_alive(&r) && e.runtime_for(&r).exists(&r.id),
             _ => false,
         };
         if suspect {
@@ -60,9 +60,9 @@ pub fn reconcile(e: &Engine) {
 }
 
 /// Does row `r`, read by a command, show a container whose monitor is gone? (Cheap: see
-/// [`crate::container::monitor_alive_in`].)
+/// [`crate::container::monitor_alive`].)
 pub fn needs_repair(r: &Row) -> bool {
-    matches!(r.state, State::Running | State::Paused | State::Restarting) && !monitor_alive_in(r)
+    matches!(r.state, State::Running | State::Paused | State::Restarting) && !monitor_alive(r)
 }
 
 /// Repair the container of row `r` now, unless another command holds it (which then acts
@@ -143,7 +143,7 @@ fn repair_locked(
             e.remove_locked(&mut r, true)?;
             lock.remove_file();
         }
-        State::Running | State::Paused | State::Restarting if !monitor_alive_in(&r) => {
+        State::Running | State::Paused | State::Restarting if !monitor_alive(&r) => {
             tracing::info!(container = %id, "its monitor is gone: recording its end");
             let rt = e.runtime_for(&r);
             if rt.exists(&r.id) {
@@ -220,7 +220,7 @@ fn repair_locked(
                 }
             }
         }
-        State::Exited if !monitor_alive_in(&r) => {
+        State::Exited if !monitor_alive(&r) => {
             let rt = e.runtime_for(&r);
             if rt.exists(&r.id) {
                 rt.delete(&r.id, true)?;

@@ -22,11 +22,7 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiResul
             "attach takes the connection over: send Connection: Upgrade and Upgrade: tcp",
         ));
     }
-    let streams = Streams {
-        stdin: ctx.flag("stdin"),
-        stdout: ctx.flag("stdout"),
-        stderr: ctx.flag("stderr"),
-    };
+    let streams = ctx.streams();
     let id = id.to_string();
     let state = ctx.state.clone();
     // Registered before the answer: the client sends its start once it has the answer.

@@ -7,7 +7,7 @@
 use crate::reply::{self, ApiError, ApiResult};
 use crate::req::Ctx;
 use berth_engine::container::{exit, options_of};
-use berth_engine::monitor_client::{self, Streams};
+use berth_engine::monitor_client;
 use berth_monitor_proto::frame;
 use futures_util::{SinkExt, StreamExt};
 use http::{Request, StatusCode};
@@ -33,11 +33,7 @@ pub async fn attach_ws(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> ApiRe
             "attach/ws is a WebSocket: send Upgrade: websocket and Sec-WebSocket-Key",
         ));
     }
-    let streams = Streams {
-        stdin: ctx.flag("stdin"),
-        stdout: ctx.flag("stdout"),
-        stderr: ctx.flag("stderr"),
-    };
+    let streams = ctx.streams();
     // dockerd sends binary messages from API 1.42 on, text before.
     let binary = ctx.version.is_none_or(|v| v >= (1, 42));
     let id = id.to_string();

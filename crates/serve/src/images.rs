@@ -335,14 +335,13 @@ pub async fn push(ctx: &Ctx, name: String, req: http::Request<hyper::body::Incom
 /// index's address is unreachable and the error says so.
 pub async fn search(ctx: &Ctx) -> ApiResult {
     let term = ctx.q("term").unwrap_or("").to_string();
-    let limit = match ctx.int("limit")? {
-        None | Some(0) => 0,
-        Some(n @ 1..=100) => n as u32,
-        Some(n) => {
+    let limit = match ctx.int("limit")?.unwrap_or(0) {
+        n if n < 0 => {
             return Err(ApiError::bad_request(format!(
                 "limit {n} is outside the range of [1, 100]"
             )))
         }
+        n => u32::try_from(n).unwrap_or(u32::MAX),
     };
     let filters = Filters::from_api_json(ctx.q("filters").unwrap_or(""))?;
     let v = crate::req::blocking(move || Ok(images::search(&term, limit, &filters)?)).await?;

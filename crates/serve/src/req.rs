@@ -83,6 +83,15 @@ impl Ctx {
         matches!(self.q(key), Some(v) if !matches!(v, "" | "0" | "false" | "False" | "FALSE"))
     }
 
+    /// The streams an attach asks for (`stdin`, `stdout`, `stderr` flags).
+    pub fn streams(&self) -> berth_engine::monitor_client::Streams {
+        berth_engine::monitor_client::Streams {
+            stdin: self.flag("stdin"),
+            stdout: self.flag("stdout"),
+            stderr: self.flag("stderr"),
+        }
+    }
+
     pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.q(key) {
             None | Some("") => Ok(None),

@@ -15,22 +15,30 @@ fn connect(s: &Server, path: &str) -> tungstenite::WebSocket<UnixStream> {
     ws
 }
 
-/// Every message until the server closes: (text of the binary messages, text messages seen).
-fn read_all(ws: &mut tungstenite::WebSocket<UnixStream>) -> (String, usize) {
-    let (mut out, mut texts) = (Vec::new(), 0);
-    loop {
+/// Messages until `done` says the output so far is enough, or the connection ends: (the
+/// output, how many messages were text).
+fn read_until(
+    ws: &mut tungstenite::WebSocket<UnixStream>,
+    done: impl Fn(&str) -> bool,
+) -> (String, usize) {
+    let (mut out, mut texts) = (String::new(), 0);
+    while !done(&out) {
         match ws.read() {
-            Ok(Message::Binary(b)) => out.extend_from_slice(&b),
+            Ok(Message::Binary(b)) => out.push_str(&String::from_utf8_lossy(&b)),
             Ok(Message::Text(t)) => {
                 texts += 1;
-                out.extend_from_slice(t.as_bytes());
+                out.push_str(&t);
             }
-            Ok(Message::Close(_)) => {}
             Ok(_) => {}
             Err(_) => break,
         }
     }
-    (String::from_utf8_lossy(&out).into_owned(), texts)
+    (out, texts)
+}
+
+/// Every message until the server closes.
+fn read_all(ws: &mut tungstenite::WebSocket<UnixStream>) -> (String, usize) {
+    read_until(ws, |_| false)
 }
 
 #[test]
@@ -53,20 +61,10 @@ fn stdio_over_a_websocket_until_the_container_exits() {
     );
     ws.send(Message::text("hello\n")).unwrap();
     ws.send(Message::binary(b"again\n".to_vec())).unwrap();
-    let (mut out, mut texts) = (Vec::new(), 0);
     let wanted = ["got:hello\n", "err:hello\n", "got:again\n", "err:again\n"];
-    while !wanted
-        .iter()
-        .all(|w| String::from_utf8_lossy(&out).contains(w))
-    {
-        match ws.read().unwrap() {
-            Message::Binary(b) => out.extend_from_slice(&b),
-            Message::Text(t) => {
-                texts += 1;
-                out.extend_from_slice(t.as_bytes());
-            }
-            _ => {}
-        }
+    let (out, texts) = read_until(&mut ws, |o| wanted.iter().all(|w| o.contains(w)));
+    for want in wanted {
+        assert!(out.contains(want), "{want:?} in {out:?}");
     }
     assert_eq!(texts, 0, "API 1.42 and later get binary messages");
     // Closing the socket ends the container's input (a close ends both directions, so its

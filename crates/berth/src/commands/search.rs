@@ -9,11 +9,7 @@ use serde_json::{json, Map, Value};
 
 pub fn search(a: &SearchArgs) -> Result<i32, String> {
     let filters = Filters::from_cli(&a.filter).map_err(s)?;
-    let limit = match a.limit {
-        0..=100 => a.limit,
-        n => return Err(format!("limit {n} is outside the range of [1, 100]")),
-    };
-    let found = berth_engine::service::images::search(&a.term, limit, &filters).map_err(s)?;
+    let found = berth_engine::service::images::search(&a.term, a.limit, &filters).map_err(s)?;
     let rows: Vec<Map<String, Value>> = found
         .iter()
         .map(|r| {

@@ -7,15 +7,13 @@
 //! socket like any monitor client; nothing in the caller waits for a process.
 
 use super::exec::ExecOptions;
-use super::start::MonitorFds;
 use super::start::{
-    berth_binary, bind_monitor_socket, cloexec_from, dup_onto, exit_now, keep_open, monitor_binary,
-    pipe, report,
+    berth_binary, bind_monitor_socket, cloexec_from, exit_now, keep_open, monitor_binary, pipe,
+    read_report, report, with_stdio_pipes,
 };
 use super::Engine;
 use crate::store::Row;
 use crate::{Error, Result};
-use std::io::Read;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
@@ -48,16 +46,20 @@ impl Engine {
         wait_attach: bool,
     ) -> Result<MonitoredExec> {
         let r = self.exec_target(arg, o)?;
-        let dir = self.exec_dir(&r.id, exec_id);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         let monitor = monitor_binary()?;
         let (rd, wr) = pipe()?;
         let w = wr.as_raw_fd();
+        let dir = self.exec_dir(&r.id, exec_id);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         // SAFETY: glibc's fork keeps the allocator's locks consistent for the child, which
         // runs only our own code (no database: the row was read above) and then execs the
         // monitor or _exits.
         let child = match unsafe { libc::fork() } {
-            n if n < 0 => return Err(Error::io("fork", "", std::io::Error::last_os_error())),
+            n if n < 0 => {
+                let err = std::io::Error::last_os_error();
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(Error::io("fork", "", err));
+            }
             0 => {
                 let how = How {
                     stdin,
@@ -74,36 +76,18 @@ impl Engine {
             n => n,
         };
         // It becomes the exec's monitor: a long-lived caller reaps it when it ends.
-        super::children::reap();
         super::children::spawned(child);
         drop(wr);
-        let mut buf = String::new();
-        let read = std::fs::File::from(rd).read_to_string(&mut buf);
-        let mut pids = None;
-        for part in buf.split_inclusive('\n') {
-            if let Some(p) = part.strip_prefix('P') {
-                let mut it = p.trim().split(' ').filter_map(|x| x.parse::<i32>().ok());
-                pids = it.next().zip(it.next());
+        let (pid, monitor_pid) = match read_report(child, rd, "exec")? {
+            Ok(pids) => pids,
+            Err((code, message)) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(Error::Exec {
+                    message,
+                    code: code.unwrap_or(126),
+                });
             }
-        }
-        if let Some(err) = buf.find('E').map(|i| &buf[i + 1..]) {
-            // SAFETY: reaping our own child, which _exits right after its report.
-            unsafe { libc::waitpid(child, std::ptr::null_mut(), 0) };
-            if let Some((pid, _)) = pids {
-                // The monitor could not be started: the process must not run unwatched.
-                // SAFETY: a signal to the process this exec started.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-            let (code, why) = err.split_once(':').unwrap_or(("126", err));
-            return Err(Error::Exec {
-                message: why.to_string(),
-                code: code.parse().unwrap_or(126),
-            });
-        }
-        read.map_err(|e| Error::io("read exec report", "", e))?;
-        let (pid, monitor_pid) = pids.ok_or_else(|| {
-            Error::InvalidArgument("exec: no report from the starting process".into())
-        })?;
+        };
         Ok(MonitoredExec {
             dir,
             pid,
@@ -143,7 +127,7 @@ fn exec_child(
         std::mem::forget(master);
         (started.pid, (fd, fd, Some(fd)))
     } else {
-        with_pipes(e, r, o, how.stdin)?
+        with_stdio_pipes(how.stdin, |_| Ok(e.exec_row(r, o)?.pid))?
     };
     let listener = bind_monitor_socket(dir)?;
     keep_open(listener.as_raw_fd())?;
@@ -177,44 +161,4 @@ fn exec_child(
     report(how.report_fd, &format!("P{} {}\n", pid, std::process::id()));
     let err = nix::unistd::execv(&prog, &cargs).unwrap_err();
     Err(Error::io("exec", monitor, err.into()))
-}
-
-/// Pipes for the exec's stdio (stdin only with -i); the monitor gets the other ends.
-fn with_pipes(e: &Engine, r: &Row, o: &ExecOptions, stdin: bool) -> Result<(i32, MonitorFds)> {
-    let (out_r, out_w) = pipe()?;
-    let (err_r, err_w) = pipe()?;
-    let stdin = if stdin { Some(pipe()?) } else { None };
-    let null = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-        .map_err(|e| Error::io("open", "/dev/null", e))?;
-    // The process inherits 0/1/2 from the runtime's caller: make them the exec's ends.
-    match &stdin {
-        Some((rd, _)) => dup_onto(rd.as_raw_fd(), 0)?,
-        None => dup_onto(null.as_raw_fd(), 0)?,
-    }
-    dup_onto(out_w.as_raw_fd(), 1)?;
-    dup_onto(err_w.as_raw_fd(), 2)?;
-    let started = e.exec_row(r, o)?;
-    // Our own ends only: the monitor must see EOF when the process's side closes.
-    for fd in [0, 1, 2] {
-        dup_onto(null.as_raw_fd(), fd)?;
-    }
-    drop((out_w, err_w));
-    let stdin_w = stdin.map(|(rd, wr)| {
-        drop(rd);
-        wr
-    });
-    let fds = (
-        out_r.as_raw_fd(),
-        err_r.as_raw_fd(),
-        stdin_w.as_ref().map(|w| w.as_raw_fd()),
-    );
-    for fd in [Some(fds.0), Some(fds.1), fds.2].into_iter().flatten() {
-        keep_open(fd)?;
-    }
-    // Ours until the monitor's exec: they must outlive this function.
-    std::mem::forget((out_r, err_r, stdin_w));
-    Ok((started.pid, fds))
 }

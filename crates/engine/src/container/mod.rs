@@ -130,9 +130,8 @@ impl Engine {
         Runtime::new(self.root.join("runtime"))
     }
 
-    /// The container a user's argument names (ID, name, or unique ID prefix).
-    /// The row `arg` names, its state checked first: one whose monitor is gone is
-    /// repaired before anyone acts on it.
+    /// The container a user's argument names (ID, name, or unique ID prefix), its state
+    /// checked first: one whose monitor is gone is repaired before anyone acts on it.
     pub fn find(&self, arg: &str) -> Result<Row> {
         let r = crate::resolve::resolve(&self.store, arg)?;
         if crate::reconcile::needs_repair(&r) {
@@ -207,20 +206,16 @@ pub fn process_is(pid: i32, what: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// Is the container's monitor still there? A live `berth-monitor` at the row's pid that
-/// names this container: after a monitor dies its pid may be reused, by another
-/// container's monitor too, and a dead container must not pass for a live one.
+/// Is the container's monitor still there? For a running container one read of /proc
+/// answers: its init lives, is the monitor's child, and began when the row says it started
+/// (a dead monitor's children are reparented at once, so a yes is certain; a pid reused
+/// since would have to be the child of a process that reused the monitor's pid, started at
+/// that same time). Otherwise: a live `berth-monitor` at the row's pid that names this
+/// container (after a monitor dies its pid may be reused, by another container's monitor
+/// too, and a dead container must not pass for a live one).
 pub fn monitor_alive(r: &Row) -> bool {
-    process_is(r.monitor_pid, "berth-monitor") && cmdline_names(r.monitor_pid, &r.id)
-}
-
-/// [`monitor_alive`], answered from one read of /proc for a running container: its init
-/// lives, is the monitor's child, and began when the row says it started. A dead monitor's
-/// children are reparented at once, so a yes is certain (a pid reused since would have to
-/// be the child of a process that reused the monitor's pid, started at that same time);
-/// anything else is asked of [`monitor_alive`].
-pub fn monitor_alive_in(r: &Row) -> bool {
-    init_is_monitors_child(r) || monitor_alive(r)
+    init_is_monitors_child(r)
+        || (process_is(r.monitor_pid, "berth-monitor") && cmdline_names(r.monitor_pid, &r.id))
 }
 
 fn init_is_monitors_child(r: &Row) -> bool {

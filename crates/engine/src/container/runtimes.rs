@@ -297,10 +297,8 @@ impl CliRuntime {
         let bytes = serde_json::to_vec(process)
             .map_err(|e| Error::InvalidArgument(format!("exec process: {e}")))?;
         std::fs::write(&json, bytes).map_err(|e| Error::io("write", &json, e))?;
-        let mut cmd = Command::new(&self.binary);
-        cmd.arg("--root")
-            .arg(&self.root)
-            .arg("--log")
+        let mut cmd = self.command();
+        cmd.arg("--log")
             .arg(&log)
             .arg("--log-format")
             .arg("json")

@@ -359,14 +359,31 @@ fn spawn(
         }
     };
     // It becomes the monitor: a long-lived caller reaps it when it ends.
-    super::children::reap();
     super::children::spawned(pid);
     drop(wr);
+    match read_report(pid, rd, "container start")? {
+        Ok(pids) => Ok(pids),
+        Err((code, why)) => Err(match code.unwrap_or(125) {
+            code @ (126 | 127) => Error::Exec { message: why, code },
+            _ => Error::InvalidArgument(why),
+        }),
+    }
+}
+
+/// The report of a child that starts a process and then execs its monitor, read to its end
+/// (the exec closes it): "P<process> <monitor>\n", then "E<code>:<why>" if it failed before
+/// its exec. A failed child is reaped and the process it started killed (it must not run
+/// unwatched); its code (when it gave one) and reason come back as the inner error.
+#[allow(clippy::type_complexity)]
+pub(super) fn read_report(
+    child: i32,
+    rd: OwnedFd,
+    what: &str,
+) -> Result<std::result::Result<(i32, i32), (Option<i32>, String)>> {
     let mut buf = String::new();
     std::fs::File::from(rd)
         .read_to_string(&mut buf)
-        .map_err(|e| Error::io("read start report", "", e))?;
-    // "P<init> <monitor>\n" then, if the exec failed, "E<code>:<why>".
+        .map_err(|e| Error::io("read the start report", "", e))?;
     let mut pids = None;
     for part in buf.split_inclusive('\n') {
         if let Some(p) = part.strip_prefix('P') {
@@ -376,26 +393,21 @@ fn spawn(
     }
     if let Some(err) = buf.find('E').map(|i| &buf[i + 1..]) {
         // SAFETY: reaping our own child, which _exits right after its report.
-        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-        let (code, why) = err.split_once(':').unwrap_or(("125", err));
-        let code: i32 = code.parse().unwrap_or(125);
-        if let Some((init, _)) = pids {
-            // The monitor could not be started: the container must not run unwatched.
+        unsafe { libc::waitpid(child, std::ptr::null_mut(), 0) };
+        if let Some((started, _)) = pids {
             let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(init),
+                nix::unistd::Pid::from_raw(started),
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
-        return Err(match code {
-            126 | 127 => Error::Exec {
-                message: why.to_string(),
-                code,
-            },
-            _ => Error::InvalidArgument(why.to_string()),
-        });
+        let (code, why) = match err.split_once(':') {
+            Some((code, why)) => (code.parse().ok(), why),
+            None => (None, err),
+        };
+        return Ok(Err((code, why.to_string())));
     }
-    pids.ok_or_else(|| {
-        Error::InvalidArgument("container start: no report from the starting process".into())
+    pids.map(Ok).ok_or_else(|| {
+        Error::InvalidArgument(format!("{what}: no report from the starting process"))
     })
 }
 
@@ -512,29 +524,42 @@ pub(super) type MonitorFds = (RawFd, RawFd, Option<RawFd>);
 
 /// Pipes for the container's stdio (stdin only with -i); the monitor gets the other ends.
 fn start_with_pipes(e: &Engine, r: &Row, o: &RunOptions) -> Result<(i32, MonitorFds)> {
+    with_stdio_pipes(o.interactive, |err_r| {
+        let created = e.runtime_for(r).create_and_start(
+            &r.id,
+            &e.dir(&r.id),
+            Some(err_r),
+            None,
+            e.take_prepared(&r.id),
+        )?;
+        Ok(created.pid)
+    })
+}
+
+/// Pipes for a process's stdio (stdin only when asked): `make` starts the process with
+/// their ends as this process's 0/1/2 (it inherits them from the runtime's caller) and gets
+/// the stderr pipe's read end (a runtime's words when it fails); the monitor gets the other
+/// ends, kept open across its exec.
+pub(super) fn with_stdio_pipes(
+    stdin: bool,
+    make: impl FnOnce(RawFd) -> Result<i32>,
+) -> Result<(i32, MonitorFds)> {
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
-    let stdin = if o.interactive { Some(pipe()?) } else { None };
+    let stdin = if stdin { Some(pipe()?) } else { None };
     let null = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/null")
         .map_err(|e| Error::io("open", "/dev/null", e))?;
-    // The init inherits 0/1/2 from the runtime's caller: make them the container's ends.
     match &stdin {
         Some((rd, _)) => dup_onto(rd.as_raw_fd(), 0)?,
         None => dup_onto(null.as_raw_fd(), 0)?,
     }
     dup_onto(out_w.as_raw_fd(), 1)?;
     dup_onto(err_w.as_raw_fd(), 2)?;
-    let created = e.runtime_for(r).create_and_start(
-        &r.id,
-        &e.dir(&r.id),
-        Some(err_r.as_raw_fd()),
-        None,
-        e.take_prepared(&r.id),
-    )?;
-    // Our own ends only: the monitor must see EOF when the container's side closes.
+    let pid = make(err_r.as_raw_fd())?;
+    // Our own ends only: the monitor must see EOF when the process's side closes.
     for fd in [0, 1, 2] {
         dup_onto(null.as_raw_fd(), fd)?;
     }
@@ -553,7 +578,7 @@ fn start_with_pipes(e: &Engine, r: &Row, o: &RunOptions) -> Result<(i32, Monitor
     }
     // Ours until the monitor's exec: they must outlive this function.
     std::mem::forget((out_r, err_r, stdin_w));
-    Ok((created.pid, fds))
+    Ok((pid, fds))
 }
 
 /// `-t`: the runtime makes a pty inside the container and hands its master to our console

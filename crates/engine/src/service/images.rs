@@ -569,13 +569,19 @@ pub fn tag(e: &Engine, source: &str, target: &str) -> Result<()> {
     Ok(())
 }
 
-/// `docker search TERM`: the index the term names (Docker Hub's without one), filtered by
-/// Docker's `is-official`, `is-automated` and `stars` (at least N).
+/// `docker search TERM`: the index the term names (Docker Hub's without one), at most
+/// `limit` results (1 to 100; 0: the index's default), filtered by Docker's `is-official`,
+/// `is-automated` and `stars` (at least N).
 pub fn search(
     term: &str,
     limit: u32,
     filters: &Filters,
 ) -> Result<Vec<berth_image::registry::search::SearchResult>> {
+    if limit > 100 {
+        return Err(Error::InvalidArgument(format!(
+            "limit {limit} is outside the range of [1, 100]"
+        )));
+    }
     filters.validate(&["is-official", "is-automated", "stars"])?;
     let want = |key: &str| -> Result<Option<bool>> {
         filters

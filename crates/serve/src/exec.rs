@@ -147,52 +147,80 @@ pub async fn start(ctx: &Ctx, id: &str, mut req: http::Request<Incoming>) -> Api
     let tty = start.tty.or(config.tty).unwrap_or(false);
     let stdin = !detach && config.attach_stdin.unwrap_or(false);
     let o = options(&config, tty);
-    let exec_id = id.clone();
-    // Held for an attached start until the client's attach is connected: it sees every byte.
-    let started = ctx
-        .engine(move |e| Ok(e.exec_monitored(&container, &exec_id, &o, stdin, !detach)))
-        .await?;
     let state = ctx.state.clone();
-    let started = match started {
-        Ok(s) => s,
-        // The command could not run (not found, not executable, a bad user or directory):
-        // the exec ended with docker's status, its reason for whoever is attached.
-        Err(berth_engine::Error::Exec { message, code }) => {
-            state.execs.with(&id, |x| x.exit_code = Some(code))?;
-            if detach {
-                return Ok(reply::status(http::StatusCode::OK));
-            }
-            crate::hijack::take_over(on_upgrade, move |conn| {
-                if let Some((_, wr)) = conn {
-                    let (_, mut err) = shared_writers(wr, tty);
-                    let _ = writeln!(err, "{message}");
-                }
-            });
-            return Ok(crate::hijack::reply(tty));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let dir = started.dir.clone();
-    state.execs.with(&id, |x| {
-        x.running = true;
-        x.pid = started.pid;
-        x.dir = Some(started.dir.clone());
-    })?;
     if detach {
-        tokio::task::spawn_blocking(move || finish(&state, &id, &dir));
+        let exec_id = id.clone();
+        let started = ctx
+            .engine(move |e| Ok(e.exec_monitored(&container, &exec_id, &o, false, false)))
+            .await?;
+        match started {
+            Ok(started) => {
+                let dir = started.dir.clone();
+                record_start(&state, &id, started)?;
+                tokio::task::spawn_blocking(move || finish(&state, &id, &dir));
+            }
+            // The command could not run (not found, not executable, a bad user or
+            // directory): the exec ended with docker's status.
+            Err(berth_engine::Error::Exec { code, .. }) => {
+                state.execs.with(&id, |x| x.exit_code = Some(code))?;
+            }
+            Err(e) => return Err(e.into()),
+        }
         return Ok(reply::status(http::StatusCode::OK));
     }
+    // Checked now, so that a container that is not running is a 409 before the upgrade;
+    // started once the connection is the client's, as dockerd does: the process's first
+    // output then never arrives with the 101 (a client that reads the answer's head through
+    // a buffer, as docker-py does, would lose it).
+    let checked = (container.clone(), o.clone());
+    ctx.engine(move |e| Ok(e.exec_target(&checked.0, &checked.1).map(drop)?))
+        .await?;
     crate::hijack::take_over(on_upgrade, move |conn| {
-        if let Some((rd, wr)) = conn {
-            relay(&dir, rd, wr, stdin, tty);
-        } else {
-            // Nobody to give its output to: the exec ends, its status kept as any other.
-            // SAFETY: a signal to the exec's process, which its monitor reaps.
-            unsafe { libc::kill(started.pid, libc::SIGKILL) };
+        let Some((rd, wr)) = conn else {
+            return;
+        };
+        // Held until the attach below is connected: it sees every byte.
+        let started = state
+            .engine()
+            .and_then(|e| e.exec_monitored(&container, &id, &o, stdin, true));
+        match started {
+            Ok(started) => {
+                let dir = started.dir.clone();
+                if record_start(&state, &id, started).is_ok() {
+                    relay(&dir, rd, wr, stdin, tty);
+                }
+                finish(&state, &id, &dir);
+            }
+            // The command could not run: its status is the exec's, its reason the client's.
+            Err(e) => {
+                let code = match &e {
+                    berth_engine::Error::Exec { code, .. } => *code,
+                    _ => 126,
+                };
+                let _ = state.execs.with(&id, |x| x.exit_code = Some(code));
+                let (_, mut err) = shared_writers(wr, tty);
+                let message = match e {
+                    berth_engine::Error::Exec { message, .. } => message,
+                    e => e.to_string(),
+                };
+                let _ = writeln!(err, "{message}");
+            }
         }
-        finish(&state, &id, &dir);
     });
     Ok(crate::hijack::reply(tty))
+}
+
+/// The exec runs: its process and its dir are recorded.
+fn record_start(
+    state: &crate::state::State,
+    id: &str,
+    started: berth_engine::container::exec_monitor::MonitoredExec,
+) -> Result<(), ApiError> {
+    state.execs.with(id, |x| {
+        x.running = true;
+        x.pid = started.pid;
+        x.dir = Some(started.dir);
+    })
 }
 
 /// The exec's output to the client (multiplexed frames, raw with a terminal) and the
